@@ -1,12 +1,9 @@
 package main
 
 import (
-	"fmt"
-
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
+	"github.com/kubeprivpod/kubeprivpod/internal/modes"
 )
 
 // newDetector returns a fresh detector for the named mode.
-func newDetector(mode string) (detect.Detector, error) {
-	return nil, fmt.Errorf("mode %q: detections not wired yet", mode)
-}
+func newDetector(mode string) (detect.Detector, error) { return modes.New(mode) }
