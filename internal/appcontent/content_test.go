@@ -1,0 +1,216 @@
+package appcontent
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"testing/fstest"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/conf"
+)
+
+// repoRoot is the repository root, two levels up from this package.
+var repoRoot = filepath.Join("..", "..")
+
+func loadRepo(t *testing.T) *Content {
+	t.Helper()
+	c, err := Load(os.DirFS(filepath.Join(repoRoot, "app")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
+
+// TestCommittedConfIsRendering keeps default/*.conf equal to the rendering
+// of app/, so that the YAML stays the one source of truth.
+func TestCommittedConfIsRendering(t *testing.T) {
+	c := loadRepo(t)
+	for name, want := range map[string][]byte{
+		"savedsearches.conf": c.SavedSearchesConf(),
+		"macros.conf":        c.MacrosConf(),
+	} {
+		got, err := os.ReadFile(filepath.Join(repoRoot, "default", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("default/%s is stale: run ./build.sh conf (go run ./internal/appcontent/cmd/render) and commit it", name)
+		}
+	}
+}
+
+// TestESCUValues checks the ESCU detection's rendered values against the
+// text contentctl v4.4 renders for ESCU detection 3c6bd734 (see
+// ../shared/research/splunk-app.md, section 1.5), byte for byte.
+func TestESCUValues(t *testing.T) {
+	c := loadRepo(t)
+	f, err := conf.Parse("savedsearches.conf", c.SavedSearchesConf())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := f.Stanza("kubeprivpod - Kubernetes Create or Update Privileged Pod - Rule")
+	if s == nil {
+		t.Fatal("no stanza for the ESCU detection")
+	}
+	for key, want := range map[string]string{
+		"action.escu.mappings":                 `{"cis20": ["CIS 13"], "kill_chain_phases": ["Installation"], "mitre_attack": ["T1204"], "nist": ["DE.AE"]}`,
+		"action.risk":                          "1",
+		"action.risk.param._risk_message":      "Kubernetes privileged pod created by user $user$.",
+		"action.risk.param._risk":              `[{"risk_object_field": "user", "risk_object_type": "user", "risk_score": 49}, {"threat_object_field": "src_ip", "threat_object_type": "ip_address"}]`,
+		"action.correlationsearch.annotations": `{"analytic_story": ["Kubernetes Security"], "cis20": ["CIS 13"], "confidence": 70, "data_source": ["Kubernetes Audit"], "impact": 70, "kill_chain_phases": ["Installation"], "mitre_attack": ["T1204"], "nist": ["DE.AE"], "type": "Anomaly", "type_list": ["Anomaly"]}`,
+		"action.correlationsearch.metadata":    `{"deprecated": "0", "detection_id": "3c6bd734-334d-4818-ae7c-5234313fc5da", "detection_version": "3", "publish_time": 1727654400.0}`,
+		"action.correlationsearch.label":       "kubeprivpod - Kubernetes Create or Update Privileged Pod - Rule",
+		"action.escu.product":                  `["Splunk Enterprise", "Splunk Enterprise Security", "Splunk Cloud"]`,
+		"action.escu.providing_technologies":   `["Kubernetes"]`,
+		"cron_schedule":                        "0 * * * *",
+		"dispatch.earliest_time":               "-70m@m",
+		"dispatch.latest_time":                 "-10m@m",
+		"schedule_window":                      "auto",
+		"disabled":                             "true",
+		"search":                               "`kube_audit` privileged | kubeprivpod | `kubernetes_create_or_update_privileged_pod_filter`",
+	} {
+		if got, _ := s.Get(key); got != want {
+			t.Errorf("%s\n got %s\nwant %s", key, got, want)
+		}
+	}
+	ext := f.Stanza("kubeprivpod - Kubernetes Privileged Workload Extended - Rule")
+	if ext == nil {
+		t.Fatal("no stanza for the extended detection")
+	}
+	if got, want := mustGet(t, ext, "action.correlationsearch.annotations"), `{"analytic_story": ["Kubernetes Security"], "cis20": ["CIS 13"], "confidence": 70, "data_source": ["Kubernetes Audit"], "impact": 70, "kill_chain_phases": ["Exploitation", "Installation"], "mitre_attack": ["T1204", "T1610", "T1611"], "nist": ["DE.AE"], "type": "Anomaly", "type_list": ["Anomaly"]}`; got != want {
+		t.Errorf("extended annotations\n got %s\nwant %s", got, want)
+	}
+	if got, want := mustGet(t, ext, "search"), "`kube_audit` | kubeprivpod mode=extended | `kubernetes_privileged_workload_extended_filter`"; got != want {
+		t.Errorf("extended search %q, want %q", got, want)
+	}
+}
+
+func mustGet(t *testing.T, s *conf.Stanza, key string) string {
+	t.Helper()
+	v, ok := s.Get(key)
+	if !ok {
+		t.Fatalf("[%s] has no %s", s.Name, key)
+	}
+	return v
+}
+
+// TestRenderGolden renders a small content tree written for this test and
+// compares both files with golden copies.
+func TestRenderGolden(t *testing.T) {
+	c, err := Load(os.DirFS(filepath.Join("testdata", "app")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, got := range map[string][]byte{
+		"savedsearches.conf": c.SavedSearchesConf(),
+		"macros.conf":        c.MacrosConf(),
+	} {
+		golden := filepath.Join("testdata", "golden", name)
+		if os.Getenv("UPDATE_GOLDEN") != "" {
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s:\n%s", name, golden, got)
+		}
+		if _, err := conf.Parse(name, got); err != nil {
+			t.Errorf("rendered %s does not parse: %v", name, err)
+		}
+	}
+}
+
+// repoFS copies app/ into a MapFS so tests can break one file at a time.
+func repoFS(t *testing.T) fstest.MapFS {
+	t.Helper()
+	m := fstest.MapFS{}
+	root := filepath.Join(repoRoot, "app")
+	err := filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		m[filepath.ToSlash(rel)] = &fstest.MapFile{Data: b}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+func TestLoadRejects(t *testing.T) {
+	const escu = "detections/kubernetes_create_or_update_privileged_pod.yml"
+	for _, tc := range []struct {
+		name, file, old, new, msg string
+	}{
+		{"wrong risk score", escu, "risk_score: 49", "risk_score: 50", "risk_score 50, but round(confidence*impact/100) = 49"},
+		{"unknown key", escu, "status: production", "status: production\nstatuss: x", "field statuss not found"},
+		{"bad id", escu, "id: 3c6bd734-334d-4818-ae7c-5234313fc5da", "id: 3C6BD734", "is not a lower-case UUID"},
+		{"unknown story", escu, "  - Kubernetes Security", "  - Kubernetes Insecurity", `analytic_story "Kubernetes Insecurity" has no file`},
+		{"message field", escu, "created by user $user$.", "created by $username$.", "message uses $username$"},
+		{"no filter", escu, " | `kubernetes_create_or_update_privileged_pod_filter`'", "'", "search must end with | `kubernetes_create_or_update_privileged_pod_filter`"},
+		{"unknown technique", escu, "  - T1204", "  - T9999", "mitre_attack_id T9999"},
+		{"bad date", escu, "date: '2024-09-30'", "date: '30.09.2024'", `date "30.09.2024"`},
+		{"no victim", escu, "    - Victim", "    - Witness", "role must include Victim or Attacker"},
+		{"no deployment", escu, "type: Anomaly", "type: Hunting", `no deployment in deployments/ for type "Hunting"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fsys := repoFS(t)
+			src := string(fsys[tc.file].Data)
+			if !strings.Contains(src, tc.old) {
+				t.Fatalf("%s does not contain %q", tc.file, tc.old)
+			}
+			fsys[tc.file] = &fstest.MapFile{Data: []byte(strings.Replace(src, tc.old, tc.new, 1))}
+			_, err := Load(fsys)
+			if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), tc.msg) {
+				t.Fatalf("Load = %v; want ErrInvalid mentioning %q", err, tc.msg)
+			}
+		})
+	}
+}
+
+func TestPyJSON(t *testing.T) {
+	got := pyJSON(obj{
+		{"b", []string{"ATT&CK <x> 'q'", "tab\there", "é😀\x7f", `q"\`}},
+		{"a", []any{obj{{"z", 1}, {"y", pyFloat(2)}}}},
+	})
+	want := `{"a": [{"y": 2.0, "z": 1}], "b": ["ATT\u0026CK \u003cx\u003e \u0027q\u0027", "tab\there", "\u00e9\ud83d\ude00\u007f", "q\"\\"]}`
+	if got != want {
+		t.Errorf("pyJSON\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestFilterMacroAndStanzaNames(t *testing.T) {
+	d := &Detection{Name: "Kubernetes Create or Update Privileged Pod"}
+	if got, want := d.FilterMacro(), "kubernetes_create_or_update_privileged_pod_filter"; got != want {
+		t.Errorf("FilterMacro = %q, want %q", got, want)
+	}
+	m := &Macro{Name: "security_content_ctime", Arguments: []string{"field"}}
+	if got := m.StanzaName(); got != "security_content_ctime(1)" {
+		t.Errorf("StanzaName = %q", got)
+	}
+}
+
+func BenchmarkRender(b *testing.B) {
+	c, err := Load(os.DirFS(filepath.Join(repoRoot, "app")))
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		c.SavedSearchesConf()
+		c.MacrosConf()
+	}
+}
