@@ -1,0 +1,458 @@
+package chunked
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Errors wrapped by *ParseError. The texts match encoding/csv's.
+var (
+	ErrBareQuote  = errors.New("bare \" in non-quoted field")
+	ErrQuote      = errors.New("extraneous or missing \" in quoted field")
+	ErrFieldCount = errors.New("wrong number of fields")
+)
+
+// ParseError locates a CSV error in a request body.
+type ParseError struct {
+	Row    int // 1-based data row, 0 for the header row
+	Line   int // 1-based line in the body (the header is line 1)
+	Column int // 1-based byte index in that line
+	Err    error
+}
+
+func (e *ParseError) Error() string {
+	if e.Row == 0 {
+		return fmt.Sprintf("body header line %d column %d: %v", e.Line, e.Column, e.Err)
+	}
+	return fmt.Sprintf("body row %d line %d column %d: %v", e.Row, e.Line, e.Column, e.Err)
+}
+
+// Unwrap returns the underlying error.
+func (e *ParseError) Unwrap() error { return e.Err }
+
+// mvPrefix marks the column holding a field's multivalue encoding.
+const mvPrefix = "__mv_"
+
+const (
+	initialBuffer = 256 << 10
+	minRead       = 32 << 10
+)
+
+// RecordReader reads the CSV body of an execute request as splunkd writes
+// it: a header row, then rows of the same width; comma-separated, '"'
+// quoting with "" for a quote, quoted fields may hold newlines, rows end in
+// LF or CRLF. Blank lines are skipped (as encoding/csv does), so an empty
+// body and a header-only body both have zero rows. Bytes are passed through
+// untouched: invalid UTF-8 is not an error.
+//
+// Memory follows the largest record: the reader keeps one buffer, grown to
+// hold the longest row, and decodes quoted fields in place in it.
+type RecordReader struct {
+	src     io.Reader
+	srcErr  error // first error from src (io.EOF at the end)
+	buf     []byte
+	pos     int // start of unparsed data (and of the record being parsed)
+	end     int // end of buffered data
+	line    int // body line where the next record starts
+	recLine int // body line where the current record starts
+
+	started  bool     // the header was attempted
+	done     bool     // no more rows: end of body or error
+	header   []string // plain column names
+	plainCol []int    // header index → raw column
+	mvCol    []int    // header index → raw column of its __mv_ twin, or -1
+	ncol     int      // raw columns, __mv_ included
+
+	rec    []byte // the current record's bytes (fields index into it)
+	fields []int  // start, end pairs into rec, one per raw column
+	row    int
+	err    error
+
+	vals  [][]byte // Values' result, reused
+	mvBuf []byte   // Values' decoded bytes, reused
+}
+
+// NewRecordReader returns a RecordReader for body. Nothing is read until
+// the first call to Header, Index or Next.
+func NewRecordReader(body io.Reader) *RecordReader {
+	return &RecordReader{src: body, line: 1}
+}
+
+// Header returns the plain column names, in body order, without the __mv_
+// columns. An empty body has no header and gives nil, nil.
+func (rr *RecordReader) Header() ([]string, error) {
+	rr.start()
+	return rr.header, rr.err
+}
+
+// Index returns the position of the named column in Header order, or -1.
+func (rr *RecordReader) Index(name string) int {
+	rr.start()
+	for i, h := range rr.header {
+		if h == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Next advances to the next row. It returns false at the end of the body
+// or on an error, which Err then returns.
+func (rr *RecordReader) Next() bool {
+	rr.start()
+	if rr.done {
+		return false
+	}
+	err := rr.readRecord()
+	if err != nil {
+		if err != io.EOF {
+			rr.err = rr.wrap(err, rr.row+1)
+		}
+		rr.done = true
+		rr.rec, rr.fields = nil, rr.fields[:0]
+		return false
+	}
+	rr.row++
+	if n := len(rr.fields) / 2; n != rr.ncol {
+		rr.done = true
+		rr.err = &ParseError{Row: rr.row, Line: rr.recLine, Column: 1,
+			Err: fmt.Errorf("%w: row has %d, header has %d", ErrFieldCount, n, rr.ncol)}
+		rr.rec, rr.fields = nil, rr.fields[:0]
+		return false
+	}
+	return true
+}
+
+// Err returns the error that stopped Next: a *ParseError for bad CSV, or
+// the body's own read error (such as a *ChunkError wrapping ErrTruncated).
+// It is nil at a clean end.
+func (rr *RecordReader) Err() error { return rr.err }
+
+// Row returns the 1-based number of the current data row.
+func (rr *RecordReader) Row() int { return rr.row }
+
+// Field returns the value of column i (Header order) in the current row,
+// its CSV quoting removed. The bytes are only valid until the next call to
+// Next and must not be modified. Out-of-range i gives nil.
+func (rr *RecordReader) Field(i int) []byte {
+	if i < 0 || i >= len(rr.plainCol) || len(rr.fields) == 0 {
+		return nil
+	}
+	return rr.raw(rr.plainCol[i])
+}
+
+func (rr *RecordReader) raw(c int) []byte {
+	return rr.rec[rr.fields[2*c]:rr.fields[2*c+1]:rr.fields[2*c+1]]
+}
+
+// Values returns all values of column i in the current row: the decoded
+// __mv_ column when it is non-empty and well formed, else the plain value
+// if it is non-empty, else nil. The result and its bytes are only valid
+// until the next call to Next or Values.
+func (rr *RecordReader) Values(i int) [][]byte {
+	if i < 0 || i >= len(rr.plainCol) || len(rr.fields) == 0 {
+		return nil
+	}
+	if m := rr.mvCol[i]; m >= 0 {
+		if mv := rr.raw(m); len(mv) > 0 {
+			if cap(rr.mvBuf) < len(mv) {
+				rr.mvBuf = make([]byte, 0, len(mv))
+			}
+			vals, buf, ok := decodeMV(rr.vals[:0], rr.mvBuf[:0], mv)
+			rr.vals, rr.mvBuf = vals[:0], buf
+			if ok {
+				return vals
+			}
+		}
+	}
+	f := rr.Field(i)
+	if len(f) == 0 {
+		return nil
+	}
+	rr.vals = append(rr.vals[:0], f)
+	return rr.vals
+}
+
+// start reads the header row once.
+func (rr *RecordReader) start() {
+	if rr.started {
+		return
+	}
+	rr.started = true
+	err := rr.readRecord()
+	if err == io.EOF {
+		rr.done = true
+		return
+	}
+	if err != nil {
+		rr.err = rr.wrap(err, 0)
+		rr.done = true
+		return
+	}
+	rr.ncol = len(rr.fields) / 2
+	names := make([]string, rr.ncol)
+	for c := range names {
+		names[c] = string(rr.raw(c))
+	}
+	byName := make(map[string]int, rr.ncol)
+	for c, n := range names {
+		if !strings.HasPrefix(n, mvPrefix) {
+			if _, dup := byName[n]; !dup {
+				byName[n] = len(rr.header)
+			}
+			rr.header = append(rr.header, n)
+			rr.plainCol = append(rr.plainCol, c)
+			rr.mvCol = append(rr.mvCol, -1)
+		}
+	}
+	for c, n := range names {
+		if base, ok := strings.CutPrefix(n, mvPrefix); ok {
+			if i, found := byName[base]; found && rr.mvCol[i] < 0 {
+				rr.mvCol[i] = c
+			}
+		}
+	}
+	rr.rec, rr.fields = nil, rr.fields[:0]
+}
+
+func (rr *RecordReader) wrap(err error, row int) error {
+	var pe *ParseError
+	if errors.As(err, &pe) {
+		pe.Row = row
+	}
+	return err
+}
+
+// fill reads more input into the buffer, first moving the record being
+// parsed (from rr.pos) to the front or growing the buffer when there is
+// too little room. Offsets relative to rr.pos stay valid. It reports
+// whether any byte was added.
+func (rr *RecordReader) fill() bool {
+	if rr.srcErr != nil {
+		return false
+	}
+	if len(rr.buf)-rr.end < minRead {
+		if rr.pos > 0 {
+			rr.end = copy(rr.buf, rr.buf[rr.pos:rr.end])
+			rr.pos = 0
+		}
+		if len(rr.buf)-rr.end < minRead {
+			nb := make([]byte, max(2*len(rr.buf), initialBuffer))
+			rr.end = copy(nb, rr.buf[:rr.end])
+			rr.buf = nb
+		}
+	}
+	for range 100 {
+		n, err := rr.src.Read(rr.buf[rr.end:])
+		rr.end += n
+		if err != nil {
+			rr.srcErr = err
+			return n > 0
+		}
+		if n > 0 {
+			return true
+		}
+	}
+	rr.srcErr = io.ErrNoProgress
+	return false
+}
+
+// readErr returns the source's error once fill has reported no more
+// data: nil at a clean end of input.
+func (rr *RecordReader) readErr() error {
+	if rr.srcErr == io.EOF {
+		return nil
+	}
+	return rr.srcErr
+}
+
+// readRecord parses one record starting at rr.pos into rr.rec and
+// rr.fields, decoding quoted fields in place. It returns io.EOF at a clean
+// end of input. Positions are kept relative to rr.pos so fill may move the
+// data.
+func (rr *RecordReader) readRecord() error {
+	rr.fields = rr.fields[:0]
+	// Skip blank lines.
+	for {
+		b := rr.buf[rr.pos:rr.end]
+		switch {
+		case len(b) == 0 || (len(b) == 1 && b[0] == '\r'):
+			if !rr.fill() {
+				if err := rr.readErr(); err != nil {
+					return err
+				}
+				rr.pos = rr.end // a lone trailing "\r" is dropped, as encoding/csv does
+				return io.EOF
+			}
+			continue
+		case b[0] == '\n':
+			rr.pos++
+			rr.line++
+			continue
+		case b[0] == '\r' && b[1] == '\n':
+			rr.pos += 2
+			rr.line++
+			continue
+		}
+		break
+	}
+
+	rr.recLine = rr.line
+	b := rr.buf[rr.pos:rr.end]
+	p := 0         // scan position
+	lineStart := 0 // position of the current line's first byte (input offsets)
+	lines := 0     // newlines inside quoted fields so far
+	for {
+		// At the start of a field.
+		if p == len(b) {
+			if !rr.fill() {
+				if err := rr.readErr(); err != nil {
+					return err
+				}
+				// The input ends right after a comma: a last, empty field.
+				rr.fields = append(rr.fields, p, p)
+				return rr.endRecord(b, p, lines)
+			}
+			b = rr.buf[rr.pos:rr.end]
+		}
+
+		if b[p] != '"' {
+			fs := p
+			for {
+				for p < len(b) {
+					if c := b[p]; c == ',' || c == '\n' || c == '"' {
+						break
+					}
+					p++
+				}
+				if p < len(b) {
+					break
+				}
+				if !rr.fill() {
+					if err := rr.readErr(); err != nil {
+						return err
+					}
+					fe := p
+					if fe > fs && b[fe-1] == '\r' {
+						fe-- // dropped before EOF, as encoding/csv does
+					}
+					rr.fields = append(rr.fields, fs, fe)
+					return rr.endRecord(b, p, lines)
+				}
+				b = rr.buf[rr.pos:rr.end]
+			}
+			switch b[p] {
+			case '"':
+				return &ParseError{Line: rr.line + lines, Column: p - lineStart + 1, Err: ErrBareQuote}
+			case '\n':
+				fe := p
+				if fe > fs && b[fe-1] == '\r' {
+					fe--
+				}
+				rr.fields = append(rr.fields, fs, fe)
+				return rr.endRecord(b, p+1, lines)
+			default: // ','
+				rr.fields = append(rr.fields, fs, p)
+				p++
+				continue
+			}
+		}
+
+		// A quoted field: hop from quote to quote, moving the text left
+		// over each "" so the value ends up contiguous at cs:w.
+		open := p
+		p++
+		cs, w, seg := p, p, p
+		for {
+			i := bytes.IndexByte(b[p:], '"')
+			if i < 0 {
+				p = len(b)
+				if !rr.fill() {
+					if err := rr.readErr(); err != nil {
+						return err
+					}
+					return &ParseError{Line: rr.line + lines, Column: open - lineStart + 1,
+						Err: fmt.Errorf("%w: quoted field not closed at the end of the body", ErrQuote)}
+				}
+				b = rr.buf[rr.pos:rr.end]
+				continue
+			}
+			q := p + i
+			if q+1 == len(b) {
+				// Is it "" or the closing quote? Look at the next byte.
+				if rr.fill() {
+					b = rr.buf[rr.pos:rr.end]
+				} else if err := rr.readErr(); err != nil {
+					return err
+				}
+			}
+			if q+1 < len(b) && b[q+1] == '"' {
+				if w != seg {
+					copy(b[w:], b[seg:q+1])
+				}
+				w += q + 1 - seg
+				p = q + 2
+				seg = p
+				continue
+			}
+			// The closing quote.
+			if w != seg {
+				copy(b[w:], b[seg:q])
+			}
+			w += q - seg
+			rr.fields = append(rr.fields, cs, w)
+			if j := bytes.LastIndexByte(b[cs:w], '\n'); j >= 0 {
+				lines += bytes.Count(b[cs:cs+j+1], []byte{'\n'})
+				// The value's tail after its last newline, in input bytes:
+				// each '"' in it was written as "".
+				tail := b[cs+j+1 : w]
+				lineStart = q - len(tail) - bytes.Count(tail, []byte{'"'})
+			}
+			p = q + 1
+			break
+		}
+
+		// After a closing quote: a comma, a row end, or the end of input.
+		if p == len(b) {
+			if !rr.fill() {
+				if err := rr.readErr(); err != nil {
+					return err
+				}
+				return rr.endRecord(b, p, lines)
+			}
+			b = rr.buf[rr.pos:rr.end]
+		}
+		switch b[p] {
+		case ',':
+			p++
+			continue
+		case '\n':
+			return rr.endRecord(b, p+1, lines)
+		case '\r':
+			if p+1 == len(b) {
+				if rr.fill() {
+					b = rr.buf[rr.pos:rr.end]
+				} else if err := rr.readErr(); err != nil {
+					return err
+				} else {
+					return rr.endRecord(b, p+1, lines) // "\r" before EOF is dropped
+				}
+			}
+			if b[p+1] == '\n' {
+				return rr.endRecord(b, p+2, lines)
+			}
+		}
+		return &ParseError{Line: rr.line + lines, Column: p - lineStart + 1, Err: ErrQuote}
+	}
+}
+
+// endRecord finishes a record that used b[:n].
+func (rr *RecordReader) endRecord(b []byte, n, lines int) error {
+	rr.rec = b[:n]
+	rr.pos += n
+	rr.line += 1 + lines
+	return nil
+}
