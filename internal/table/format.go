@@ -1,0 +1,291 @@
+package table
+
+import (
+	"bufio"
+	"encoding/csv"
+	"fmt"
+	"io"
+	"strings"
+	"unicode/utf8"
+)
+
+// This file renders a Table for people and programs outside Splunk: the
+// offline scanner prints its result with one of these.
+
+// WriteCSV writes t as CSV with a header row, the way Splunk exports
+// results: a multivalue cell holds its values joined by newlines (inside
+// the quoted field), a null cell is empty.
+func WriteCSV(w io.Writer, t Table) error {
+	cw := csv.NewWriter(w)
+	if err := cw.Write(t.Columns); err != nil {
+		return err
+	}
+	rec := make([]string, len(t.Columns))
+	for _, row := range t.Rows {
+		for i := range rec {
+			rec[i] = strings.Join(cell(row, i), "\n")
+		}
+		if err := cw.Write(rec); err != nil {
+			return err
+		}
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// WriteJSON writes t as JSON lines: one object per row, keys in column
+// order, a single value as a string, a multivalue cell as an array of
+// strings; null cells are left out.
+func WriteJSON(w io.Writer, t Table) error {
+	bw := bufio.NewWriter(w)
+	var buf []byte
+	for _, row := range t.Rows {
+		buf = append(buf[:0], '{')
+		first := true
+		for i, name := range t.Columns {
+			vals := cell(row, i)
+			if len(vals) == 0 {
+				continue
+			}
+			if !first {
+				buf = append(buf, ',')
+			}
+			first = false
+			buf = appendJSONString(buf, name)
+			buf = append(buf, ':')
+			if len(vals) == 1 {
+				buf = appendJSONString(buf, vals[0])
+				continue
+			}
+			buf = append(buf, '[')
+			for j, v := range vals {
+				if j > 0 {
+					buf = append(buf, ',')
+				}
+				buf = appendJSONString(buf, v)
+			}
+			buf = append(buf, ']')
+		}
+		buf = append(buf, '}', '\n')
+		if _, err := bw.Write(buf); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// WriteText writes t for a person at a terminal. When the widest row fits
+// in width columns (or width <= 0), t is an aligned table; otherwise each
+// row is a block of "column  value" lines, since a table wider than the
+// terminal wraps into something nobody can read (the ESCU table has 14
+// columns, one of them a whole pod manifest). Either way a multivalue cell
+// shows one value per line, text inside a value keeps its line breaks, and
+// control characters are escaped so that event text cannot drive the
+// terminal.
+func WriteText(w io.Writer, t Table, width int) error {
+	bw := bufio.NewWriter(w)
+	cells := make([][][]string, len(t.Rows)) // row, column, display lines
+	widths := make([]int, len(t.Columns))
+	for i, c := range t.Columns {
+		widths[i] = displayWidth(c)
+	}
+	multiLine := false
+	for r, row := range t.Rows {
+		cells[r] = make([][]string, len(t.Columns))
+		for i := range t.Columns {
+			lines := displayLines(cell(row, i))
+			cells[r][i] = lines
+			if len(lines) > 1 {
+				multiLine = true
+			}
+			for _, l := range lines {
+				widths[i] = max(widths[i], displayWidth(l))
+			}
+		}
+	}
+	total := 0
+	for _, wd := range widths {
+		total += wd + 2
+	}
+	if width > 0 && total-2 > width && len(t.Rows) > 0 {
+		writeRecords(bw, t.Columns, cells)
+	} else {
+		writeAligned(bw, t.Columns, cells, widths, multiLine)
+	}
+	return bw.Flush()
+}
+
+func writeAligned(w *bufio.Writer, cols []string, cells [][][]string, widths []int, gap bool) {
+	line := func(vals func(i int) string) {
+		var b strings.Builder
+		pad := 0
+		for i := range cols {
+			v := vals(i)
+			if v != "" {
+				b.WriteString(strings.Repeat(" ", pad))
+				pad = 0
+				b.WriteString(v)
+			}
+			pad += widths[i] - displayWidth(v)
+			if i < len(cols)-1 {
+				pad += 2
+			}
+		}
+		b.WriteByte('\n') // trailing spaces dropped: pad is only written before a value
+		w.WriteString(b.String())
+	}
+	line(func(i int) string { return cols[i] })
+	for r, row := range cells {
+		if gap && r > 0 {
+			w.WriteByte('\n')
+		}
+		height := 1
+		for _, c := range row {
+			height = max(height, len(c))
+		}
+		for k := 0; k < height; k++ {
+			line(func(i int) string {
+				if k < len(row[i]) {
+					return row[i][k]
+				}
+				return ""
+			})
+		}
+	}
+}
+
+// recordNameWidth caps the name column of the block layout; a longer
+// name gets its value on the lines below it.
+const recordNameWidth = 24
+
+func writeRecords(w *bufio.Writer, cols []string, cells [][][]string) {
+	nameWidth := 0
+	for _, c := range cols {
+		if n := displayWidth(c); n <= recordNameWidth {
+			nameWidth = max(nameWidth, n)
+		}
+	}
+	indent := strings.Repeat(" ", nameWidth+2)
+	for r, row := range cells {
+		if r > 0 {
+			w.WriteByte('\n')
+		}
+		fmt.Fprintf(w, "--- row %d of %d ---\n", r+1, len(cells))
+		for i, name := range cols {
+			lines := row[i]
+			w.WriteString(name)
+			if displayWidth(name) > nameWidth {
+				for _, l := range lines {
+					w.WriteString("\n" + indent + l)
+				}
+				w.WriteByte('\n')
+				continue
+			}
+			for k, l := range lines {
+				if k == 0 {
+					w.WriteString(strings.Repeat(" ", nameWidth+2-displayWidth(name)))
+				} else {
+					w.WriteString("\n" + indent)
+				}
+				w.WriteString(l)
+			}
+			w.WriteByte('\n')
+		}
+	}
+}
+
+// cell returns the values of column i in row, nil when the row is short.
+func cell(row Row, i int) []string {
+	if i < len(row) {
+		return row[i]
+	}
+	return nil
+}
+
+// displayLines splits the values of a cell into the lines shown for it.
+func displayLines(vals []string) []string {
+	var out []string
+	for _, v := range vals {
+		v = strings.TrimRight(v, "\r\n")
+		for l := range strings.SplitSeq(v, "\n") {
+			out = append(out, escapeControl(strings.TrimSuffix(l, "\r")))
+		}
+	}
+	return out
+}
+
+// escapeControl makes control characters and invalid UTF-8 visible
+// instead of letting them reach the terminal.
+func escapeControl(s string) string {
+	clean := true
+	for _, r := range s {
+		if r < 0x20 || (r >= 0x7f && r < 0xa0) || r == utf8.RuneError {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i, r := range s {
+		switch {
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == utf8.RuneError:
+			if _, size := utf8.DecodeRuneInString(s[i:]); size == 1 {
+				fmt.Fprintf(&b, `\x%02x`, s[i])
+			} else {
+				b.WriteRune(r)
+			}
+		case r < 0x20 || (r >= 0x7f && r < 0xa0):
+			fmt.Fprintf(&b, `\x%02x`, r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func displayWidth(s string) int { return utf8.RuneCountInString(s) }
+
+// appendJSONString appends s as a JSON string. Unlike encoding/json it
+// leaves <, > and & alone: the output is read by people and jq, not
+// embedded in HTML.
+func appendJSONString(dst []byte, s string) []byte {
+	const hex = "0123456789abcdef"
+	dst = append(dst, '"')
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c < utf8.RuneSelf {
+			switch {
+			case c == '"' || c == '\\':
+				dst = append(dst, '\\', c)
+			case c == '\n':
+				dst = append(dst, '\\', 'n')
+			case c == '\r':
+				dst = append(dst, '\\', 'r')
+			case c == '\t':
+				dst = append(dst, '\\', 't')
+			case c < 0x20:
+				dst = append(dst, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
+			default:
+				dst = append(dst, c)
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			dst = append(dst, `\ufffd`...)
+		case r == '\u2028' || r == '\u2029':
+			// Valid JSON, but they end lines in JavaScript.
+			dst = append(dst, '\\', 'u', '2', '0', '2', hex[r&0xf])
+		default:
+			dst = append(dst, s[i:i+size]...)
+		}
+		i += size
+	}
+	return append(dst, '"')
+}

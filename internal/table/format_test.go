@@ -1,0 +1,154 @@
+package table
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func sample() Table {
+	return Table{
+		Columns: []string{"user", "verb", "count", "user_groups"},
+		Rows: []Row{
+			{{"alice"}, {"create"}, {"2"}, {"system:authenticated", "system:masters"}},
+			{{"bob"}, nil, {"1"}, {"dev"}},
+			{{"ünï \"q\"\x1b[31m"}, {"patch"}, {"10"}},
+		},
+	}
+}
+
+func TestWriteCSV(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteCSV(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	want := "user,verb,count,user_groups\n" +
+		"alice,create,2,\"system:authenticated\nsystem:masters\"\n" +
+		"bob,,1,dev\n" +
+		"\"ünï \"\"q\"\"\x1b[31m\",patch,10,\n"
+	if b.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", b.String(), want)
+	}
+	b.Reset()
+	if err := WriteCSV(&b, Table{Columns: []string{"a", "b c"}}); err != nil || b.String() != "a,b c\n" {
+		t.Errorf("empty table: %q %v", b.String(), err)
+	}
+}
+
+func TestWriteJSON(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteJSON(&b, sample()); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"user":"alice","verb":"create","count":"2","user_groups":["system:authenticated","system:masters"]}
+{"user":"bob","count":"1","user_groups":"dev"}
+{"user":"ünï \"q\"\u001b[31m","verb":"patch","count":"10"}
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+	b.Reset()
+	if err := WriteJSON(&b, Table{Columns: []string{"a"}, Rows: []Row{{}}}); err != nil || b.String() != "{}\n" {
+		t.Errorf("all-null row: %q %v", b.String(), err)
+	}
+}
+
+func TestWriteTextTable(t *testing.T) {
+	var b bytes.Buffer
+	if err := WriteText(&b, sample(), 80); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"user             verb    count  user_groups\n" +
+		"alice            create  2      system:authenticated\n" +
+		"                                system:masters\n" +
+		"\n" +
+		"bob                      1      dev\n" +
+		"\n" +
+		"ünï \"q\"\\x1b[31m  patch   10\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+
+	// Single-line rows need no blank line between them; a header alone
+	// stands for an empty result.
+	b.Reset()
+	one := Table{Columns: []string{"a", "bb"}, Rows: []Row{{{"x"}, {"y"}}, {{"long value"}, {"z"}}}}
+	if err := WriteText(&b, one, 0); err != nil {
+		t.Fatal(err)
+	}
+	if want := "a           bb\nx           y\nlong value  z\n"; b.String() != want {
+		t.Errorf("got\n%q\nwant\n%q", b.String(), want)
+	}
+	b.Reset()
+	if err := WriteText(&b, Table{Columns: []string{"a", "bb"}}, 1); err != nil || b.String() != "a  bb\n" {
+		t.Errorf("empty: %q", b.String())
+	}
+}
+
+func TestWriteTextRecords(t *testing.T) {
+	tb := Table{
+		Columns: []string{"user", "user_groups", "requestObject.metadata.annotations.kubectl.kubernetes.io/last-applied-configuration", "count"},
+		Rows: []Row{
+			{{"alice"}, {"a", "b"}, {"{\"kind\":\"Pod\",\n\t\"x\":1}\n"}, {"3"}},
+			{{"bob"}, nil, nil, {"1"}},
+		},
+	}
+	var b bytes.Buffer
+	if err := WriteText(&b, tb, 60); err != nil {
+		t.Fatal(err)
+	}
+	want := "" +
+		"--- row 1 of 2 ---\n" +
+		"user         alice\n" +
+		"user_groups  a\n" +
+		"             b\n" +
+		"requestObject.metadata.annotations.kubectl.kubernetes.io/last-applied-configuration\n" +
+		"             {\"kind\":\"Pod\",\n" +
+		"             \\t\"x\":1}\n" +
+		"count        3\n" +
+		"\n" +
+		"--- row 2 of 2 ---\n" +
+		"user         bob\n" +
+		"user_groups\n" +
+		"requestObject.metadata.annotations.kubectl.kubernetes.io/last-applied-configuration\n" +
+		"count        1\n"
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+func TestAppendJSONString(t *testing.T) {
+	for _, s := range []string{"", "plain", "q\"b\\s/", "\x00\x1f\n\r\t\x7f", "<a&b>", "é€😀", "\u2028\u2029", "bad\xffutf8", "\xed\xa0\x80"} {
+		got := appendJSONString(nil, s)
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Errorf("%q -> %s: %v", s, got, err)
+			continue
+		}
+		want := strings.ToValidUTF8(s, "\ufffd")
+		if !utf8.ValidString(s) {
+			// encoding/json maps each invalid byte to U+FFFD, as we do.
+			want = string([]rune(s))
+		}
+		if back != want {
+			t.Errorf("%q -> %s -> %q", s, got, back)
+		}
+	}
+}
+
+func FuzzAppendJSONString(f *testing.F) {
+	f.Add("a\"\\\x00é\xff\u2028")
+	f.Fuzz(func(t *testing.T, s string) {
+		got := appendJSONString(nil, s)
+		var back string
+		if err := json.Unmarshal(got, &back); err != nil {
+			t.Fatalf("%q -> %s: %v", s, got, err)
+		}
+		if back != string([]rune(s)) {
+			t.Fatalf("%q -> %s -> %q", s, got, back)
+		}
+	})
+}
