@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/modinput"
+	"github.com/kubeprivpod/kubeprivpod/internal/webhook"
+)
+
+// shutdownGrace bounds how long SIGTERM waits for batches in flight.
+// splunkd gives a stopping input some time before it kills it; in-flight
+// batches that do not finish are not acknowledged, so the API server
+// re-sends them.
+const shutdownGrace = 20 * time.Second
+
+// stanzaSink writes one stanza's batches to the shared stream.
+type stanzaSink struct {
+	stream *modinput.Stream
+	route  *modinput.Route
+}
+
+func (k stanzaSink) Deliver(b *webhook.Batch) error { return k.stream.WriteBatch(k.route, b) }
+
+// runInputs is run mode: one HTTPS listener per enabled stanza, all
+// writing to one serialised XML stream on stdout, until a signal arrives
+// on sig (exit 0 after draining) or stdout fails (exit 1).
+func runInputs(stdin io.Reader, stdout, stderr io.Writer, sig <-chan os.Signal) int {
+	log := modinput.NewLogger(stderr)
+	def, err := modinput.ReadInputDefinition(stdin)
+	if err != nil {
+		log.Logf(modinput.Error, "%v", err)
+		return 1
+	}
+	stream := modinput.NewStream(stdout)
+	sinkFailed := make(chan error, 1)
+	var servers []*webhook.Server
+	served := make(chan error, len(def.Stanzas))
+	for _, st := range def.Stanzas {
+		if d := strings.TrimSpace(st.Params["disabled"]); d == "1" || strings.EqualFold(d, "true") {
+			continue
+		}
+		in, err := parseInput(st)
+		if err != nil {
+			log.Logf(modinput.Error, "stanza %s not started: %v", st.Name, err)
+			continue
+		}
+		srv := newServer(in, stream, log, sinkFailed)
+		ln, err := net.Listen("tcp", in.listen)
+		if err != nil {
+			log.Logf(modinput.Error, "stanza %s not started: listen %s: %v", st.Name, in.listen, err)
+			continue
+		}
+		log.Logf(modinput.Info, "stanza %s listening on https://%s%s (client certificates: %t, token: %t)",
+			st.Name, ln.Addr(), in.path, in.clientCAs != nil, in.token != nil)
+		servers = append(servers, srv)
+		go func() { served <- srv.Serve(ln) }()
+	}
+	if len(servers) == 0 {
+		log.Logf(modinput.Error, "no stanza could be started (%d configured)", len(def.Stanzas))
+		stream.Close()
+		return 1
+	}
+
+	code := 0
+	running := len(servers)
+wait:
+	for {
+		select {
+		case s := <-sig:
+			log.Logf(modinput.Info, "received %v; finishing batches in flight", s)
+			break wait
+		case err := <-sinkFailed:
+			log.Logf(modinput.Error, "stopping: writing to stdout failed: %v", err)
+			code = 1
+			break wait
+		case err := <-served:
+			if !errors.Is(err, http.ErrServerClosed) {
+				log.Logf(modinput.Error, "listener stopped: %v", err)
+			}
+			if running--; running == 0 {
+				code = 1
+				break wait
+			}
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	var wg sync.WaitGroup
+	for _, srv := range servers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Shutdown(ctx); err != nil {
+				log.Logf(modinput.Warn, "shutdown: %v", err)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := stream.Close(); err != nil && code == 0 {
+		log.Logf(modinput.Error, "closing the event stream: %v", err)
+		code = 1
+	}
+	var batches, events, dups int64
+	for _, srv := range servers {
+		st := srv.Stats()
+		batches += st.Batches.Load()
+		events += st.Events.Load()
+		dups += st.Duplicates.Load()
+	}
+	log.Logf(modinput.Info, "stopped: %d batches, %d events written, %d duplicates dropped", batches, events, dups)
+	return code
+}
+
+func newServer(in *input, stream *modinput.Stream, log *modinput.Logger, sinkFailed chan<- error) *webhook.Server {
+	return &webhook.Server{
+		Addr:         in.listen,
+		Path:         in.path,
+		TLSConfig:    &tls.Config{Certificates: []tls.Certificate{in.cert}, MinVersion: tls.VersionTLS12},
+		ClientCAs:    in.clientCAs,
+		Token:        in.token,
+		MaxBodyBytes: in.maxBody,
+		Sink: stanzaSink{
+			stream: stream,
+			route:  modinput.NewRoute(in.stanza, in.stanza, in.sourcetype, in.index, in.cluster),
+		},
+		OnSinkError: func(err error) {
+			select {
+			case sinkFailed <- err:
+			default:
+			}
+		},
+		Logf: func(level, format string, args ...any) {
+			log.Logf(modinput.Level(level), "stanza "+in.stanza+": "+format, args...)
+		},
+	}
+}

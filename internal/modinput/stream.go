@@ -1,0 +1,207 @@
+package modinput
+
+import (
+	"errors"
+	"io"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+)
+
+// Route says where a batch of events goes: the stanza that produced them
+// (Splunk routes single-instance output by it) and the metadata they are
+// indexed under. Its XML is escaped once, when it is made.
+type Route struct {
+	open  []byte // <event stanza="..." unbroken="1">
+	close []byte // <source>..</source>...<done/></event>
+}
+
+// NewRoute returns the Route for events of stanza. Empty source,
+// sourcetype, index or host are left out, so Splunk applies the stanza's
+// own settings.
+func NewRoute(stanza, source, sourcetype, index, host string) *Route {
+	r := &Route{}
+	r.open = append(r.open, `<event stanza="`...)
+	r.open = appendEscaped(r.open, []byte(stanza), true)
+	r.open = append(r.open, `" unbroken="1">`...)
+	for _, f := range [...]struct{ tag, v string }{
+		{"source", source}, {"sourcetype", sourcetype}, {"index", index}, {"host", host},
+	} {
+		if f.v == "" {
+			continue
+		}
+		r.close = append(r.close, '<')
+		r.close = append(r.close, f.tag...)
+		r.close = append(r.close, '>')
+		r.close = appendEscaped(r.close, []byte(f.v), false)
+		r.close = append(r.close, "</"...)
+		r.close = append(r.close, f.tag...)
+		r.close = append(r.close, '>')
+	}
+	r.close = append(r.close, "<done/></event>\n"...)
+	return r
+}
+
+// Batch is a sequence of events written to the stream as a unit.
+type Batch interface {
+	Len() int
+	// Event returns the i-th event's time (zero: let Splunk extract it)
+	// and its raw data. data is only read during the call to WriteBatch.
+	Event(i int) (t time.Time, data []byte)
+}
+
+// ErrClosed is returned by WriteBatch after Close.
+var ErrClosed = errors.New("modinput: stream closed")
+
+// Stream writes Splunk's XML event stream. WriteBatch is safe for
+// concurrent use; one batch is written and flushed before another starts,
+// so events of different batches never interleave.
+type Stream struct {
+	mu      sync.Mutex
+	w       io.Writer
+	buf     []byte // reused for each batch so a batch costs one write
+	started bool
+	closed  bool
+	err     error // sticky: after the first failure nothing more is written
+}
+
+// NewStream returns a Stream writing to w (normally os.Stdout). Nothing is
+// written until the first batch or Close.
+func NewStream(w io.Writer) *Stream { return &Stream{w: w} }
+
+// WriteBatch writes every event of b under route r and returns once the
+// bytes have been handed to the underlying writer. It returns the first
+// write error, and the same error for every later call.
+func (s *Stream) WriteBatch(r *Route, b Batch) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.err != nil {
+		return s.err
+	}
+	if s.closed {
+		return ErrClosed
+	}
+	buf := s.buf[:0]
+	if !s.started {
+		buf = append(buf, "<stream>\n"...)
+	}
+	for i, n := 0, b.Len(); i < n; i++ {
+		t, data := b.Event(i)
+		buf = append(buf, r.open...)
+		if !t.IsZero() {
+			buf = appendTime(buf, t)
+		}
+		buf = append(buf, "<data>"...)
+		buf = appendEscaped(buf, data, false)
+		buf = append(buf, "</data>"...)
+		buf = append(buf, r.close...)
+	}
+	s.buf = buf
+	if err := s.write(buf); err != nil {
+		return err
+	}
+	s.started = true
+	return nil
+}
+
+// Close ends the stream with </stream> (writing <stream> first if nothing
+// was written). Later WriteBatch calls fail with ErrClosed.
+func (s *Stream) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed || s.err != nil {
+		return s.err
+	}
+	s.closed = true
+	tail := "</stream>\n"
+	if !s.started {
+		tail = "<stream>\n</stream>\n"
+	}
+	return s.write([]byte(tail))
+}
+
+func (s *Stream) write(p []byte) error {
+	if _, err := s.w.Write(p); err != nil {
+		s.err = err
+		return err
+	}
+	return nil
+}
+
+// appendTime appends <time>seconds.microseconds</time>; Splunk reads
+// fractional epoch seconds. Times before 1970 are left out.
+func appendTime(b []byte, t time.Time) []byte {
+	us := t.UnixMicro()
+	if us < 0 {
+		return b
+	}
+	b = append(b, "<time>"...)
+	b = strconv.AppendInt(b, us/1e6, 10)
+	frac := us % 1e6
+	b = append(b, '.',
+		byte('0'+frac/100000), byte('0'+frac/10000%10), byte('0'+frac/1000%10),
+		byte('0'+frac/100%10), byte('0'+frac/10%10), byte('0'+frac%10))
+	return append(b, "</time>"...)
+}
+
+// plain[c] is true for ASCII bytes that appear as themselves in XML text.
+var plain = func() (t [256]bool) {
+	for c := 0x20; c < 0x80; c++ {
+		t[c] = true
+	}
+	t['\t'], t['\n'] = true, true
+	t['<'], t['>'], t['&'] = false, false, false
+	return t
+}()
+
+const replacement = "\uFFFD"
+
+// appendEscaped appends src as XML 1.0 character data (or, with attr, as
+// an attribute value). Markup characters become entities, CR becomes &#xD;
+// so XML's line-end normalisation cannot turn it into LF, and anything
+// XML 1.0 cannot carry at all (C0 controls, U+FFFE, U+FFFF, invalid UTF-8)
+// becomes U+FFFD, as encoding/xml does.
+func appendEscaped(dst, src []byte, attr bool) []byte {
+	start := 0
+	for i := 0; i < len(src); {
+		c := src[i]
+		if plain[c] && !(attr && (c == '"' || c == '\n' || c == '\t')) {
+			i++
+			continue
+		}
+		var esc string
+		width := 1
+		switch {
+		case c == '<':
+			esc = "&lt;"
+		case c == '>':
+			esc = "&gt;"
+		case c == '&':
+			esc = "&amp;"
+		case c == '"':
+			esc = "&quot;"
+		case c == '\r':
+			esc = "&#xD;"
+		case c == '\n':
+			esc = "&#xA;"
+		case c == '\t':
+			esc = "&#x9;"
+		case c < 0x80:
+			esc = replacement
+		default:
+			r, n := utf8.DecodeRune(src[i:])
+			if r != utf8.RuneError && r != 0xFFFE && r != 0xFFFF || n == 3 && r == utf8.RuneError {
+				// A literal U+FFFD is valid and kept as it is.
+				i += n
+				continue
+			}
+			esc, width = replacement, n
+		}
+		dst = append(dst, src[start:i]...)
+		dst = append(dst, esc...)
+		i += width
+		start = i
+	}
+	return append(dst, src[start:]...)
+}

@@ -1,0 +1,277 @@
+package webhook
+
+import (
+	"hash/maphash"
+	"time"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/eventlist"
+)
+
+// Batch holds the events of one delivered audit document, each as the
+// bytes a log-backend line would hold: the item as sent, with "kind" and
+// "apiVersion" put in front when the item lacks them (the webhook backend
+// leaves them out of EventList items; the log backend writes them first).
+//
+// A Batch is reused between requests; its event data aliases the document
+// it was parsed from, or its own buffer.
+type Batch struct {
+	events []event
+	arena  []byte // rebuilt items, so aliasing slices are cut only once it stops growing
+}
+
+type event struct {
+	t     time.Time
+	data  []byte // nil while the bytes are still in arena[off:end]
+	off   int
+	end   int
+	key   key
+	keyed bool // false when the item has no auditID to deduplicate on
+}
+
+// Len reports the number of events.
+func (b *Batch) Len() int { return len(b.events) }
+
+// Event returns the i-th event's requestReceivedTimestamp (zero when
+// absent or unreadable) and its bytes.
+func (b *Batch) Event(i int) (time.Time, []byte) { return b.events[i].t, b.events[i].data }
+
+// DefaultAPIVersion is the audit API version put into items that lack one
+// when the document does not name its own.
+const DefaultAPIVersion = "audit.k8s.io/v1"
+
+// Parse replaces b's events with those of doc, an audit.k8s.io EventList
+// or a single Event. It returns an *eventlist.Error when doc is not one.
+// The events alias doc, which must not change while b is in use.
+func (b *Batch) Parse(doc []byte) error {
+	b.events = b.events[:0]
+	b.arena = b.arena[:0]
+	apiVersion := `"` + DefaultAPIVersion + `"`
+	if v := gjson.GetBytes(doc, "apiVersion"); v.Type == gjson.String && len(v.Str) > len("audit.k8s.io/") && v.Str[:len("audit.k8s.io/")] == "audit.k8s.io/" {
+		apiVersion = v.Raw
+	}
+	err := eventlist.Split(doc, func(item []byte) error {
+		b.add(item, apiVersion)
+		return nil
+	})
+	if err != nil {
+		b.events = b.events[:0]
+		return err
+	}
+	for i := range b.events {
+		if e := &b.events[i]; e.data == nil {
+			e.data = b.arena[e.off:e.end:e.end]
+		}
+	}
+	return nil
+}
+
+var (
+	keyAuditID   = "auditID"
+	keyStage     = "stage"
+	keyKind      = "kind"
+	keyVersion   = "apiVersion"
+	keyTimestamp = "requestReceivedTimestamp"
+)
+
+// add records one item. item is a JSON object already validated by
+// eventlist.Split.
+func (b *Batch) add(item []byte, apiVersion string) {
+	var e event
+	var hasKind, hasVersion bool
+	var id, stage string
+	obj := gjson.Result{Type: gjson.JSON, Raw: unsafe.String(unsafe.SliceData(item), len(item))}
+	// One pass over the top-level keys: requestReceivedTimestamp comes
+	// after the (large) request and response objects, so separate
+	// lookups would each walk the whole item.
+	obj.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case keyKind:
+			hasKind = true
+		case keyVersion:
+			hasVersion = true
+		case keyAuditID:
+			id = v.Raw
+		case keyStage:
+			stage = v.Raw
+		case keyTimestamp:
+			if v.Type == gjson.String {
+				e.t = parseMicroTime(v.Str)
+			}
+		}
+		return true
+	})
+	if id != "" {
+		e.key, e.keyed = makeKey(id, stage), true
+	}
+	if hasKind && hasVersion {
+		e.data = item
+		b.events = append(b.events, e)
+		return
+	}
+	e.off = len(b.arena)
+	b.arena = append(b.arena, '{')
+	if !hasKind {
+		b.arena = append(b.arena, `"kind":"Event"`...)
+	}
+	if !hasVersion {
+		if !hasKind {
+			b.arena = append(b.arena, ',')
+		}
+		b.arena = append(b.arena, `"apiVersion":`...)
+		b.arena = append(b.arena, apiVersion...)
+	}
+	rest := item[1:]
+	if !emptyObjectTail(rest) {
+		b.arena = append(b.arena, ',')
+	}
+	b.arena = append(b.arena, rest...)
+	e.end = len(b.arena)
+	b.events = append(b.events, e)
+}
+
+// emptyObjectTail reports whether rest (an object without its '{') holds
+// no members, so the inserted fields need no trailing comma.
+func emptyObjectTail(rest []byte) bool {
+	for _, c := range rest {
+		switch c {
+		case ' ', '\t', '\n', '\r':
+			continue
+		}
+		return c == '}'
+	}
+	return true
+}
+
+// parseMicroTime reads a metav1.MicroTime ("2006-01-02T15:04:05.000000Z")
+// without allocating, falling back to RFC 3339 for other spellings. It
+// returns the zero Time when s is neither.
+func parseMicroTime(s string) time.Time {
+	if len(s) == 27 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == '.' && s[26] == 'Z' {
+		y, ok1 := digits(s[0:4])
+		mo, ok2 := digits(s[5:7])
+		d, ok3 := digits(s[8:10])
+		h, ok4 := digits(s[11:13])
+		mi, ok5 := digits(s[14:16])
+		sec, ok6 := digits(s[17:19])
+		us, ok7 := digits(s[20:26])
+		if ok1 && ok2 && ok3 && ok4 && ok5 && ok6 && ok7 && mo >= 1 && mo <= 12 && d >= 1 && d <= 31 && h < 24 && mi < 60 && sec < 61 {
+			return time.Date(y, time.Month(mo), d, h, mi, sec, us*1000, time.UTC)
+		}
+	}
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return time.Time{}
+	}
+	return t
+}
+
+func digits(s string) (int, bool) {
+	n := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		n = n*10 + int(c-'0')
+	}
+	return n, true
+}
+
+// key identifies one stage of one request: a 128-bit hash of its auditID
+// and stage (their raw JSON text: a re-sent batch repeats the same bytes).
+type key struct{ a, b uint64 }
+
+var seedA, seedB = maphash.MakeSeed(), maphash.MakeSeed()
+
+func makeKey(id, stage string) key {
+	var h maphash.Hash
+	h.SetSeed(seedA)
+	h.WriteString(id)
+	h.WriteByte(0)
+	h.WriteString(stage)
+	a := h.Sum64()
+	h.SetSeed(seedB)
+	h.WriteString(id)
+	h.WriteByte(0)
+	h.WriteString(stage)
+	return key{a, h.Sum64()}
+}
+
+// dedupe remembers the keys of events already written, for a bounded time
+// and number, so a batch the API server re-sends (because our reply was
+// lost or late) is not indexed twice. It is used under Server.deliverMu.
+type dedupe struct {
+	window  time.Duration
+	maxKeys int
+	seen    map[key]struct{}
+	ring    []stamped // FIFO of remembered keys, oldest at head
+	head, n int
+}
+
+type stamped struct {
+	k  key
+	at time.Time
+}
+
+func newDedupe(window time.Duration, maxKeys int) *dedupe {
+	return &dedupe{window: window, maxKeys: maxKeys, seen: make(map[key]struct{}), ring: make([]stamped, maxKeys)}
+}
+
+func (d *dedupe) has(k key) bool {
+	_, ok := d.seen[k]
+	return ok
+}
+
+// add remembers k, forgetting the oldest key when full.
+func (d *dedupe) add(k key, now time.Time) {
+	if d.maxKeys <= 0 {
+		return
+	}
+	if _, ok := d.seen[k]; ok {
+		return
+	}
+	if d.n == d.maxKeys {
+		d.pop()
+	}
+	d.ring[(d.head+d.n)%d.maxKeys] = stamped{k, now}
+	d.n++
+	d.seen[k] = struct{}{}
+}
+
+// expire forgets keys older than the window.
+func (d *dedupe) expire(now time.Time) {
+	for d.n > 0 && now.Sub(d.ring[d.head].at) > d.window {
+		d.pop()
+	}
+}
+
+func (d *dedupe) pop() {
+	delete(d.seen, d.ring[d.head].k)
+	d.head = (d.head + 1) % d.maxKeys
+	d.n--
+}
+
+// filter drops from b the events whose key it has seen (in an earlier
+// batch or earlier in b), remembers the keys of the rest, and returns how
+// many it dropped. Keys are remembered before b is written: if writing
+// fails the process stops, so nothing is wrongly remembered for long.
+func (d *dedupe) filter(b *Batch, now time.Time) int {
+	d.expire(now)
+	kept := b.events[:0]
+	dropped := 0
+	for _, e := range b.events {
+		if e.keyed {
+			if d.has(e.key) {
+				dropped++
+				continue
+			}
+			d.add(e.key, now)
+		}
+		kept = append(kept, e)
+	}
+	b.events = kept
+	return dropped
+}
