@@ -1,0 +1,324 @@
+package extended
+
+import (
+	"net/url"
+	"strings"
+	"unsafe"
+
+	"github.com/tidwall/gjson"
+)
+
+// Audit stages, in the order the API server emits them.
+const (
+	stageRequestReceived  = "RequestReceived"
+	stageResponseStarted  = "ResponseStarted"
+	stageResponseComplete = "ResponseComplete"
+	stagePanic            = "Panic"
+)
+
+// Outcomes of a request, from its response code and URI.
+const (
+	OutcomeAllowed = "allowed" // 2xx
+	OutcomeDenied  = "denied"  // 403: RBAC or admission (e.g. Pod Security) refused it
+	OutcomeFailed  = "failed"  // any other non-2xx
+	OutcomeDryRun  = "dry-run" // 2xx with dryRun=All: validated, not persisted
+	OutcomeUnknown = "unknown" // no response status in the event
+)
+
+// view returns b as a string without copying. Results of gjson on it
+// alias b, so anything kept past the call must be cloned.
+func view(b []byte) string {
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// event is one pod-spec write in a common shape, whichever envelope it came
+// in. Its strings alias the input until cloned into a record.
+type event struct {
+	key        string // auditID (or log insertId) plus user and URI; "" when absent
+	stage      string
+	level      string
+	verb       string
+	resource   string
+	sub        string
+	user       string
+	groups     gjson.Result
+	ips        gjson.Result // array of strings, or one string
+	userAgent  string
+	namespace  string
+	name       string
+	uri        string
+	code       int
+	hasCode    bool
+	request    gjson.Result
+	response   gjson.Result
+	time       string
+	truncated  bool // the API server dropped the bodies (audit.k8s.io/truncated)
+	watch      *watched
+	annotation gjson.Result
+}
+
+// stageRank orders the stages of one request by completeness. Envelopes
+// without stages (GKE) log each request once, complete.
+func stageRank(stage string) int {
+	switch stage {
+	case stageRequestReceived:
+		return 1
+	case stageResponseStarted:
+		return 2
+	case stagePanic:
+		return 3
+	}
+	return 4
+}
+
+// bodyExpected reports whether a stage would carry the request body at
+// level Request or above. The API server logs RequestReceived before it
+// reads the body, so a body-less RequestReceived says nothing about the
+// audit policy.
+func bodyExpected(stage string) bool {
+	return stage != stageRequestReceived && stage != stageResponseStarted
+}
+
+// parseAudit fills e from a Kubernetes audit.k8s.io Event in one pass over
+// its top-level keys.
+func parseAudit(s string, e *event) {
+	var ref, user, status gjson.Result
+	var auditID string
+	var received, stageTS string
+	gjson.Parse(s).ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "auditID":
+			auditID = v.Str
+		case "stage":
+			e.stage = v.Str
+		case "level":
+			e.level = v.Str
+		case "verb":
+			e.verb = v.Str
+		case "requestURI":
+			e.uri = v.Str
+		case "user":
+			user = v
+		case "sourceIPs":
+			e.ips = v
+		case "userAgent":
+			e.userAgent = v.Str
+		case "objectRef":
+			ref = v
+		case "responseStatus":
+			status = v
+		case "requestObject":
+			e.request = v
+		case "responseObject":
+			e.response = v
+		case "requestReceivedTimestamp":
+			received = v.Str
+		case "stageTimestamp":
+			stageTS = v.Str
+		case "annotations":
+			e.annotation = v
+		}
+		return true
+	})
+	e.user = user.Get("username").Str
+	e.groups = user.Get("groups")
+	e.resource = ref.Get("resource").Str
+	e.sub = ref.Get("subresource").Str
+	e.namespace = ref.Get("namespace").Str
+	e.name = ref.Get("name").Str
+	if c := status.Get("code"); c.Type == gjson.Number {
+		e.code, e.hasCode = int(c.Int()), true
+	}
+	e.time = received
+	if e.time == "" {
+		e.time = stageTS
+	}
+	e.truncated = e.annotation.Get(`audit\.k8s\.io/truncated`).Str == "true"
+	if auditID != "" {
+		e.key = auditID + "\x00" + e.user + "\x00" + e.uri
+	}
+}
+
+// parseGKE fills e from a Google Cloud audit log entry for GKE, whose
+// protoPayload.methodName is io.k8s.<group>.<version>.<resource>[.<sub>].<verb>.
+// It returns false when the entry is not a Kubernetes API call.
+func parseGKE(s string, pp gjson.Result, e *event) bool {
+	method := pp.Get("methodName").Str
+	rest, ok := strings.CutPrefix(method, "io.k8s.")
+	if !ok {
+		return false
+	}
+	parts := strings.Split(rest, ".")
+	// Find the version token; the group before it may itself hold dots.
+	vi := -1
+	for i := 1; i < len(parts); i++ {
+		if isAPIVersion(parts[i]) {
+			vi = i
+			break
+		}
+	}
+	if vi < 0 || len(parts)-vi < 3 || len(parts)-vi > 4 {
+		return false
+	}
+	group := strings.Join(parts[:vi], ".")
+	if group == "core" {
+		group = ""
+	}
+	e.resource = parts[vi+1]
+	if len(parts)-vi == 4 {
+		e.sub = parts[vi+2]
+	}
+	e.verb = parts[len(parts)-1]
+	if e.watch = lookupResource(e.resource, e.sub, group); e.watch == nil || !isWriteVerb(e.verb) {
+		return false
+	}
+	e.user = pp.Get("authenticationInfo.principalEmail").Str
+	e.ips = pp.Get("requestMetadata.callerIP")
+	e.userAgent = pp.Get("requestMetadata.callerSuppliedUserAgent").Str
+	// resourceName: <group>/<version>/namespaces/<ns>/<resource>/<name>[/<sub>]
+	rn := strings.Split(pp.Get("resourceName").Str, "/")
+	for i := 0; i+1 < len(rn); i++ {
+		if rn[i] == "namespaces" && e.namespace == "" {
+			e.namespace = rn[i+1]
+		}
+		if rn[i] == e.resource && i+1 < len(rn) {
+			e.name = rn[i+1]
+		}
+	}
+	e.request = pp.Get("request")
+	e.response = pp.Get("response")
+	if c := e.response.Get("code"); isStatus(e.response) && c.Type == gjson.Number {
+		e.code, e.hasCode = int(c.Int()), true
+	} else {
+		e.code, e.hasCode = grpcToHTTP(pp.Get("status.code").Int()), true
+	}
+	e.time = gjson.Get(s, "timestamp").Str
+	if id := gjson.Get(s, "insertId").Str; id != "" {
+		e.key = id + "\x00" + e.user + "\x00" + method
+	}
+	return true
+}
+
+func isAPIVersion(s string) bool {
+	if len(s) < 2 || s[0] != 'v' || s[1] < '0' || s[1] > '9' {
+		return false
+	}
+	return true
+}
+
+// grpcToHTTP maps a google.rpc.Code to the HTTP status the API server
+// would have returned.
+func grpcToHTTP(c int64) int {
+	switch c {
+	case 0:
+		return 200
+	case 3, 9, 11:
+		return 400
+	case 16:
+		return 401
+	case 7:
+		return 403
+	case 5:
+		return 404
+	case 6, 10:
+		return 409
+	case 8:
+		return 429
+	case 4:
+		return 504
+	case 12:
+		return 501
+	case 14:
+		return 503
+	}
+	return 500
+}
+
+// isStatus reports whether an object is a metav1.Status (the body of an
+// error response) rather than the resource.
+func isStatus(o gjson.Result) bool {
+	if !o.IsObject() {
+		return false
+	}
+	return o.Get("kind").Str == "Status" || strings.HasSuffix(o.Get(`@type`).Str, ".Status")
+}
+
+// body returns the document to inspect: for patch the resulting object when
+// the response holds it, else the patch itself; for create and update the
+// request object, else the response object.
+func (e *event) body() gjson.Result {
+	resp := e.response
+	if !resp.IsObject() || isStatus(resp) {
+		resp = gjson.Result{}
+	}
+	if e.verb == "patch" && resp.Exists() {
+		return resp
+	}
+	if e.request.IsObject() || (e.verb == "patch" && e.request.IsArray()) {
+		return e.request
+	}
+	return resp
+}
+
+// outcome classifies the request: an error code wins over dry-run.
+func (e *event) outcome() string {
+	if e.hasCode && (e.code < 200 || e.code > 299) {
+		if e.code == 403 {
+			return OutcomeDenied
+		}
+		return OutcomeFailed
+	}
+	if isDryRun(e.uri) {
+		return OutcomeDryRun
+	}
+	if e.hasCode {
+		return OutcomeAllowed
+	}
+	return OutcomeUnknown
+}
+
+// isDryRun reports a dryRun=All query parameter in a request URI.
+func isDryRun(uri string) bool {
+	_, q, ok := strings.Cut(uri, "?")
+	if !ok || !strings.Contains(q, "dryRun") {
+		return false
+	}
+	vals, _ := url.ParseQuery(q)
+	for _, v := range vals["dryRun"] {
+		if v == "All" {
+			return true
+		}
+	}
+	return false
+}
+
+// owner describes the controller owning the object, if any.
+func owner(obj gjson.Result) string {
+	var o string
+	obj.Get("metadata.ownerReferences").ForEach(func(_, r gjson.Result) bool {
+		if r.Get("controller").Type == gjson.True {
+			o = r.Get("kind").String() + " " + r.Get("name").String()
+			return false
+		}
+		return true
+	})
+	return o
+}
+
+// strs returns the strings of a JSON array, or of a single string, cloned.
+func strs(r gjson.Result) []string {
+	if r.Type == gjson.String {
+		if r.Str == "" {
+			return nil
+		}
+		return []string{strings.Clone(r.Str)}
+	}
+	var out []string
+	r.ForEach(func(_, v gjson.Result) bool {
+		if v.Type == gjson.String && v.Str != "" {
+			out = append(out, strings.Clone(v.Str))
+		}
+		return true
+	})
+	return out
+}

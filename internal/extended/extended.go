@@ -1,0 +1,394 @@
+// Package extended is kubeprivpod's extended detection (mode=extended): it
+// reads the pod spec of every write to pods and to the workload objects
+// that template pods, and reports each request that asks for a node-escape
+// capability Pod Security "baseline" forbids — privileged containers,
+// host namespaces, hostPath volumes, added capabilities, Windows
+// HostProcess — with who, where, which containers, why and the outcome.
+//
+// Unlike the default ESCU mode it does not trust the kubectl
+// last-applied-configuration annotation: it reads requestObject (for patch,
+// responseObject or else the patch document in any of its three forms).
+// One request logged at several stages is counted once, from its most
+// complete stage, also when the stages reach different map processes.
+package extended
+
+import (
+	"bytes"
+	"hash/fnv"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/detect"
+	"github.com/kubeprivpod/kubeprivpod/internal/table"
+)
+
+// Columns are the result columns, in order.
+var Columns = []string{
+	"firstTime", "lastTime", "count", "user", "user_groups", "src_ip", "userAgent",
+	"verb", "resource", "subresource", "namespace", "name", "outcome",
+	"containers", "reasons", "risk_score", "message",
+}
+
+// Blind-write flags: why a pod-spec write could not be judged.
+const (
+	blindNoBody    uint8 = 1 << iota // logged without a body (level Metadata or None for the body)
+	blindTruncated                   // truncated by the API server or by Splunk
+)
+
+// Detector is one run of the extended detection. Use New.
+type Detector struct {
+	in inspector
+
+	// Findings of keyed requests, one per request, and of requests whose
+	// events carry no audit ID (each its own request).
+	keyed   map[string]*record
+	unkeyed []*record
+
+	// Pod-spec writes without a body, by request-key hash, and those
+	// without a key.
+	blind      map[uint64]uint8
+	blindNoKey [2]int // [0] no body, [1] truncated
+
+	nonJSON int
+
+	buf bytes.Buffer // Flush's encoding buffer
+}
+
+var _ detect.Detector = (*Detector)(nil)
+
+// New returns an empty detector.
+func New() *Detector {
+	return &Detector{keyed: map[string]*record{}, blind: map[uint64]uint8{}}
+}
+
+// AddEvent offers one audit event (Splunk's _raw): a Kubernetes
+// audit.k8s.io Event, an AKS diagnostic record wrapping one in
+// properties.log, or a GKE Cloud Audit Log entry. Events that cannot
+// change a pod spec cost a few field look-ups and no allocation.
+func (d *Detector) AddEvent(raw []byte) {
+	raw = bytes.TrimSpace(raw)
+	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
+		d.notObject(view(raw))
+		return
+	}
+	d.event(view(raw), true)
+}
+
+func (d *Detector) event(s string, envelopes bool) {
+	verb := gjson.Get(s, "verb")
+	if verb.Exists() {
+		if verb.Type != gjson.String || !isWriteVerb(verb.Str) {
+			return
+		}
+		ref := gjson.Get(s, "objectRef")
+		w := lookupResource(ref.Get("resource").Str, ref.Get("subresource").Str, ref.Get("apiGroup").Str)
+		if w == nil {
+			return
+		}
+		if !gjson.Valid(s) {
+			d.notObject(s)
+			return
+		}
+		var e event
+		parseAudit(s, &e)
+		e.watch = w
+		d.judge(&e)
+		return
+	}
+	if !envelopes {
+		return
+	}
+	if pp := gjson.Get(s, "protoPayload"); pp.IsObject() {
+		var e event
+		if !parseGKE(s, pp, &e) {
+			return
+		}
+		if !gjson.Valid(s) {
+			d.nonJSON++
+			return
+		}
+		d.judge(&e)
+		return
+	}
+	if l := gjson.Get(s, "properties.log"); l.Type == gjson.String {
+		// AKS: the audit event is a JSON string inside the record.
+		inner := strings.TrimSpace(l.Str)
+		if len(inner) < 2 || inner[0] != '{' || inner[len(inner)-1] != '}' {
+			d.notObject(inner)
+			return
+		}
+		d.event(inner, false)
+	}
+}
+
+// notObject counts an event that is not a JSON object. When its readable
+// start shows a pod-spec write at a stage that carries the body, it was
+// most likely cut by Splunk's TRUNCATE limit, and is counted as a write
+// that could not be judged instead.
+func (d *Detector) notObject(s string) {
+	if len(s) > 0 && s[0] == '{' {
+		verb := gjson.Get(s, "verb")
+		ref := gjson.Get(s, "objectRef")
+		if verb.Type == gjson.String && isWriteVerb(verb.Str) &&
+			lookupResource(ref.Get("resource").Str, ref.Get("subresource").Str, ref.Get("apiGroup").Str) != nil {
+			stage := gjson.Get(s, "stage").Str
+			if !bodyExpected(stage) {
+				return
+			}
+			var key string
+			if id := gjson.Get(s, "auditID").Str; id != "" {
+				key = id + "\x00" + gjson.Get(s, "user.username").Str + "\x00" + gjson.Get(s, "requestURI").Str
+			}
+			d.markBlind(key, blindTruncated)
+			return
+		}
+	}
+	d.nonJSON++
+}
+
+func (d *Detector) markBlind(key string, flag uint8) {
+	if key == "" {
+		if flag == blindTruncated {
+			d.blindNoKey[1]++
+		} else {
+			d.blindNoKey[0]++
+		}
+		return
+	}
+	d.blind[hashKey(key)] |= flag
+}
+
+func hashKey(key string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(key))
+	return h.Sum64()
+}
+
+// judge inspects the body of a pod-spec write and records a finding.
+func (d *Detector) judge(e *event) {
+	body := e.body()
+	if !body.Exists() {
+		if bodyExpected(e.stage) {
+			flag := blindNoBody
+			if e.truncated {
+				flag = blindTruncated
+			}
+			d.markBlind(e.key, flag)
+		}
+		return
+	}
+	d.in.reset()
+	if body.IsArray() {
+		d.in.jsonPatch(body, e.watch.spec)
+	} else {
+		d.in.object(body, e.watch.spec)
+	}
+	if len(d.in.facts) == 0 {
+		return
+	}
+	d.add(d.newRecord(e, body))
+}
+
+func (d *Detector) newRecord(e *event, body gjson.Result) *record {
+	r := &record{
+		Key:       e.key,
+		Rank:      stageRank(e.stage)*2 + boolInt(e.hasCode),
+		Time:      strings.Clone(e.time),
+		User:      strings.Clone(e.user),
+		Groups:    strs(e.groups),
+		IPs:       strs(e.ips),
+		UserAgent: strings.Clone(e.userAgent),
+		Verb:      strings.Clone(e.verb),
+		Resource:  strings.Clone(e.resource),
+		Sub:       strings.Clone(e.sub),
+		Namespace: strings.Clone(e.namespace),
+		Name:      strings.Clone(e.name),
+		Outcome:   e.outcome(),
+	}
+	if e.hasCode {
+		r.Code = e.code
+	}
+	obj := body
+	if !obj.IsObject() {
+		obj = e.request
+	}
+	resp := e.response
+	if !resp.IsObject() || isStatus(resp) {
+		resp = gjson.Result{}
+	}
+	if r.Namespace == "" {
+		r.Namespace = firstString(resp.Get("metadata.namespace"), obj.Get("metadata.namespace"))
+	}
+	if r.Name == "" {
+		r.Name = firstString(resp.Get("metadata.name"), obj.Get("metadata.name"))
+	}
+	r.Owner = owner(resp)
+	if r.Owner == "" && obj.IsObject() {
+		r.Owner = owner(obj)
+	}
+	facts := d.in.sorted()
+	texts := make([]string, len(facts))
+	for i, f := range facts {
+		texts[i] = f.text
+		if f.container != "" && !contains(r.Containers, f.container) {
+			r.Containers = append(r.Containers, f.container)
+		}
+		if !contains(r.Reasons, f.reason) {
+			r.Reasons = append(r.Reasons, f.reason)
+		}
+		r.Risk = max(r.Risk, f.score)
+	}
+	r.Detail = strings.Join(texts, "; ")
+	r.Nano = parseTime(r.Time)
+	return r
+}
+
+func firstString(rs ...gjson.Result) string {
+	for _, r := range rs {
+		if r.Type == gjson.String && r.Str != "" {
+			return strings.Clone(r.Str)
+		}
+	}
+	return ""
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func boolInt(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// timeLayouts are the timestamp forms seen in audit events and envelopes.
+var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02T15:04:05.999999999"}
+
+// parseTime returns a timestamp's Unix nanoseconds, or 0 when it has none
+// or an unknown form (such rows sort first and keep the text as logged).
+func parseTime(s string) int64 {
+	if s == "" {
+		return 0
+	}
+	for _, l := range timeLayouts {
+		if t, err := time.Parse(l, s); err == nil {
+			return t.UnixNano()
+		}
+	}
+	return 0
+}
+
+// add stores a finding, keeping one per request: the most complete stage,
+// and among equally complete ones a fixed choice, so the result does not
+// depend on the order or the process in which stages arrive.
+func (d *Detector) add(r *record) {
+	if r.Key == "" {
+		d.unkeyed = append(d.unkeyed, r)
+		return
+	}
+	if old, ok := d.keyed[r.Key]; ok && !r.better(old) {
+		return
+	}
+	d.keyed[r.Key] = r
+}
+
+// Result aggregates the findings into one row per distinct finding: the
+// same user and user agent doing the same verb to the same object with the
+// same outcome, containers, reasons and explanation. count is the number of
+// distinct requests; user_groups and src_ip are the union over them.
+func (d *Detector) Result() table.Table {
+	groups := map[string]*group{}
+	var order []*group
+	addRec := func(r *record) {
+		k := r.groupKey()
+		g := groups[k]
+		if g == nil {
+			g = &group{rec: r, key: k}
+			groups[k] = g
+			order = append(order, g)
+		}
+		g.merge(r)
+	}
+	for _, r := range d.keyed {
+		addRec(r)
+	}
+	for _, r := range d.unkeyed {
+		addRec(r)
+	}
+	sort.Slice(order, func(i, j int) bool {
+		a, b := order[i], order[j]
+		if a.rec.Risk != b.rec.Risk {
+			return a.rec.Risk > b.rec.Risk
+		}
+		if a.firstNano != b.firstNano {
+			return a.firstNano < b.firstNano
+		}
+		return a.key < b.key
+	})
+	t := table.Table{Columns: Columns, Rows: make([]table.Row, 0, len(order))}
+	for _, g := range order {
+		t.Rows = append(t.Rows, g.row())
+	}
+	return t
+}
+
+// Messages returns the warnings of the run: events that were not JSON and
+// pod-spec writes that could not be judged for lack of a request body.
+func (d *Detector) Messages() []string {
+	var msgs []string
+	if d.nonJSON > 0 {
+		msgs = append(msgs, "kubeprivpod mode=extended: "+plural(d.nonJSON, "event was", "events were")+
+			" skipped because they are not JSON objects (not Kubernetes audit events, or cut short)")
+	}
+	noBody, truncated := d.blindCounts()
+	if n := noBody + truncated; n > 0 {
+		msgs = append(msgs, "kubeprivpod mode=extended cannot see inside "+plural(n, "write", "writes")+
+			" to pods or workload objects because the audit event has no request body ("+
+			strconv.Itoa(noBody)+" logged without it, "+strconv.Itoa(truncated)+" truncated): "+
+			"set the audit policy level to Request or RequestResponse for pods, pods/ephemeralcontainers, "+
+			"podtemplates, replicationcontrollers, replicasets, deployments, statefulsets, daemonsets, jobs and cronjobs, "+
+			"and keep such events below the API server's --audit-log-truncate-max-event-size and Splunk's TRUNCATE limit")
+	}
+	return msgs
+}
+
+// blindCounts counts the requests that could not be judged, leaving out
+// those for which another stage or copy did yield a finding.
+func (d *Detector) blindCounts() (noBody, truncated int) {
+	noBody, truncated = d.blindNoKey[0], d.blindNoKey[1]
+	if len(d.blind) == 0 {
+		return
+	}
+	seen := make(map[uint64]bool, len(d.keyed))
+	for k := range d.keyed {
+		seen[hashKey(k)] = true
+	}
+	for h, f := range d.blind {
+		switch {
+		case seen[h]:
+		case f&blindTruncated != 0:
+			truncated++
+		default:
+			noBody++
+		}
+	}
+	return
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}

@@ -1,0 +1,330 @@
+package extended
+
+import (
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/tidwall/gjson"
+)
+
+// fact is one node-escape signal found in a request body.
+type fact struct {
+	reason    string // e.g. "privileged", "hostPath:/etc"
+	score     int
+	container string // "<list>/<name>", or "" for a pod-level signal
+	text      string // clause for the row's message
+}
+
+// The container lists of a pod spec, in the order they are reported.
+var containerLists = [...]string{"containers", "initContainers", "ephemeralContainers"}
+
+// listNoun names a container list's members in messages.
+func listNoun(list string) string {
+	switch list {
+	case "initContainers":
+		return "init container"
+	case "ephemeralContainers":
+		return "ephemeral container"
+	}
+	return "container"
+}
+
+// inspector collects the facts of one request body. Only JSON booleans
+// count as true: the string "true", a privileged field at the wrong level
+// or text inside an env var are ignored, as Kubernetes ignores them.
+type inspector struct {
+	facts []fact
+}
+
+func (in *inspector) reset() { in.facts = in.facts[:0] }
+
+func (in *inspector) add(f fact) {
+	for _, g := range in.facts {
+		if g.reason == f.reason && g.container == f.container {
+			return
+		}
+	}
+	in.facts = append(in.facts, f)
+}
+
+// object inspects a whole object, or a strategic-merge or JSON merge patch
+// (both have the object's shape), at the resource's pod spec path.
+func (in *inspector) object(body gjson.Result, spec []string) {
+	s := body
+	for _, t := range spec {
+		s = s.Get(t)
+	}
+	if s.IsObject() {
+		in.podSpec(s)
+	}
+}
+
+type hostVolume struct {
+	name, path string
+}
+
+// podSpec inspects a (possibly partial) pod spec.
+func (in *inspector) podSpec(s gjson.Result) {
+	in.hostNamespaces(s)
+	var vols []hostVolume
+	s.Get("volumes").ForEach(func(_, v gjson.Result) bool {
+		if v.IsObject() && !deleted(v) {
+			if h := v.Get("hostPath"); h.IsObject() {
+				vols = append(vols, hostVolume{name: v.Get("name").String(), path: h.Get("path").String()})
+			}
+		}
+		return true
+	})
+	mounted := make([]bool, len(vols))
+	for _, list := range containerLists {
+		i := 0
+		s.Get(list).ForEach(func(_, c gjson.Result) bool {
+			in.container(list, c, "#"+strconv.Itoa(i), vols, mounted)
+			i++
+			return true
+		})
+	}
+	for i, v := range vols {
+		if !mounted[i] {
+			in.hostPath(v.path, "", "volume "+quoteName(v.name)+" maps host path "+v.path)
+		}
+	}
+	if s.Get("securityContext.windowsOptions.hostProcess").Type == gjson.True {
+		in.add(fact{ReasonHostProcess, ScoreHostProcess, "", "the pod runs as a Windows HostProcess (host-level access)"})
+	}
+}
+
+func (in *inspector) hostNamespaces(s gjson.Result) {
+	if s.Get("hostPID").Type == gjson.True {
+		in.hostNamespace(ReasonHostPID)
+	}
+	if s.Get("hostIPC").Type == gjson.True {
+		in.hostNamespace(ReasonHostIPC)
+	}
+	if s.Get("hostNetwork").Type == gjson.True {
+		in.hostNamespace(ReasonHostNetwork)
+	}
+}
+
+func (in *inspector) hostNamespace(reason string) {
+	switch reason {
+	case ReasonHostPID:
+		in.add(fact{reason, ScoreHostPID, "", "the pod shares the node's process namespace (hostPID)"})
+	case ReasonHostIPC:
+		in.add(fact{reason, ScoreHostIPC, "", "the pod shares the node's IPC namespace (hostIPC)"})
+	case ReasonHostNetwork:
+		in.add(fact{reason, ScoreHostNetwork, "", "the pod shares the node's network namespace (hostNetwork)"})
+	}
+}
+
+func (in *inspector) hostPath(p, container, text string) {
+	in.add(fact{ReasonHostPathPrefix + p, hostPathScore(p), container, text})
+}
+
+// deleted reports a strategic-merge-patch list element that removes itself.
+func deleted(v gjson.Result) bool {
+	return v.Get(`\$patch`).Str == "delete"
+}
+
+func quoteName(s string) string {
+	if s == "" {
+		return `""`
+	}
+	return s
+}
+
+// container inspects one element of a container list. fallback names it
+// when it has no name (a JSON patch may add bare fields).
+func (in *inspector) container(list string, c gjson.Result, fallback string, vols []hostVolume, mounted []bool) {
+	if !c.IsObject() || deleted(c) {
+		return
+	}
+	name := c.Get("name").String()
+	if name == "" {
+		name = fallback
+	}
+	label := list + "/" + name
+	in.securityContext(list, label, name, c.Get("securityContext"))
+	if len(vols) == 0 {
+		return
+	}
+	c.Get("volumeMounts").ForEach(func(_, m gjson.Result) bool {
+		mn := m.Get("name")
+		for i, v := range vols {
+			if mn.Type == gjson.String && mn.Str == v.name {
+				mounted[i] = true
+				in.hostPath(v.path, label, listNoun(list)+" "+name+" mounts host path "+v.path)
+			}
+		}
+		return true
+	})
+}
+
+func (in *inspector) securityContext(list, label, name string, sc gjson.Result) {
+	if !sc.IsObject() {
+		return
+	}
+	if sc.Get("privileged").Type == gjson.True {
+		in.privileged(list, label, name)
+	}
+	in.capabilities(list, label, name, sc.Get("capabilities.add"))
+	if sc.Get("windowsOptions.hostProcess").Type == gjson.True {
+		in.hostProcess(list, label, name)
+	}
+}
+
+func (in *inspector) privileged(list, label, name string) {
+	in.add(fact{ReasonPrivileged, ScorePrivileged, label, listNoun(list) + " " + name + " runs privileged (all host devices and capabilities)"})
+}
+
+func (in *inspector) hostProcess(list, label, name string) {
+	in.add(fact{ReasonHostProcess, ScoreHostProcess, label, listNoun(list) + " " + name + " runs as a Windows HostProcess"})
+}
+
+func (in *inspector) capabilities(list, label, name string, add gjson.Result) {
+	add.ForEach(func(_, c gjson.Result) bool {
+		in.capability(list, label, name, c)
+		return true
+	})
+}
+
+func (in *inspector) capability(list, label, name string, c gjson.Result) {
+	if c.Type != gjson.String {
+		return
+	}
+	if s := capabilityScore(c.Str); s > 0 {
+		in.add(fact{ReasonCapabilityPrefix + c.Str, s, label, listNoun(list) + " " + name + " adds capability " + c.Str})
+	}
+}
+
+// jsonPatch inspects an RFC 6902 JSON patch: every add or replace whose
+// path lies on, above or below the pod spec. copy and move take their
+// value from the stored object, which the event does not hold.
+func (in *inspector) jsonPatch(ops gjson.Result, spec []string) {
+	ops.ForEach(func(_, op gjson.Result) bool {
+		if !op.IsObject() {
+			return true
+		}
+		if o := op.Get("op").Str; o != "add" && o != "replace" {
+			return true
+		}
+		p := op.Get("path")
+		if p.Type != gjson.String {
+			return true
+		}
+		toks, ok := pointer(p.Str)
+		if !ok {
+			return true
+		}
+		in.at(toks, op.Get("value"), spec)
+		return true
+	})
+}
+
+// pointer splits an RFC 6901 JSON pointer into unescaped tokens.
+func pointer(p string) ([]string, bool) {
+	if p == "" {
+		return nil, true
+	}
+	if p[0] != '/' {
+		return nil, false
+	}
+	toks := strings.Split(p[1:], "/")
+	for i, t := range toks {
+		if strings.IndexByte(t, '~') >= 0 {
+			toks[i] = strings.NewReplacer("~1", "/", "~0", "~").Replace(t)
+		}
+	}
+	return toks, true
+}
+
+// at inspects value v placed at pointer toks of an object whose pod spec
+// is at spec.
+func (in *inspector) at(toks []string, v gjson.Result, spec []string) {
+	n := min(len(toks), len(spec))
+	for i := 0; i < n; i++ {
+		if toks[i] != spec[i] {
+			return
+		}
+	}
+	if len(toks) <= len(spec) {
+		in.object(v, spec[len(toks):])
+		return
+	}
+	in.fragment(toks[len(spec):], v)
+}
+
+// fragment inspects value v placed at path rest inside a pod spec, by
+// rebuilding the partial pod spec the patch operation describes.
+func (in *inspector) fragment(rest []string, v gjson.Result) {
+	if !v.Exists() {
+		return
+	}
+	switch rest[0] {
+	case "containers", "initContainers", "ephemeralContainers":
+		if len(rest) >= 2 {
+			// Keep the index as the name: the container's real name is in
+			// the stored object, not in the patch.
+			name := "#" + rest[1]
+			if rest[1] == "-" {
+				name = "#new"
+			}
+			in.container(rest[0], nest(rest[2:], v), name, nil, nil)
+			return
+		}
+	}
+	in.podSpec(nest(rest, v))
+}
+
+// nest returns v placed at toks: object keys become objects and array
+// indexes (digits or "-") one-element arrays.
+func nest(toks []string, v gjson.Result) gjson.Result {
+	if len(toks) == 0 {
+		return v
+	}
+	var b strings.Builder
+	for _, t := range toks {
+		if isIndex(t) {
+			b.WriteByte('[')
+		} else {
+			k, _ := json.Marshal(t)
+			b.WriteByte('{')
+			b.Write(k)
+			b.WriteByte(':')
+		}
+	}
+	b.WriteString(v.Raw)
+	for i := len(toks) - 1; i >= 0; i-- {
+		if isIndex(toks[i]) {
+			b.WriteByte(']')
+		} else {
+			b.WriteByte('}')
+		}
+	}
+	return gjson.Parse(b.String())
+}
+
+func isIndex(t string) bool {
+	if t == "-" {
+		return true
+	}
+	if t == "" {
+		return false
+	}
+	for i := 0; i < len(t); i++ {
+		if t[i] < '0' || t[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// sorted returns the facts ordered by descending score, keeping discovery
+// order among equals, so messages lead with the worst signal.
+func (in *inspector) sorted() []fact {
+	fs := append([]fact(nil), in.facts...)
+	sort.SliceStable(fs, func(i, j int) bool { return fs[i].score > fs[j].score })
+	return fs
+}

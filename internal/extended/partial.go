@@ -1,0 +1,147 @@
+package extended
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+)
+
+// partialMagic marks the partial rows this mode writes; AddPartial rejects
+// any other row.
+const partialMagic = "kubeprivpod/extended/1"
+
+// ErrForeignPartial is returned (wrapped) by AddPartial for a row this mode
+// did not write.
+var ErrForeignPartial = errors.New("not a partial row of kubeprivpod mode=extended")
+
+// partial is one partial row: exactly one of a request's finding or the
+// counters of a map process.
+type partial struct {
+	Magic string    `json:"kpp"`
+	Rec   *record   `json:"rec,omitempty"`
+	Cnt   *counters `json:"cnt,omitempty"`
+}
+
+// counters carry what Messages needs. Blind maps request-key hashes (hex)
+// to blind flags, so the reduce can still drop requests another map
+// process judged.
+type counters struct {
+	NonJSON    int              `json:"nonjson,omitempty"`
+	NoKeyBody  int              `json:"nobody,omitempty"`
+	NoKeyTrunc int              `json:"notrunc,omitempty"`
+	Blind      map[string]uint8 `json:"blind,omitempty"`
+}
+
+// Flush writes one partial row per finding, then one with the counters,
+// and forgets them. The bytes passed to emit are valid only during the call.
+func (d *Detector) Flush(emit func(p []byte) error) error {
+	keys := make([]string, 0, len(d.keyed))
+	for k := range d.keyed {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if err := d.emit(emit, partial{Magic: partialMagic, Rec: d.keyed[k]}); err != nil {
+			return err
+		}
+	}
+	for _, r := range d.unkeyed {
+		if err := d.emit(emit, partial{Magic: partialMagic, Rec: r}); err != nil {
+			return err
+		}
+	}
+	if d.nonJSON > 0 || len(d.blind) > 0 || d.blindNoKey != [2]int{} {
+		c := &counters{NonJSON: d.nonJSON, NoKeyBody: d.blindNoKey[0], NoKeyTrunc: d.blindNoKey[1]}
+		if len(d.blind) > 0 {
+			c.Blind = make(map[string]uint8, len(d.blind))
+			for h, f := range d.blind {
+				c.Blind[strconv.FormatUint(h, 16)] = f
+			}
+		}
+		if err := d.emit(emit, partial{Magic: partialMagic, Cnt: c}); err != nil {
+			return err
+		}
+	}
+	d.keyed = map[string]*record{}
+	d.unkeyed = nil
+	d.blind = map[uint64]uint8{}
+	d.blindNoKey = [2]int{}
+	d.nonJSON = 0
+	return nil
+}
+
+func (d *Detector) emit(emit func([]byte) error, p partial) error {
+	d.buf.Reset()
+	enc := json.NewEncoder(&d.buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(p); err != nil {
+		return err
+	}
+	return emit(bytes.TrimSuffix(d.buf.Bytes(), []byte{'\n'}))
+}
+
+// AddPartial merges one partial row written by Flush.
+func (d *Detector) AddPartial(p []byte) error {
+	var row partial
+	dec := json.NewDecoder(bytes.NewReader(p))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&row); err != nil {
+		return fmt.Errorf("extended: partial row: %w: %v", ErrForeignPartial, err)
+	}
+	if dec.More() {
+		return fmt.Errorf("extended: partial row: %w: data after the object", ErrForeignPartial)
+	}
+	if row.Magic != partialMagic {
+		return fmt.Errorf("extended: partial row: %w: field \"kpp\" is %q, want %q", ErrForeignPartial, row.Magic, partialMagic)
+	}
+	switch {
+	case row.Rec != nil && row.Cnt == nil:
+		if err := row.Rec.validate(); err != nil {
+			return fmt.Errorf("extended: partial row: field \"rec\": %w", err)
+		}
+		d.add(row.Rec)
+	case row.Cnt != nil && row.Rec == nil:
+		c := row.Cnt
+		if c.NonJSON < 0 || c.NoKeyBody < 0 || c.NoKeyTrunc < 0 {
+			return errors.New("extended: partial row: field \"cnt\": negative count")
+		}
+		blind := make(map[uint64]uint8, len(c.Blind))
+		for k, f := range c.Blind {
+			h, err := strconv.ParseUint(k, 16, 64)
+			if err != nil || f == 0 || f&^(blindNoBody|blindTruncated) != 0 {
+				return fmt.Errorf("extended: partial row: field \"cnt.blind\": bad entry %q: %d", k, f)
+			}
+			blind[h] = f
+		}
+		d.nonJSON += c.NonJSON
+		d.blindNoKey[0] += c.NoKeyBody
+		d.blindNoKey[1] += c.NoKeyTrunc
+		for h, f := range blind {
+			d.blind[h] |= f
+		}
+	default:
+		return errors.New("extended: partial row: want exactly one of the fields \"rec\" and \"cnt\"")
+	}
+	return nil
+}
+
+// validate checks a record read from a partial row.
+func (r *record) validate() error {
+	switch {
+	case r.Verb == "":
+		return errors.New(`field "v" (verb) is empty`)
+	case r.Resource == "":
+		return errors.New(`field "res" (resource) is empty`)
+	case len(r.Reasons) == 0:
+		return errors.New(`field "rsn" (reasons) is empty`)
+	case r.Risk <= 0:
+		return errors.New(`field "risk" is not positive`)
+	case r.Outcome != OutcomeAllowed && r.Outcome != OutcomeDenied && r.Outcome != OutcomeFailed &&
+		r.Outcome != OutcomeDryRun && r.Outcome != OutcomeUnknown:
+		return fmt.Errorf("field \"o\" (outcome) is %q", r.Outcome)
+	}
+	return nil
+}

@@ -1,0 +1,223 @@
+package extended
+
+import (
+	"bytes"
+	"encoding/json"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/table"
+)
+
+// record is the finding of one request. It is also what a map process
+// hands to the reduce process, hence the short JSON names.
+type record struct {
+	Key        string   `json:"k,omitempty"`
+	Rank       int      `json:"r"`
+	Time       string   `json:"t,omitempty"`
+	Nano       int64    `json:"n,omitempty"`
+	User       string   `json:"u,omitempty"`
+	Groups     []string `json:"g,omitempty"`
+	IPs        []string `json:"ip,omitempty"`
+	UserAgent  string   `json:"ua,omitempty"`
+	Verb       string   `json:"v"`
+	Resource   string   `json:"res"`
+	Sub        string   `json:"sub,omitempty"`
+	Namespace  string   `json:"ns,omitempty"`
+	Name       string   `json:"name,omitempty"`
+	Outcome    string   `json:"o"`
+	Code       int      `json:"c,omitempty"`
+	Owner      string   `json:"own,omitempty"`
+	Containers []string `json:"ctr,omitempty"`
+	Reasons    []string `json:"rsn"`
+	Risk       int      `json:"risk"`
+	Detail     string   `json:"d"`
+}
+
+// better reports whether r should replace old as the finding of their
+// request: a more complete stage wins; between equals, the smaller
+// encoding, an arbitrary but order-independent choice.
+func (r *record) better(old *record) bool {
+	if r.Rank != old.Rank {
+		return r.Rank > old.Rank
+	}
+	a, _ := json.Marshal(r)
+	b, _ := json.Marshal(old)
+	return bytes.Compare(a, b) < 0
+}
+
+// groupKey is what makes two requests the same finding.
+func (r *record) groupKey() string {
+	return strings.Join([]string{
+		r.User, r.UserAgent, r.Verb, r.Resource, r.Sub, r.Namespace, r.Name, r.Outcome, r.Owner,
+		strings.Join(r.Containers, "\x01"), strings.Join(r.Reasons, "\x01"), r.Detail,
+	}, "\x00")
+}
+
+// group is one result row being aggregated.
+type group struct {
+	rec                 *record // the first request: the fields in the group key
+	key                 string
+	count               int
+	first, last         string
+	firstNano, lastNano int64
+	groups, ips         map[string]bool
+	codes               map[int]bool
+}
+
+func (g *group) merge(r *record) {
+	g.count++
+	if r.Time != "" {
+		if g.first == "" || r.Nano < g.firstNano || (r.Nano == g.firstNano && r.Time < g.first) {
+			g.first, g.firstNano = r.Time, r.Nano
+		}
+		if g.last == "" || r.Nano > g.lastNano || (r.Nano == g.lastNano && r.Time > g.last) {
+			g.last, g.lastNano = r.Time, r.Nano
+		}
+	}
+	g.groups = addAll(g.groups, r.Groups)
+	g.ips = addAll(g.ips, r.IPs)
+	if r.Code != 0 {
+		if g.codes == nil {
+			g.codes = map[int]bool{}
+		}
+		g.codes[r.Code] = true
+	}
+}
+
+func addAll(set map[string]bool, vs []string) map[string]bool {
+	if len(vs) == 0 {
+		return set
+	}
+	if set == nil {
+		set = map[string]bool{}
+	}
+	for _, v := range vs {
+		set[v] = true
+	}
+	return set
+}
+
+// values returns a set's members sorted, as Splunk's values() does.
+func values(set map[string]bool) []string {
+	if len(set) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(set))
+	for v := range set {
+		out = append(out, v)
+	}
+	sort.Strings(out)
+	return out
+}
+
+func one(s string) []string {
+	if s == "" {
+		return nil
+	}
+	return []string{s}
+}
+
+func (g *group) row() table.Row {
+	r := g.rec
+	return table.Row{
+		one(g.first),
+		one(g.last),
+		one(strconv.Itoa(g.count)),
+		one(r.User),
+		values(g.groups),
+		values(g.ips),
+		one(r.UserAgent),
+		one(r.Verb),
+		one(r.Resource),
+		one(r.Sub),
+		one(r.Namespace),
+		one(r.Name),
+		one(r.Outcome),
+		append([]string(nil), r.Containers...),
+		append([]string(nil), r.Reasons...),
+		one(strconv.Itoa(r.Risk)),
+		one(g.message()),
+	}
+}
+
+// message explains the row in one paragraph: who did what to which
+// object, what in its spec reaches the node, whether it took effect, and
+// what to do about it.
+func (g *group) message() string {
+	r := g.rec
+	var b strings.Builder
+	who := r.User
+	if who == "" {
+		who = "An unknown user"
+	}
+	b.WriteString(who)
+	b.WriteByte(' ')
+	b.WriteString(pastTense(r.Verb))
+	b.WriteByte(' ')
+	noun := "object"
+	if w := resources[r.Resource]; w != nil {
+		noun = w.noun
+	}
+	if r.Sub == ephemeralSubresource {
+		b.WriteString("the ephemeral containers of pod ")
+	} else {
+		b.WriteString(noun)
+		b.WriteByte(' ')
+	}
+	switch {
+	case r.Namespace != "" && r.Name != "":
+		b.WriteString(r.Namespace + "/" + r.Name)
+	case r.Name != "":
+		b.WriteString(r.Name)
+	case r.Namespace != "":
+		b.WriteString("(unnamed) in namespace " + r.Namespace)
+	default:
+		b.WriteString("(unnamed)")
+	}
+	if r.Owner != "" {
+		b.WriteString(" (controlled by " + r.Owner + ")")
+	}
+	if g.count > 1 {
+		b.WriteString(" in " + strconv.Itoa(g.count) + " requests")
+	}
+	if ips := values(g.ips); len(ips) > 0 {
+		b.WriteString(" from " + strings.Join(ips, ", "))
+	}
+	if r.UserAgent != "" {
+		b.WriteString(" using " + r.UserAgent)
+	}
+	b.WriteString(": ")
+	b.WriteString(r.Detail)
+	b.WriteString(". ")
+	b.WriteString(g.outcomeSentence())
+	return b.String()
+}
+
+func (g *group) outcomeSentence() string {
+	codes := make([]int, 0, len(g.codes))
+	for c := range g.codes {
+		codes = append(codes, c)
+	}
+	sort.Ints(codes)
+	cs := make([]string, len(codes))
+	for i, c := range codes {
+		cs[i] = strconv.Itoa(c)
+	}
+	http := ""
+	if len(cs) > 0 {
+		http = " (HTTP " + strings.Join(cs, ", ") + ")"
+	}
+	switch g.rec.Outcome {
+	case OutcomeAllowed:
+		return "The API server accepted it" + http + ": confirm this workload is meant to have node-level access; if not, delete it and review what else this user did and can do."
+	case OutcomeDenied:
+		return "The API server refused it" + http + ", by RBAC or admission (e.g. Pod Security): nothing was created, but the attempt shows intent; review this user's other requests."
+	case OutcomeFailed:
+		return "The request failed" + http + ", so nothing changed; look for a retry that succeeded."
+	case OutcomeDryRun:
+		return "It was a server-side dry run (dryRun=All)" + http + ": nothing was stored, but someone tested whether the cluster would accept it."
+	}
+	return "The event records no response status, so whether it took effect is unknown; find the request's ResponseComplete event."
+}

@@ -1,0 +1,76 @@
+package extended
+
+// watched describes one API resource whose objects carry a pod spec.
+type watched struct {
+	// groups lists the API groups serving the resource ("" is core).
+	groups []string
+	// spec is the path from the object root to its pod spec, as tokens.
+	spec []string
+	// noun names the object in messages.
+	noun string
+}
+
+var (
+	coreGroup  = []string{""}
+	appsGroups = []string{"apps", "extensions"}
+	batchGroup = []string{"batch"}
+	templated  = []string{"spec", "template", "spec"}
+)
+
+// resources maps objectRef.resource to where its pod spec lives. A write to
+// any other resource cannot create a container.
+var resources = map[string]*watched{
+	"pods":                   {groups: coreGroup, spec: []string{"spec"}, noun: "pod"},
+	"podtemplates":           {groups: coreGroup, spec: []string{"template", "spec"}, noun: "pod template"},
+	"replicationcontrollers": {groups: coreGroup, spec: templated, noun: "replication controller"},
+	"replicasets":            {groups: appsGroups, spec: templated, noun: "replica set"},
+	"deployments":            {groups: appsGroups, spec: templated, noun: "deployment"},
+	"statefulsets":           {groups: []string{"apps"}, spec: templated, noun: "stateful set"},
+	"daemonsets":             {groups: appsGroups, spec: templated, noun: "daemon set"},
+	"jobs":                   {groups: batchGroup, spec: templated, noun: "job"},
+	"cronjobs":               {groups: batchGroup, spec: []string{"spec", "jobTemplate", "spec", "template", "spec"}, noun: "cron job"},
+}
+
+// ephemeralSubresource is the one subresource that changes containers: it
+// adds ephemeral containers (kubectl debug) to a running pod.
+const ephemeralSubresource = "ephemeralcontainers"
+
+// lookupResource returns the resource description when a write to
+// resource/subresource in group can change a pod spec, else nil. An empty
+// group is accepted for every resource because some envelopes omit it.
+func lookupResource(resource, subresource, group string) *watched {
+	w := resources[resource]
+	if w == nil {
+		return nil
+	}
+	if subresource != "" && (resource != "pods" || subresource != ephemeralSubresource) {
+		return nil // status, scale, binding, eviction, exec…: no pod spec
+	}
+	if group == "" {
+		return w
+	}
+	for _, g := range w.groups {
+		if g == group {
+			return w
+		}
+	}
+	return nil
+}
+
+// isWriteVerb reports whether an audit verb can change an object.
+func isWriteVerb(v string) bool {
+	return v == "create" || v == "update" || v == "patch"
+}
+
+// pastTense returns the verb as used in messages.
+func pastTense(verb string) string {
+	switch verb {
+	case "create":
+		return "created"
+	case "update":
+		return "updated"
+	case "patch":
+		return "patched"
+	}
+	return verb
+}
