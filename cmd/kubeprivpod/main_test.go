@@ -1,0 +1,138 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"runtime/debug"
+	"strings"
+	"testing"
+)
+
+func TestChooseAction(t *testing.T) {
+	for _, tc := range []struct {
+		args     []string
+		terminal bool
+		want     action
+	}{
+		{nil, false, actionServe}, // splunkd: no arguments, a pipe
+		{nil, true, actionUsage},  // a person: do not wait for splunkd
+		{[]string{}, true, actionUsage},
+		{[]string{"scan"}, false, actionCommand},
+		{[]string{"scan"}, true, actionCommand},
+		{[]string{"bogus"}, false, actionCommand},
+	} {
+		if got := chooseAction(tc.args, tc.terminal); got != tc.want {
+			t.Errorf("chooseAction(%q, %v) = %v, want %v", tc.args, tc.terminal, got, tc.want)
+		}
+	}
+}
+
+// run runs the program with args and stdin, as a pipe unless terminal.
+func run(t *testing.T, terminal bool, stdin string, args ...string) (code int, stdout, stderr string, served bool) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	m := &Main{
+		Stdin: strings.NewReader(stdin), Stdout: &out, Stderr: &errb, StdinIsTerminal: terminal,
+		Serve: func(in io.Reader, o, e io.Writer) int {
+			served = true
+			b, _ := io.ReadAll(in)
+			io.WriteString(o, "served:"+string(b))
+			return 7
+		},
+	}
+	code = m.Run(context.Background(), args)
+	return code, out.String(), errb.String(), served
+}
+
+func TestNoArgumentsServesSplunk(t *testing.T) {
+	code, out, errs, served := run(t, false, "chunked 1.0,20,0\n")
+	if !served || code != 7 || out != "served:chunked 1.0,20,0\n" || errs != "" {
+		t.Errorf("code %d served %v out %q err %q", code, served, out, errs)
+	}
+}
+
+func TestNoArgumentsOnTerminalPrintsUsage(t *testing.T) {
+	code, out, errs, served := run(t, true, "")
+	if served || code != exitUsage || out != "" {
+		t.Fatalf("code %d served %v out %q", code, served, out)
+	}
+	if !strings.HasPrefix(errs, "kubeprivpod finds privileged Kubernetes pods") || !strings.Contains(errs, "\tscan ") {
+		t.Errorf("usage: %q", errs)
+	}
+}
+
+func TestHelp(t *testing.T) {
+	for _, args := range [][]string{{"help"}, {"-h"}, {"--help"}} {
+		code, out, errs, _ := run(t, true, "", args...)
+		if code != 0 || errs != "" || !strings.HasPrefix(out, "kubeprivpod finds privileged") {
+			t.Errorf("%q: code %d out %q err %q", args, code, out, errs)
+		}
+	}
+	code, out, _, _ := run(t, true, "", "help", "scan")
+	if code != 0 || !strings.HasPrefix(out, "Usage: kubeprivpod scan [--mode MODE] [--format FORMAT] [FILE|-]...\n") ||
+		!strings.Contains(out, "--mode MODE       escu or extended (default escu)") {
+		t.Errorf("help scan: %d %q", code, out)
+	}
+	code, out, _, _ = run(t, true, "", "scan", "-h")
+	if code != 0 || !strings.HasPrefix(out, "Usage: kubeprivpod scan") {
+		t.Errorf("scan -h: %d %q", code, out)
+	}
+	code, out, _, _ = run(t, true, "", "help", "version")
+	if code != 0 || !strings.HasPrefix(out, "Usage: kubeprivpod version") {
+		t.Errorf("help version: %d %q", code, out)
+	}
+	code, _, errs, _ := run(t, true, "", "help", "bogus")
+	if code != exitUsage || errs != "kubeprivpod help: unknown command \"bogus\"\n" {
+		t.Errorf("help bogus: %d %q", code, errs)
+	}
+}
+
+func TestUnknownCommand(t *testing.T) {
+	code, out, errs, served := run(t, false, "", "scna")
+	if served || code != exitUsage || out != "" ||
+		!strings.HasPrefix(errs, "kubeprivpod: unknown command \"scna\"\n\nkubeprivpod finds privileged") {
+		t.Errorf("code %d out %q err %q", code, out, errs)
+	}
+}
+
+func TestVersionCommand(t *testing.T) {
+	old := version
+	defer func() { version = old }()
+	version = "v1.2.3"
+	code, out, errs, _ := run(t, true, "", "version")
+	if code != 0 || errs != "" || !strings.HasPrefix(out, "kubeprivpod v1.2.3 (go1.") || !strings.HasSuffix(out, ")\n") {
+		t.Errorf("code %d out %q err %q", code, out, errs)
+	}
+	code, _, errs, _ = run(t, true, "", "version", "extra")
+	if code != exitUsage || !strings.HasPrefix(errs, "kubeprivpod version: unexpected argument \"extra\"\n") {
+		t.Errorf("code %d err %q", code, errs)
+	}
+}
+
+func TestVersionString(t *testing.T) {
+	vcs := func(kv ...string) *debug.BuildInfo {
+		bi := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}
+		for i := 0; i < len(kv); i += 2 {
+			bi.Settings = append(bi.Settings, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+		}
+		return bi
+	}
+	for _, tc := range []struct {
+		linked string
+		info   *debug.BuildInfo
+		want   string
+	}{
+		{"v2.0.0", vcs("vcs.revision", "abc"), "v2.0.0"},
+		{"", nil, "unknown"},
+		{"", &debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}}, "v1.4.0"},
+		{"", vcs(), "devel"},
+		{"", vcs("vcs.revision", "0123456789abcdef0123", "vcs.time", "2026-11-25T20:00:00Z", "vcs.modified", "false"),
+			"devel-0123456789ab 2026-11-25T20:00:00Z"},
+		{"", vcs("vcs.revision", "0123456789abcdef0123", "vcs.modified", "true"), "devel-0123456789ab-dirty"},
+	} {
+		if got := versionString(tc.linked, tc.info); got != tc.want {
+			t.Errorf("versionString(%q, %+v) = %q, want %q", tc.linked, tc.info, got, tc.want)
+		}
+	}
+}

@@ -1,0 +1,210 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/auditlog"
+	"github.com/kubeprivpod/kubeprivpod/internal/detect"
+	"github.com/kubeprivpod/kubeprivpod/internal/modes"
+	"github.com/kubeprivpod/kubeprivpod/internal/table"
+)
+
+// ScanCommand runs a detection over audit log files, the offline
+// counterpart of '... | kubeprivpod' in Splunk: the same detection, the
+// same table.
+type ScanCommand struct {
+	Stdin          io.Reader // read for "-" or when no file is named
+	Stdout, Stderr io.Writer
+
+	// NewDetector makes the detection for a mode name.
+	NewDetector func(mode string) (detect.Detector, error)
+
+	// Width is the terminal width the table format fits its output to;
+	// zero means defaultWidth.
+	Width int
+}
+
+// defaultWidth is a common terminal width; wider tables are printed one
+// block per row.
+const defaultWidth = 120
+
+// maxErrorsPerFile bounds the bad-document messages printed for one file
+// (a binary file given by mistake would print one per line); the rest are
+// counted.
+const maxErrorsPerFile = 10
+
+// scanStats counts what a scan read.
+type scanStats struct {
+	files, events int
+	badDocs       int // documents skipped, with a message
+	failedFiles   int // files that could not be opened or read to the end
+}
+
+// Run parses args and scans. Flags may come before or after the files.
+func (c *ScanCommand) Run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
+	fs.SetOutput(io.Discard) // errors are reported once, by main
+	mode := fs.String("mode", modes.Default, "")
+	format := fs.String("format", "table", "")
+	var files []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			if errors.Is(err, flag.ErrHelp) {
+				c.Usage(c.Stdout)
+				return nil
+			}
+			return usageErrorf("%v", err)
+		}
+		rest := fs.Args()
+		if consumed := len(args) - len(rest); consumed > 0 && args[consumed-1] == "--" {
+			files = append(files, rest...)
+			break
+		}
+		if len(rest) == 0 {
+			break
+		}
+		files = append(files, rest[0])
+		args = rest[1:]
+	}
+	write, ok := formats[*format]
+	if !ok {
+		return usageErrorf("unknown format %q (want table, csv or json)", *format)
+	}
+	d, err := c.NewDetector(*mode)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if len(files) == 0 {
+		files = []string{"-"}
+	}
+
+	var st scanStats
+	for _, name := range files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		c.scanFile(ctx, d, name, &st)
+	}
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+
+	t := d.Result()
+	width := c.Width
+	if width == 0 {
+		width = defaultWidth
+	}
+	if err := write(c.Stdout, t, width); err != nil {
+		return err
+	}
+	for _, msg := range d.Messages() {
+		fmt.Fprintf(c.Stderr, "kubeprivpod: %s\n", msg)
+	}
+	if *format == "table" {
+		fmt.Fprintf(c.Stderr, "kubeprivpod: %s scanned in %s: %s\n",
+			plural(st.events, "event"), plural(st.files, "file"), plural(len(t.Rows), "result"))
+	}
+	if st.badDocs > 0 || st.failedFiles > 0 {
+		var parts []string
+		if st.badDocs > 0 {
+			parts = append(parts, plural(st.badDocs, "bad document")+" skipped")
+		}
+		if st.failedFiles > 0 {
+			parts = append(parts, plural(st.failedFiles, "file")+" not read to the end")
+		}
+		fmt.Fprintf(c.Stderr, "kubeprivpod: %s; the result covers the rest\n", strings.Join(parts, ", "))
+		return errReported
+	}
+	return nil
+}
+
+// scanFile feeds every event of one file to d, reporting bad documents
+// and read errors on stderr.
+func (c *ScanCommand) scanFile(ctx context.Context, d detect.Detector, name string, st *scanStats) {
+	r, err := auditlog.Open(name, c.Stdin)
+	if err != nil {
+		fmt.Fprintf(c.Stderr, "kubeprivpod: %v\n", err)
+		st.failedFiles++
+		return
+	}
+	defer r.Close()
+	st.files++
+	bad := 0
+	for n := 0; ; n++ {
+		if n&0xfff == 0 && ctx.Err() != nil {
+			return
+		}
+		ev, err := r.Next()
+		if err == nil {
+			d.AddEvent(ev)
+			st.events++
+			continue
+		}
+		if err == io.EOF {
+			break
+		}
+		var pe *auditlog.ParseError
+		if !errors.As(err, &pe) {
+			fmt.Fprintf(c.Stderr, "kubeprivpod: %v\n", err)
+			st.failedFiles++
+			break
+		}
+		bad++
+		if bad <= maxErrorsPerFile {
+			fmt.Fprintf(c.Stderr, "kubeprivpod: skipped %v\n", err)
+		}
+	}
+	if bad > maxErrorsPerFile {
+		fmt.Fprintf(c.Stderr, "kubeprivpod: %s: %d more bad documents skipped\n", r.Name(), bad-maxErrorsPerFile)
+	}
+	st.badDocs += bad
+}
+
+// formats maps --format values to writers.
+var formats = map[string]func(w io.Writer, t table.Table, width int) error{
+	"table": table.WriteText,
+	"csv":   func(w io.Writer, t table.Table, _ int) error { return table.WriteCSV(w, t) },
+	"json":  func(w io.Writer, t table.Table, _ int) error { return table.WriteJSON(w, t) },
+}
+
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// Usage writes the command's help.
+func (c *ScanCommand) Usage(w io.Writer) {
+	fmt.Fprintf(w, strings.TrimLeft(`
+Usage: kubeprivpod scan [--mode MODE] [--format FORMAT] [FILE|-]...
+
+Runs the detection over Kubernetes audit log files and prints the table the
+Splunk search '... | kubeprivpod mode=MODE' would give for the same events.
+
+Files may hold JSON lines, as the API server's log backend writes them,
+audit EventList documents (one per line, or pretty-printed), or any mix;
+gzip-compressed files are recognised by their content. With no FILE, or
+with -, it reads stdin. Bad lines are reported with their file and line
+and skipped.
+
+Options:
+
+	--mode MODE       %s (default %s)
+	                    escu: the ESCU search "Kubernetes Create or Update
+	                    Privileged Pod", exactly
+	                    extended: privileged pods from any client or
+	                    controller, with the reasons
+	--format FORMAT   table (default), csv (as Splunk exports), or json
+	                  (one object per line)
+
+Exit status: 0 when every file was read; 1 when some input was bad or
+unreadable (the result covers the rest, stderr says what was skipped);
+2 for a usage error.
+`, "\n"), strings.Join(modes.Names, " or "), modes.Default)
+}
