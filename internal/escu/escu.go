@@ -1,0 +1,338 @@
+// Package escu is kubeprivpod's default detection: Splunk ESCU's
+// "Kubernetes Create or Update Privileged Pod" (3c6bd734-334d-4818-ae7c-5234313fc5da)
+// reproduced to the row:
+//
+//	`kube_audit` objectRef.resource=pods verb=create OR verb=update
+//	  requestObject.metadata.annotations.kubectl.kubernetes.io/last-applied-configuration=*\"privileged\":true*
+//	| fillnull
+//	| stats count values(user.groups{}) as user_groups by kind objectRef.name objectRef.namespace
+//	    objectRef.resource requestObject.kind responseStatus.code sourceIPs{} stage user.username
+//	    userAgent verb requestObject.metadata.annotations.kubectl.kubernetes.io/last-applied-configuration
+//	| rename sourceIPs{} as src_ip, user.username as user
+//
+// Fields come from the event text (package auditfield), never from columns
+// Splunk extracted. fillnull only knows which fields exist once every
+// event has been seen, so the aggregation keeps "missing" apart from any
+// value until Result, and partial states (Flush, AddPartial) carry what
+// fillnull needs; see docs/escu.md for the semantics chosen.
+package escu
+
+import (
+	"encoding/binary"
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/auditfield"
+	"github.com/kubeprivpod/kubeprivpod/internal/detect"
+	"github.com/kubeprivpod/kubeprivpod/internal/table"
+)
+
+// The fields the search reads. The first nBy are the stats by-fields, in
+// the search's order; the last feeds values(user.groups{}).
+const (
+	fKind = iota
+	fName
+	fNamespace
+	fResource
+	fReqKind
+	fCode
+	fSrcIP
+	fStage
+	fUser
+	fUserAgent
+	fVerb
+	fAnnotation
+	nBy
+	fGroups = nBy
+	nFields = nBy + 1
+)
+
+// annotationField is the kubectl client-side-apply annotation, as Splunk names it.
+const annotationField = "requestObject.metadata.annotations.kubectl.kubernetes.io/last-applied-configuration"
+
+// fieldNames are the Splunk field names read from each event, by field index.
+var fieldNames = [nFields]string{
+	"kind", "objectRef.name", "objectRef.namespace", "objectRef.resource", "requestObject.kind",
+	"responseStatus.code", "sourceIPs{}", "stage", "user.username", "userAgent", "verb",
+	annotationField, "user.groups{}",
+}
+
+// Columns are the output columns: the by-fields after rename, then the
+// aggregates, exactly as the SPL search returns them.
+var Columns = []string{
+	"kind", "objectRef.name", "objectRef.namespace", "objectRef.resource", "requestObject.kind",
+	"responseStatus.code", "src_ip", "stage", "user", "userAgent", "verb", annotationField,
+	"count", "user_groups",
+}
+
+// MaxGroupsPerEvent bounds how many groups one event may join. stats makes
+// one group per combination of by-field values, so an event with many
+// values in several by-fields (duplicate JSON keys, a long sourceIPs list)
+// would multiply; such an event is skipped and reported instead.
+const MaxGroupsPerEvent = 4096
+
+// Detector runs the search over events and partial states. The zero value
+// is not usable; call New.
+type Detector struct {
+	x       *auditfield.Extractor
+	collect func(field int, v []byte) bool
+
+	// The current event's values: spans of arena per field.
+	arena []byte
+	vals  [nFields][]span
+
+	// The aggregation since the last Flush (or since New).
+	groups  map[string]*group
+	present uint16 // bit f: field f had a value in some event that passed the search
+	nonJSON int64  // events whose _raw is not a JSON object
+	tooMany int64  // events skipped for exceeding MaxGroupsPerEvent
+
+	key []byte // scratch for group keys
+}
+
+var _ detect.Detector = (*Detector)(nil)
+
+// span is one value of the current event, in Detector.arena.
+type span struct{ off, n int }
+
+// group is one stats group: a combination of by-field values in which a
+// value may still be missing (fillnull decides at the end).
+type group struct {
+	count    int64
+	groups   map[string]struct{} // distinct user.groups{} values
+	noGroups bool                // some event of the group had no user.groups{}
+}
+
+// New returns an empty detector.
+func New() *Detector {
+	d := &Detector{
+		x:      auditfield.NewExtractor(fieldNames[:]...),
+		groups: make(map[string]*group),
+	}
+	d.collect = func(field int, v []byte) bool {
+		d.vals[field] = append(d.vals[field], span{len(d.arena), len(v)})
+		d.arena = append(d.arena, v...)
+		return true
+	}
+	return d
+}
+
+// AddEvent offers one event (Splunk's _raw). Events that cannot pass the
+// search cost a couple of substring scans; only candidates are parsed.
+func (d *Detector) AddEvent(raw []byte) {
+	if !looksLikeObject(raw) {
+		d.nonJSON++
+		return
+	}
+	if !candidate(raw) {
+		return
+	}
+	if !gjson.ValidBytes(raw) {
+		d.nonJSON++
+		return
+	}
+	d.arena = d.arena[:0]
+	for f := range d.vals {
+		d.vals[f] = d.vals[f][:0]
+	}
+	d.x.Extract(raw, d.collect)
+	if !d.passes() {
+		return
+	}
+	d.aggregate()
+}
+
+// passes evaluates the search on the current event's values. A clause
+// holds when any of its terms matches any value of the term's field.
+func (d *Detector) passes() bool {
+	for _, clause := range search {
+		ok := false
+		for i := range clause {
+			t := &clause[i]
+			for _, s := range d.vals[t.field] {
+				if t.value.match(d.arena[s.off : s.off+s.n]) {
+					ok = true
+					break
+				}
+			}
+			if ok {
+				break
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// aggregate adds the current (passing) event to one group per combination
+// of its by-field values, as stats does for multivalue by-fields.
+func (d *Detector) aggregate() {
+	combos := 1
+	for f := 0; f < nBy; f++ {
+		if n := len(d.vals[f]); n > 1 {
+			combos *= n
+			if combos > MaxGroupsPerEvent {
+				d.tooMany++
+				return
+			}
+		}
+	}
+	for f := 0; f < nFields; f++ {
+		if len(d.vals[f]) > 0 {
+			d.present |= 1 << f
+		}
+	}
+	var idx [nBy]int
+	for {
+		d.key = d.key[:0]
+		for f := 0; f < nBy; f++ {
+			if len(d.vals[f]) == 0 {
+				d.key = append(d.key, 0)
+				continue
+			}
+			s := d.vals[f][idx[f]]
+			d.key = append(d.key, 1)
+			d.key = appendUvarint(d.key, s.n)
+			d.key = append(d.key, d.arena[s.off:s.off+s.n]...)
+		}
+		g := d.groups[string(d.key)]
+		if g == nil {
+			g = &group{groups: make(map[string]struct{})}
+			d.groups[string(d.key)] = g
+		}
+		g.count++
+		if len(d.vals[fGroups]) == 0 {
+			g.noGroups = true
+		}
+		for _, s := range d.vals[fGroups] {
+			v := d.arena[s.off : s.off+s.n]
+			if _, ok := g.groups[string(v)]; !ok {
+				g.groups[string(v)] = struct{}{}
+			}
+		}
+		// Next combination, odometer style.
+		f := nBy - 1
+		for ; f >= 0; f-- {
+			if idx[f]+1 < len(d.vals[f]) {
+				idx[f]++
+				break
+			}
+			idx[f] = 0
+		}
+		if f < 0 {
+			return
+		}
+	}
+}
+
+// decodeKey splits a group key into its by-field values; ok[f] is false
+// for a missing field.
+func decodeKey(key string) (vals [nBy]string, ok [nBy]bool) {
+	for f := 0; f < nBy; f++ {
+		tag := key[0]
+		key = key[1:]
+		if tag == 0 {
+			continue
+		}
+		n, w := binary.Uvarint([]byte(key[:min(len(key), binary.MaxVarintLen64)]))
+		key = key[w:]
+		vals[f], ok[f] = key[:n], true
+		key = key[n:]
+	}
+	return vals, ok
+}
+
+// Result applies fillnull, stats' final grouping and ordering, and rename
+// to everything added so far. It does not change the detector.
+func (d *Detector) Result() table.Table {
+	type row struct {
+		key    [nBy]string
+		count  int64
+		groups map[string]struct{}
+	}
+	rows := make(map[[nBy]string]*row)
+	for k, g := range d.groups {
+		vals, ok := decodeKey(k)
+		dropped := false
+		for f := 0; f < nBy; f++ {
+			if ok[f] {
+				continue
+			}
+			if d.present&(1<<f) == 0 {
+				// No passing event had this field, so fillnull did not
+				// create it and stats drops every result lacking it.
+				dropped = true
+				break
+			}
+			vals[f] = "0"
+		}
+		if dropped {
+			continue
+		}
+		r := rows[vals]
+		if r == nil {
+			r = &row{key: vals, groups: make(map[string]struct{})}
+			rows[vals] = r
+		}
+		r.count += g.count
+		for v := range g.groups {
+			r.groups[v] = struct{}{}
+		}
+		if g.noGroups && d.present&(1<<fGroups) != 0 {
+			r.groups["0"] = struct{}{}
+		}
+	}
+	sorted := make([]*row, 0, len(rows))
+	for _, r := range rows {
+		sorted = append(sorted, r)
+	}
+	slices.SortFunc(sorted, func(a, b *row) int {
+		for f := 0; f < nBy; f++ {
+			if a.key[f] != b.key[f] {
+				if a.key[f] < b.key[f] {
+					return -1
+				}
+				return 1
+			}
+		}
+		return 0
+	})
+	t := table.Table{Columns: slices.Clone(Columns), Rows: make([]table.Row, 0, len(sorted))}
+	for _, r := range sorted {
+		out := make(table.Row, len(Columns))
+		for f := 0; f < nBy; f++ {
+			out[f] = []string{r.key[f]}
+		}
+		out[nBy] = []string{strconv.FormatInt(r.count, 10)}
+		if len(r.groups) > 0 {
+			g := make([]string, 0, len(r.groups))
+			for v := range r.groups {
+				g = append(g, v)
+			}
+			slices.Sort(g)
+			out[nBy+1] = g
+		}
+		t.Rows = append(t.Rows, out)
+	}
+	return t
+}
+
+// Messages reports skipped events: not JSON objects, or joining too many
+// groups at once.
+func (d *Detector) Messages() []string {
+	var m []string
+	if d.nonJSON > 0 {
+		m = append(m, fmt.Sprintf("kubeprivpod: ignored %d events whose _raw is not a JSON object", d.nonJSON))
+	}
+	if d.tooMany > 0 {
+		m = append(m, fmt.Sprintf("kubeprivpod: skipped %d events whose by-field values form more than %d combinations", d.tooMany, MaxGroupsPerEvent))
+	}
+	return m
+}
+
+func appendUvarint(b []byte, n int) []byte { return binary.AppendUvarint(b, uint64(n)) }

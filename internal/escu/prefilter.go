@@ -1,0 +1,88 @@
+package escu
+
+import "bytes"
+
+// The pre-filter decides, without parsing JSON, that an event cannot pass
+// the search. It must never drop an event the search would keep.
+//
+// The annotation clause needs a JSON string whose decoded text contains
+// "privileged":true (ASCII case ignored). Inside a JSON string a quote is
+// written \" or \u0022, and any letter or the colon may be a \u escape.
+// So the event's bytes either contain privileged\":true in some letter
+// case, or contain a \u escape of an ASCII letter, quote or colon.
+// Everything else — nearly every event — is rejected after two fast
+// substring scans.
+
+var (
+	quoteColon = []byte(`\":`)
+	uEscape    = []byte(`\u`)
+	privileged = []byte(`privileged`)
+	trueLit    = []byte(`true`)
+)
+
+// candidate reports whether raw may pass the search.
+func candidate(raw []byte) bool {
+	for i := 0; ; {
+		j := bytes.Index(raw[i:], quoteColon)
+		if j < 0 {
+			break
+		}
+		p := i + j
+		if p >= len(privileged) && p+len(quoteColon)+len(trueLit) <= len(raw) &&
+			equalFold(raw[p-len(privileged):p], privileged) &&
+			equalFold(raw[p+len(quoteColon):p+len(quoteColon)+len(trueLit)], trueLit) {
+			return true
+		}
+		i = p + 1
+	}
+	for i := 0; ; {
+		j := bytes.Index(raw[i:], uEscape)
+		if j < 0 {
+			return false
+		}
+		p := i + j + len(uEscape)
+		r, ok := hex4(raw[p:])
+		if !ok || r < 0x80 && (r == '"' || r == ':' || 'a' <= r|0x20 && r|0x20 <= 'z') {
+			return true // a broken escape goes on to be rejected as invalid JSON
+		}
+		i = p
+	}
+}
+
+// hex4 decodes the four hex digits of a \u escape.
+func hex4(b []byte) (rune, bool) {
+	if len(b) < 4 {
+		return 0, false
+	}
+	var r rune
+	for _, c := range b[:4] {
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// looksLikeObject is the cheap shape test every event gets: the first and
+// last non-blank bytes are braces. Full validation happens only for
+// candidates.
+func looksLikeObject(raw []byte) bool {
+	i, j := 0, len(raw)-1
+	for i <= j && isBlank(raw[i]) {
+		i++
+	}
+	for j > i && isBlank(raw[j]) {
+		j--
+	}
+	return i < j && raw[i] == '{' && raw[j] == '}'
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
