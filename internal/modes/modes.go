@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
+	"github.com/kubeprivpod/kubeprivpod/internal/escu"
+	"github.com/kubeprivpod/kubeprivpod/internal/extended"
 )
 
 // Default is the mode used when none is given: the ESCU search, exactly.
@@ -18,6 +20,10 @@ var Names = []string{"escu", "extended"}
 // New returns a fresh detector for the named mode.
 func New(mode string) (detect.Detector, error) {
 	switch mode {
+	case "escu":
+		return escu.New(), nil
+	case "extended":
+		return extended.New(), nil
 	}
 	return nil, fmt.Errorf("unknown mode %q (want one of %s)", mode, strings.Join(Names, ", "))
 }
