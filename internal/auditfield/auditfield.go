@@ -219,6 +219,10 @@ func (x *Extractor) leaf(raw []byte, v gjson.Result, field int, fn func(int, []b
 		if len(t) == 0 {
 			return true
 		}
+		if !utf8.Valid(t) { // only in broken JSON, where gjson's token may run into garbage
+			x.scratch = AppendUnescaped(x.scratch[:0], t)
+			return fn(field, x.scratch)
+		}
 		return fn(field, t)
 	}
 }

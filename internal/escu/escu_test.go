@@ -20,9 +20,9 @@ func event(edits ...func(map[string]any)) []byte {
 	e := map[string]any{
 		"kind": "Event", "apiVersion": "audit.k8s.io/v1", "level": "RequestResponse", "stage": "ResponseComplete",
 		"verb": "create", "userAgent": "kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46",
-		"user":         map[string]any{"username": "jane", "groups": []any{"dev", "system:authenticated"}},
-		"sourceIPs":    []any{"10.0.0.1"},
-		"objectRef":    map[string]any{"resource": "pods", "namespace": "default", "name": "p", "apiVersion": "v1"},
+		"user":           map[string]any{"username": "jane", "groups": []any{"dev", "system:authenticated"}},
+		"sourceIPs":      []any{"10.0.0.1"},
+		"objectRef":      map[string]any{"resource": "pods", "namespace": "default", "name": "p", "apiVersion": "v1"},
 		"responseStatus": map[string]any{"metadata": map[string]any{}, "code": 201},
 		"requestObject": map[string]any{"kind": "Pod", "apiVersion": "v1",
 			"metadata": map[string]any{"name": "p", "annotations": map[string]any{annPath[3]: privAnnotation}}},

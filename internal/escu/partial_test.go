@@ -1,0 +1,230 @@
+package escu
+
+import (
+	"errors"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+// distCorpus mixes the sample with events that make fillnull depend on
+// other events (missing name, missing groups, missing code), non-JSON
+// lines and a genuine "0".
+func distCorpus(t testing.TB) [][]byte {
+	ev := sample(t)
+	extra := [][]byte{
+		event(del("objectRef", "name"), set([]any{"10.9.9.9"}, "sourceIPs")),
+		event(del("user", "groups"), set([]any{"10.9.9.9", "10.9.9.8"}, "sourceIPs")),
+		event(set("0", "objectRef", "name"), set([]any{"10.9.9.9"}, "sourceIPs"), set([]any{"x"}, "user", "groups")),
+		event(set("update", "verb"), set(json0("null"), "objectRef", "namespace")),
+		event(del("responseStatus"), set("RequestReceived", "stage")),
+		[]byte("not json"), []byte(`{"truncated":`), []byte(`[]`),
+		event(set("configmaps", "objectRef", "resource"), del("objectRef", "name")),
+	}
+	out := make([][]byte, 0, len(ev)+len(extra))
+	// Spread the extras through the sample, so a split can separate an
+	// event lacking a field from the event that has it.
+	for i, e := range ev {
+		out = append(out, e)
+		if i%13 == 5 && len(extra) > 0 {
+			out = append(out, extra[0])
+			extra = extra[1:]
+		}
+	}
+	return append(out, extra...)
+}
+
+func json0(s string) any { return rawJSON(s) }
+
+type rawJSON string
+
+func (r rawJSON) MarshalJSON() ([]byte, error) { return []byte(r), nil }
+
+// TestDistributedEqualsSingleProcess splits the corpus across map
+// processes at random, flushes at random points, sends some events to the
+// reducer raw, routes some partials through a combining detector, and
+// compares the reducer's table and messages with one process's.
+func TestDistributedEqualsSingleProcess(t *testing.T) {
+	corpus := distCorpus(t)
+	single := run(corpus...)
+	want, wantMsg := single.Result(), single.Messages()
+	if len(want.Rows) < 10 {
+		t.Fatalf("corpus too thin: %d rows", len(want.Rows))
+	}
+	for seed := uint64(0); seed < 300; seed++ {
+		rng := rand.New(rand.NewPCG(seed, 7))
+		nmap := 1 + rng.IntN(6)
+		maps := make([]*Detector, nmap)
+		for i := range maps {
+			maps[i] = New()
+		}
+		var partials [][]byte
+		emit := func(p []byte) error {
+			partials = append(partials, append([]byte(nil), p...)) // p is only valid during the call
+			return nil
+		}
+		reduce := New()
+		var rawToReduce [][]byte
+		for _, e := range corpus {
+			if rng.IntN(8) == 0 {
+				rawToReduce = append(rawToReduce, e)
+				continue
+			}
+			m := maps[rng.IntN(nmap)]
+			m.AddEvent(e)
+			if rng.IntN(10) == 0 {
+				if err := m.Flush(emit); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		for _, m := range maps {
+			if err := m.Flush(emit); err != nil {
+				t.Fatal(err)
+			}
+		}
+		rng.Shuffle(len(partials), func(i, j int) { partials[i], partials[j] = partials[j], partials[i] })
+		if seed%3 == 0 && len(partials) > 1 {
+			// A combiner: merge half the partials and re-flush them.
+			comb := New()
+			half := len(partials) / 2
+			for _, p := range partials[:half] {
+				if err := comb.AddPartial(p); err != nil {
+					t.Fatal(err)
+				}
+			}
+			partials = partials[half:]
+			if err := comb.Flush(emit); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// Partials and raw events arrive interleaved.
+		for len(partials) > 0 || len(rawToReduce) > 0 {
+			if len(rawToReduce) > 0 && (len(partials) == 0 || rng.IntN(2) == 0) {
+				reduce.AddEvent(rawToReduce[0])
+				rawToReduce = rawToReduce[1:]
+				continue
+			}
+			if err := reduce.AddPartial(partials[0]); err != nil {
+				t.Fatalf("seed %d: AddPartial(%s): %v", seed, partials[0], err)
+			}
+			partials = partials[1:]
+		}
+		if got := reduce.Result(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("seed %d (%d map processes): distributed result differs:\n%s\nwant:\n%s",
+				seed, nmap, strings.Join(rows(got), "\n"), strings.Join(rows(want), "\n"))
+		}
+		if got := reduce.Messages(); !reflect.DeepEqual(got, wantMsg) {
+			t.Fatalf("seed %d: Messages() = %q, want %q", seed, got, wantMsg)
+		}
+	}
+}
+
+func TestFlushForgets(t *testing.T) {
+	d := run(event(), []byte("x"))
+	var n int
+	if err := d.Flush(func([]byte) error { n++; return nil }); err != nil || n != 2 {
+		t.Fatalf("first Flush: %d rows, %v", n, err)
+	}
+	if r := d.Result(); len(r.Rows) != 0 || d.Messages() != nil {
+		t.Errorf("after Flush: %d rows, messages %q", len(r.Rows), d.Messages())
+	}
+	n = 0
+	if err := d.Flush(func([]byte) error { n++; return nil }); err != nil || n != 0 {
+		t.Errorf("empty Flush wrote %d rows, %v", n, err)
+	}
+	boom := errors.New("boom")
+	d.AddEvent(event())
+	if err := d.Flush(func([]byte) error { return boom }); !errors.Is(err, boom) {
+		t.Errorf("emit error not returned: %v", err)
+	}
+}
+
+func TestPartialRowFormat(t *testing.T) {
+	d := run(event(del("user", "groups"), set([]any{"10.0.0.1", "10.0.0.2"}, "sourceIPs"), del("objectRef", "name")), []byte("x"))
+	var got []string
+	if err := d.Flush(func(p []byte) error { got = append(got, string(p)); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	const ua = `"kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46"`
+	ann := strings.ReplaceAll(strings.ReplaceAll(privAnnotation, `"`, `\"`), "\n", `\n`)
+	want := []string{
+		`{"escu":1,"k":["Event",null,"default","pods","Pod","201","10.0.0.1","ResponseComplete","jane",` + ua + `,"create","` + ann + `"],"n":1,"m":true}`,
+		`{"escu":1,"k":["Event",null,"default","pods","Pod","201","10.0.0.2","ResponseComplete","jane",` + ua + `,"create","` + ann + `"],"n":1,"m":true}`,
+		`{"escu":1,"present":["kind","objectRef.namespace","objectRef.resource","requestObject.kind","responseStatus.code","sourceIPs{}","stage","user.username","userAgent","verb","` + annotationField + `"],"nonjson":1,"toomany":0}`,
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("partial rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+func TestAddPartialRejects(t *testing.T) {
+	k := `["Event","p","default","pods","Pod","201","10.0.0.1","ResponseComplete","jane","ua","create","ann"]`
+	cases := []struct{ row, want string }{
+		{``, "EOF"},
+		{`not json`, "invalid character"},
+		{`[1]`, "cannot unmarshal array"},
+		{`{"k":` + k + `,"n":1}`, `missing the "escu":1 mark`},
+		{`{"escu":2,"k":` + k + `,"n":1}`, `missing the "escu":1 mark`},
+		{`{"mode":"extended","rows":[]}`, `unknown field "mode"`},
+		{`{"escu":1,"k":` + k + `,"n":1,"extra":true}`, `unknown field "extra"`},
+		{`{"escu":1,"k":["a"],"n":1}`, `"k" has 1 values, want 12`},
+		{`{"escu":1,"k":` + k + `}`, `"n" must be a count of at least 1`},
+		{`{"escu":1,"k":` + k + `,"n":0}`, `"n" must be a count of at least 1`},
+		{`{"escu":1,"k":` + k + `,"n":1.5}`, `cannot unmarshal number 1.5`},
+		{`{"escu":1,"k":` + strings.Replace(k, `"pods"`, `""`, 1) + `,"n":1}`, `"k"[3] (objectRef.resource) is an empty string`},
+		{`{"escu":1,"k":` + strings.Replace(k, `"pods"`, `7`, 1) + `,"n":1}`, `cannot unmarshal number`},
+		{`{"escu":1,"k":` + k + `,"n":1,"g":["a",""]}`, `"g"[1] is an empty string`},
+		{`{"escu":1,"k":` + k + `,"n":1,"nonjson":1}`, `a group row ("k") cannot carry`},
+		{`{"escu":1,"present":[],"nonjson":0}`, `a state row needs "present", "nonjson" and "toomany"`},
+		{`{"escu":1,"present":["kind"],"nonjson":0,"toomany":0,"n":1}`, `a row without "k" cannot carry`},
+		{`{"escu":1,"present":["Kind"],"nonjson":0,"toomany":0}`, `"present"[0]: unknown field "Kind"`},
+		{`{"escu":1,"present":[],"nonjson":-1,"toomany":0}`, `must not be negative`},
+		{`{"escu":1,"present":[],"nonjson":0,"toomany":0} {}`, `data after the JSON object`},
+	}
+	for _, tc := range cases {
+		d := New()
+		err := d.AddPartial([]byte(tc.row))
+		if err == nil || !errors.Is(err, ErrPartial) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("AddPartial(%s) = %v, want ErrPartial mentioning %q", tc.row, err, tc.want)
+		}
+		if len(d.groups) != 0 || d.present != 0 || d.nonJSON != 0 {
+			t.Errorf("AddPartial(%s) merged something despite failing", tc.row)
+		}
+	}
+	// And a valid pair is accepted.
+	d := New()
+	for _, row := range []string{`{"escu":1,"k":` + k + `,"n":2,"g":["b","a"]}`, `{"escu":1,"present":["objectRef.name"],"nonjson":0,"toomany":0}`} {
+		if err := d.AddPartial([]byte(row)); err != nil {
+			t.Fatalf("AddPartial(%s): %v", row, err)
+		}
+	}
+	if got := rows(d.Result()); len(got) != 1 || got[0] != "Event | p | default | pods | Pod | 201 | 10.0.0.1 | ResponseComplete | jane | ua | create | ann | 2 | a,b" {
+		t.Errorf("rows %q", got)
+	}
+}
+
+func FuzzAddPartial(f *testing.F) {
+	d := run(distCorpus(f)...)
+	_ = d.Flush(func(p []byte) error { f.Add(append([]byte(nil), p...)); return nil })
+	f.Add([]byte(`{"escu":1,"present":[],"nonjson":0,"toomany":0}`))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		d := New()
+		if err := d.AddPartial(p); err != nil {
+			if !errors.Is(err, ErrPartial) {
+				t.Fatalf("error without ErrPartial: %v", err)
+			}
+			return
+		}
+		// Whatever was accepted survives a round trip unchanged.
+		want := d.Result()
+		e := New()
+		if err := d.Flush(func(q []byte) error { return e.AddPartial(q) }); err != nil {
+			t.Fatalf("re-flushing an accepted row: %v", err)
+		}
+		if got := e.Result(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("round trip changed the result")
+		}
+	})
+}
