@@ -92,6 +92,7 @@ type Server struct {
 	sem       chan struct{}
 	deliverMu sync.Mutex
 	dedupe    *dedupe
+	sinkErr   error // first Deliver failure; guarded by deliverMu
 	sinkOnce  sync.Once
 	srvMu     sync.Mutex
 	srv       *http.Server
@@ -325,6 +326,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (s *Server) deliver(b *Batch) (delivered, dropped int, err error) {
 	s.deliverMu.Lock()
 	defer s.deliverMu.Unlock()
+	if s.sinkErr != nil {
+		// The Sink failed before: nothing is acknowledged any more (the
+		// dedupe window may hold keys of events never written).
+		return 0, 0, s.sinkErr
+	}
 	if s.dedupe != nil {
 		dropped = s.dedupe.filter(b, time.Now())
 	}
@@ -332,6 +338,7 @@ func (s *Server) deliver(b *Batch) (delivered, dropped int, err error) {
 		return 0, dropped, nil
 	}
 	if err := s.Sink.Deliver(b); err != nil {
+		s.sinkErr = err
 		return 0, dropped, err
 	}
 	return b.Len(), dropped, nil

@@ -1,0 +1,188 @@
+package webhook
+
+import (
+	"encoding/json"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/eventlist"
+)
+
+func parse(t testing.TB, doc string) *Batch {
+	t.Helper()
+	var b Batch
+	if err := b.Parse([]byte(doc)); err != nil {
+		t.Fatalf("Parse: %v", err)
+	}
+	return &b
+}
+
+func TestBatchParseInsertsKindAndAPIVersion(t *testing.T) {
+	doc := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[` +
+		`{"level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestReceivedTimestamp":"2024-05-06T07:08:09.123456Z"},` +
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a2"},` +
+		`{"kind":"Event","auditID":"a3"},` +
+		`{"apiVersion":"audit.k8s.io/v1","auditID":"a4"},` +
+		`{},` +
+		`{ ` + "\n" + ` }` +
+		`]}`
+	raw := []byte(doc)
+	var b Batch
+	if err := b.Parse(raw); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"a1","stage":"ResponseComplete","requestReceivedTimestamp":"2024-05-06T07:08:09.123456Z"}`,
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a2"}`,
+		`{"apiVersion":"audit.k8s.io/v1","kind":"Event","auditID":"a3"}`,
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"a4"}`,
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1"}`,
+		`{"kind":"Event","apiVersion":"audit.k8s.io/v1" ` + "\n" + ` }`,
+	}
+	if b.Len() != len(want) {
+		t.Fatalf("Len = %d, want %d", b.Len(), len(want))
+	}
+	for i, w := range want {
+		_, data := b.Event(i)
+		if string(data) != w {
+			t.Errorf("event %d:\n got %s\nwant %s", i, data, w)
+		}
+		if !json.Valid(data) {
+			t.Errorf("event %d is not valid JSON", i)
+		}
+	}
+	// An item that already has both fields is passed through, not copied.
+	_, data := b.Event(1)
+	if off := strings.Index(doc, string(data)); off < 0 || &raw[off] != &data[0] {
+		t.Errorf("event 1 does not alias the document")
+	}
+	tm, _ := b.Event(0)
+	if want := time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.UTC); !tm.Equal(want) {
+		t.Errorf("time = %v, want %v", tm, want)
+	}
+	if tm, _ := b.Event(1); !tm.IsZero() {
+		t.Errorf("missing timestamp gave %v", tm)
+	}
+}
+
+func TestBatchParseInheritsListAPIVersion(t *testing.T) {
+	b := parse(t, `{"kind":"EventList","apiVersion":"audit.k8s.io/v1beta1","items":[{"auditID":"x"}]}`)
+	if _, d := b.Event(0); string(d) != `{"kind":"Event","apiVersion":"audit.k8s.io/v1beta1","auditID":"x"}` {
+		t.Errorf("got %s", d)
+	}
+	b = parse(t, `{"kind":"EventList","apiVersion":"v1","items":[{"auditID":"x"}]}`)
+	if _, d := b.Event(0); string(d) != `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"x"}` {
+		t.Errorf("non-audit list version: got %s", d)
+	}
+	// A single Event posted on its own.
+	b = parse(t, "{\"auditID\":\"x\",\"stage\":\"RequestReceived\"}\n")
+	if _, d := b.Event(0); string(d) != `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"x","stage":"RequestReceived"}` {
+		t.Errorf("single event: got %s", d)
+	}
+}
+
+func TestBatchParseErrors(t *testing.T) {
+	var b Batch
+	if err := b.Parse([]byte(`{"kind":"EventList","items":[{"auditID":"ok"},7]}`)); err == nil || err.Error() != "audit document: items[1]: EventList item is not a JSON object" {
+		t.Errorf("err = %v", err)
+	}
+	if b.Len() != 0 {
+		t.Errorf("failed parse left %d events", b.Len())
+	}
+	if err := b.Parse([]byte(`{"kind":"EventList","items":[`)); err == nil {
+		t.Error("truncated document accepted")
+	} else if _, ok := err.(*eventlist.Error); !ok {
+		t.Errorf("err %T", err)
+	}
+}
+
+func TestParseMicroTime(t *testing.T) {
+	for _, tc := range []struct {
+		in   string
+		want time.Time
+	}{
+		{"2024-05-06T07:08:09.123456Z", time.Date(2024, 5, 6, 7, 8, 9, 123456000, time.UTC)},
+		{"2024-12-31T23:59:59.000000Z", time.Date(2024, 12, 31, 23, 59, 59, 0, time.UTC)},
+		{"2024-05-06T07:08:09Z", time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)},
+		{"2024-05-06T09:08:09.5+02:00", time.Date(2024, 5, 6, 7, 8, 9, 500000000, time.UTC)},
+		{"2024-05-06T07:08:09.123456789Z", time.Date(2024, 5, 6, 7, 8, 9, 123456789, time.UTC)},
+		{"2024-13-06T07:08:09.123456Z", time.Time{}},
+		{"2024-05-06T07:08:09.12345xZ", time.Time{}},
+		{"yesterday", time.Time{}},
+		{"", time.Time{}},
+	} {
+		if got := parseMicroTime(tc.in); !got.Equal(tc.want) {
+			t.Errorf("parseMicroTime(%q) = %v, want %v", tc.in, got, tc.want)
+		}
+	}
+}
+
+func eventsOf(b *Batch) []string {
+	var s []string
+	for i := 0; i < b.Len(); i++ {
+		_, d := b.Event(i)
+		s = append(s, string(d))
+	}
+	return s
+}
+
+func TestDedupe(t *testing.T) {
+	d := newDedupe(time.Minute, 3)
+	now := time.Unix(1000, 0)
+	doc := `{"kind":"EventList","items":[{"auditID":"a","stage":"RequestReceived"},{"auditID":"a","stage":"ResponseComplete"},{"stage":"ResponseComplete"},{"auditID":"a","stage":"ResponseComplete"}]}`
+	b := parse(t, doc)
+	if n := d.filter(b, now); n != 1 || b.Len() != 3 {
+		t.Fatalf("first batch: dropped %d, kept %d", n, b.Len())
+	}
+	// The same batch re-sent: only the event without an auditID remains.
+	b = parse(t, doc)
+	if n := d.filter(b, now.Add(time.Second)); n != 3 {
+		t.Fatalf("re-sent batch: dropped %d, kept %q", n, eventsOf(b))
+	}
+	if got := eventsOf(b); len(got) != 1 || got[0] != `{"kind":"Event","apiVersion":"audit.k8s.io/v1","stage":"ResponseComplete"}` {
+		t.Errorf("kept %q", got)
+	}
+	// After the window the keys are forgotten.
+	b = parse(t, doc)
+	if n := d.filter(b, now.Add(2*time.Minute)); n != 1 {
+		t.Errorf("after window: dropped %d", n)
+	}
+	// Capacity: with 3 keys remembered, a fourth pushes out the oldest.
+	d = newDedupe(time.Hour, 3)
+	for _, id := range []string{"1", "2", "3", "4"} {
+		d.filter(parse(t, `{"auditID":"`+id+`","stage":"s"}`), now)
+	}
+	if d.n != 3 || d.has(makeKey(`"1"`, `"s"`)) || !d.has(makeKey(`"4"`, `"s"`)) || !d.has(makeKey(`"2"`, `"s"`)) {
+		t.Errorf("eviction: n=%d", d.n)
+	}
+	if len(d.seen) != 3 {
+		t.Errorf("map holds %d keys", len(d.seen))
+	}
+}
+
+func FuzzBatchParse(f *testing.F) {
+	f.Add([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a","requestReceivedTimestamp":"2024-05-06T07:08:09.123456Z"},{}]}`))
+	f.Add([]byte(`{"auditID":"x"}`))
+	f.Add([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/\"x","items":[{"kind":"Event"}]}`))
+	f.Add([]byte(`{"kind":"EventList","items":[{ }, {"apiVersion":1}]}`))
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		var b Batch
+		if err := b.Parse(doc); err != nil {
+			return
+		}
+		for i := 0; i < b.Len(); i++ {
+			_, d := b.Event(i)
+			var m map[string]json.RawMessage
+			if err := json.Unmarshal(d, &m); err != nil {
+				t.Fatalf("event %d is not a JSON object: %v\n%s", i, err, d)
+			}
+			if _, ok := m["kind"]; !ok {
+				t.Fatalf("event %d lacks kind: %s", i, d)
+			}
+			if _, ok := m["apiVersion"]; !ok {
+				t.Fatalf("event %d lacks apiVersion: %s", i, d)
+			}
+		}
+	})
+}
