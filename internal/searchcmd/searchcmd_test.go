@@ -147,7 +147,9 @@ func lines(t *testing.T, path string) [][]byte {
 	return evs
 }
 
-func sample(t *testing.T) [][]byte { return lines(t, filepath.Join("..", "..", "testdata", "audit.log")) }
+func sample(t *testing.T) [][]byte {
+	return lines(t, filepath.Join("..", "..", "testdata", "audit.log"))
+}
 
 // mixedCorpus is the bundled sample, every real fixture event, synthetic
 // events and a few non-JSON lines, shuffled deterministically.
@@ -206,10 +208,10 @@ func TestGetInfoReplies(t *testing.T) {
 
 func TestBadArguments(t *testing.T) {
 	cases := map[string][]string{
-		`unknown mode "bogus"`:   {"mode=bogus"},
-		`verbose`:                {"verbose=true"},
+		`unknown mode "bogus"`:    {"mode=bogus"},
+		`verbose`:                 {"verbose=true"},
 		`unexpected argument "x"`: {"x"},
-		`invalid phase="both"`:   {"phase=both"},
+		`invalid phase="both"`:    {"phase=both"},
 	}
 	for want, args := range cases {
 		var in bytes.Buffer
@@ -260,7 +262,7 @@ func TestReduceLockStep(t *testing.T) {
 	getinfo(&in)
 	execute(&in, false, rawBody(evs[:40]))
 	execute(&in, false, []byte(`"_raw","_chunked_idx"`+"\n")) // header only
-	execute(&in, false, nil)                                     // empty
+	execute(&in, false, nil)                                  // empty
 	execute(&in, true, rawBody(evs[40:]))
 	rs, code, stderr := run(t, in.Bytes())
 	if code != 0 {
