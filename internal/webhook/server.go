@@ -96,6 +96,7 @@ type Server struct {
 	sinkOnce  sync.Once
 	srvMu     sync.Mutex
 	srv       *http.Server
+	newConns  map[net.Conn]struct{} // connections that have not begun a request; guarded by srvMu
 	stats     Stats
 }
 
@@ -198,7 +199,8 @@ func (s *Server) Serve(ln net.Listener) error {
 		TLSNextProto:      map[string]func(*http.Server, *tls.Conn, http.Handler){},
 		// net/http reports handshake failures and the like here; route
 		// them through Logf so they keep the LEVEL prefix.
-		ErrorLog: log.New(logWriter{s}, "", 0),
+		ErrorLog:  log.New(logWriter{s}, "", 0),
+		ConnState: s.trackConn,
 	}
 	if hs.MaxHeaderBytes <= 0 {
 		hs.MaxHeaderBytes = DefaultMaxHeaderBytes
@@ -223,7 +225,44 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if hs == nil {
 		return nil
 	}
-	return hs.Shutdown(ctx)
+	done := make(chan error, 1)
+	go func() { done <- hs.Shutdown(ctx) }()
+	// net/http waits 5 s for connections that have not sent a byte of a
+	// request yet (HTTP clients dial spares). They hold nothing to
+	// acknowledge, so close them now, and again as long as Shutdown waits.
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.closeNewConns()
+		select {
+		case err := <-done:
+			return err
+		case <-tick.C:
+		}
+	}
+}
+
+func (s *Server) trackConn(c net.Conn, state http.ConnState) {
+	s.srvMu.Lock()
+	defer s.srvMu.Unlock()
+	switch state {
+	case http.StateNew:
+		if s.newConns == nil {
+			s.newConns = map[net.Conn]struct{}{}
+		}
+		s.newConns[c] = struct{}{}
+	default:
+		delete(s.newConns, c)
+	}
+}
+
+func (s *Server) closeNewConns() {
+	s.srvMu.Lock()
+	defer s.srvMu.Unlock()
+	for c := range s.newConns {
+		c.Close()
+		delete(s.newConns, c)
+	}
 }
 
 type logWriter struct{ s *Server }
