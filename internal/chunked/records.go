@@ -2,9 +2,11 @@ package chunked
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
 	"strings"
 )
 
@@ -66,8 +68,9 @@ type RecordReader struct {
 	mvCol    []int    // header index → raw column of its __mv_ twin, or -1
 	ncol     int      // raw columns, __mv_ included
 
-	rec    []byte // the current record's bytes (fields index into it)
-	fields []int  // start, end pairs into rec, one per raw column
+	rec    []byte // the current record's input bytes (unquoted fields)
+	out    []byte // the current record's decoded quoted fields
+	fields []int  // start, end pairs, one per raw column: into rec, or into out when start < 0 (-1-start)
 	row    int
 	err    error
 
@@ -144,8 +147,25 @@ func (rr *RecordReader) Field(i int) []byte {
 	return rr.raw(rr.plainCol[i])
 }
 
+// raw returns raw column c of the current record. Unquoted fields are in
+// rec; quoted ones, decoded, in out (marked by a negative start).
 func (rr *RecordReader) raw(c int) []byte {
-	return rr.rec[rr.fields[2*c]:rr.fields[2*c+1]:rr.fields[2*c+1]]
+	s, e := rr.fields[2*c], rr.fields[2*c+1]
+	if s < 0 {
+		return rr.out[-1-s : e : e]
+	}
+	return rr.rec[s:e:e]
+}
+
+// ensureOut returns rr.out's backing array with room for n bytes (plus 8
+// for whole-word stores), keeping rr.out's current bytes.
+func (rr *RecordReader) ensureOut(n int) []byte {
+	if n+8 > cap(rr.out) {
+		nb := make([]byte, len(rr.out), max(2*cap(rr.out), n+8, 4096))
+		copy(nb, rr.out)
+		rr.out = nb
+	}
+	return rr.out[:cap(rr.out)]
 }
 
 // Values returns all values of column i in the current row: the decoded
@@ -270,11 +290,12 @@ func (rr *RecordReader) readErr() error {
 }
 
 // readRecord parses one record starting at rr.pos into rr.rec and
-// rr.fields, decoding quoted fields in place. It returns io.EOF at a clean
+// rr.fields, decoding quoted fields into rr.out. It returns io.EOF at a clean
 // end of input. Positions are kept relative to rr.pos so fill may move the
 // data.
 func (rr *RecordReader) readRecord() error {
 	rr.fields = rr.fields[:0]
+	rr.out = rr.out[:0]
 	// Skip blank lines.
 	for {
 		b := rr.buf[rr.pos:rr.end]
@@ -361,59 +382,81 @@ func (rr *RecordReader) readRecord() error {
 			}
 		}
 
-		// A quoted field: hop from quote to quote, moving the text left
-		// over each "" so the value ends up contiguous at cs:w.
+		// A quoted field, decoded into rr.out: out[o0:w] holds the value
+		// so far and p is the next input byte. Eight bytes at a time are
+		// searched for '"' (SWAR) and stored whole at w while at least
+		// nine are buffered; the last few go byte by byte, then more are
+		// read. Writing to a buffer apart from the input keeps the loads
+		// from waiting on the stores.
 		open := p
 		p++
-		cs, w, seg := p, p, p
+		o0 := len(rr.out)
+		w := o0
+		out := rr.ensureOut(w + len(b) - p)
 		for {
-			i := bytes.IndexByte(b[p:], '"')
-			if i < 0 {
-				p = len(b)
-				if !rr.fill() {
-					if err := rr.readErr(); err != nil {
-						return err
-					}
-					return &ParseError{Line: rr.line + lines, Column: open - lineStart + 1,
-						Err: fmt.Errorf("%w: quoted field not closed at the end of the body", ErrQuote)}
+			for p+8 < len(b) {
+				x := binary.LittleEndian.Uint64(b[p:])
+				binary.LittleEndian.PutUint64(out[w:], x) // out has 8 bytes of slack
+				y := x ^ 0x2222222222222222               // '"' bytes become zero
+				m := (y - 0x0101010101010101) &^ y & 0x8080808080808080
+				if m == 0 {
+					p += 8
+					w += 8
+					continue
 				}
-				b = rr.buf[rr.pos:rr.end]
-				continue
+				// The lowest flagged byte is exact (borrows only run upward).
+				k := bits.TrailingZeros64(m) >> 3
+				if b[p+k+1] == '"' { // "" is one quote
+					w += k + 1
+					p += k + 2
+					continue
+				}
+				w += k
+				p += k
+				goto closed
 			}
-			q := p + i
-			if q+1 == len(b) {
-				// Is it "" or the closing quote? Look at the next byte.
-				if rr.fill() {
-					b = rr.buf[rr.pos:rr.end]
-				} else if err := rr.readErr(); err != nil {
+			for p < len(b) {
+				c := b[p]
+				if c == '"' {
+					if p+1 == len(b) {
+						break // "" or the end? more input decides
+					}
+					if b[p+1] != '"' {
+						goto closed
+					}
+					p++
+				}
+				out[w] = c
+				w++
+				p++
+			}
+			if !rr.fill() {
+				if err := rr.readErr(); err != nil {
 					return err
 				}
-			}
-			if q+1 < len(b) && b[q+1] == '"' {
-				if w != seg {
-					copy(b[w:], b[seg:q+1])
+				if p < len(b) {
+					goto closed // the quote is the last byte of the body
 				}
-				w += q + 1 - seg
-				p = q + 2
-				seg = p
-				continue
+				return &ParseError{Line: rr.line + lines, Column: open - lineStart + 1,
+					Err: fmt.Errorf("%w: quoted field not closed at the end of the body", ErrQuote)}
 			}
-			// The closing quote.
-			if w != seg {
-				copy(b[w:], b[seg:q])
-			}
-			w += q - seg
-			rr.fields = append(rr.fields, cs, w)
-			if j := bytes.LastIndexByte(b[cs:w], '\n'); j >= 0 {
-				lines += bytes.Count(b[cs:cs+j+1], []byte{'\n'})
-				// The value's tail after its last newline, in input bytes:
-				// each '"' in it was written as "".
-				tail := b[cs+j+1 : w]
-				lineStart = q - len(tail) - bytes.Count(tail, []byte{'"'})
-			}
-			p = q + 1
-			break
+			b = rr.buf[rr.pos:rr.end]
+			rr.out = out[:w]
+			out = rr.ensureOut(w + len(b) - p)
 		}
+	closed:
+		// b[p] is the closing quote.
+		rr.out = out[:w]
+		rr.fields = append(rr.fields, -1-o0, w)
+		if v := out[o0:w]; bytes.IndexByte(v, '\n') >= 0 {
+			j := bytes.LastIndexByte(v, '\n')
+			lines += bytes.Count(v[:j+1], []byte{'\n'})
+			// The value's tail after its last newline, in input bytes:
+			// each '"' in it was written as "".
+			tail := v[j+1:]
+			lineStart = p - len(tail) - bytes.Count(tail, []byte{'"'})
+		}
+		p++
 
 		// After a closing quote: a comma, a row end, or the end of input.
 		if p == len(b) {
