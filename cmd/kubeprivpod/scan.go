@@ -103,7 +103,7 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 	for _, msg := range d.Messages() {
-		fmt.Fprintf(c.Stderr, "kubeprivpod: %s\n", msg)
+		fmt.Fprintf(c.Stderr, "kubeprivpod: warning: %s\n", msg)
 	}
 	if *format == "table" {
 		fmt.Fprintf(c.Stderr, "kubeprivpod: %s scanned in %s: %s\n",
