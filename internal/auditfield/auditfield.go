@@ -20,10 +20,9 @@
 package auditfield
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"unicode/utf8"
-	"unsafe"
-
-	"github.com/tidwall/gjson"
 )
 
 // MaxNames is how many names one Extractor reads in a single pass.
@@ -34,8 +33,9 @@ const MaxNames = 32
 // for concurrent use; values it hands out are valid only during the callback.
 type Extractor struct {
 	names   []string
-	scratch []byte // unescaped value
-	keybuf  []byte // unescaped key
+	scratch []byte   // unescaped value
+	keybuf  []byte   // unescaped key
+	stack   []active // the names being followed, one run per open level
 }
 
 // NewExtractor compiles the field names to read. It panics when given more
@@ -52,8 +52,9 @@ func (x *Extractor) Names() []string { return x.names }
 
 // Values calls fn with each value Splunk's JSON extraction gives the field
 // name in raw, in document order, until fn returns false. raw should be a
-// valid JSON object; for anything else it yields nothing or, for broken
-// JSON, some of the values before the break, and never panics.
+// valid JSON object (validate it first, e.g. with gjson.ValidBytes); for
+// anything else it yields nothing or, for broken JSON, some values before
+// the break, and never panics.
 func Values(raw []byte, name string, fn func(v []byte) bool) {
 	NewExtractor(name).Extract(raw, func(_ int, v []byte) bool { return fn(v) })
 }
@@ -67,67 +68,92 @@ type active struct {
 
 // Extract calls fn(i, v) for each value v of the field Names()[i] in raw,
 // in document order, until fn returns false. The same rules as Values hold.
+//
+// The walk descends only into values whose key starts one of the names and
+// skips everything else; skipping a string is one IndexByte, so the cost
+// is close to a memory scan of the event.
 func (x *Extractor) Extract(raw []byte, fn func(field int, v []byte) bool) {
-	if len(raw) == 0 {
+	i := skipBlank(raw, 0)
+	if i >= len(raw) || raw[i] != '{' {
 		return
 	}
-	// A zero-copy view: gjson works on strings, and neither it nor we
-	// keep the string beyond this call.
-	doc := unsafe.String(unsafe.SliceData(raw), len(raw))
-	start := 0
-	for start < len(doc) && doc[start] <= ' ' {
-		start++
+	x.stack = x.stack[:0]
+	for f, n := range x.names {
+		x.stack = append(x.stack, active{field: f, rest: n})
 	}
-	if start == len(doc) || doc[start] != '{' {
-		return
-	}
-	var acts [MaxNames]active
-	for i, n := range x.names {
-		acts[i] = active{field: i, rest: n}
-	}
-	root := gjson.Result{Type: gjson.JSON, Raw: doc[start:], Index: start}
-	x.object(raw, root, acts[:len(x.names)], fn)
+	x.object(raw, i, x.stack, fn)
 }
 
-// object walks the keys of obj, following the names in acts that the keys
-// start. It returns false once fn has asked to stop.
-func (x *Extractor) object(raw []byte, obj gjson.Result, acts []active, fn func(int, []byte) bool) bool {
-	more := true
-	obj.ForEach(func(key, val gjson.Result) bool {
-		var next [MaxNames]active
-		n := 0
-		k := x.key(key)
+// The names followed into a value are appended to x.stack and dropped when
+// the value is done, so walking needs no allocation once the stack has
+// grown. A parent's slice stays valid when append moves the stack: the
+// entries it sees are never written again.
+
+// object walks the object starting at raw[i] ('{') and returns the index
+// after it, or -1 when the input is broken or fn asked to stop.
+func (x *Extractor) object(raw []byte, i int, acts []active, fn func(int, []byte) bool) int {
+	i = skipBlank(raw, i+1)
+	if i < len(raw) && raw[i] == '}' {
+		return i + 1
+	}
+	for {
+		if i >= len(raw) || raw[i] != '"' {
+			return -1
+		}
+		end := skipString(raw, i)
+		if end < 0 {
+			return -1
+		}
+		k := x.key(raw[i+1 : end-1])
+		i = skipBlank(raw, end)
+		if i >= len(raw) || raw[i] != ':' {
+			return -1
+		}
+		i = skipBlank(raw, i+1)
+		if i >= len(raw) {
+			return -1
+		}
+		base := len(x.stack)
 		for _, a := range acts {
 			if len(a.rest) < len(k) || a.rest[:len(k)] != string(k) {
 				continue
 			}
 			rest := a.rest[len(k):]
 			if rest == "" {
-				if !x.leaf(raw, val, a.field, fn) {
-					more = false
-					return false
+				if !x.leaf(raw, i, a.field, fn) {
+					return -1
 				}
 				continue
 			}
-			next[n] = active{field: a.field, rest: rest}
-			n++
+			x.stack = append(x.stack, active{field: a.field, rest: rest})
 		}
-		if n > 0 && !x.value(raw, val, next[:n], fn) {
-			more = false
+		if len(x.stack) > base {
+			i = x.value(raw, i, x.stack[base:], fn)
+			x.stack = x.stack[:base]
+		} else {
+			i = skipValue(raw, i)
 		}
-		return more
-	})
-	return more
+		if i < 0 {
+			return -1
+		}
+		i = skipBlank(raw, i)
+		if i >= len(raw) {
+			return -1
+		}
+		switch raw[i] {
+		case ',':
+			i = skipBlank(raw, i+1)
+		case '}':
+			return i + 1
+		default:
+			return -1
+		}
+	}
 }
 
-// key returns the text of an object key, decoded and made valid UTF-8 the
-// same way as values, without allocating in the usual plain-ASCII case.
-func (x *Extractor) key(k gjson.Result) []byte {
-	raw := k.Raw
-	if len(raw) < 2 {
-		return nil
-	}
-	body := unsafe.Slice(unsafe.StringData(raw), len(raw))[1 : len(raw)-1]
+// key returns the text of an object key body, decoded and made valid UTF-8
+// the same way as values, without copying in the usual plain-ASCII case.
+func (x *Extractor) key(body []byte) []byte {
 	if !hasEscapeOrBadUTF8(body) {
 		return body
 	}
@@ -135,77 +161,92 @@ func (x *Extractor) key(k gjson.Result) []byte {
 	return x.keybuf
 }
 
-// value continues the names in acts, each of which has something left
-// after the key that led to val: ".name" for an object, "{}" for an array.
-func (x *Extractor) value(raw []byte, val gjson.Result, acts []active, fn func(int, []byte) bool) bool {
-	var next [MaxNames]active
-	n := 0
-	switch {
-	case val.IsObject():
+// value continues the names in acts into the value at raw[i], each of them
+// having something left after the key that led here: ".name" for an
+// object, "{}" for an array. It returns the index after the value or -1.
+func (x *Extractor) value(raw []byte, i int, acts []active, fn func(int, []byte) bool) int {
+	base := len(x.stack)
+	defer func() { x.stack = x.stack[:base] }()
+	switch raw[i] {
+	case '{':
 		for _, a := range acts {
 			if a.rest[0] == '.' {
-				next[n] = active{field: a.field, rest: a.rest[1:]}
-				n++
+				x.stack = append(x.stack, active{field: a.field, rest: a.rest[1:]})
 			}
 		}
-		if n == 0 {
-			return true
+		if len(x.stack) > base {
+			return x.object(raw, i, x.stack[base:], fn)
 		}
-		return x.object(raw, val, next[:n], fn)
-	case val.IsArray():
+	case '[':
 		for _, a := range acts {
 			if len(a.rest) >= 2 && a.rest[:2] == "{}" {
-				next[n] = active{field: a.field, rest: a.rest[2:]}
-				n++
+				x.stack = append(x.stack, active{field: a.field, rest: a.rest[2:]})
 			}
 		}
-		if n == 0 {
-			return true
+		if len(x.stack) > base {
+			return x.array(raw, i, x.stack[base:], fn)
 		}
-		return x.array(raw, val, next[:n], fn)
 	}
-	return true
+	return skipValue(raw, i)
 }
 
-// array walks the elements of arr for names whose "{}" has been consumed.
-func (x *Extractor) array(raw []byte, arr gjson.Result, acts []active, fn func(int, []byte) bool) bool {
-	more := true
-	arr.ForEach(func(_, el gjson.Result) bool {
-		var deeper [MaxNames]active
-		n := 0
+// array walks the elements of the array at raw[i] for names whose "{}"
+// has been consumed, and returns the index after it or -1.
+func (x *Extractor) array(raw []byte, i int, acts []active, fn func(int, []byte) bool) int {
+	i = skipBlank(raw, i+1)
+	if i < len(raw) && raw[i] == ']' {
+		return i + 1
+	}
+	for {
+		if i >= len(raw) {
+			return -1
+		}
+		base := len(x.stack)
 		for _, a := range acts {
 			if a.rest == "" {
-				if !x.leaf(raw, el, a.field, fn) {
-					more = false
-					return false
+				if !x.leaf(raw, i, a.field, fn) {
+					return -1
 				}
 				continue
 			}
-			deeper[n] = a
-			n++
+			x.stack = append(x.stack, a)
 		}
-		if n > 0 && !x.value(raw, el, deeper[:n], fn) {
-			more = false
+		if len(x.stack) > base {
+			i = x.value(raw, i, x.stack[base:], fn)
+			x.stack = x.stack[:base]
+		} else {
+			i = skipValue(raw, i)
 		}
-		return more
-	})
-	return more
+		if i < 0 {
+			return -1
+		}
+		i = skipBlank(raw, i)
+		if i >= len(raw) {
+			return -1
+		}
+		switch raw[i] {
+		case ',':
+			i = skipBlank(raw, i+1)
+		case ']':
+			return i + 1
+		default:
+			return -1
+		}
+	}
 }
 
-// leaf hands a scalar to fn; objects, arrays and empty strings are not values.
-func (x *Extractor) leaf(raw []byte, v gjson.Result, field int, fn func(int, []byte) bool) bool {
-	switch v.Type {
-	case gjson.JSON:
+// leaf hands the scalar at raw[i] to fn; objects, arrays and empty
+// strings are not values. It returns false once fn has asked to stop.
+func (x *Extractor) leaf(raw []byte, i int, field int, fn func(int, []byte) bool) bool {
+	switch raw[i] {
+	case '{', '[':
 		return true
-	case gjson.String:
-		body := slice(raw, v)
-		if len(body) < 2 {
+	case '"':
+		end := skipString(raw, i)
+		if end < 0 || end-i == 2 {
 			return true
 		}
-		body = body[1 : len(body)-1] // drop the quotes
-		if len(body) == 0 {
-			return true
-		}
+		body := raw[i+1 : end-1]
 		if !hasEscapeOrBadUTF8(body) {
 			return fn(field, body)
 		}
@@ -214,25 +255,115 @@ func (x *Extractor) leaf(raw []byte, v gjson.Result, field int, fn func(int, []b
 			return true
 		}
 		return fn(field, x.scratch)
-	default: // numbers, true, false, null: their JSON text
-		t := slice(raw, v)
-		if len(t) == 0 {
-			return true
+	}
+	// numbers, true, false, null: their JSON text
+	t := raw[i:skipScalar(raw, i)]
+	if len(t) == 0 {
+		return true
+	}
+	if !utf8.Valid(t) { // only in broken JSON
+		x.scratch = AppendUnescaped(x.scratch[:0], t)
+		return fn(field, x.scratch)
+	}
+	return fn(field, t)
+}
+
+func skipBlank(raw []byte, i int) int {
+	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipString returns the index after the string whose opening quote is at
+// raw[i], or -1 when it is not closed.
+//
+// It looks at eight bytes at a time for a quote or a backslash (the
+// classic "has zero byte" bit trick), which beats both a byte loop and a
+// call to bytes.IndexByte on the short strings audit events are made of.
+func skipString(raw []byte, i int) int {
+	i++
+	for {
+		for i+8 <= len(raw) {
+			w := binary.LittleEndian.Uint64(raw[i:])
+			if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
 		}
-		if !utf8.Valid(t) { // only in broken JSON, where gjson's token may run into garbage
-			x.scratch = AppendUnescaped(x.scratch[:0], t)
-			return fn(field, x.scratch)
+		for i < len(raw) && raw[i] != '"' && raw[i] != '\\' {
+			i++
 		}
-		return fn(field, t)
+		if i >= len(raw) {
+			return -1
+		}
+		if raw[i] == '"' {
+			return i + 1
+		}
+		i += 2 // a backslash and the character it escapes
 	}
 }
 
-// slice returns v's text as a part of raw; gjson records its offset.
-func slice(raw []byte, v gjson.Result) []byte {
-	if v.Index >= 0 && v.Index+len(v.Raw) <= len(raw) && v.Index+len(v.Raw) > v.Index {
-		return raw[v.Index : v.Index+len(v.Raw)]
+const ones, highs = 0x0101010101010101, 0x8080808080808080
+
+// hasByte sets the high bit of each byte of w equal to b. Bits above the
+// first match may be wrong (borrows), the lowest set bit never is.
+func hasByte(w uint64, b byte) uint64 {
+	x := w ^ (ones * uint64(b))
+	return (x - ones) &^ x & highs
+}
+
+// skipScalar returns the index after a number or literal at raw[i].
+func skipScalar(raw []byte, i int) int {
+	for i < len(raw) {
+		switch raw[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r', ':', '"', '{', '[':
+			return i
+		}
+		i++
 	}
-	return []byte(v.Raw) // not expected: gjson always sets Index in ForEach
+	return i
+}
+
+// structural marks the bytes skipValue must look at inside a nested value.
+var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
+
+// skipValue returns the index after the value at raw[i], or -1.
+func skipValue(raw []byte, i int) int {
+	switch raw[i] {
+	case '"':
+		return skipString(raw, i)
+	case '{', '[':
+		depth := 0
+		for i < len(raw) {
+			if !structural[raw[i]] {
+				i++
+				continue
+			}
+			switch raw[i] {
+			case '"':
+				i = skipString(raw, i)
+				if i < 0 {
+					return -1
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return -1
+	}
+	if e := skipScalar(raw, i); e > i {
+		return e
+	}
+	return -1
 }
 
 func hasEscapeOrBadUTF8(b []byte) bool {

@@ -121,7 +121,10 @@ func New() *Detector {
 }
 
 // AddEvent offers one event (Splunk's _raw). Events that cannot pass the
-// search cost a couple of substring scans; only candidates are parsed.
+// search cost a couple of substring scans; only candidates are parsed, and
+// only events that pass are validated. An event counts as not JSON when
+// it is not shaped like an object ({...}), or when it would pass the
+// search but is not valid JSON; other broken events cannot match anyway.
 func (d *Detector) AddEvent(raw []byte) {
 	if !looksLikeObject(raw) {
 		d.nonJSON++
@@ -130,16 +133,18 @@ func (d *Detector) AddEvent(raw []byte) {
 	if !candidate(raw) {
 		return
 	}
-	if !gjson.ValidBytes(raw) {
-		d.nonJSON++
-		return
-	}
 	d.arena = d.arena[:0]
 	for f := range d.vals {
 		d.vals[f] = d.vals[f][:0]
 	}
+	// The walk copes with broken JSON, so validation, a full pass over the
+	// event, is left for the few events that pass the search.
 	d.x.Extract(raw, d.collect)
 	if !d.passes() {
+		return
+	}
+	if !gjson.ValidBytes(raw) {
+		d.nonJSON++
 		return
 	}
 	d.aggregate()

@@ -48,9 +48,9 @@ func TestPrefilter(t *testing.T) {
 	}{
 		{`{"a":"{\"privileged\":true}"}`, true},
 		{`{"a":"{\"PriVileged\":TRUE}"}`, true},
-		{`{"privileged":true}`, false},                      // structure, not inside a string
-		{`{"a":"{\\\"privileged\\\":true}"}`, false},        // escaped twice: an env var inside the manifest
-		{`{"a":"{\"privileged\": true}"}`, false},           // the search needs no space
+		{`{"privileged":true}`, false},                        // structure, not inside a string
+		{`{"a":"{\\\"privileged\\\":true}"}`, false},          // escaped twice: an env var inside the manifest
+		{`{"a":"{\"privileged\": true}"}`, false},             // the search needs no space
 		{`{"a":"x","u":"/pods?limit=1\u0026watch=1"}`, false}, // & cannot spell the pattern
 		{`{"a":"\u003cb\u003e \u2028 \u00e9"}`, false},
 		{`{"a":"\u0070rivileged"}`, true}, // a letter: parse to be sure

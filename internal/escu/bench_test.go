@@ -1,0 +1,112 @@
+package escu
+
+import (
+	"bytes"
+	"fmt"
+	"testing"
+)
+
+// The benchmark corpus is the sample log: 118 events averaging 1.8 KB,
+// 12% pod writes (creates, update, patches), 6% candidates of the
+// pre-filter and 4% passing the search — the mix issue 2 asks for.
+
+func corpusBytes(ev [][]byte) int64 {
+	var n int64
+	for _, e := range ev {
+		n += int64(len(e))
+	}
+	return n
+}
+
+func BenchmarkAddEventMix(b *testing.B) {
+	ev := sample(b)
+	b.SetBytes(corpusBytes(ev))
+	b.ReportAllocs()
+	d := New()
+	for b.Loop() {
+		for _, e := range ev {
+			d.AddEvent(e)
+		}
+	}
+}
+
+// pick returns the first sample event containing all of subs.
+func pick(b *testing.B, subs ...string) []byte {
+	for _, e := range sample(b) {
+		ok := true
+		for _, s := range subs {
+			ok = ok && bytes.Contains(e, []byte(s))
+		}
+		if ok {
+			return e
+		}
+	}
+	b.Fatalf("no sample event with %q", subs)
+	return nil
+}
+
+func benchOne(b *testing.B, e []byte) {
+	b.SetBytes(int64(len(e)))
+	b.ReportAllocs()
+	d := New()
+	for b.Loop() {
+		d.AddEvent(e)
+	}
+}
+
+// A Metadata-level list with \u0026 in its URI, the commonest shape.
+func BenchmarkAddEventNoise(b *testing.B) { benchOne(b, pick(b, `"verb":"list"`, `\u0026`)) }
+
+// A benign 4 KB RequestResponse pod create by the replicaset controller.
+func BenchmarkAddEventBenignPod(b *testing.B) {
+	benchOne(b, pick(b, `"verb":"create"`, `replicaset-controller`, `"name":"web"`))
+}
+
+// The trap: a candidate (parsed and evaluated) that does not pass.
+func BenchmarkAddEventTrap(b *testing.B) {
+	benchOne(b, pick(b, `policy-renderer`, `"stage":"ResponseComplete"`))
+}
+
+// A passing event: parse, evaluate, aggregate into two existing groups.
+func BenchmarkAddEventPrivileged(b *testing.B) {
+	benchOne(b, pick(b, `"name":"node-shell"`, `"verb":"create"`, `"stage":"ResponseComplete"`))
+}
+
+// manyGroups returns a detector holding n distinct groups.
+func manyGroups(n int) *Detector {
+	d := New()
+	for i := range n {
+		d.AddEvent(event(set(fmt.Sprintf("pod-%d", i), "objectRef", "name"),
+			set([]any{fmt.Sprintf("10.0.%d.%d", i/250, i%250)}, "sourceIPs")))
+	}
+	return d
+}
+
+func BenchmarkResult1000Groups(b *testing.B) {
+	d := manyGroups(1000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if r := d.Result(); len(r.Rows) != 1000 {
+			b.Fatal(len(r.Rows))
+		}
+	}
+}
+
+// Flush in a map process and AddPartial in the reducer, per group row.
+func BenchmarkPartialRoundTrip1000Groups(b *testing.B) {
+	src := manyGroups(1000)
+	var rowsOut [][]byte
+	_ = src.Flush(func(p []byte) error { rowsOut = append(rowsOut, append([]byte(nil), p...)); return nil })
+	b.ReportAllocs()
+	for b.Loop() {
+		d := New()
+		for _, p := range rowsOut {
+			if err := d.AddPartial(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if err := d.Flush(func([]byte) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
