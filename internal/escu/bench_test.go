@@ -6,9 +6,11 @@ import (
 	"testing"
 )
 
-// The benchmark corpus is the sample log: 118 events averaging 1.8 KB,
-// 12% pod writes (creates, update, patches), 6% candidates of the
-// pre-filter and 4% passing the search — the mix issue 2 asks for.
+// BenchmarkAddEventMix runs the sample log as it is: 118 events averaging
+// 1.9 KB, 25% pod writes, 6% candidates of the pre-filter and 4% passing
+// the search — harsher than a real cluster. BenchmarkAddEventMix10 dilutes
+// it with the sample's other events to the mix issue 2 names: 10% pod
+// writes, 2% privileged.
 
 func corpusBytes(ev [][]byte) int64 {
 	var n int64
@@ -20,6 +22,30 @@ func corpusBytes(ev [][]byte) int64 {
 
 func BenchmarkAddEventMix(b *testing.B) {
 	ev := sample(b)
+	b.SetBytes(corpusBytes(ev))
+	b.ReportAllocs()
+	d := New()
+	for b.Loop() {
+		for _, e := range ev {
+			d.AddEvent(e)
+		}
+	}
+}
+
+func BenchmarkAddEventMix10(b *testing.B) {
+	var pods, rest [][]byte
+	for _, e := range sample(b) {
+		if bytes.Contains(e, []byte(`"resource":"pods"`)) && !bytes.Contains(e, []byte(`"subresource"`)) &&
+			(bytes.Contains(e, []byte(`"verb":"create"`)) || bytes.Contains(e, []byte(`"verb":"update"`)) || bytes.Contains(e, []byte(`"verb":"patch"`))) {
+			pods = append(pods, e)
+		} else {
+			rest = append(rest, e)
+		}
+	}
+	ev := append([][]byte(nil), pods...)
+	for i := 0; len(ev) < 10*len(pods); i++ {
+		ev = append(ev, rest[i%len(rest)])
+	}
 	b.SetBytes(corpusBytes(ev))
 	b.ReportAllocs()
 	d := New()
