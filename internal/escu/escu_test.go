@@ -332,3 +332,18 @@ func TestTooManyCombinationsSkipped(t *testing.T) {
 		t.Errorf("64x64 combinations: %d rows", len(rs))
 	}
 }
+
+// Memory follows distinct groups, not events: once warm, neither a
+// rejected event nor a passing one that joins existing groups allocates.
+func TestAddEventDoesNotAllocatePerEvent(t *testing.T) {
+	ev := sample(t)
+	d := run(ev...)
+	for _, e := range ev {
+		if n := testing.AllocsPerRun(20, func() { d.AddEvent(e) }); n != 0 {
+			t.Errorf("AddEvent allocates %.0f times for %.120s", n, e)
+		}
+	}
+	if len(d.groups) != 8 {
+		t.Errorf("%d groups after repeating the sample, want 8", len(d.groups))
+	}
+}
