@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"strconv"
+	"strings"
 )
 
 // Errors wrapped by *ChunkError. Test for them with errors.Is.
@@ -204,7 +205,7 @@ func (r *Reader) next() (*Request, error) {
 
 	var md metadata
 	if err := json.Unmarshal(r.meta, &md); err != nil {
-		return nil, fail("", fmt.Errorf("%w: %v", ErrMetadata, err))
+		return nil, fail("", fmt.Errorf("%w: %v", ErrMetadata, jsonError(err, "")))
 	}
 	if md.Action == nil {
 		return nil, fail("", fmt.Errorf("%w: no \"action\"", ErrMetadata))
@@ -222,7 +223,7 @@ func (r *Reader) next() (*Request, error) {
 	if len(md.SearchInfo) > 0 && !bytes.Equal(md.SearchInfo, []byte("null")) {
 		info := new(SearchInfo)
 		if err := unmarshalSearchInfo(md.SearchInfo, info); err != nil {
-			return nil, fail(req.Action, fmt.Errorf("%w: searchinfo: %v", ErrMetadata, err))
+			return nil, fail(req.Action, fmt.Errorf("%w: %v", ErrMetadata, jsonError(err, "searchinfo")))
 		}
 		req.Info = info
 	}
@@ -391,6 +392,7 @@ func unmarshalSearchInfo(raw []byte, info *SearchInfo) error {
 	if err := json.Unmarshal(raw, &aux); err != nil {
 		return err
 	}
+	// (errors from here on are already phrased for the user)
 	*info = aux.SearchInfo
 	var err error
 	if info.EarliestTime, err = stringOrNumber(aux.EarliestTime, "earliest_time"); err != nil {
@@ -402,6 +404,45 @@ func unmarshalSearchInfo(raw []byte, info *SearchInfo) error {
 	return nil
 }
 
+// jsonError rephrases encoding/json's type errors, which name Go types,
+// in terms of the metadata's keys.
+func jsonError(err error, within string) error {
+	var te *json.UnmarshalTypeError
+	if !errors.As(err, &te) {
+		if within != "" && !strings.HasPrefix(err.Error(), within) {
+			return fmt.Errorf("%s: %v", within, err)
+		}
+		return err
+	}
+	key := te.Field
+	if i := strings.LastIndexByte(key, '.'); i >= 0 && within != "" {
+		key = key[i+1:] // drop the Go names of embedded structs
+	}
+	switch {
+	case key == "" && within == "":
+		return fmt.Errorf("not a JSON object but a JSON %s", te.Value)
+	case key == "":
+		return fmt.Errorf("%s: a JSON %s, not an object", within, te.Value)
+	case within != "":
+		key = within + "." + key
+	}
+	return fmt.Errorf("%s: a JSON %s where %s was expected", key, te.Value, jsonKind(te.Type.String()))
+}
+
+func jsonKind(goType string) string {
+	switch goType {
+	case "string", "*string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "int":
+		return "an integer"
+	case "[]string":
+		return "an array of strings"
+	}
+	return "a " + goType
+}
+
 func stringOrNumber(raw json.RawMessage, name string) (string, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 || string(raw) == "null" {
@@ -410,13 +451,13 @@ func stringOrNumber(raw json.RawMessage, name string) (string, error) {
 	if raw[0] == '"' {
 		var s string
 		if err := json.Unmarshal(raw, &s); err != nil {
-			return "", fmt.Errorf("%s: %v", name, err)
+			return "", fmt.Errorf("searchinfo.%s: %v", name, err)
 		}
 		return s, nil
 	}
 	var n json.Number
 	if err := json.Unmarshal(raw, &n); err != nil {
-		return "", fmt.Errorf("%s: want a string or a number, got %s", name, clip(raw))
+		return "", fmt.Errorf("searchinfo.%s: want a string or a number, got %s", name, clip(raw))
 	}
 	return n.String(), nil
 }

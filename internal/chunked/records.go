@@ -38,9 +38,13 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // mvPrefix marks the column holding a field's multivalue encoding.
 const mvPrefix = "__mv_"
 
+// Buffer sizes: small bodies (a header, a few rows) stay in a small
+// buffer; bodies that outgrow it double it up to readBuffer, so large
+// bodies are read in big pieces. Only a record larger than that grows it
+// further.
 const (
-	initialBuffer = 256 << 10
-	minRead       = 32 << 10
+	initialBuffer = 16 << 10
+	readBuffer    = 256 << 10
 )
 
 // RecordReader reads the CSV body of an execute request as splunkd writes
@@ -82,6 +86,22 @@ type RecordReader struct {
 // the first call to Header, Index or Next.
 func NewRecordReader(body io.Reader) *RecordReader {
 	return &RecordReader{src: body, line: 1}
+}
+
+// Reset makes rr read a new body, as NewRecordReader(body) would, keeping
+// its buffers so a conversation of many requests does not allocate them
+// again. Slices returned for the previous body become invalid.
+func (rr *RecordReader) Reset(body io.Reader) {
+	*rr = RecordReader{
+		src:    body,
+		line:   1,
+		buf:    rr.buf,
+		out:    rr.out[:0],
+		fields: rr.fields[:0],
+		vals:   rr.vals[:0],
+		mvBuf:  rr.mvBuf[:0],
+		// the header slices are handed out by Header, so they are not reused
+	}
 }
 
 // Header returns the plain column names, in body order, without the __mv_
@@ -254,12 +274,12 @@ func (rr *RecordReader) fill() bool {
 	if rr.srcErr != nil {
 		return false
 	}
-	if len(rr.buf)-rr.end < minRead {
+	if room := len(rr.buf) - rr.end; room < len(rr.buf)/4 || room == 0 {
 		if rr.pos > 0 {
 			rr.end = copy(rr.buf, rr.buf[rr.pos:rr.end])
 			rr.pos = 0
 		}
-		if len(rr.buf)-rr.end < minRead {
+		if room := len(rr.buf) - rr.end; room < len(rr.buf)/4 || len(rr.buf) < readBuffer {
 			nb := make([]byte, max(2*len(rr.buf), initialBuffer))
 			rr.end = copy(nb, rr.buf[:rr.end])
 			rr.buf = nb

@@ -284,3 +284,24 @@ func TestRecordReaderNoAllocs(t *testing.T) {
 		t.Errorf("%v allocations for 2000 rows", allocs)
 	}
 }
+
+func TestRecordReaderReset(t *testing.T) {
+	rr := NewRecordReader(strings.NewReader("a,b\n\"x\"\"\",2\n"))
+	_, rows, err := readAll(t, rr)
+	if err != nil || !reflect.DeepEqual(rows, [][]string{{`x"`, "2"}}) {
+		t.Fatalf("%q %v", rows, err)
+	}
+	buf := &rr.buf[0]
+	rr.Reset(strings.NewReader("c\n3\n4\n"))
+	h, rows, err := readAll(t, rr)
+	if err != nil || !reflect.DeepEqual(h, []string{"c"}) || !reflect.DeepEqual(rows, [][]string{{"3"}, {"4"}}) || rr.Row() != 2 {
+		t.Fatalf("after Reset: %q %q %v", h, rows, err)
+	}
+	if &rr.buf[0] != buf {
+		t.Error("Reset did not keep the buffer")
+	}
+	rr.Reset(strings.NewReader(""))
+	if h, err := rr.Header(); h != nil || err != nil || rr.Next() {
+		t.Errorf("empty body after Reset: %q %v", h, err)
+	}
+}

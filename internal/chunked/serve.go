@@ -17,7 +17,8 @@ type Command interface {
 	// Execute answers one execute request whose CSV body rows reads. The
 	// command need not read all rows; Serve drains the rest before it
 	// replies. An error, or a CSV error left in rows.Err, ends the
-	// conversation.
+	// conversation. rows and req are reused for the next request: keep
+	// no reference to them (or to bytes they returned) after the call.
 	Execute(req *Request, rows *RecordReader) (*Response, error)
 }
 
@@ -95,6 +96,7 @@ func (s *server) run() error {
 	}
 
 	var body []byte
+	rows := NewRecordReader(nil)
 	for {
 		s.req = nil
 		req, err := s.r.Next()
@@ -108,7 +110,7 @@ func (s *server) run() error {
 		if req.Action != "execute" {
 			return s.fail(s.where(fmt.Errorf("%w: unexpected %q request after getinfo", ErrProtocol, req.Action)))
 		}
-		rows := NewRecordReader(req.Body)
+		rows.Reset(req.Body)
 		resp, err := s.cmd.Execute(req, rows)
 		if err == nil {
 			err = rows.Err()
