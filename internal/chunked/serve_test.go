@@ -47,8 +47,8 @@ func (c *countCmd) Execute(req *Request, rows *RecordReader) (*Response, error) 
 		return nil, errors.New("boom")
 	}
 	if c.executes == c.panicAt {
-		var m map[string]int
-		m["x"]++
+		var rows []int
+		_ = rows[c.executes] // a runtime error, as a bug would cause
 	}
 	v := rows.Index("v")
 	n := 0
@@ -184,7 +184,7 @@ func TestServeErrors(t *testing.T) {
 			getinfoReply + "chunked 1.0,18,0\n{\"finished\":false}", nil,
 			`chunk 2 (execute, byte offset ` + strconv.Itoa(len(g)+len(frame(execMeta, ""))) + `): boom`},
 		{"execute panics", g + frame(execMeta, ""), &countCmd{panicAt: 1}, getinfoReply, ErrPanic,
-			`chunk 1 (execute, byte offset ` + off + `): command panicked: assignment to entry in nil map`},
+			`chunk 1 (execute, byte offset ` + off + `): command panicked: runtime error: index out of range [1] with length 0`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
