@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"unsafe"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/eventlist"
 	"github.com/tidwall/gjson"
@@ -297,10 +298,12 @@ func (r *Reader) event(doc []byte) ([]byte, error) {
 		}
 		return nil, r.syntaxError(doc)
 	}
-	if !gjson.ValidBytes(doc) {
-		return nil, r.syntaxError(doc)
-	}
-	if !mayBeEventList(doc) {
+	if !isEventList(doc) {
+		if !gjson.ValidBytes(doc) {
+			return nil, r.syntaxError(doc)
+		}
+		// Any other object is handed over whole, as Splunk would index
+		// it; deciding whether it is an audit event is the detection's job.
 		return doc, nil
 	}
 	r.items = r.items[:0]
@@ -308,12 +311,8 @@ func (r *Reader) event(doc []byte) ([]byte, error) {
 		r.items = append(r.items, ev)
 		return nil
 	})
-	var le *eventlist.Error
-	if errors.As(err, &le) && le.Item < 0 && errors.Is(err, eventlist.ErrNotAudit) && !isEventList(doc) {
-		// An object that is neither an EventList nor an Event: hand it
-		// over whole, as Splunk would.
-		r.items = r.items[:0]
-		return doc, nil
+	if errors.Is(err, eventlist.ErrNotJSON) {
+		return nil, r.syntaxError(doc)
 	}
 	if err != nil {
 		r.itemsErr = r.parseError(0, err)
@@ -321,14 +320,13 @@ func (r *Reader) event(doc []byte) ([]byte, error) {
 	return nil, nil
 }
 
-// mayBeEventList is a cheap filter that keeps gjson off the hot path: an
-// EventList's kind holds the literal text, unless written with escapes.
-func mayBeEventList(doc []byte) bool {
-	return bytes.Contains(doc, []byte("EventList")) || bytes.Contains(doc, []byte(`\u`))
-}
-
+// isEventList reports whether doc's top-level kind is "EventList". It
+// looks at doc through a string header instead of copying it (gjson's
+// GetBytes copies the result), as it runs for every document; the
+// result does not outlive the call. On invalid JSON the answer does not
+// matter: both paths validate.
 func isEventList(doc []byte) bool {
-	k := gjson.GetBytes(doc, "kind")
+	k := gjson.Get(unsafe.String(unsafe.SliceData(doc), len(doc)), "kind")
 	return k.Type == gjson.String && k.Str == "EventList"
 }
 

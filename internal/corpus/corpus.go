@@ -319,7 +319,9 @@ func statusMessage(e *event) string {
 	return "invalid"
 }
 
-// uri builds a request URI for a namespaced or cluster-scoped object.
+// uri builds a request URI for a namespaced or cluster-scoped object. The
+// query must be JSON-escaped as the API server writes it: Go's encoder
+// turns & into \u0026.
 func uri(group, version, resource, ns, name, sub, query string) string {
 	u := "/api/" + version
 	if group != "" {
@@ -373,10 +375,10 @@ func (g *Generator) read(dst []byte) []byte {
 		}
 	case r < 8:
 		e.verb = "list"
-		e.uri = uri(group, version, res, ns, "", "", "limit=500&resourceVersion=0")
+		e.uri = uri(group, version, res, ns, "", "", `limit=500\u0026resourceVersion=0`)
 	default:
 		e.verb = "watch"
-		e.uri = uri(group, version, res, ns, "", "", "allowWatchBookmarks=true&resourceVersion=4815"+strconv.Itoa(g.rng.IntN(100000))+"&timeout=7m21s&timeoutSeconds=441&watch=true")
+		e.uri = uri(group, version, res, ns, "", "", `allowWatchBookmarks=true\u0026resourceVersion=4815`+strconv.Itoa(g.rng.IntN(100000))+`\u0026timeout=7m21s\u0026timeoutSeconds=441\u0026watch=true`)
 	}
 	if who.name[0] != 's' && g.rng.IntN(8) == 0 {
 		e.code = 403

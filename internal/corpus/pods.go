@@ -133,7 +133,7 @@ func (g *Generator) podWrite(dst []byte, p *podWrite) []byte {
 	}
 	query := ""
 	if p.applied {
-		query = "fieldManager=kubectl-client-side-apply&fieldValidation=Strict"
+		query = `fieldManager=kubectl-client-side-apply\u0026fieldValidation=Strict`
 	}
 	name := s.name
 	if p.verb == "create" {
@@ -420,6 +420,6 @@ func (g *Generator) workload(dst []byte) []byte {
 	g.obj = o
 	e := event{level: "Request", stage: "ResponseComplete", verb: verb, who: who, ip: who.ips[0], agent: who.agents[0],
 		group: "apps", version: "v1", resource: k.resource, namespace: s.ns, name: k.name, code: code, reqObj: o,
-		received: g.now - 9000, uri: uri("apps", "v1", k.resource, s.ns, name, "", "fieldManager=kubectl-client-side-apply&fieldValidation=Strict")}
+		received: g.now - 9000, uri: uri("apps", "v1", k.resource, s.ns, name, "", `fieldManager=kubectl-client-side-apply\u0026fieldValidation=Strict`)}
 	return g.appendEvent(dst, &e)
 }
