@@ -11,7 +11,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"unsafe"
 
 	"github.com/tidwall/gjson"
 )
@@ -48,31 +47,39 @@ func Split(doc []byte, fn func(event []byte) error) error {
 	if !gjson.ValidBytes(doc) {
 		return &Error{Item: -1, Err: ErrNotJSON}
 	}
-	// gjson works on strings; viewing doc as one (instead of copying it,
-	// as ParseBytes does) keeps Split free of per-document copies. Nothing
-	// writes to doc while Split runs, and no string outlives it.
-	root := gjson.Parse(unsafe.String(unsafe.SliceData(doc), len(doc)))
-	if !root.IsObject() {
+	if i := skipSpace(doc, 0); doc[i] != '{' {
 		return &Error{Item: -1, Err: ErrNotAudit}
 	}
-	kind := root.Get("kind")
+	// Only the first occurrence of a key counts, as with gjson.Get.
+	var kind, items []byte
+	var hasKind, hasItems, hasAuditID bool
+	Fields(doc, func(k, v []byte) bool {
+		switch {
+		case !hasKind && KeyIs(k, "kind"):
+			kind, hasKind = v, true
+		case !hasItems && KeyIs(k, "items"):
+			items, hasItems = v, true
+		case !hasAuditID && KeyIs(k, "auditID"):
+			hasAuditID = true
+		}
+		return true
+	})
 	switch {
-	case kind.Type == gjson.String && kind.Str == "EventList":
-		items := root.Get("items")
-		if !items.Exists() || items.Type == gjson.Null {
+	case StringIs(kind, "EventList"):
+		if !hasItems || string(items) == "null" {
 			return nil // an empty list may omit items
 		}
-		if !items.IsArray() {
+		if items[0] != '[' {
 			return &Error{Item: -1, Err: ErrNotAudit}
 		}
 		var err error
 		i := 0
-		items.ForEach(func(_, item gjson.Result) bool {
-			if !item.IsObject() {
+		elements(items, func(item []byte) bool {
+			if item[0] != '{' {
 				err = &Error{Item: i, Err: ErrItem}
 				return false
 			}
-			if e := fn(rawBytes(doc, item)); e != nil {
+			if e := fn(item); e != nil {
 				err = e
 				return false
 			}
@@ -80,18 +87,8 @@ func Split(doc []byte, fn func(event []byte) error) error {
 			return true
 		})
 		return err
-	case kind.Type == gjson.String && kind.Str == "Event",
-		!kind.Exists() && root.Get("auditID").Exists():
+	case StringIs(kind, "Event"), !hasKind && hasAuditID:
 		return fn(bytes.TrimSpace(doc))
 	}
 	return &Error{Item: -1, Err: ErrNotAudit}
-}
-
-// rawBytes returns r's text as a slice of doc when gjson recorded where it
-// came from, so no copy is made.
-func rawBytes(doc []byte, r gjson.Result) []byte {
-	if r.Index > 0 && r.Index+len(r.Raw) <= len(doc) {
-		return doc[r.Index : r.Index+len(r.Raw)]
-	}
-	return []byte(r.Raw)
 }

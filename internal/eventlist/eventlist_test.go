@@ -214,3 +214,94 @@ func BenchmarkSplit(b *testing.B) {
 		}
 	}
 }
+
+func TestFields(t *testing.T) {
+	obj := []byte(" {\"a\" : 1 ,\"b\\\"q\":\"x\\\\\",\"c\":{\"d\":[1,{\"e\":\"]}\\\"\"}]},\"f\":[],\"g\":true,\"h\":null,\"i\":-1.5e3}\n")
+	var got []string
+	Fields(obj, func(k, v []byte) bool {
+		got = append(got, string(k)+"="+string(v))
+		return true
+	})
+	want := []string{`a=1`, `b\"q="x\\"`, `c={"d":[1,{"e":"]}\""}]}`, `f=[]`, `g=true`, `h=null`, `i=-1.5e3`}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	n := 0
+	Fields(obj, func(k, v []byte) bool { n++; return n < 2 })
+	if n != 2 {
+		t.Errorf("did not stop: %d calls", n)
+	}
+	for _, bad := range []string{"", "[1]", "{", `{"a"`, `{"a":`, `{"a":"x`, `{"a":1`, "\"x\""} {
+		Fields([]byte(bad), func(k, v []byte) bool { return true }) // must not panic
+	}
+}
+
+func TestKeyIsStringIs(t *testing.T) {
+	for _, tc := range []struct {
+		key, name string
+		want      bool
+	}{
+		{"kind", "kind", true},
+		{"kin\\u0064", "kind", true},
+		{"kinds", "kind", false},
+		{"kin\\", "kind", false},
+		{"", "", true},
+	} {
+		if got := KeyIs([]byte(tc.key), tc.name); got != tc.want {
+			t.Errorf("KeyIs(%q, %q) = %v", tc.key, tc.name, got)
+		}
+	}
+	if !StringIs([]byte(`"Event"`), "Event") || !StringIs([]byte(`"Ev\u0065nt"`), "Event") || StringIs([]byte(`1`), "1") || StringIs([]byte(`"`), "") {
+		t.Error("StringIs")
+	}
+	// An escaped key still selects the EventList's items.
+	got, err := collect(t, []byte(`{"kin\u0064":"Ev\u0065ntList","item\u0073":[{"x":1}]}`))
+	if err != nil || len(got) != 1 {
+		t.Errorf("escaped keys: %q %v", got, err)
+	}
+}
+
+// FuzzFields checks Fields against encoding/json's view of the top-level
+// members of any valid JSON object.
+func FuzzFields(f *testing.F) {
+	for _, s := range []string{`{"a":1,"b":[{"c":"\"}"}],"d":"\\"}`, `{}`, `{"k\u0061":{"x":[[]]}}`, ` { "a" : "b" } `} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, obj []byte) {
+		var m map[string]json.RawMessage
+		if json.Unmarshal(obj, &m) != nil || !json.Valid(obj) {
+			Fields(obj, func(k, v []byte) bool { return true }) // no panic on anything
+			return
+		}
+		dec := json.NewDecoder(bytes.NewReader(obj))
+		dec.Token() // {
+		var keys []string
+		var vals []json.RawMessage
+		for dec.More() {
+			k, _ := dec.Token()
+			var v json.RawMessage
+			if err := dec.Decode(&v); err != nil {
+				t.Fatal(err)
+			}
+			keys = append(keys, k.(string))
+			vals = append(vals, v)
+		}
+		i := 0
+		Fields(obj, func(k, v []byte) bool {
+			if i >= len(keys) {
+				t.Fatalf("extra member %q", k)
+			}
+			if !KeyIs(k, keys[i]) {
+				t.Fatalf("member %d key %q, want %q", i, k, keys[i])
+			}
+			if !bytes.Equal(v, vals[i]) {
+				t.Fatalf("member %d value %q, want %q", i, v, vals[i])
+			}
+			i++
+			return true
+		})
+		if i != len(keys) {
+			t.Fatalf("%d members, want %d", i, len(keys))
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package modinput
 
 import (
+	"encoding/binary"
 	"errors"
 	"io"
 	"strconv"
@@ -145,6 +146,20 @@ func appendTime(b []byte, t time.Time) []byte {
 	return append(b, "</time>"...)
 }
 
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
+// plain8 reports whether all eight bytes of x are printable ASCII other
+// than '<', '>' and '&' (tab and LF are plain too, but rare enough to be
+// left to the byte loop).
+func plain8(x uint64) bool {
+	less20 := (x - ones*0x20) & ^x & highs // some byte < 0x20
+	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	return (less20|x&highs|zero(x^(ones*'<'))|zero(x^(ones*'>'))|zero(x^(ones*'&'))) == 0
+}
+
 // plain[c] is true for ASCII bytes that appear as themselves in XML text.
 var plain = func() (t [256]bool) {
 	for c := 0x20; c < 0x80; c++ {
@@ -165,6 +180,16 @@ const replacement = "\uFFFD"
 func appendEscaped(dst, src []byte, attr bool) []byte {
 	start := 0
 	for i := 0; i < len(src); {
+		if !attr {
+			// Skip eight plain bytes at a time: audit JSON is nearly all
+			// printable ASCII (the API server writes <, > and & as \u003c...).
+			for i+8 <= len(src) && plain8(binary.LittleEndian.Uint64(src[i:])) {
+				i += 8
+			}
+			if i >= len(src) {
+				break
+			}
+		}
 		c := src[i]
 		if plain[c] && !(attr && (c == '"' || c == '\n' || c == '\t')) {
 			i++

@@ -1,9 +1,9 @@
 package webhook
 
 import (
+	"bytes"
 	"hash/maphash"
 	"time"
-	"unsafe"
 
 	"github.com/tidwall/gjson"
 
@@ -68,42 +68,34 @@ func (b *Batch) Parse(doc []byte) error {
 	return nil
 }
 
-var (
-	keyAuditID   = "auditID"
-	keyStage     = "stage"
-	keyKind      = "kind"
-	keyVersion   = "apiVersion"
-	keyTimestamp = "requestReceivedTimestamp"
-)
-
 // add records one item. item is a JSON object already validated by
 // eventlist.Split.
 func (b *Batch) add(item []byte, apiVersion string) {
 	var e event
-	var hasKind, hasVersion bool
-	var id, stage string
-	obj := gjson.Result{Type: gjson.JSON, Raw: unsafe.String(unsafe.SliceData(item), len(item))}
-	// One pass over the top-level keys: requestReceivedTimestamp comes
+	var hasKind, hasVersion, hasTime bool
+	var id, stage []byte
+	// One pass over the top-level members: requestReceivedTimestamp comes
 	// after the (large) request and response objects, so separate
 	// lookups would each walk the whole item.
-	obj.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case keyKind:
+	eventlist.Fields(item, func(k, v []byte) bool {
+		switch {
+		case !hasKind && eventlist.KeyIs(k, "kind"):
 			hasKind = true
-		case keyVersion:
+		case !hasVersion && eventlist.KeyIs(k, "apiVersion"):
 			hasVersion = true
-		case keyAuditID:
-			id = v.Raw
-		case keyStage:
-			stage = v.Raw
-		case keyTimestamp:
-			if v.Type == gjson.String {
-				e.t = parseMicroTime(v.Str)
+		case id == nil && eventlist.KeyIs(k, "auditID"):
+			id = v
+		case stage == nil && eventlist.KeyIs(k, "stage"):
+			stage = v
+		case !hasTime && eventlist.KeyIs(k, "requestReceivedTimestamp"):
+			hasTime = true
+			if len(v) >= 2 && v[0] == '"' {
+				e.t = parseMicroTime(v[1 : len(v)-1])
 			}
 		}
 		return true
 	})
-	if id != "" {
+	if id != nil {
 		e.key, e.keyed = makeKey(id, stage), true
 	}
 	if hasKind && hasVersion {
@@ -148,7 +140,7 @@ func emptyObjectTail(rest []byte) bool {
 // parseMicroTime reads a metav1.MicroTime ("2006-01-02T15:04:05.000000Z")
 // without allocating, falling back to RFC 3339 for other spellings. It
 // returns the zero Time when s is neither.
-func parseMicroTime(s string) time.Time {
+func parseMicroTime(s []byte) time.Time {
 	if len(s) == 27 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == '.' && s[26] == 'Z' {
 		y, ok1 := digits(s[0:4])
 		mo, ok2 := digits(s[5:7])
@@ -161,14 +153,17 @@ func parseMicroTime(s string) time.Time {
 			return time.Date(y, time.Month(mo), d, h, mi, sec, us*1000, time.UTC)
 		}
 	}
-	t, err := time.Parse(time.RFC3339Nano, s)
+	if bytes.IndexByte(s, '\\') >= 0 {
+		return time.Time{} // escapes in a timestamp: not one the API server wrote
+	}
+	t, err := time.Parse(time.RFC3339Nano, string(s))
 	if err != nil {
 		return time.Time{}
 	}
 	return t
 }
 
-func digits(s string) (int, bool) {
+func digits(s []byte) (int, bool) {
 	n := 0
 	for i := 0; i < len(s); i++ {
 		c := s[i]
@@ -186,17 +181,17 @@ type key struct{ a, b uint64 }
 
 var seedA, seedB = maphash.MakeSeed(), maphash.MakeSeed()
 
-func makeKey(id, stage string) key {
+func makeKey(id, stage []byte) key {
 	var h maphash.Hash
 	h.SetSeed(seedA)
-	h.WriteString(id)
+	h.Write(id)
 	h.WriteByte(0)
-	h.WriteString(stage)
+	h.Write(stage)
 	a := h.Sum64()
 	h.SetSeed(seedB)
-	h.WriteString(id)
+	h.Write(id)
 	h.WriteByte(0)
-	h.WriteString(stage)
+	h.Write(stage)
 	return key{a, h.Sum64()}
 }
 

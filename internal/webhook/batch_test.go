@@ -112,7 +112,7 @@ func TestParseMicroTime(t *testing.T) {
 		{"yesterday", time.Time{}},
 		{"", time.Time{}},
 	} {
-		if got := parseMicroTime(tc.in); !got.Equal(tc.want) {
+		if got := parseMicroTime([]byte(tc.in)); !got.Equal(tc.want) {
 			t.Errorf("parseMicroTime(%q) = %v, want %v", tc.in, got, tc.want)
 		}
 	}
@@ -153,7 +153,7 @@ func TestDedupe(t *testing.T) {
 	for _, id := range []string{"1", "2", "3", "4"} {
 		d.filter(parse(t, `{"auditID":"`+id+`","stage":"s"}`), now)
 	}
-	if d.n != 3 || d.has(makeKey(`"1"`, `"s"`)) || !d.has(makeKey(`"4"`, `"s"`)) || !d.has(makeKey(`"2"`, `"s"`)) {
+	if d.n != 3 || d.has(makeKey([]byte(`"1"`), []byte(`"s"`))) || !d.has(makeKey([]byte(`"4"`), []byte(`"s"`))) || !d.has(makeKey([]byte(`"2"`), []byte(`"s"`))) {
 		t.Errorf("eviction: n=%d", d.n)
 	}
 	if len(d.seen) != 3 {
