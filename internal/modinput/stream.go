@@ -157,7 +157,7 @@ const (
 func plain8(x uint64) bool {
 	less20 := (x - ones*0x20) & ^x & highs // some byte < 0x20
 	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
-	return (less20|x&highs|zero(x^(ones*'<'))|zero(x^(ones*'>'))|zero(x^(ones*'&'))) == 0
+	return (less20 | x&highs | zero(x^(ones*'<')) | zero(x^(ones*'>')) | zero(x^(ones*'&'))) == 0
 }
 
 // plain[c] is true for ASCII bytes that appear as themselves in XML text.
