@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"io/fs"
 	"path"
 	"reflect"
@@ -43,7 +44,7 @@ var Platforms = []Platform{
 func All(p *Package, app fs.FS) []error {
 	var errs []error
 	for _, check := range []func(*Package) []error{
-		Structure, ConfFiles, AppConf, Commands, SavedSearches, References, Views, Binaries, Readme, Props,
+		Structure, ConfFiles, AppConf, Commands, SavedSearches, References, Views, Binaries, Readme, Props, Icons,
 	} {
 		errs = append(errs, check(p)...)
 	}
@@ -146,7 +147,7 @@ func ConfFiles(p *Package) []error {
 	var errs []error
 	var inputKeys []string
 	if spec := p.File("README/inputs.conf.spec"); spec != nil {
-		c, err := conf.Parse(spec.Name, spec.Data)
+		c, err := conf.Parse(spec.Name, specText(spec.Data))
 		if err != nil {
 			errs = append(errs, err)
 		} else {
@@ -185,6 +186,18 @@ func ConfFiles(p *Package) []error {
 		}
 	}
 	return errs
+}
+
+// specText blanks the documentation lines of a .spec file (those starting
+// with "*"), keeping line numbers, so that the rest parses as a .conf file.
+func specText(data []byte) []byte {
+	lines := bytes.Split(data, []byte{'\n'})
+	for i, l := range lines {
+		if bytes.HasPrefix(bytes.TrimLeft(l, " \t"), []byte{'*'}) {
+			lines[i] = nil
+		}
+	}
+	return bytes.Join(lines, []byte{'\n'})
 }
 
 var versionRE = regexp.MustCompile(`^\d+\.\d+\.\d+$`)
@@ -398,6 +411,29 @@ func Props(p *Package) []error {
 	}
 	if _, ok := s.Get("INDEXED_EXTRACTIONS"); ok {
 		errs = append(errs, problem(c.Name, "[%s] INDEXED_EXTRACTIONS with KV_MODE = json extracts every field twice", s.Name))
+	}
+	return errs
+}
+
+// Icons checks the app icons Splunk Web shows: PNG files of 36x36 and
+// 72x72 pixels in static/.
+func Icons(p *Package) []error {
+	var errs []error
+	for rel, size := range map[string]int{
+		"static/appIcon.png": 36, "static/appIcon_2x.png": 72, "static/appIconAlt.png": 36, "static/appIconAlt_2x.png": 72,
+	} {
+		f := p.File(rel)
+		if f == nil {
+			errs = append(errs, problem(p.Top()+"/"+rel, "missing"))
+			continue
+		}
+		cfg, err := png.DecodeConfig(bytes.NewReader(f.Data))
+		switch {
+		case err != nil:
+			errs = append(errs, problem(f.Name, "not a PNG: %v", err))
+		case cfg.Width != size || cfg.Height != size:
+			errs = append(errs, problem(f.Name, "%dx%d pixels, want %dx%d", cfg.Width, cfg.Height, size, size))
+		}
 	}
 	return errs
 }

@@ -41,7 +41,7 @@ func TestPackage(t *testing.T) {
 	}{
 		{"Structure", Structure}, {"ConfFiles", ConfFiles}, {"AppConf", AppConf}, {"Commands", Commands},
 		{"SavedSearches", SavedSearches}, {"References", References}, {"Views", Views},
-		{"Binaries", Binaries}, {"Readme", Readme}, {"Props", Props},
+		{"Binaries", Binaries}, {"Readme", Readme}, {"Props", Props}, {"Icons", Icons},
 		{"Rendering", func(p *Package) []error { return Rendering(p, appFS()) }},
 	} {
 		t.Run(c.name, func(t *testing.T) {
@@ -88,7 +88,7 @@ func synthetic(t *testing.T) map[string]*File {
 	add := func(rel string, data []byte, mode fs.FileMode) {
 		files[rel] = &File{Name: "kubeprivpod/" + rel, Mode: mode, ModTime: epoch, Data: data}
 	}
-	for _, dir := range []string{"default", "metadata", "README"} {
+	for _, dir := range []string{"default", "metadata", "README", "static"} {
 		root := filepath.Join(repoRoot, dir)
 		if _, err := os.Stat(root); err != nil {
 			continue
@@ -253,6 +253,8 @@ func TestChecksCatch(t *testing.T) {
 			[]string{`no "# Binary File Declaration" section`}},
 		{"truncating sourcetype", replace("default/props.conf", "TRUNCATE = 0", "TRUNCATE = 10000"),
 			[]string{`TRUNCATE = "10000", want "0"`}},
+		{"icon size", func(t *testing.T, m map[string]*File) { m["static/appIcon.png"].Data = m["static/appIcon_2x.png"].Data },
+			[]string{"static/appIcon.png: 72x72 pixels, want 36x36"}},
 		{"conf syntax", replace("default/macros.conf", "[kube_audit]\n", "[kube_audit\n"),
 			[]string{"stanza header has no closing ]"}},
 	} {
@@ -270,6 +272,30 @@ func TestChecksCatch(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestInputsSpec checks inputs.conf against the parameters the app's own
+// README/inputs.conf.spec declares, as splunkd does for a modular input.
+func TestInputsSpec(t *testing.T) {
+	m := synthetic(t)
+	add := func(rel, data string) {
+		m[rel] = &File{Name: "kubeprivpod/" + rel, Mode: 0o644, ModTime: epoch, Data: []byte(data)}
+	}
+	add("README/inputs.conf.spec", "[kube_audit_webhook://<name>]\n* One listener.\nport = <integer>\n  * The TCP port.\n")
+	add("default/inputs.conf", "[kube_audit_webhook]\nsourcetype = kube:apiserver:auditlog\ninterval = 60\nport = 8443\n")
+	if errs := ConfFiles(tgz(t, m)); len(errs) != 0 {
+		t.Fatalf("good inputs.conf: %v", errs)
+	}
+	add("default/inputs.conf", "[kube_audit_webhook]\nprot = 8443\n")
+	errs := ConfFiles(tgz(t, m))
+	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "inputs.conf:2: [kube_audit_webhook] prot is not a setting inputs.conf.spec allows") {
+		t.Fatalf("misspelt parameter: %v", errs)
+	}
+	add("README/inputs.conf.spec", "[kube_audit_webhook://<name>]\n* nothing declared\n")
+	errs = ConfFiles(tgz(t, m))
+	if len(errs) == 0 || !strings.Contains(errs[0].Error(), "declares no parameters") {
+		t.Fatalf("empty spec stanza: %v", errs)
 	}
 }
 
