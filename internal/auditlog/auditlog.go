@@ -103,6 +103,10 @@ func Open(name string, stdin io.Reader) (*Reader, error) {
 	if err != nil {
 		return nil, err
 	}
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		f.Close()
+		return nil, fmt.Errorf("%s: is a directory", name)
+	}
 	r := NewReader(f, name)
 	r.closers = append(r.closers, f)
 	return r, nil

@@ -242,4 +242,7 @@ func TestOpen(t *testing.T) {
 	if _, err := Open(filepath.Join(dir, "missing.log"), nil); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("missing file: %v", err)
 	}
+	if _, err := Open(dir, nil); err == nil || err.Error() != dir+": is a directory" {
+		t.Errorf("directory: %v", err)
+	}
 }
