@@ -2,6 +2,10 @@
 // app/ in splunk/security_content's YAML shape, and renders the
 // savedsearches.conf and macros.conf stanzas the way ESCU's contentctl
 // (v4.4) renders them, so the YAML is the one source of truth.
+//
+// Only what this app's detections use is rendered: scheduling from the
+// deployment of the detection's type and the risk-based alerting action;
+// notable events, drilldown searches and throttling are not.
 package appcontent
 
 import (
