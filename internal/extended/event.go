@@ -79,43 +79,77 @@ func bodyExpected(stage string) bool {
 	return stage != stageRequestReceived && stage != stageResponseStarted
 }
 
+// Top-level keys parseAudit reads, as bits of its seen set.
+const (
+	kAuditID = 1 << iota
+	kStage
+	kLevel
+	kVerb
+	kURI
+	kUser
+	kIPs
+	kAgent
+	kRef
+	kStatus
+	kRequest
+	kResponse
+	kReceived
+	kStageTS
+	kAnnotations
+)
+
+// auditKeys maps the top-level keys parseAudit reads to their bits.
+var auditKeys = map[string]int{
+	"auditID": kAuditID, "stage": kStage, "level": kLevel, "verb": kVerb, "requestURI": kURI,
+	"user": kUser, "sourceIPs": kIPs, "userAgent": kAgent, "objectRef": kRef, "responseStatus": kStatus,
+	"requestObject": kRequest, "responseObject": kResponse, "requestReceivedTimestamp": kReceived,
+	"stageTimestamp": kStageTS, "annotations": kAnnotations,
+}
+
 // parseAudit fills e from a Kubernetes audit.k8s.io Event in one pass over
-// its top-level keys.
+// its top-level keys. Of a key given twice the first counts, as for the
+// pre-filter's look-ups (the API server never writes one twice).
 func parseAudit(s string, e *event) {
 	var ref, user, status gjson.Result
 	var auditID string
 	var received, stageTS string
+	seen := 0
 	gjson.Parse(s).ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
-		case "auditID":
+		bit := auditKeys[k.Str]
+		if bit == 0 || seen&bit != 0 {
+			return true
+		}
+		seen |= bit
+		switch bit {
+		case kAuditID:
 			auditID = v.Str
-		case "stage":
+		case kStage:
 			e.stage = v.Str
-		case "level":
+		case kLevel:
 			e.level = v.Str
-		case "verb":
+		case kVerb:
 			e.verb = v.Str
-		case "requestURI":
+		case kURI:
 			e.uri = v.Str
-		case "user":
+		case kUser:
 			user = v
-		case "sourceIPs":
+		case kIPs:
 			e.ips = v
-		case "userAgent":
+		case kAgent:
 			e.userAgent = v.Str
-		case "objectRef":
+		case kRef:
 			ref = v
-		case "responseStatus":
+		case kStatus:
 			status = v
-		case "requestObject":
+		case kRequest:
 			e.request = v
-		case "responseObject":
+		case kResponse:
 			e.response = v
-		case "requestReceivedTimestamp":
+		case kReceived:
 			received = v.Str
-		case "stageTimestamp":
+		case kStageTS:
 			stageTS = v.Str
-		case "annotations":
+		case kAnnotations:
 			e.annotation = v
 		}
 		return true
@@ -240,7 +274,12 @@ func isStatus(o gjson.Result) bool {
 	if !o.IsObject() {
 		return false
 	}
-	return o.Get("kind").Str == "Status" || strings.HasSuffix(o.Get(`@type`).Str, ".Status")
+	// Kubernetes objects carry kind, usually as their first key; only GKE
+	// payloads, which have none, need the look-up of @type.
+	if k := o.Get("kind"); k.Exists() {
+		return k.Str == "Status"
+	}
+	return strings.HasSuffix(o.Get(`@type`).Str, ".Status")
 }
 
 // body returns the document to inspect: for patch the resulting object when

@@ -68,9 +68,9 @@ func New() *Detector {
 // AddEvent offers one audit event (Splunk's _raw): a Kubernetes
 // audit.k8s.io Event, an AKS diagnostic record wrapping one in
 // properties.log, or a GKE Cloud Audit Log entry. Events that cannot
-// change a pod spec cost a few field look-ups and no allocation.
+// change a pod spec cost one field look-up and no allocation.
 func (d *Detector) AddEvent(raw []byte) {
-	raw = bytes.TrimSpace(raw)
+	raw = trimBlank(raw)
 	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
 		d.notObject(view(raw))
 		return
@@ -78,25 +78,62 @@ func (d *Detector) AddEvent(raw []byte) {
 	d.event(view(raw), true)
 }
 
+// trimBlank drops the JSON whitespace around an event.
+func trimBlank(b []byte) []byte {
+	for len(b) > 0 && isBlank(b[0]) {
+		b = b[1:]
+	}
+	for len(b) > 0 && isBlank(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
+
+func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
+
+// event routes one JSON object. The pre-filter reads the verb, which the
+// API server writes early, and for writes the objectRef next to it: that
+// rules out nearly every event (reads, leases, configmaps, core events)
+// with two look-ups near the start of the event. Of the rest, only events
+// whose bytes can spell a node-escape field get validated and walked.
 func (d *Detector) event(s string, envelopes bool) {
-	verb := gjson.Get(s, "verb")
-	if verb.Exists() {
-		if verb.Type != gjson.String || !isWriteVerb(verb.Str) {
-			return
-		}
-		ref := gjson.Get(s, "objectRef")
-		w := lookupResource(ref.Get("resource").Str, ref.Get("subresource").Str, ref.Get("apiGroup").Str)
+	var w *watched
+	switch d, ok := quickWatch(s); {
+	case !ok:
+		// Not in the plain shape quickWatch reads: ask gjson.
+	case d == notWatched:
+		return
+	case d != nil:
+		w = d
+	}
+	var verb gjson.Result
+	if w == nil {
+		verb = gjson.Get(s, "verb")
+	}
+	if w != nil || verb.Exists() {
 		if w == nil {
-			return
+			if verb.Type != gjson.String || !isWriteVerb(verb.Str) {
+				return
+			}
+			ref := gjson.Get(s, "objectRef")
+			if w = lookupResource(ref.Get("resource").Str, ref.Get("subresource").Str, ref.Get("apiGroup").Str); w == nil {
+				return
+			}
 		}
-		if !gjson.Valid(s) {
+		may := mayFind(s)
+		if !may {
+			if has, ok := quickHasBody(s); ok && has {
+				return
+			}
+		}
+		if may && !gjson.Valid(s) {
 			d.notObject(s)
 			return
 		}
 		var e event
 		parseAudit(s, &e)
 		e.watch = w
-		d.judge(&e)
+		d.judge(&e, may)
 		return
 	}
 	if !envelopes {
@@ -111,7 +148,7 @@ func (d *Detector) event(s string, envelopes bool) {
 			d.nonJSON++
 			return
 		}
-		d.judge(&e)
+		d.judge(&e, true)
 		return
 	}
 	if l := gjson.Get(s, "properties.log"); l.Type == gjson.String {
@@ -137,6 +174,7 @@ func (d *Detector) notObject(s string) {
 			lookupResource(ref.Get("resource").Str, ref.Get("subresource").Str, ref.Get("apiGroup").Str) != nil {
 			stage := gjson.Get(s, "stage").Str
 			if !bodyExpected(stage) {
+				d.nonJSON++ // a broken early stage: nothing to judge either way
 				return
 			}
 			var key string
@@ -168,8 +206,10 @@ func hashKey(key string) uint64 {
 	return h.Sum64()
 }
 
-// judge inspects the body of a pod-spec write and records a finding.
-func (d *Detector) judge(e *event) {
+// judge inspects the body of a pod-spec write and records a finding. When
+// may is false the event cannot hold a node-escape field (see mayFind), so
+// only whether it has a body matters.
+func (d *Detector) judge(e *event, may bool) {
 	body := e.body()
 	if !body.Exists() {
 		if bodyExpected(e.stage) {
@@ -181,10 +221,18 @@ func (d *Detector) judge(e *event) {
 		}
 		return
 	}
+	if !may {
+		return
+	}
 	d.in.reset()
-	if body.IsArray() {
+	switch {
+	case body.IsArray():
 		d.in.jsonPatch(body, e.watch.spec)
-	} else {
+	case e.sub == ephemeralSubresource && body.Get("kind").Str == "EphemeralContainers":
+		// Before Kubernetes 1.22 this subresource took an EphemeralContainers
+		// object: the list at its top level, no pod spec around it.
+		d.in.podSpec(body)
+	default:
 		d.in.object(body, e.watch.spec)
 	}
 	if len(d.in.facts) == 0 {

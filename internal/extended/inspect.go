@@ -65,22 +65,61 @@ type hostVolume struct {
 	name, path string
 }
 
-// podSpec inspects a (possibly partial) pod spec.
+// podSpec inspects a (possibly partial) pod spec in one pass over its
+// keys. A key given twice counts as its last value, as when the API
+// server decodes the request.
 func (in *inspector) podSpec(s gjson.Result) {
-	in.hostNamespaces(s)
-	var vols []hostVolume
-	s.Get("volumes").ForEach(func(_, v gjson.Result) bool {
-		if v.IsObject() && !deleted(v) {
-			if h := v.Get("hostPath"); h.IsObject() {
-				vols = append(vols, hostVolume{name: v.Get("name").String(), path: h.Get("path").String()})
-			}
+	var hostPID, hostIPC, hostNetwork, hostProcess bool
+	var volumes gjson.Result
+	var lists [len(containerLists)]gjson.Result
+	s.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "hostPID":
+			hostPID = v.Type == gjson.True
+		case "hostIPC":
+			hostIPC = v.Type == gjson.True
+		case "hostNetwork":
+			hostNetwork = v.Type == gjson.True
+		case "securityContext":
+			hostProcess = v.IsObject() && v.Get("windowsOptions.hostProcess").Type == gjson.True
+		case "volumes":
+			volumes = v
+		case "containers":
+			lists[0] = v
+		case "initContainers":
+			lists[1] = v
+		case "ephemeralContainers":
+			lists[2] = v
 		}
 		return true
 	})
+	if hostPID {
+		in.hostNamespace(ReasonHostPID)
+	}
+	if hostIPC {
+		in.hostNamespace(ReasonHostIPC)
+	}
+	if hostNetwork {
+		in.hostNamespace(ReasonHostNetwork)
+	}
+	var vols []hostVolume
+	if volumes.IsArray() {
+		volumes.ForEach(func(_, v gjson.Result) bool {
+			if v.IsObject() && !deleted(v) {
+				if h := v.Get("hostPath"); h.IsObject() {
+					vols = append(vols, hostVolume{name: v.Get("name").String(), path: h.Get("path").String()})
+				}
+			}
+			return true
+		})
+	}
 	mounted := make([]bool, len(vols))
-	for _, list := range containerLists {
+	for li, list := range containerLists {
+		if !lists[li].IsArray() {
+			continue
+		}
 		i := 0
-		s.Get(list).ForEach(func(_, c gjson.Result) bool {
+		lists[li].ForEach(func(_, c gjson.Result) bool {
 			in.container(list, c, "#"+strconv.Itoa(i), vols, mounted)
 			i++
 			return true
@@ -88,23 +127,11 @@ func (in *inspector) podSpec(s gjson.Result) {
 	}
 	for i, v := range vols {
 		if !mounted[i] {
-			in.hostPath(v.path, "", "volume "+quoteName(v.name)+" maps host path "+v.path)
+			in.hostPath(v.path, "", volumeNoun(v.name)+" maps host path "+v.path+" (mounted by no container in this request)")
 		}
 	}
-	if s.Get("securityContext.windowsOptions.hostProcess").Type == gjson.True {
+	if hostProcess {
 		in.add(fact{ReasonHostProcess, ScoreHostProcess, "", "the pod runs as a Windows HostProcess (host-level access)"})
-	}
-}
-
-func (in *inspector) hostNamespaces(s gjson.Result) {
-	if s.Get("hostPID").Type == gjson.True {
-		in.hostNamespace(ReasonHostPID)
-	}
-	if s.Get("hostIPC").Type == gjson.True {
-		in.hostNamespace(ReasonHostIPC)
-	}
-	if s.Get("hostNetwork").Type == gjson.True {
-		in.hostNamespace(ReasonHostNetwork)
 	}
 }
 
@@ -128,29 +155,45 @@ func deleted(v gjson.Result) bool {
 	return v.Get(`\$patch`).Str == "delete"
 }
 
-func quoteName(s string) string {
-	if s == "" {
-		return `""`
+func volumeNoun(name string) string {
+	if name == "" {
+		return "an unnamed volume"
 	}
-	return s
+	return "volume " + name
 }
 
-// container inspects one element of a container list. fallback names it
-// when it has no name (a JSON patch may add bare fields).
+// container inspects one element of a container list in one pass over
+// its keys (the last of duplicate keys wins). fallback names it when it
+// has no name (a JSON patch may add bare fields).
 func (in *inspector) container(list string, c gjson.Result, fallback string, vols []hostVolume, mounted []bool) {
 	if !c.IsObject() || deleted(c) {
 		return
 	}
-	name := c.Get("name").String()
+	var name string
+	var sc, mounts gjson.Result
+	c.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "name":
+			name = v.String()
+		case "securityContext":
+			sc = v
+		case "volumeMounts":
+			mounts = v
+		}
+		return true
+	})
 	if name == "" {
 		name = fallback
 	}
 	label := list + "/" + name
-	in.securityContext(list, label, name, c.Get("securityContext"))
-	if len(vols) == 0 {
+	in.securityContext(list, label, name, sc)
+	if len(vols) == 0 || !mounts.IsArray() {
 		return
 	}
-	c.Get("volumeMounts").ForEach(func(_, m gjson.Result) bool {
+	mounts.ForEach(func(_, m gjson.Result) bool {
+		if !m.IsObject() || deleted(m) {
+			return true
+		}
 		mn := m.Get("name")
 		for i, v := range vols {
 			if mn.Type == gjson.String && mn.Str == v.name {
@@ -166,11 +209,29 @@ func (in *inspector) securityContext(list, label, name string, sc gjson.Result) 
 	if !sc.IsObject() {
 		return
 	}
-	if sc.Get("privileged").Type == gjson.True {
+	var privileged, hostProcess bool
+	var add gjson.Result
+	sc.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "privileged":
+			privileged = v.Type == gjson.True
+		case "capabilities":
+			add = gjson.Result{}
+			if v.IsObject() {
+				add = v.Get("add")
+			}
+		case "windowsOptions":
+			hostProcess = v.IsObject() && v.Get("hostProcess").Type == gjson.True
+		}
+		return true
+	})
+	if privileged {
 		in.privileged(list, label, name)
 	}
-	in.capabilities(list, label, name, sc.Get("capabilities.add"))
-	if sc.Get("windowsOptions.hostProcess").Type == gjson.True {
+	if add.IsArray() {
+		in.capabilities(list, label, name, add)
+	}
+	if hostProcess {
 		in.hostProcess(list, label, name)
 	}
 }

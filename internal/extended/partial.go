@@ -91,8 +91,8 @@ func (d *Detector) AddPartial(p []byte) error {
 	if err := dec.Decode(&row); err != nil {
 		return fmt.Errorf("extended: partial row: %w: %v", ErrForeignPartial, err)
 	}
-	if dec.More() {
-		return fmt.Errorf("extended: partial row: %w: data after the object", ErrForeignPartial)
+	if rest := bytes.TrimSpace(p[dec.InputOffset():]); len(rest) > 0 {
+		return fmt.Errorf("extended: partial row: %w: data after the object at byte %d", ErrForeignPartial, dec.InputOffset())
 	}
 	if row.Magic != partialMagic {
 		return fmt.Errorf("extended: partial row: %w: field \"kpp\" is %q, want %q", ErrForeignPartial, row.Magic, partialMagic)
@@ -102,6 +102,7 @@ func (d *Detector) AddPartial(p []byte) error {
 		if err := row.Rec.validate(); err != nil {
 			return fmt.Errorf("extended: partial row: field \"rec\": %w", err)
 		}
+		row.Rec.Nano = parseTime(row.Rec.Time)
 		d.add(row.Rec)
 	case row.Cnt != nil && row.Rec == nil:
 		c := row.Cnt

@@ -1,8 +1,8 @@
 package extended
 
 import (
-	"bytes"
-	"encoding/json"
+	"cmp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,7 +16,7 @@ type record struct {
 	Key        string   `json:"k,omitempty"`
 	Rank       int      `json:"r"`
 	Time       string   `json:"t,omitempty"`
-	Nano       int64    `json:"n,omitempty"`
+	Nano       int64    `json:"-"` // from Time; not sent, so partials cannot disagree
 	User       string   `json:"u,omitempty"`
 	Groups     []string `json:"g,omitempty"`
 	IPs        []string `json:"ip,omitempty"`
@@ -36,15 +36,42 @@ type record struct {
 }
 
 // better reports whether r should replace old as the finding of their
-// request: a more complete stage wins; between equals, the smaller
-// encoding, an arbitrary but order-independent choice.
+// request: a more complete stage wins; between equals, the one that sorts
+// first field by field, an arbitrary but order-independent choice.
 func (r *record) better(old *record) bool {
 	if r.Rank != old.Rank {
 		return r.Rank > old.Rank
 	}
-	a, _ := json.Marshal(r)
-	b, _ := json.Marshal(old)
-	return bytes.Compare(a, b) < 0
+	return r.compare(old) < 0
+}
+
+// compare orders records by all their fields, so that exactly equal
+// records compare 0.
+func (r *record) compare(o *record) int {
+	if c := cmp.Compare(r.Rank, o.Rank); c != 0 {
+		return c
+	}
+	for _, p := range [...][2]string{
+		{r.Key, o.Key}, {r.Time, o.Time}, {r.User, o.User}, {r.UserAgent, o.UserAgent},
+		{r.Verb, o.Verb}, {r.Resource, o.Resource}, {r.Sub, o.Sub}, {r.Namespace, o.Namespace},
+		{r.Name, o.Name}, {r.Outcome, o.Outcome}, {r.Owner, o.Owner}, {r.Detail, o.Detail},
+	} {
+		if c := strings.Compare(p[0], p[1]); c != 0 {
+			return c
+		}
+	}
+	if c := cmp.Compare(r.Code, o.Code); c != 0 {
+		return c
+	}
+	if c := cmp.Compare(r.Risk, o.Risk); c != 0 {
+		return c
+	}
+	for _, p := range [...][2][]string{{r.Groups, o.Groups}, {r.IPs, o.IPs}, {r.Containers, o.Containers}, {r.Reasons, o.Reasons}} {
+		if c := slices.Compare(p[0], p[1]); c != 0 {
+			return c
+		}
+	}
+	return 0
 }
 
 // groupKey is what makes two requests the same finding.

@@ -1,0 +1,296 @@
+package extended
+
+import "strings"
+
+// mayFind reports whether an event's bytes can hold a field that yields a
+// reason: every reason needs a key or JSON-patch path token spelling
+// "privileged", "capabilities" or starting with "host" (hostPID, hostIPC,
+// hostNetwork, hostPath, hostProcess). In JSON text such a name can only
+// hide behind a \u escape of an ASCII letter, so an event with one of
+// those also passes. It never rejects an event that could yield a
+// finding; it passes some that cannot (a "hostname", "localhost").
+func mayFind(s string) bool {
+	return strings.Contains(s, "privileged") || strings.Contains(s, "host") ||
+		strings.Contains(s, "capabilities") || hasLetterEscape(s)
+}
+
+// hasLetterEscape reports a \u escape that decodes to an ASCII letter, or
+// a malformed one (left for the JSON validation to judge).
+func hasLetterEscape(s string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], `\u`)
+		if j < 0 {
+			return false
+		}
+		p := i + j + 2
+		r, ok := hex4(s[p:])
+		if !ok || r < 0x80 && 'a' <= r|0x20 && r|0x20 <= 'z' {
+			return true
+		}
+		i = p
+	}
+}
+
+// hex4 decodes the four hex digits of a \u escape.
+func hex4(s string) (rune, bool) {
+	if len(s) < 4 {
+		return 0, false
+	}
+	var r rune
+	for i := 0; i < 4; i++ {
+		c := s[i]
+		switch {
+		case '0' <= c && c <= '9':
+			c -= '0'
+		case 'a' <= c && c <= 'f':
+			c = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			c = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		r = r<<4 | rune(c)
+	}
+	return r, true
+}
+
+// members calls f with the key and raw value of each member of the JSON
+// object text s, in order, until f returns false. Keys are given without
+// quotes. It returns false, having called f for a prefix of the members
+// or not at all, when s is not an object it can read exactly: a key with
+// an escape, or broken structure. Callers then fall back to gjson, so
+// this fast path only has to be exact when it answers.
+//
+// It exists because skipping strings with a vectorised IndexByte is
+// several times faster than gjson's byte loop, and the pre-filter only
+// needs the first few members of most events.
+func members(s string, f func(key, val string) bool) bool {
+	i := skipBlank(s, 0)
+	if i >= len(s) || s[i] != '{' {
+		return false
+	}
+	i = skipBlank(s, i+1)
+	if i < len(s) && s[i] == '}' {
+		return true
+	}
+	for {
+		if i >= len(s) || s[i] != '"' {
+			return false
+		}
+		end := stringEnd(s, i)
+		if end < 0 {
+			return false
+		}
+		key := s[i+1 : end-1]
+		if strings.IndexByte(key, '\\') >= 0 {
+			return false
+		}
+		i = skipBlank(s, end)
+		if i >= len(s) || s[i] != ':' {
+			return false
+		}
+		i = skipBlank(s, i+1)
+		vend := valueEnd(s, i)
+		if vend < 0 {
+			return false
+		}
+		if !f(key, s[i:vend]) {
+			return true
+		}
+		i = skipBlank(s, vend)
+		if i >= len(s) {
+			return false
+		}
+		switch s[i] {
+		case ',':
+			i = skipBlank(s, i+1)
+		case '}':
+			return true
+		default:
+			return false
+		}
+	}
+}
+
+func skipBlank(s string, i int) int {
+	for i < len(s) && isBlank(s[i]) {
+		i++
+	}
+	return i
+}
+
+// stringEnd returns the index just past the JSON string starting at s[i]
+// (a quote), or -1.
+func stringEnd(s string, i int) int {
+	for j := i + 1; ; {
+		k := strings.IndexByte(s[j:], '"')
+		if k < 0 {
+			return -1
+		}
+		q := j + k
+		// The quote is escaped when an odd number of backslashes precede it.
+		n := 0
+		for p := q - 1; p > i && s[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q + 1
+		}
+		j = q + 1
+	}
+}
+
+// valueEnd returns the index just past the JSON value starting at s[i], or
+// -1. Nested objects and arrays are skipped by bracket depth, strings by
+// stringEnd; scalars end at the next delimiter.
+func valueEnd(s string, i int) int {
+	if i >= len(s) {
+		return -1
+	}
+	switch s[i] {
+	case '"':
+		return stringEnd(s, i)
+	case '{', '[':
+		// Strings make up most of a nested value: jump from quote to
+		// quote and count brackets only in the short stretches between.
+		depth := 0
+		for j := i; ; {
+			q := strings.IndexByte(s[j:], '"')
+			end := len(s)
+			if q >= 0 {
+				end = j + q
+			}
+			for ; j < end; j++ {
+				switch s[j] {
+				case '{', '[':
+					depth++
+				case '}', ']':
+					depth--
+					if depth == 0 {
+						return j + 1
+					}
+				}
+			}
+			if q < 0 {
+				return -1
+			}
+			if j = stringEnd(s, end); j < 0 {
+				return -1
+			}
+		}
+	}
+	j := i
+	for j < len(s) && s[j] != ',' && s[j] != '}' && s[j] != ']' && !isBlank(s[j]) {
+		j++
+	}
+	if j == i {
+		return -1
+	}
+	return j
+}
+
+// plainString returns the text of a raw JSON string value without escapes.
+func plainString(raw string) (string, bool) {
+	if len(raw) < 2 || raw[0] != '"' || strings.IndexByte(raw, '\\') >= 0 {
+		return "", false
+	}
+	return raw[1 : len(raw)-1], true
+}
+
+// notWatched is quickWatch's answer for an audit event that cannot change
+// a pod spec.
+var notWatched = &watched{}
+
+// quickWatch is the pre-filter's fast path for audit events: from the
+// first top-level verb and objectRef it returns the watched resource of a
+// pod-spec write, or notWatched. ok is false when the event is not in the
+// plain shape it reads exactly (escapes in the keys or values it needs,
+// no verb, broken structure); the caller then asks gjson, whose answer is
+// the same for every event quickWatch does answer.
+func quickWatch(s string) (w *watched, ok bool) {
+	var verb, ref string
+	var haveVerb, haveRef bool
+	if !members(s, func(k, v string) bool {
+		switch {
+		case k == "verb" && !haveVerb:
+			verb, haveVerb = v, true
+		case k == "objectRef" && !haveRef:
+			ref, haveRef = v, true
+		}
+		return !haveVerb || !haveRef
+	}) || !haveVerb {
+		return nil, false
+	}
+	vs, ok := plainString(verb)
+	if !ok {
+		return nil, false
+	}
+	if !isWriteVerb(vs) {
+		return notWatched, true
+	}
+	if !haveRef {
+		return notWatched, true
+	}
+	var res, sub, group string
+	var haveRes, haveSub, haveGroup bool
+	if !members(ref, func(k, v string) bool {
+		switch {
+		case k == "resource" && !haveRes:
+			res, haveRes = v, true
+		case k == "subresource" && !haveSub:
+			sub, haveSub = v, true
+		case k == "apiGroup" && !haveGroup:
+			group, haveGroup = v, true
+		}
+		return true
+	}) {
+		return nil, false
+	}
+	var rs, ss, gs string
+	for _, p := range [...]struct {
+		raw  string
+		have bool
+		dst  *string
+	}{{res, haveRes, &rs}, {sub, haveSub, &ss}, {group, haveGroup, &gs}} {
+		if !p.have {
+			continue
+		}
+		if p.raw != "" && p.raw[0] != '"' {
+			continue // not a string: gjson's .Str is "" too
+		}
+		v, ok := plainString(p.raw)
+		if !ok {
+			return nil, false
+		}
+		*p.dst = v
+	}
+	if w := lookupResource(rs, ss, gs); w != nil {
+		return w, true
+	}
+	return notWatched, true
+}
+
+// quickHasBody answers, for an audit event that cannot yield a finding
+// (mayFind is false), the one question left: does it carry a body, so
+// that it is not a write the detection was blind to? It stops at the
+// request object, before the bulk of the event. ok is false when the
+// answer needs the full parse (no request object, or an unusual shape).
+func quickHasBody(s string) (has, ok bool) {
+	var req string
+	var seen bool
+	if !members(s, func(k, v string) bool {
+		if k == "requestObject" {
+			req, seen = v, true
+			return false
+		}
+		return true
+	}) || !seen {
+		return false, false
+	}
+	// An object request body is the body for every verb (body's first
+	// choice); anything else is left to the full parse.
+	if req != "" && req[0] == '{' {
+		return true, true
+	}
+	return false, false
+}
