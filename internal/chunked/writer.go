@@ -6,6 +6,7 @@ import (
 	"errors"
 	"io"
 	"strconv"
+	"strings"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
@@ -181,7 +182,7 @@ func AppendCSV(dst []byte, t table.Table) []byte {
 					}
 					scratch = append(scratch, v...)
 				}
-				dst = appendQuoted(dst, scratch)
+				dst = appendQuotedBytes(dst, scratch)
 			}
 		}
 		if anyMV {
@@ -207,29 +208,24 @@ func appendField(dst []byte, s string, width int) []byte {
 	if s == "" && width == 1 {
 		return append(dst, '"', '"')
 	}
-	for i := 0; i < len(s); i++ {
-		switch s[i] {
-		case ',', '"', '\r', '\n':
-			return appendQuoted(dst, s)
-		}
+	if strings.ContainsAny(s, ",\"\r\n") {
+		return appendQuoted(dst, s)
 	}
 	return append(dst, s...)
 }
 
 func appendFieldBytes(dst, s []byte) []byte {
-	for _, c := range s {
-		switch c {
-		case ',', '"', '\r', '\n':
-			return appendQuoted(dst, s)
-		}
+	if bytes.ContainsAny(s, ",\"\r\n") {
+		return appendQuotedBytes(dst, s)
 	}
 	return append(dst, s...)
 }
 
-func appendQuoted[S string | []byte](dst []byte, s S) []byte {
+// appendQuoted appends s in quotes, each '"' doubled.
+func appendQuoted(dst []byte, s string) []byte {
 	dst = append(dst, '"')
 	for {
-		i := indexQuote(s)
+		i := strings.IndexByte(s, '"')
 		if i < 0 {
 			break
 		}
@@ -241,11 +237,17 @@ func appendQuoted[S string | []byte](dst []byte, s S) []byte {
 	return append(dst, '"')
 }
 
-func indexQuote[S string | []byte](s S) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == '"' {
-			return i
+func appendQuotedBytes(dst, s []byte) []byte {
+	dst = append(dst, '"')
+	for {
+		i := bytes.IndexByte(s, '"')
+		if i < 0 {
+			break
 		}
+		dst = append(dst, s[:i+1]...)
+		dst = append(dst, '"')
+		s = s[i+1:]
 	}
-	return -1
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
