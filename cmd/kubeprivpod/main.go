@@ -13,6 +13,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/searchcmd"
@@ -26,6 +27,7 @@ func main() {
 		Stdout:          os.Stdout,
 		Stderr:          os.Stderr,
 		StdinIsTerminal: isTerminal(os.Stdin),
+		Width:           widthFromEnv(os.Getenv("COLUMNS")),
 		Serve:           searchcmd.Run,
 	}
 	code := m.Run(ctx, os.Args[1:])
@@ -39,6 +41,8 @@ type Main struct {
 	Stdin           io.Reader
 	Stdout, Stderr  io.Writer
 	StdinIsTerminal bool
+	// Width is the terminal width for table output; zero means a default.
+	Width int
 
 	// Serve runs the Splunk search command (searchcmd.Run).
 	Serve func(stdin io.Reader, stdout, stderr io.Writer) int
@@ -85,6 +89,16 @@ func chooseAction(args []string, stdinIsTerminal bool) action {
 	default:
 		return actionServe
 	}
+}
+
+// widthFromEnv reads $COLUMNS, which shells set for the terminal's width
+// when exported; zero when absent or not a width.
+func widthFromEnv(columns string) int {
+	n, err := strconv.Atoi(strings.TrimSpace(columns))
+	if err != nil || n < 20 || n > 10000 {
+		return 0
+	}
+	return n
 }
 
 // isTerminal reports whether f is a character device, such as a
@@ -140,7 +154,7 @@ func (m *Main) exitCode(name string, err error) int {
 }
 
 func (m *Main) scanCommand() *ScanCommand {
-	return &ScanCommand{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, NewDetector: newDetector}
+	return &ScanCommand{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, NewDetector: newDetector, Width: m.Width}
 }
 
 func (m *Main) help(args []string) int {

@@ -136,3 +136,27 @@ func TestVersionString(t *testing.T) {
 		}
 	}
 }
+
+func TestWidthFromEnv(t *testing.T) {
+	for in, want := range map[string]int{"": 0, "80": 80, " 200\n": 200, "wide": 0, "5": 0, "-3": 0, "99999": 0} {
+		if got := widthFromEnv(in); got != want {
+			t.Errorf("widthFromEnv(%q) = %d, want %d", in, got, want)
+		}
+	}
+}
+
+func TestScanFollowsWidth(t *testing.T) {
+	// The test double's table is 48 columns wide: a table at 80, blocks at 40.
+	for width, prefix := range map[int]string{80: "objectRef.name  verb", 40: "--- row 1 of 2 ---"} {
+		var out, errb bytes.Buffer
+		m := &Main{Stdout: &out, Stderr: &errb, Width: width}
+		c := m.scanCommand()
+		c.NewDetector = newCountDetector
+		if err := c.Run(context.Background(), []string{"testdata/events.log"}); err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(out.String(), prefix) {
+			t.Errorf("width %d: %q", width, out.String())
+		}
+	}
+}
