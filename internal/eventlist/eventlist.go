@@ -44,51 +44,110 @@ func (e *Error) Unwrap() error { return e.Err }
 // auditID. The slices passed to fn alias doc. Split stops at the first
 // error fn returns and returns it unchanged.
 func Split(doc []byte, fn func(event []byte) error) error {
+	return SplitFields(doc, nil, fn)
+}
+
+// SplitFields is Split that also hands over the top-level members of
+// each event, found in the same pass: member(key, value) is called for
+// every member of an event (key as in Fields) before event is called with
+// the whole event. member may be nil. After an error member may have seen
+// members of an event that event never gets.
+func SplitFields(doc []byte, member func(key, value []byte), event func(ev []byte) error) error {
 	if !gjson.ValidBytes(doc) {
 		return &Error{Item: -1, Err: ErrNotJSON}
 	}
-	if i := skipSpace(doc, 0); doc[i] != '{' {
+	i := skipSpace(doc, 0)
+	if doc[i] != '{' {
 		return &Error{Item: -1, Err: ErrNotAudit}
 	}
-	// Only the first occurrence of a key counts, as with gjson.Get.
-	var kind, items []byte
-	var hasKind, hasItems, hasAuditID bool
-	Fields(doc, func(k, v []byte) bool {
+	// doc is valid JSON from here on, so the walk only finds boundaries.
+	// Only the first occurrence of a key counts, as with gjson.Get. The
+	// API server writes kind before items, so the items are normally
+	// split during this one walk over the document.
+	var kind []byte
+	var hasKind, hasAuditID, itemsDone bool
+	itemsAt := -1
+	for i++; ; i++ {
+		i = skipSpace(doc, i)
+		if doc[i] != '"' {
+			break // '}'
+		}
+		ks := i + 1
+		i = skipString(doc, i)
+		k := doc[ks : i-1]
+		i = skipSpace(doc, skipSpace(doc, i)+1) // past ':'
+		vs := i
 		switch {
 		case !hasKind && KeyIs(k, "kind"):
-			kind, hasKind = v, true
-		case !hasItems && KeyIs(k, "items"):
-			items, hasItems = v, true
+			hasKind = true
+			i = skipValue(doc, i)
+			kind = doc[vs:i]
+		case itemsAt < 0 && KeyIs(k, "items"):
+			itemsAt = vs
+			if StringIs(kind, "EventList") && doc[vs] == '[' {
+				end, err := splitItems(doc, vs, member, event)
+				if err != nil {
+					return err
+				}
+				i, itemsDone = end, true
+			} else {
+				i = skipValue(doc, i)
+			}
 		case !hasAuditID && KeyIs(k, "auditID"):
 			hasAuditID = true
+			i = skipValue(doc, i)
+		default:
+			i = skipValue(doc, i)
 		}
-		return true
-	})
+		i = skipSpace(doc, i)
+		if doc[i] != ',' {
+			break
+		}
+	}
 	switch {
 	case StringIs(kind, "EventList"):
-		if !hasItems || string(items) == "null" {
-			return nil // an empty list may omit items
+		if itemsDone || itemsAt < 0 || doc[itemsAt] == 'n' {
+			return nil // an empty list may omit items, or send null
 		}
-		if items[0] != '[' {
+		if doc[itemsAt] != '[' {
 			return &Error{Item: -1, Err: ErrNotAudit}
 		}
-		var err error
-		i := 0
-		elements(items, func(item []byte) bool {
-			if item[0] != '{' {
-				err = &Error{Item: i, Err: ErrItem}
-				return false
-			}
-			if e := fn(item); e != nil {
-				err = e
-				return false
-			}
-			i++
-			return true
-		})
+		_, err := splitItems(doc, itemsAt, member, event)
 		return err
 	case StringIs(kind, "Event"), !hasKind && hasAuditID:
-		return fn(bytes.TrimSpace(doc))
+		ev := bytes.TrimSpace(doc)
+		if member != nil {
+			Fields(ev, func(k, v []byte) bool { member(k, v); return true })
+		}
+		return event(ev)
 	}
 	return &Error{Item: -1, Err: ErrNotAudit}
+}
+
+// splitItems hands each element of the array at doc[at] to member and
+// event, walking every element once, and returns the index after the
+// array.
+func splitItems(doc []byte, at int, member func(key, value []byte), event func(ev []byte) error) (int, error) {
+	var err error
+	n := 0
+	each := func(k, v []byte) bool { member(k, v); return true }
+	end := elementsAt(doc, at, func(i int) int {
+		if doc[i] != '{' {
+			err = &Error{Item: n, Err: ErrItem}
+			return -1
+		}
+		var end int
+		if member != nil {
+			end = fields(doc, i, each)
+		} else {
+			end = skipValue(doc, i)
+		}
+		if e := event(doc[i:end]); e != nil {
+			err = e
+			return -1
+		}
+		n++
+		return end
+	})
+	return end, err
 }

@@ -2,7 +2,9 @@ package eventlist
 
 import (
 	"bytes"
+	"encoding/binary"
 	"encoding/json"
+	"math/bits"
 )
 
 // The scanners below walk JSON that has already been validated, so they
@@ -20,57 +22,76 @@ func Fields(obj []byte, fn func(key, value []byte) bool) {
 	if i >= len(obj) || obj[i] != '{' {
 		return
 	}
+	fields(obj, i, fn)
+}
+
+// fields walks the object that opens at b[i] like Fields and returns the
+// index after it (or where it stopped).
+func fields(b []byte, i int, fn func(key, value []byte) bool) int {
 	i++
 	for {
-		i = skipSpace(obj, i)
-		if i >= len(obj) || obj[i] != '"' {
-			return
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return i
+		}
+		if b[i] != '"' {
+			if b[i] == '}' {
+				i++
+			}
+			return i
 		}
 		ks := i + 1
-		i = skipString(obj, i)
-		key := obj[ks : i-1]
-		i = skipSpace(obj, i)
-		if i >= len(obj) || obj[i] != ':' {
-			return
+		i = skipString(b, i)
+		key := b[ks : i-1]
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != ':' {
+			return i
 		}
-		i = skipSpace(obj, i+1)
-		if i >= len(obj) {
-			return
+		i = skipSpace(b, i+1)
+		if i >= len(b) {
+			return i
 		}
 		vs := i
-		i = skipValue(obj, i)
-		if !fn(key, obj[vs:i]) {
-			return
+		i = skipValue(b, i)
+		if !fn(key, b[vs:i]) {
+			return i
 		}
-		i = skipSpace(obj, i)
-		if i >= len(obj) || obj[i] != ',' {
-			return
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return i
+		}
+		if b[i] != ',' {
+			if b[i] == '}' {
+				i++
+			}
+			return i
 		}
 		i++
 	}
 }
 
-// elements calls fn with each raw element of the JSON array arr until fn
-// returns false. arr must be valid JSON.
-func elements(arr []byte, fn func(v []byte) bool) {
-	i := skipSpace(arr, 0)
-	if i >= len(arr) || arr[i] != '[' {
-		return
-	}
+// elementsAt calls fn with the start index of each element of the array
+// that opens at b[i]; fn returns the index after the element, or -1 to
+// stop. elementsAt returns the index after the array (or where it stopped).
+func elementsAt(b []byte, i int, fn func(start int) int) int {
 	i++
 	for {
-		i = skipSpace(arr, i)
-		if i >= len(arr) || arr[i] == ']' {
-			return
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return i
 		}
-		vs := i
-		i = skipValue(arr, i)
-		if !fn(arr[vs:i]) {
-			return
+		if b[i] == ']' {
+			return i + 1
 		}
-		i = skipSpace(arr, i)
-		if i >= len(arr) || arr[i] != ',' {
-			return
+		if i = fn(i); i < 0 {
+			return i
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) || b[i] != ',' {
+			if i < len(b) && b[i] == ']' {
+				i++
+			}
+			return i
 		}
 		i++
 	}
@@ -106,9 +127,44 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
+const (
+	ones  = 0x0101010101010101
+	highs = 0x8080808080808080
+)
+
 // skipString returns the index after the string that opens at b[i].
+// Most strings in audit events are short: the first 16 bytes are checked
+// eight at a time for a quote or backslash, where a call to
+// bytes.IndexByte would cost more than it saves; longer strings go to
+// bytes.IndexByte (vectorised) with a look-back for escaping backslashes.
 func skipString(b []byte, i int) int {
 	i++
+	for {
+		short := false
+		for n := 0; n < 2 && i+8 <= len(b); n++ {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q, bs := x^(ones*'"'), x^(ones*'\\')
+			if m := ((q-ones) & ^q | (bs-ones) & ^bs) & highs; m != 0 {
+				// The lowest marked byte is exact (borrows only run upwards).
+				i += bits.TrailingZeros64(m) / 8
+				short = true
+				break
+			}
+			i += 8
+		}
+		if !short {
+			return skipLongString(b, i)
+		}
+		if b[i] == '\\' {
+			i += 2 // the escaped character, whatever it is
+			continue
+		}
+		return i + 1
+	}
+}
+
+// skipLongString continues skipString from b[i], inside the string.
+func skipLongString(b []byte, i int) int {
 	for {
 		j := bytes.IndexByte(b[i:], '"')
 		if j < 0 {

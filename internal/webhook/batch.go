@@ -18,8 +18,16 @@ import (
 // A Batch is reused between requests; its event data aliases the document
 // it was parsed from, or its own buffer.
 type Batch struct {
+	cur    pending // members of the item being split
 	events []event
 	arena  []byte // rebuilt items, so aliasing slices are cut only once it stops growing
+}
+
+// pending is what member gathered about the item being split.
+type pending struct {
+	hasKind, hasVersion, hasTime bool
+	id, stage                    []byte
+	t                            time.Time
 }
 
 type event struct {
@@ -48,11 +56,12 @@ const DefaultAPIVersion = "audit.k8s.io/v1"
 func (b *Batch) Parse(doc []byte) error {
 	b.events = b.events[:0]
 	b.arena = b.arena[:0]
+	b.cur = pending{}
 	apiVersion := `"` + DefaultAPIVersion + `"`
 	if v := gjson.GetBytes(doc, "apiVersion"); v.Type == gjson.String && len(v.Str) > len("audit.k8s.io/") && v.Str[:len("audit.k8s.io/")] == "audit.k8s.io/" {
 		apiVersion = v.Raw
 	}
-	err := eventlist.Split(doc, func(item []byte) error {
+	err := eventlist.SplitFields(doc, b.member, func(item []byte) error {
 		b.add(item, apiVersion)
 		return nil
 	})
@@ -68,48 +77,48 @@ func (b *Batch) Parse(doc []byte) error {
 	return nil
 }
 
-// add records one item. item is a JSON object already validated by
-// eventlist.Split.
-func (b *Batch) add(item []byte, apiVersion string) {
-	var e event
-	var hasKind, hasVersion, hasTime bool
-	var id, stage []byte
-	// One pass over the top-level members: requestReceivedTimestamp comes
-	// after the (large) request and response objects, so separate
-	// lookups would each walk the whole item.
-	eventlist.Fields(item, func(k, v []byte) bool {
-		switch {
-		case !hasKind && eventlist.KeyIs(k, "kind"):
-			hasKind = true
-		case !hasVersion && eventlist.KeyIs(k, "apiVersion"):
-			hasVersion = true
-		case id == nil && eventlist.KeyIs(k, "auditID"):
-			id = v
-		case stage == nil && eventlist.KeyIs(k, "stage"):
-			stage = v
-		case !hasTime && eventlist.KeyIs(k, "requestReceivedTimestamp"):
-			hasTime = true
-			if len(v) >= 2 && v[0] == '"' {
-				e.t = parseMicroTime(v[1 : len(v)-1])
-			}
+// member notes what add needs from one top-level member of the item
+// being split; only the first occurrence of a key counts.
+func (b *Batch) member(k, v []byte) {
+	c := &b.cur
+	switch {
+	case !c.hasKind && eventlist.KeyIs(k, "kind"):
+		c.hasKind = true
+	case !c.hasVersion && eventlist.KeyIs(k, "apiVersion"):
+		c.hasVersion = true
+	case c.id == nil && eventlist.KeyIs(k, "auditID"):
+		c.id = v
+	case c.stage == nil && eventlist.KeyIs(k, "stage"):
+		c.stage = v
+	case !c.hasTime && eventlist.KeyIs(k, "requestReceivedTimestamp"):
+		c.hasTime = true
+		if len(v) >= 2 && v[0] == '"' {
+			c.t = parseMicroTime(v[1 : len(v)-1])
 		}
-		return true
-	})
-	if id != nil {
-		e.key, e.keyed = makeKey(id, stage), true
 	}
-	if hasKind && hasVersion {
+}
+
+// add records one item, whose members member has just seen, and resets
+// that state for the next item.
+func (b *Batch) add(item []byte, apiVersion string) {
+	c := b.cur
+	b.cur = pending{}
+	e := event{t: c.t}
+	if c.id != nil {
+		e.key, e.keyed = makeKey(c.id, c.stage), true
+	}
+	if c.hasKind && c.hasVersion {
 		e.data = item
 		b.events = append(b.events, e)
 		return
 	}
 	e.off = len(b.arena)
 	b.arena = append(b.arena, '{')
-	if !hasKind {
+	if !c.hasKind {
 		b.arena = append(b.arena, `"kind":"Event"`...)
 	}
-	if !hasVersion {
-		if !hasKind {
+	if !c.hasVersion {
+		if !c.hasKind {
 			b.arena = append(b.arena, ',')
 		}
 		b.arena = append(b.arena, `"apiVersion":`...)
