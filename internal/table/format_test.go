@@ -2,6 +2,7 @@ package table
 
 import (
 	"bytes"
+	"encoding/csv"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -149,6 +150,61 @@ func FuzzAppendJSONString(f *testing.F) {
 		}
 		if back != string([]rune(s)) {
 			t.Fatalf("%q -> %s -> %q", s, got, back)
+		}
+	})
+}
+
+// FuzzFormats checks the writers on arbitrary cells: CSV and JSON read
+// back to the same values, and text output carries no control character
+// but its line ends.
+func FuzzFormats(f *testing.F) {
+	f.Add("a", "b\nc", "", "\x1b[2J\r\t\xff")
+	f.Add("", "", "", "")
+	f.Fuzz(func(t *testing.T, a, b, c, d string) {
+		tb := Table{Columns: []string{"one", "two", "three"}, Rows: []Row{{{a}, {b, c}, nil}, {{d}, nil, {a, b, c, d}}}}
+		var buf bytes.Buffer
+		if err := WriteCSV(&buf, tb); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := csv.NewReader(&buf).ReadAll()
+		if err != nil {
+			t.Fatalf("CSV does not read back: %v\n%q", err, buf.String())
+		}
+		if len(recs) != 3 || len(recs[1]) != 3 {
+			t.Fatalf("CSV shape %d records", len(recs))
+		}
+		// encoding/csv turns \r\n inside quoted fields into \n.
+		norm := func(s string) string { return strings.ReplaceAll(s, "\r\n", "\n") }
+		if recs[1][1] != norm(b+"\n"+c) || recs[2][2] != norm(strings.Join([]string{a, b, c, d}, "\n")) || recs[2][1] != "" {
+			t.Fatalf("CSV values differ: %q", recs)
+		}
+
+		buf.Reset()
+		if err := WriteJSON(&buf, tb); err != nil {
+			t.Fatal(err)
+		}
+		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("JSON lines: %q", buf.String())
+		}
+		var row map[string]any
+		if err := json.Unmarshal([]byte(lines[1]), &row); err != nil {
+			t.Fatalf("JSON line does not decode: %v\n%s", err, lines[1])
+		}
+		if len(row) != 2 || row["one"] != string([]rune(d)) || len(row["three"].([]any)) != 4 {
+			t.Fatalf("JSON row %v", row)
+		}
+
+		for _, width := range []int{0, 30} {
+			buf.Reset()
+			if err := WriteText(&buf, tb, width); err != nil {
+				t.Fatal(err)
+			}
+			for _, r := range buf.String() {
+				if r != '\n' && (r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0)) {
+					t.Fatalf("control character %U in text output %q", r, buf.String())
+				}
+			}
 		}
 	})
 }
