@@ -214,3 +214,43 @@ func BenchmarkRender(b *testing.B) {
 		c.MacrosConf()
 	}
 }
+
+// FuzzLoad replaces the ESCU detection file with arbitrary YAML: Load must
+// return content or an error, never panic, and what it accepts must render.
+func FuzzLoad(f *testing.F) {
+	base := fstest.MapFS{}
+	root := filepath.Join(repoRoot, "app")
+	for _, dir := range []string{"stories", "deployments", "macros", "detections"} {
+		names, _ := filepath.Glob(filepath.Join(root, dir, "*.yml"))
+		for _, n := range names {
+			b, err := os.ReadFile(n)
+			if err != nil {
+				f.Fatal(err)
+			}
+			base[dir+"/"+filepath.Base(n)] = &fstest.MapFile{Data: b}
+		}
+	}
+	const name = "detections/kubernetes_create_or_update_privileged_pod.yml"
+	f.Add(base[name].Data)
+	f.Add([]byte("name: x\ntags:\n  observable:\n  - name: user\n"))
+	f.Add([]byte("- 1\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		fsys := fstest.MapFS{}
+		for k, v := range base {
+			fsys[k] = v
+		}
+		fsys[name] = &fstest.MapFile{Data: data}
+		c, err := Load(fsys)
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error not wrapping ErrInvalid: %v", err)
+			}
+			return
+		}
+		for _, out := range [][]byte{c.SavedSearchesConf(), c.MacrosConf()} {
+			if _, err := conf.Parse("fuzz.conf", out); err != nil {
+				t.Fatalf("accepted content renders an unparsable file: %v", err)
+			}
+		}
+	})
+}
