@@ -154,7 +154,7 @@ func (m *Main) exitCode(name string, err error) int {
 }
 
 func (m *Main) scanCommand() *ScanCommand {
-	return &ScanCommand{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, NewDetector: newDetector, Width: m.Width}
+	return &ScanCommand{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, NewDetector: newDetector, Width: m.Width, StdinIsTerminal: m.StdinIsTerminal}
 }
 
 func (m *Main) help(args []string) int {

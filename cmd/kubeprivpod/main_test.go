@@ -160,3 +160,14 @@ func TestScanFollowsWidth(t *testing.T) {
 		}
 	}
 }
+
+func TestScanOfTerminalSaysItWaits(t *testing.T) {
+	code, _, errs, _ := run(t, true, "", "scan", "--format", "csv")
+	if code != 0 || !strings.HasPrefix(errs, "kubeprivpod: reading audit events from the terminal; end with Ctrl-D") {
+		t.Errorf("code %d stderr %q", code, errs)
+	}
+	code, _, errs, _ = run(t, false, "", "scan", "--format", "csv")
+	if code != 0 || errs != "" {
+		t.Errorf("pipe: code %d stderr %q", code, errs)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/auditlog"
@@ -20,6 +21,8 @@ import (
 type ScanCommand struct {
 	Stdin          io.Reader // read for "-" or when no file is named
 	Stdout, Stderr io.Writer
+	// StdinIsTerminal makes a scan of stdin say that it waits for input.
+	StdinIsTerminal bool
 
 	// NewDetector makes the detection for a mode name.
 	NewDetector func(mode string) (detect.Detector, error)
@@ -81,6 +84,9 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 	}
 	if len(files) == 0 {
 		files = []string{"-"}
+	}
+	if c.StdinIsTerminal && slices.Contains(files, "-") {
+		fmt.Fprintln(c.Stderr, "kubeprivpod: reading audit events from the terminal; end with Ctrl-D (files are named as arguments)")
 	}
 
 	var st scanStats
