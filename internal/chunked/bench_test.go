@@ -215,3 +215,21 @@ func BenchmarkWriteChunk(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkBaselineByteLoop is no part of the codec: it counts the quotes
+// of the RecordReader benchmark's body one byte at a time, the simplest
+// loop over the input, as a yardstick for the machine's speed when the
+// figures are read on a busy or unknown machine.
+func BenchmarkBaselineByteLoop(b *testing.B) {
+	body := benchBody(5000, false)
+	b.SetBytes(int64(len(body)))
+	n := 0
+	for b.Loop() {
+		for _, c := range body {
+			if c == '"' {
+				n++
+			}
+		}
+	}
+	_ = n
+}

@@ -427,21 +427,26 @@ func (rr *RecordReader) readRecord() error {
 					continue
 				}
 				// JSON in a quoted field is mostly "" pairs. When the
-				// word holds one or two whole pairs and nothing else
-				// quoted, drop each pair's second quote in the register.
+				// word holds nothing quoted but whole pairs (at most two,
+				// plus one that starts at its last byte and ends in the
+				// next word), drop each pair's second quote in the
+				// register.
 				sec := z & (z << 8) // quotes right after a quote
 				first := z &^ sec
-				if sec != 0 && first<<8 == sec && first>>63 == 0 {
-					j1 := uint(bits.TrailingZeros64(sec) >> 3)
-					rest := sec & (sec - 1)
-					if rest&(rest-1) == 0 {
-						j2 := uint(bits.TrailingZeros64(rest) >> 3) // 8 when there is one pair
-						keep := uint64(1)<<(8*j2) - 1               // j2 == 8: all ones, a no-op
+				if rest := sec & (sec - 1); first<<8 == sec && rest&(rest-1) == 0 {
+					skip := 0
+					if first>>63 != 0 {
+						skip = 1 // the next word's first byte, if it is '"'
+					}
+					if skip == 0 || b[p+8] == '"' {
+						j1 := uint(bits.TrailingZeros64(sec) >> 3)  // 8 when there is no pair
+						j2 := uint(bits.TrailingZeros64(rest) >> 3) // 8 when there is at most one
+						keep := uint64(1)<<(8*j2) - 1               // j == 8: all ones, a no-op
 						x = x&keep | x>>8&^keep
 						keep = uint64(1)<<(8*j1) - 1
 						x = x&keep | x>>8&^keep
 						binary.LittleEndian.PutUint64(out[w:], x)
-						p += 8
+						p += 8 + skip
 						w += 8 - bits.OnesCount64(sec)
 						continue
 					}
