@@ -58,6 +58,7 @@ const (
 // errUsage marks an error in the command line: exit 2 after the usage.
 type errUsage struct{ msg string }
 
+// Error returns the message.
 func (e *errUsage) Error() string { return e.msg }
 
 func usageErrorf(format string, args ...any) error {

@@ -41,11 +41,13 @@ const DefaultMaxDocumentSize = 64 << 20
 // ParseError reports a document the Reader skipped. Reading may go on.
 type ParseError struct {
 	Name   string // the stream's name, as given to NewReader
-	Line   int    // 1-based line where the document starts
+	Line   int    // 1-based line of the error: where the document starts, or the line of a syntax error inside a multi-line one
 	Column int    // 1-based byte column of the error in that line, 0 if unknown
 	Err    error
 }
 
+// Error returns "name:line:column: problem", as compilers do, so editors
+// can jump to it.
 func (e *ParseError) Error() string {
 	if e.Column > 0 {
 		return fmt.Sprintf("%s:%d:%d: %v", e.Name, e.Line, e.Column, e.Err)
@@ -53,6 +55,7 @@ func (e *ParseError) Error() string {
 	return fmt.Sprintf("%s:%d: %v", e.Name, e.Line, e.Err)
 }
 
+// Unwrap returns the underlying error, for errors.Is.
 func (e *ParseError) Unwrap() error { return e.Err }
 
 // Reader reads audit events from one stream. Documents are separated by
