@@ -188,12 +188,14 @@ func ConfFiles(p *Package) []error {
 	return errs
 }
 
-// specText blanks the documentation lines of a .spec file (those starting
-// with "*"), keeping line numbers, so that the rest parses as a .conf file.
+// specText blanks the documentation lines of a .spec file, keeping line
+// numbers, so that the rest parses as a .conf file. Settings and stanza
+// headers start at the first column; bullets ("* ...") and their indented
+// continuation lines are documentation.
 func specText(data []byte) []byte {
 	lines := bytes.Split(data, []byte{'\n'})
 	for i, l := range lines {
-		if bytes.HasPrefix(bytes.TrimLeft(l, " \t"), []byte{'*'}) {
+		if len(l) > 0 && (l[0] == '*' || l[0] == ' ' || l[0] == '\t') {
 			lines[i] = nil
 		}
 	}
