@@ -204,3 +204,25 @@ func TestReferenceGeneratedCorpus(t *testing.T) {
 		t.Errorf("counted %d events, the generator made %d kubectl-apply privileged pod writes", total, applied)
 	}
 }
+
+// FuzzAgainstReference compares the detector with the reference on a
+// fuzzed event next to an ordinary passing one (so fillnull has something
+// to fill from).
+func FuzzAgainstReference(f *testing.F) {
+	for _, e := range distCorpus(f) {
+		if candidate(e) && len(e) < 5000 {
+			f.Add(e)
+		}
+	}
+	f.Add([]byte(`{"objectRef":{"resource":"PODS"},"verb":"Update","requestObject.metadata":{"annotations.kubectl.kubernetes.io/last-applied-configuration":"\u0022privileged\":true"},"sourceIPs":["a","a",""]}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		events := [][]byte{event(), raw}
+		d := run(events...)
+		if d.tooMany > 0 {
+			return // the reference has no such limit
+		}
+		if got, want := d.Result(), referenceResult(t, events); !reflect.DeepEqual(got, want) {
+			t.Fatalf("event %q: detector and reference differ:\n%s\nreference:\n%s", raw, strings.Join(rows(got), "\n"), strings.Join(rows(want), "\n"))
+		}
+	})
+}
