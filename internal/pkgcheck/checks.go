@@ -286,9 +286,20 @@ func Commands(p *Package) []error {
 }
 
 // Binaries checks that each program is in each platform folder, marked
-// executable and built for that platform (x86-64).
+// executable and built for that platform (x86-64), and that every modular
+// input scheme in README/inputs.conf.spec is one of those programs.
 func Binaries(p *Package) []error {
 	var errs []error
+	if spec := p.File("README/inputs.conf.spec"); spec != nil {
+		if c, err := conf.Parse(spec.Name, specText(spec.Data)); err == nil {
+			for _, s := range c.Stanzas {
+				scheme, _, ok := strings.Cut(s.Name, "://")
+				if ok && !slices.Contains(Programs, scheme) {
+					errs = append(errs, problem(fmt.Sprintf("%s:%d", spec.Name, s.Line), "scheme %q has no program of that name", scheme))
+				}
+			}
+		}
+	}
 	for _, pl := range Platforms {
 		for _, prog := range Programs {
 			rel := pl.Dir + "/" + prog + pl.Ext

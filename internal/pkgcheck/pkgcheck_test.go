@@ -296,6 +296,10 @@ func TestInputsSpec(t *testing.T) {
 	if len(errs) != 1 || !strings.Contains(errs[0].Error(), "inputs.conf:2: [kube_audit_webhook] prot is not a setting inputs.conf.spec allows") {
 		t.Fatalf("misspelt parameter: %v", errs)
 	}
+	add("README/inputs.conf.spec", "[kube_audit_hook://<name>]\nport = <integer>\n")
+	if errs := Binaries(tgz(t, m)); len(errs) != 1 || !strings.Contains(errs[0].Error(), `inputs.conf.spec:1: scheme "kube_audit_hook" has no program of that name`) {
+		t.Fatalf("scheme without a program: %v", errs)
+	}
 	add("README/inputs.conf.spec", "[kube_audit_webhook://<name>]\n* nothing declared\n")
 	errs = ConfFiles(tgz(t, m))
 	if len(errs) == 0 || !strings.Contains(errs[0].Error(), "declares no parameters") {
