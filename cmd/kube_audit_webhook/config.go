@@ -78,8 +78,8 @@ func parseInput(st modinput.Stanza) (*input, error) {
 		return nil, &fieldError{paramPath, fmt.Sprintf("%q is not a URL path", in.path), "Set path to an absolute path without query, e.g. /audit, matching the server: URL of the webhook kubeconfig."}
 	}
 
-	certFile := strings.TrimSpace(st.Param(paramCert, ""))
-	keyFile := strings.TrimSpace(st.Param(paramKey, ""))
+	certFile := expandPath(st.Param(paramCert, ""))
+	keyFile := expandPath(st.Param(paramKey, ""))
 	if certFile == "" {
 		return nil, &fieldError{paramCert, "missing", "Set tls_cert_file to the PEM server certificate; TLS is mandatory."}
 	}
@@ -97,7 +97,7 @@ func parseInput(st modinput.Stanza) (*input, error) {
 		return nil, &fieldError{paramCert + "/" + paramKey, "cannot load the key pair: " + err.Error(), "Both must be PEM, the key unencrypted and matching the certificate."}
 	}
 
-	if caFile := strings.TrimSpace(st.Param(paramClientCA, "")); caFile != "" {
+	if caFile := expandPath(st.Param(paramClientCA, "")); caFile != "" {
 		pem, err := os.ReadFile(caFile)
 		if err != nil {
 			return nil, &fieldError{paramClientCA, err.Error(), "Give the full path of the PEM CA bundle that signed the API server's client certificate."}
@@ -107,7 +107,7 @@ func parseInput(st modinput.Stanza) (*input, error) {
 			return nil, &fieldError{paramClientCA, "no PEM certificate found in " + caFile, "The file must hold one or more -----BEGIN CERTIFICATE----- blocks."}
 		}
 	}
-	if tokenFile := strings.TrimSpace(st.Param(paramToken, "")); tokenFile != "" {
+	if tokenFile := expandPath(st.Param(paramToken, "")); tokenFile != "" {
 		tok, err := os.ReadFile(tokenFile)
 		if err != nil {
 			return nil, &fieldError{paramToken, err.Error(), "Give the full path of a file holding the bearer token."}
@@ -138,4 +138,19 @@ func parseInput(st modinput.Stanza) (*input, error) {
 		in.sourcetype = DefaultSourcetype
 	}
 	return in, nil
+}
+
+// expandPath trims p and replaces a leading $SPLUNK_HOME (or
+// ${SPLUNK_HOME}) with that environment variable, which splunkd sets for
+// its inputs, so stanzas can name files inside the Splunk installation.
+func expandPath(p string) string {
+	p = strings.TrimSpace(p)
+	for _, v := range []string{"$SPLUNK_HOME", "${SPLUNK_HOME}"} {
+		if rest, ok := strings.CutPrefix(p, v); ok && (rest == "" || rest[0] == '/' || rest[0] == '\\') {
+			if home := os.Getenv("SPLUNK_HOME"); home != "" {
+				return home + rest
+			}
+		}
+	}
+	return p
 }

@@ -582,3 +582,22 @@ func TestStdoutFailure(t *testing.T) {
 		t.Errorf("stderr:\n%s", stderr.String())
 	}
 }
+
+func TestExpandPath(t *testing.T) {
+	t.Setenv("SPLUNK_HOME", "/opt/splunk")
+	for in, want := range map[string]string{
+		" $SPLUNK_HOME/etc/auth/x.crt ": "/opt/splunk/etc/auth/x.crt",
+		"${SPLUNK_HOME}/etc/x":          "/opt/splunk/etc/x",
+		"$SPLUNK_HOMEX/etc":             "$SPLUNK_HOMEX/etc",
+		"/etc/$SPLUNK_HOME/x":           "/etc/$SPLUNK_HOME/x",
+		"relative/x":                    "relative/x",
+	} {
+		if got := expandPath(in); got != want {
+			t.Errorf("expandPath(%q) = %q, want %q", in, got, want)
+		}
+	}
+	t.Setenv("SPLUNK_HOME", "")
+	if got := expandPath("$SPLUNK_HOME/x"); got != "$SPLUNK_HOME/x" {
+		t.Errorf("without SPLUNK_HOME: %q", got)
+	}
+}
