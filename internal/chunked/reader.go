@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -193,9 +194,9 @@ func (r *Reader) next() (*Request, error) {
 	// is short.
 	r.meta = r.meta[:0]
 	for int64(len(r.meta)) < mlen {
-		want := min(mlen-int64(len(r.meta)), 1<<20)
+		want := int(min(mlen-int64(len(r.meta)), 1<<20))
 		n := len(r.meta)
-		r.meta = append(r.meta, make([]byte, want)...)
+		r.meta = slices.Grow(r.meta, want)[:n+want]
 		got, err := io.ReadFull(r.br, r.meta[n:])
 		r.off += int64(got)
 		if err != nil {
@@ -262,22 +263,33 @@ func (r *Reader) readHeader() (mlen, blen int64, err error) {
 		return 0, 0, fmt.Errorf("%w: %d whitespace bytes where a header should start", ErrHeader, skipped)
 	}
 
-	line, err := r.br.ReadSlice('\n')
-	r.off += int64(len(line))
-	if err != nil {
-		switch {
-		case err == bufio.ErrBufferFull:
-			return 0, 0, fmt.Errorf("%w: no newline in the first %d bytes", ErrHeader, len(line))
-		case err == io.EOF && validHeaderPrefix(line):
-			return 0, 0, fmt.Errorf("%w: header %q has no newline", ErrTruncated, clip(line))
-		case err == io.EOF:
-			return 0, 0, fmt.Errorf("%w: %q", ErrHeader, clip(line))
-		default:
+	// Read byte by byte (headers are ~25 bytes) so that input which is
+	// not the protocol fails at its first wrong byte instead of waiting
+	// for a newline that may never come.
+	var buf [maxHeader]byte
+	line := buf[:0]
+	for {
+		c, err := r.br.ReadByte()
+		if err != nil {
+			switch {
+			case err == io.EOF && validHeaderPrefix(line):
+				return 0, 0, fmt.Errorf("%w: header %q has no newline", ErrTruncated, line)
+			case err == io.EOF:
+				return 0, 0, fmt.Errorf("%w: %q", ErrHeader, line)
+			}
 			return 0, 0, err
 		}
-	}
-	if len(line) > maxHeader {
-		return 0, 0, fmt.Errorf("%w: header line of %d bytes", ErrHeader, len(line))
+		r.off++
+		line = append(line, c)
+		if c == '\n' {
+			break
+		}
+		if !validHeaderPrefix(line) {
+			return 0, 0, fmt.Errorf("%w: %q", ErrHeader, r.context(line))
+		}
+		if len(line) == maxHeader {
+			return 0, 0, fmt.Errorf("%w: no newline in the first %d bytes", ErrHeader, maxHeader)
+		}
 	}
 	mlen, blen, ok, tooLarge := parseHeader(line)
 	if tooLarge {
@@ -287,6 +299,17 @@ func (r *Reader) readHeader() (mlen, blen int64, err error) {
 		return 0, 0, fmt.Errorf("%w: %q", ErrHeader, clip(line))
 	}
 	return mlen, blen, nil
+}
+
+// context returns the bad header bytes read so far followed by what is
+// already buffered of the rest of their line, for an error message, without
+// waiting for more input.
+func (r *Reader) context(line []byte) []byte {
+	more, _ := r.br.Peek(min(r.br.Buffered(), 64))
+	if i := bytes.IndexByte(more, '\n'); i >= 0 {
+		more = more[:i+1]
+	}
+	return clip(append(line, more...))
 }
 
 // isSpace reports Python's \s for ASCII, without '\n' (which ends a header).

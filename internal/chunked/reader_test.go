@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
+	"time"
 )
 
 func TestParseHeader(t *testing.T) {
@@ -243,5 +244,27 @@ func TestReaderMaxMetadata(t *testing.T) {
 	r.MaxMetadata = 100
 	if _, err := r.Next(); !errors.Is(err, ErrTooLarge) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// TestReaderFailsFast checks that input which is not the protocol is
+// rejected at its first wrong byte, without waiting for a newline that
+// an open pipe may never send.
+func TestReaderFailsFast(t *testing.T) {
+	pr, pw := io.Pipe()
+	defer pw.Close()
+	go pw.Write([]byte("hello, are you splunkd?"))
+	done := make(chan error, 1)
+	go func() {
+		_, err := NewReader(pr).Next()
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrHeader) || err.Error() != `chunk 0 (byte offset 0): malformed chunk header: "hello, are you splunkd?"` {
+			t.Errorf("got %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("Next is still waiting for more input")
 	}
 }
