@@ -42,6 +42,9 @@ func fields(b []byte, i int, fn func(key, value []byte) bool) int {
 		}
 		ks := i + 1
 		i = skipString(b, i)
+		if i-1 < ks || b[i-1] != '"' {
+			return len(b) // unterminated key: not valid JSON
+		}
 		key := b[ks : i-1]
 		i = skipSpace(b, i)
 		if i >= len(b) || b[i] != ':' {
@@ -166,6 +169,9 @@ func skipString(b []byte, i int) int {
 // skipLongString continues skipString from b[i], inside the string.
 func skipLongString(b []byte, i int) int {
 	for {
+		if i >= len(b) {
+			return len(b) // unterminated: not valid JSON
+		}
 		j := bytes.IndexByte(b[i:], '"')
 		if j < 0 {
 			return len(b)
@@ -174,7 +180,7 @@ func skipLongString(b []byte, i int) int {
 		// The quote ends the string unless an odd number of backslashes
 		// precede it. The opening quote bounds this look-back.
 		n := 0
-		for k := i - 1; b[k] == '\\'; k-- {
+		for k := i - 1; k >= 0 && b[k] == '\\'; k-- {
 			n++
 		}
 		i++
