@@ -246,23 +246,11 @@ func quickWatch(s string) (w *watched, ok bool) {
 	}) {
 		return nil, false
 	}
-	var rs, ss, gs string
-	for _, p := range [...]struct {
-		raw  string
-		have bool
-		dst  *string
-	}{{res, haveRes, &rs}, {sub, haveSub, &ss}, {group, haveGroup, &gs}} {
-		if !p.have {
-			continue
-		}
-		if p.raw != "" && p.raw[0] != '"' {
-			continue // not a string: gjson's .Str is "" too
-		}
-		v, ok := plainString(p.raw)
-		if !ok {
-			return nil, false
-		}
-		*p.dst = v
+	rs, ok1 := refString(res, haveRes)
+	ss, ok2 := refString(sub, haveSub)
+	gs, ok3 := refString(group, haveGroup)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, false
 	}
 	if w := lookupResource(rs, ss, gs); w != nil {
 		return w, true
@@ -293,4 +281,14 @@ func quickHasBody(s string) (has, ok bool) {
 		return true, true
 	}
 	return false, false
+}
+
+// refString reads one objectRef member as gjson's .Str would: the text of
+// a string, "" for a missing member or one of another type. ok is false
+// for a string with escapes.
+func refString(raw string, have bool) (string, bool) {
+	if !have || raw == "" || raw[0] != '"' {
+		return "", true
+	}
+	return plainString(raw)
 }

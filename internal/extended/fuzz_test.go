@@ -1,0 +1,132 @@
+package extended
+
+import (
+	"reflect"
+	"slices"
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// slowWatch is the pre-filter's answer by gjson alone: the watched
+// resource of a pod-spec write, notWatched for other audit events, nil
+// for events without a verb.
+func slowWatch(s string) *watched {
+	verb := gjson.Get(s, "verb")
+	if !verb.Exists() {
+		return nil
+	}
+	if verb.Type != gjson.String || !isWriteVerb(verb.Str) {
+		return notWatched
+	}
+	ref := gjson.Get(s, "objectRef")
+	if w := lookupResource(ref.Get("resource").Str, ref.Get("subresource").Str, ref.Get("apiGroup").Str); w != nil {
+		return w
+	}
+	return notWatched
+}
+
+func addSeeds(f *testing.F) {
+	for _, e := range sampleEvents(f) {
+		f.Add(e)
+	}
+	body := pod("p", privSpec)
+	for _, e := range []ev{
+		{req: body},
+		{verb: "patch", resource: "deployments", group: "apps", nm: "d", req: obj(`[{"op":"add","path":"/spec/template/spec/containers/0/securityContext","value":{"privileged":true,"capabilities":{"add":["SYS_ADMIN"]}}}]`)},
+		{verb: "patch", sub: "ephemeralcontainers", nm: "p", req: obj(`{"spec":{"ephemeralContainers":[{"name":"d","securityContext":{"privileged":true}}]}}`)},
+		{resource: "cronjobs", group: "batch", req: wrap("CronJob", "cronjobs", `"hostPID":true,"volumes":[{"name":"v","hostPath":{"path":"/proc"}}],"containers":[{"name":"a","volumeMounts":[{"name":"v"}]}]`)},
+		{level: "Metadata"},
+		{annotations: map[string]string{"audit.k8s.io/truncated": "true"}},
+	} {
+		f.Add(e.raw())
+	}
+	f.Add([]byte(`{"verb":"create","objectRef":{"resource":"pods"},"requestObject":{"spec":{"containers":[{"securityContext":{"privil\u0065ged":true}}]}}}`))
+	f.Add([]byte(`{"v\u0065rb":"create","objectRef":{"resource":"pods"},"verb":"get"}`))
+	f.Add([]byte(`{"protoPayload":{"methodName":"io.k8s.core.v1.pods.create","request":{"spec":{"hostIPC":true}}}}`))
+	f.Add([]byte(`{"properties":{"log":"{\"verb\":\"create\",\"objectRef\":{\"resource\":\"pods\"},\"requestObject\":{\"spec\":{\"hostNetwork\":true}}}"}}`))
+}
+
+// FuzzQuickWatch checks that the fast top-level scan answers exactly as
+// gjson whenever it answers, for any JSON text.
+func FuzzQuickWatch(f *testing.F) {
+	addSeeds(f)
+	f.Add([]byte(`{"verb":"create","verb":"get","objectRef":{"resource":"pods","resource":"leases"}}`))
+	f.Add([]byte(`{"objectRef":{"subresource":"status","resource":"pods"},"verb":"update"}`))
+	f.Add([]byte(` { "verb" : "patch" , "objectRef" : { "resource" : "jobs" , "apiGroup" : 7 } } `))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		s := string(b)
+		w, ok := quickWatch(s)
+		if !ok || !gjson.Valid(s) {
+			return
+		}
+		if slow := slowWatch(s); w != slow {
+			t.Fatalf("quickWatch(%s) = %v, gjson says %v", s, w, slow)
+		}
+	})
+}
+
+// FuzzAddEvent feeds any bytes to AddEvent: no panic, no hang; for JSON
+// the pre-filtered path finds exactly what the exhaustive one finds; and
+// a map/reduce round trip of the state gives the same result.
+func FuzzAddEvent(f *testing.F) {
+	addSeeds(f)
+	f.Add([]byte("not json"))
+	f.Add([]byte(`{"verb":"create","objectRef":{"resource":"pods"},"stage":"ResponseComplete"`))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fast := New()
+		fast.AddEvent(b)
+		got := fast.Result()
+		msgs := fast.Messages()
+		if gjson.ValidBytes(b) {
+			slow := New()
+			slow.exhaustive = true
+			slow.AddEvent(b)
+			if want := slow.Result(); !reflect.DeepEqual(got, want) {
+				t.Fatalf("pre-filtered result differs from exhaustive one:\n got %q\nwant %q", got.Rows, want.Rows)
+			}
+		}
+		var partials [][]byte
+		if err := fast.Flush(func(p []byte) error {
+			partials = append(partials, slices.Clone(p))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		reduce := New()
+		for _, p := range partials {
+			if err := reduce.AddPartial(p); err != nil {
+				t.Fatalf("AddPartial(%s): %v", p, err)
+			}
+		}
+		if rt := reduce.Result(); !reflect.DeepEqual(rt, got) || !reflect.DeepEqual(reduce.Messages(), msgs) {
+			t.Fatalf("round trip through partials differs:\n got %q %q\nwant %q %q", rt.Rows, reduce.Messages(), got.Rows, msgs)
+		}
+	})
+}
+
+// FuzzAddPartial feeds any bytes to AddPartial: no panic; a row it accepts
+// survives a Flush and AddPartial again unchanged in meaning.
+func FuzzAddPartial(f *testing.F) {
+	d := run(sampleEvents(f)...)
+	d.AddEvent([]byte("junk"))
+	if err := d.Flush(func(p []byte) error { f.Add(slices.Clone(p)); return nil }); err != nil {
+		f.Fatal(err)
+	}
+	f.Add([]byte(`{"kpp":"kubeprivpod/extended/1","cnt":{"blind":{"ff":3},"nobody":2}}`))
+	f.Add([]byte(`{"kpp":"kubeprivpod/extended/1","rec":{"v":"x","res":"y","o":"unknown","rsn":["a"],"risk":1,"t":"bad time"}}`))
+	f.Fuzz(func(t *testing.T, p []byte) {
+		a := New()
+		if err := a.AddPartial(p); err != nil {
+			return
+		}
+		want, wantMsgs := a.Result(), a.Messages()
+		b := New()
+		if err := a.Flush(func(q []byte) error { return b.AddPartial(q) }); err != nil {
+			t.Fatalf("re-encoded row rejected: %v", err)
+		}
+		if got := b.Result(); !reflect.DeepEqual(got, want) || !reflect.DeepEqual(b.Messages(), wantMsgs) {
+			t.Fatalf("round trip differs:\n got %q\nwant %q", got.Rows, want.Rows)
+		}
+	})
+}
