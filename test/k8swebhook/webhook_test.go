@@ -25,6 +25,9 @@ import (
 	auditinternal "k8s.io/apiserver/pkg/apis/audit"
 	auditv1 "k8s.io/apiserver/pkg/apis/audit/v1"
 	"k8s.io/apiserver/pkg/audit"
+	"k8s.io/apiserver/pkg/audit/policy"
+	"k8s.io/apiserver/pkg/authentication/user"
+	"k8s.io/apiserver/pkg/authorization/authorizer"
 	"k8s.io/apiserver/plugin/pkg/audit/buffered"
 	auditlog "k8s.io/apiserver/plugin/pkg/audit/log"
 	"k8s.io/apiserver/plugin/pkg/audit/webhook"
@@ -56,29 +59,53 @@ func buildBinary(t *testing.T) string {
 	return bin
 }
 
-// kubeconfig is the webhook configuration the API server reads with
-// --audit-webhook-config-file; docs/webhook.md shows the same shape.
+// docBlock returns the fenced code block that follows marker in the
+// user docs (docs/webhook.md; README.md too once the section is merged).
+func docBlocks(t *testing.T, marker string) []string {
+	t.Helper()
+	var blocks []string
+	for _, path := range []string{"../../docs/webhook.md", "../../README.md"} {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			continue
+		}
+		s := string(b)
+		i := strings.Index(s, marker)
+		if i < 0 {
+			continue
+		}
+		s = s[i:]
+		s = s[strings.Index(s, "```"):]
+		s = s[strings.IndexByte(s, '\n')+1:]
+		end := strings.Index(s, "\n```")
+		if end < 0 {
+			t.Fatalf("%s: unterminated block after %q", path, marker)
+		}
+		blocks = append(blocks, s[:end+1])
+	}
+	if len(blocks) == 0 {
+		t.Fatalf("no block marked %q in docs/webhook.md or README.md", marker)
+	}
+	return blocks
+}
+
+// kubeconfig writes the webhook kubeconfig of the user docs (the file the
+// API server reads with --audit-webhook-config-file), pointed at url and
+// at the test's certificates instead of /etc/kubernetes/audit.
 func kubeconfig(t *testing.T, p *testpki.PKI, url string) string {
 	t.Helper()
-	cfg := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: splunk
-  cluster:
-    server: %s
-    certificate-authority: %s
-users:
-- name: kube-apiserver
-  user:
-    client-certificate: %s
-    client-key: %s
-contexts:
-- name: webhook
-  context:
-    cluster: splunk
-    user: kube-apiserver
-current-context: webhook
-`, url, p.CAFile, p.ClientCertFile, p.ClientKeyFile)
+	cfg := docBlocks(t, "<!-- kube_audit_webhook: webhook kubeconfig")[0]
+	for old, new := range map[string]string{
+		"https://splunk.example.com:9443/audit":     url,
+		"/etc/kubernetes/audit/ca.crt":              p.CAFile,
+		"/etc/kubernetes/audit/apiserver-audit.crt": p.ClientCertFile,
+		"/etc/kubernetes/audit/apiserver-audit.key": p.ClientKeyFile,
+	} {
+		if strings.Count(cfg, old) != 1 {
+			t.Fatalf("documented kubeconfig does not contain %q exactly once:\n%s", old, cfg)
+		}
+		cfg = strings.Replace(cfg, old, new, 1)
+	}
 	path := filepath.Join(t.TempDir(), "audit-webhook.kubeconfig")
 	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
 		t.Fatal(err)
@@ -435,4 +462,57 @@ func TestKillMidStream(t *testing.T) {
 	}
 	t.Logf("killed after %d/%d acknowledged batches; first process wrote %d events, second %d; %d duplicates (batch in flight)", ackedBeforeKill, batches, len(a), len(b), len(dup))
 	_ = io.Discard
+}
+
+// TestDocumentedPolicy loads the audit policy of the user docs with the
+// API server's policy code and checks it records what the detection
+// needs: pod and workload writes with their request bodies.
+func TestDocumentedPolicy(t *testing.T) {
+	for _, doc := range docBlocks(t, "<!-- kube_audit_webhook: audit policy") {
+		pol, err := policy.LoadPolicyFromBytes([]byte(doc))
+		if err != nil {
+			t.Fatalf("the API server rejects the documented policy: %v", err)
+		}
+		ev := policy.NewPolicyRuleEvaluator(pol)
+		u := &user.DefaultInfo{Name: "alice", Groups: []string{"system:authenticated"}}
+		for _, tc := range []struct {
+			verb, group, resource, sub string
+			want                       auditinternal.Level
+		}{
+			{"create", "", "pods", "", auditinternal.LevelRequest},
+			{"update", "", "pods", "", auditinternal.LevelRequest},
+			{"patch", "", "pods", "", auditinternal.LevelRequest},
+			{"update", "", "pods", "ephemeralcontainers", auditinternal.LevelRequest},
+			{"create", "apps", "deployments", "", auditinternal.LevelRequest},
+			{"patch", "apps", "daemonsets", "", auditinternal.LevelRequest},
+			{"create", "apps", "statefulsets", "", auditinternal.LevelRequest},
+			{"create", "batch", "cronjobs", "", auditinternal.LevelRequest},
+			{"create", "batch", "jobs", "", auditinternal.LevelRequest},
+			{"create", "", "secrets", "", auditinternal.LevelMetadata},
+			{"get", "", "secrets", "", auditinternal.LevelMetadata},
+			{"update", "", "configmaps", "", auditinternal.LevelMetadata},
+			{"create", "", "serviceaccounts", "token", auditinternal.LevelMetadata},
+			{"get", "", "pods", "", auditinternal.LevelNone},
+			{"delete", "", "pods", "", auditinternal.LevelMetadata},
+		} {
+			cfg := ev.EvaluatePolicyRule(authorizer.AttributesRecord{
+				User: u, Verb: tc.verb, APIGroup: tc.group, Resource: tc.resource, Subresource: tc.sub,
+				Namespace: "default", ResourceRequest: true,
+			})
+			if cfg.Level != tc.want {
+				t.Errorf("%s %s/%s/%s: level %s, want %s", tc.verb, tc.group, tc.resource, tc.sub, cfg.Level, tc.want)
+			}
+			if tc.want == auditinternal.LevelRequest {
+				omitted := false
+				for _, s := range cfg.OmitStages {
+					if s == auditinternal.StageResponseComplete {
+						omitted = true
+					}
+				}
+				if omitted {
+					t.Errorf("%s %s: ResponseComplete omitted", tc.verb, tc.resource)
+				}
+			}
+		}
+	}
 }
