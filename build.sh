@@ -105,6 +105,11 @@ run_tests() {
   go test $(go list ./... | grep -v '/internal/pkgcheck$')
   build_binaries
   build_package
+  echo "test: the package is reproducible (assembled twice, compared byte for byte)"
+  cp "$PACKAGE" dist/first.tgz
+  build_package >/dev/null
+  cmp dist/first.tgz "$PACKAGE" || die "two assemblies of $PACKAGE differ"
+  rm dist/first.tgz
   echo "test: package checks on $PACKAGE"
   KUBEPRIVPOD_PACKAGE="$PWD/$PACKAGE" go test -count=1 ./internal/pkgcheck/
 }
