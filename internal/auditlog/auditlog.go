@@ -31,6 +31,7 @@ var (
 	ErrNotObject    = errors.New("JSON value is not an object")
 	ErrTooLong      = errors.New("document longer than the reader's MaxDocumentSize")
 	ErrUnterminated = errors.New("JSON document not terminated at end of input")
+	ErrTooDeep      = errors.New("JSON nested deeper than 10000 levels")
 )
 
 // DefaultMaxDocumentSize bounds one document when Reader.MaxDocumentSize
@@ -86,6 +87,7 @@ type Reader struct {
 	long    []byte // holds lines that did not fit in br's buffer
 	indent  int    // bytes of leading space trimmed off the current document
 
+	stack    []byte   // scratch for validJSON
 	items    [][]byte // events of the current EventList not yet returned
 	itemsErr error    // error to return once items are drained
 }
@@ -299,16 +301,16 @@ func (r *Reader) readMultiLine(open byte) ([]byte, error) {
 // event turns one document into the event it is, or the first event of
 // the EventList it is.
 func (r *Reader) event(doc []byte) ([]byte, error) {
-	if doc[0] != '{' {
-		if gjson.ValidBytes(doc) {
-			return nil, r.parseError(0, ErrNotObject)
-		}
+	var v validity
+	v, r.stack = validJSON(doc, r.stack)
+	switch {
+	case v == tooDeep:
+		return nil, r.parseError(0, ErrTooDeep)
+	case v == invalid:
 		return nil, r.syntaxError(doc)
-	}
-	if !isEventList(doc) {
-		if !gjson.ValidBytes(doc) {
-			return nil, r.syntaxError(doc)
-		}
+	case doc[0] != '{':
+		return nil, r.parseError(0, ErrNotObject)
+	case !isEventList(doc):
 		// Any other object is handed over whole, as Splunk would index
 		// it; deciding whether it is an audit event is the detection's job.
 		return doc, nil
@@ -318,9 +320,6 @@ func (r *Reader) event(doc []byte) ([]byte, error) {
 		r.items = append(r.items, ev)
 		return nil
 	})
-	if errors.Is(err, eventlist.ErrNotJSON) {
-		return nil, r.syntaxError(doc)
-	}
 	if err != nil {
 		r.itemsErr = r.parseError(0, err)
 	}
@@ -330,8 +329,7 @@ func (r *Reader) event(doc []byte) ([]byte, error) {
 // isEventList reports whether doc's top-level kind is "EventList". It
 // looks at doc through a string header instead of copying it (gjson's
 // GetBytes copies the result), as it runs for every document; the
-// result does not outlive the call. On invalid JSON the answer does not
-// matter: both paths validate.
+// result does not outlive the call. doc has been validated.
 func isEventList(doc []byte) bool {
 	k := gjson.Get(unsafe.String(unsafe.SliceData(doc), len(doc)), "kind")
 	return k.Type == gjson.String && k.Str == "EventList"
