@@ -418,42 +418,14 @@ func (rr *RecordReader) readRecord() error {
 				x := binary.LittleEndian.Uint64(b[p:])
 				binary.LittleEndian.PutUint64(out[w:], x) // out has 8 bytes of slack
 				y := x ^ 0x2222222222222222               // '"' bytes become zero
-				// z has 0x80 in each byte of x that is '"' (exact: no
-				// carries cross bytes).
-				z := ^((y&0x7f7f7f7f7f7f7f7f + 0x7f7f7f7f7f7f7f7f) | y) & 0x8080808080808080
-				if z == 0 {
+				m := (y - 0x0101010101010101) &^ y & 0x8080808080808080
+				if m == 0 {
 					p += 8
 					w += 8
 					continue
 				}
-				// JSON in a quoted field is mostly "" pairs. When the
-				// word holds nothing quoted but whole pairs (at most two,
-				// plus one that starts at its last byte and ends in the
-				// next word), drop each pair's second quote in the
-				// register.
-				sec := z & (z << 8) // quotes right after a quote
-				first := z &^ sec
-				if rest := sec & (sec - 1); first<<8 == sec && rest&(rest-1) == 0 {
-					skip := 0
-					if first>>63 != 0 {
-						skip = 1 // the next word's first byte, if it is '"'
-					}
-					if skip == 0 || b[p+8] == '"' {
-						j1 := uint(bits.TrailingZeros64(sec) >> 3)  // 8 when there is no pair
-						j2 := uint(bits.TrailingZeros64(rest) >> 3) // 8 when there is at most one
-						keep := uint64(1)<<(8*j2) - 1               // j == 8: all ones, a no-op
-						x = x&keep | x>>8&^keep
-						keep = uint64(1)<<(8*j1) - 1
-						x = x&keep | x>>8&^keep
-						binary.LittleEndian.PutUint64(out[w:], x)
-						p += 8 + skip
-						w += 8 - bits.OnesCount64(sec)
-						continue
-					}
-				}
-				// Otherwise take the first quote alone: the lowest
-				// flagged byte.
-				k := bits.TrailingZeros64(z) >> 3
+				// The lowest flagged byte is exact (borrows only run upward).
+				k := bits.TrailingZeros64(m) >> 3
 				if b[p+k+1] == '"' { // "" is one quote
 					w += k + 1
 					p += k + 2
