@@ -172,6 +172,7 @@ func TestFixtureNearMissesMatch(t *testing.T) {
 	if len(variants) < 20 {
 		t.Fatalf("only %d fixture pod writes with a body", len(variants))
 	}
+	t.Logf("%d near-miss variants, %d source IPs", len(variants), ips)
 	total := 0
 	for i, v := range variants {
 		d := run(v)

@@ -36,6 +36,7 @@ func TestPrefilterNeverDropsAMatch(t *testing.T) {
 	}
 	// The sample's 7 privileged-annotation events plus the trap and the
 	// ones from distCorpus; everything else is rejected without parsing.
+	t.Logf("%d events, %d candidates, %d passing", len(corpus), candidates, passing)
 	if candidates > passing+3 || passing < 8 {
 		t.Errorf("%d candidates for %d passing events", candidates, passing)
 	}
