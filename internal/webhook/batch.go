@@ -207,21 +207,22 @@ func makeKey(id, stage []byte) key {
 // dedupe remembers the keys of events already written, for a bounded time
 // and number, so a batch the API server re-sends (because our reply was
 // lost or late) is not indexed twice. It is used under Server.deliverMu.
+// Memory grows with use, up to about 60 bytes per remembered key.
 type dedupe struct {
 	window  time.Duration
 	maxKeys int
 	seen    map[key]struct{}
-	ring    []stamped // FIFO of remembered keys, oldest at head
+	ring    []stamped // FIFO of remembered keys, oldest at head; grows up to maxKeys
 	head, n int
 }
 
 type stamped struct {
 	k  key
-	at time.Time
+	at int64 // UnixNano
 }
 
 func newDedupe(window time.Duration, maxKeys int) *dedupe {
-	return &dedupe{window: window, maxKeys: maxKeys, seen: make(map[key]struct{}), ring: make([]stamped, maxKeys)}
+	return &dedupe{window: window, maxKeys: maxKeys, seen: make(map[key]struct{})}
 }
 
 func (d *dedupe) has(k key) bool {
@@ -240,21 +241,35 @@ func (d *dedupe) add(k key, now time.Time) {
 	if d.n == d.maxKeys {
 		d.pop()
 	}
-	d.ring[(d.head+d.n)%d.maxKeys] = stamped{k, now}
+	if d.n == len(d.ring) {
+		d.grow()
+	}
+	d.ring[(d.head+d.n)%len(d.ring)] = stamped{k, now.UnixNano()}
 	d.n++
 	d.seen[k] = struct{}{}
 }
 
+// grow doubles the ring (up to maxKeys), keeping its order.
+func (d *dedupe) grow() {
+	size := min(max(2*len(d.ring), 1024), d.maxKeys)
+	r := make([]stamped, size)
+	for i := 0; i < d.n; i++ {
+		r[i] = d.ring[(d.head+i)%len(d.ring)]
+	}
+	d.ring, d.head = r, 0
+}
+
 // expire forgets keys older than the window.
 func (d *dedupe) expire(now time.Time) {
-	for d.n > 0 && now.Sub(d.ring[d.head].at) > d.window {
+	limit := now.Add(-d.window).UnixNano()
+	for d.n > 0 && d.ring[d.head].at < limit {
 		d.pop()
 	}
 }
 
 func (d *dedupe) pop() {
 	delete(d.seen, d.ring[d.head].k)
-	d.head = (d.head + 1) % d.maxKeys
+	d.head = (d.head + 1) % len(d.ring)
 	d.n--
 }
 

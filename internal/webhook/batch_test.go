@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -158,6 +159,28 @@ func TestDedupe(t *testing.T) {
 	}
 	if len(d.seen) != 3 {
 		t.Errorf("map holds %d keys", len(d.seen))
+	}
+	// Growth past the first allocation keeps FIFO order across the wrap.
+	d = newDedupe(time.Hour, 3000)
+	var keys []key
+	for i := 0; i < 5000; i++ {
+		k := makeKey([]byte(fmt.Sprint(i)), nil)
+		keys = append(keys, k)
+		d.add(k, now.Add(time.Duration(i)*time.Millisecond))
+		if i == 1500 {
+			d.expire(now.Add(time.Hour + 100*time.Millisecond)) // forgets keys 0..99
+			if d.n != 1401 || d.has(keys[99]) || !d.has(keys[100]) {
+				t.Fatalf("expire: n=%d", d.n)
+			}
+		}
+	}
+	if d.n != 3000 || len(d.ring) != 3000 || len(d.seen) != 3000 {
+		t.Fatalf("full: n=%d ring=%d map=%d", d.n, len(d.ring), len(d.seen))
+	}
+	for i, k := range keys {
+		if d.has(k) != (i >= 2000) {
+			t.Fatalf("key %d remembered=%v", i, d.has(k))
+		}
 	}
 }
 
