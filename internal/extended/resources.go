@@ -31,6 +31,18 @@ var resources = map[string]*watched{
 	"cronjobs":               {groups: batchGroup, spec: []string{"spec", "jobTemplate", "spec", "template", "spec"}, noun: "cron job"},
 }
 
+// resourceNamed is resources[name] as a switch: the pre-filter asks for
+// every write event, and comparing a few lengths and bytes is cheaper
+// than hashing the name.
+func resourceNamed(name string) *watched {
+	switch name {
+	case "pods", "podtemplates", "replicationcontrollers", "replicasets", "deployments",
+		"statefulsets", "daemonsets", "jobs", "cronjobs":
+		return resources[name]
+	}
+	return nil
+}
+
 // ephemeralSubresource is the one subresource that changes containers: it
 // adds ephemeral containers (kubectl debug) to a running pod.
 const ephemeralSubresource = "ephemeralcontainers"
@@ -39,7 +51,7 @@ const ephemeralSubresource = "ephemeralcontainers"
 // resource/subresource in group can change a pod spec, else nil. An empty
 // group is accepted for every resource because some envelopes omit it.
 func lookupResource(resource, subresource, group string) *watched {
-	w := resources[resource]
+	w := resourceNamed(resource)
 	if w == nil {
 		return nil
 	}
