@@ -400,8 +400,12 @@ func (d *Detector) Result() table.Table {
 func (d *Detector) Messages() []string {
 	var msgs []string
 	if d.nonJSON > 0 {
-		msgs = append(msgs, "kubeprivpod mode=extended: "+plural(d.nonJSON, "event was", "events were")+
-			" skipped because they are not JSON objects (not Kubernetes audit events, or cut short)")
+		what := " events that are not JSON objects"
+		if d.nonJSON == 1 {
+			what = " event that is not a JSON object"
+		}
+		msgs = append(msgs, "kubeprivpod mode=extended skipped "+strconv.Itoa(d.nonJSON)+what+
+			" (not Kubernetes audit events, or cut short)")
 	}
 	noBody, truncated := d.blindCounts()
 	if n := noBody + truncated; n > 0 {

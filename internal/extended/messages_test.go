@@ -30,9 +30,9 @@ func TestMessages(t *testing.T) {
 		{"blind copy of a judged request", [][]byte{ev{id: "j1", level: "Metadata"}.raw(), ev{id: "j1", req: body}.raw()}, nil},
 		{"reads and other resources are not writes", [][]byte{ev{id: "g1", verb: "get", level: "Metadata"}.raw(), ev{id: "c1", resource: "configmaps", level: "Metadata"}.raw()}, nil},
 		{"not JSON", [][]byte{[]byte("hello"), []byte("{\"verb\":"), []byte(""), cut[:60]},
-			[]string{"kubeprivpod mode=extended: 4 events were skipped because they are not JSON objects (not Kubernetes audit events, or cut short)"}},
+			[]string{"kubeprivpod mode=extended skipped 4 events that are not JSON objects (not Kubernetes audit events, or cut short)"}},
 		{"both", [][]byte{[]byte("[1,2]"), ev{id: "b1", level: "Metadata"}.raw()}, []string{
-			"kubeprivpod mode=extended: 1 event was skipped because they are not JSON objects (not Kubernetes audit events, or cut short)",
+			"kubeprivpod mode=extended skipped 1 event that is not a JSON object (not Kubernetes audit events, or cut short)",
 			"kubeprivpod mode=extended cannot see inside 1 write to pods or workload objects because the audit event has no request body (1 logged without it, 0 truncated): " + raiseLevel}},
 	} {
 		d := run(c.evs...)
