@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"fmt"
-	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -338,7 +337,7 @@ func TestWebhookBackendMatchesLogBackend(t *testing.T) {
 		t.Error("stream not closed")
 	}
 	compare(t, got, want, evs)
-	if !strings.Contains(in.stderr.String(), fmt.Sprintf("events written, 0 duplicates dropped")) {
+	if !strings.Contains(in.stderr.String(), "events written, 0 duplicates dropped") {
 		t.Errorf("stderr:\n%s", in.stderr.String())
 	}
 }
@@ -461,7 +460,6 @@ func TestKillMidStream(t *testing.T) {
 		t.Errorf("%d events in both outputs, want %d + %d duplicates", len(all), len(want), len(dup))
 	}
 	t.Logf("killed after %d/%d acknowledged batches; first process wrote %d events, second %d; %d duplicates (batch in flight)", ackedBeforeKill, batches, len(a), len(b), len(dup))
-	_ = io.Discard
 }
 
 // TestDocumentedPolicy loads the audit policy of the user docs with the
