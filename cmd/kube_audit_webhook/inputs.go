@@ -20,7 +20,9 @@ import (
 // splunkd gives a stopping input some time before it kills it; in-flight
 // batches that do not finish are not acknowledged, so the API server
 // re-sends them.
-const shutdownGrace = 20 * time.Second
+// closeGrace bounds the wait for the stream's closing tag after that.
+// Both are variables for tests.
+var shutdownGrace, closeGrace = 20 * time.Second, 5 * time.Second
 
 // stanzaSink writes one stanza's batches to the shared stream.
 type stanzaSink struct {
@@ -106,8 +108,18 @@ wait:
 		}()
 	}
 	wg.Wait()
-	if err := stream.Close(); err != nil && code == 0 {
-		log.Logf(modinput.Error, "closing the event stream: %v", err)
+	// A batch still stuck writing to a stdout nobody reads holds the
+	// stream; do not wait for it forever.
+	closed := make(chan error, 1)
+	go func() { closed <- stream.Close() }()
+	select {
+	case err := <-closed:
+		if err != nil && code == 0 {
+			log.Logf(modinput.Error, "closing the event stream: %v", err)
+			code = 1
+		}
+	case <-time.After(closeGrace):
+		log.Logf(modinput.Error, "stdout still blocked %v after shutdown; exiting without closing the stream", closeGrace)
 		code = 1
 	}
 	var batches, events, dups int64

@@ -601,3 +601,45 @@ func TestExpandPath(t *testing.T) {
 		t.Errorf("without SPLUNK_HOME: %q", got)
 	}
 }
+
+// blockedWriter is a stdout nobody reads: Write never returns.
+type blockedWriter struct{ entered chan struct{} }
+
+func (w blockedWriter) Write(p []byte) (int, error) {
+	w.entered <- struct{}{}
+	select {}
+}
+
+// TestSIGTERMWithBlockedStdout: a batch stuck writing to stdout must not
+// keep the process from exiting when splunkd stops it.
+func TestSIGTERMWithBlockedStdout(t *testing.T) {
+	defer func(a, b time.Duration) { shutdownGrace, closeGrace = a, b }(shutdownGrace, closeGrace)
+	shutdownGrace, closeGrace = 200*time.Millisecond, 200*time.Millisecond
+	p := testpki.New(t)
+	addr := freePort(t)
+	out := blockedWriter{entered: make(chan struct{}, 1)}
+	var errb lockedBuffer
+	sig := make(chan os.Signal, 1)
+	done := make(chan int, 1)
+	go func() {
+		done <- runInputs(strings.NewReader(inputXML(stanzaXML("kube_audit_webhook://b", param{"listen", addr}, param{"tls_cert_file", p.ServerCertFile},
+			param{"tls_key_file", p.ServerKeyFile}, param{"client_ca_file", p.CAFile}))), out, &errb, sig)
+	}()
+	waitListening(t, addr)
+	doc, _ := batchDoc("blk", 1)
+	go postBatch(client(p), "https://"+addr+"/audit", doc)
+	<-out.entered
+	start := time.Now()
+	sig <- syscall.SIGTERM
+	select {
+	case code := <-done:
+		if code != 1 || !strings.Contains(errb.String(), "ERROR stdout still blocked 200ms after shutdown; exiting without closing the stream") {
+			t.Errorf("exit %d; stderr:\n%s", code, errb.String())
+		}
+		if d := time.Since(start); d > 5*time.Second {
+			t.Errorf("took %v", d)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatalf("runInputs did not return; stderr:\n%s", errb.String())
+	}
+}
