@@ -55,7 +55,11 @@ type event struct {
 	truncated  bool // the API server dropped the bodies (audit.k8s.io/truncated)
 	watch      *watched
 	annotation gjson.Result
+	raw        string // the audit event's text, not yet validated; "" when validated
 }
+
+// valid reports whether the event's text is valid JSON.
+func (e *event) valid() bool { return e.raw == "" || gjson.Valid(e.raw) }
 
 // stageRank orders the stages of one request by completeness. Envelopes
 // without stages (GKE) log each request once, complete.

@@ -130,13 +130,10 @@ func (d *Detector) event(s string, envelopes bool) {
 				return
 			}
 		}
-		if may && !gjson.Valid(s) {
-			d.notObject(s)
-			return
-		}
 		var e event
 		parseAudit(s, &e)
 		e.watch = w
+		e.raw = s
 		d.judge(&e, may)
 		return
 	}
@@ -217,6 +214,10 @@ func (d *Detector) judge(e *event, may bool) {
 	body := e.body()
 	if !body.Exists() {
 		if bodyExpected(e.stage) {
+			if !e.valid() {
+				d.notObject(e.raw)
+				return
+			}
 			flag := blindNoBody
 			if e.truncated {
 				flag = blindTruncated
@@ -240,6 +241,12 @@ func (d *Detector) judge(e *event, may bool) {
 		d.in.object(body, e.watch.spec)
 	}
 	if len(d.in.facts) == 0 {
+		return
+	}
+	// Validate only now: a broken event is worth a full pass only when it
+	// would count, so that what a finding or a blind write rests on is JSON.
+	if !e.valid() {
+		d.notObject(e.raw)
 		return
 	}
 	d.add(d.newRecord(e, body))
