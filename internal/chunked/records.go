@@ -15,6 +15,9 @@ var (
 	ErrBareQuote  = errors.New("bare \" in non-quoted field")
 	ErrQuote      = errors.New("extraneous or missing \" in quoted field")
 	ErrFieldCount = errors.New("wrong number of fields")
+	// ErrRecordSize means a record (a row, as CSV bytes) exceeds
+	// RecordReader.MaxRecord, typically a quote that is never closed.
+	ErrRecordSize = errors.New("record too large")
 )
 
 // ParseError locates a CSV error in a request body.
@@ -38,6 +41,9 @@ func (e *ParseError) Unwrap() error { return e.Err }
 // mvPrefix marks the column holding a field's multivalue encoding.
 const mvPrefix = "__mv_"
 
+// DefaultMaxRecord is RecordReader.MaxRecord's default.
+const DefaultMaxRecord = 32 << 20
+
 // Buffer sizes: small bodies (a header, a few rows) stay in a small
 // buffer; bodies that outgrow it double it up to readBuffer, so large
 // bodies are read in big pieces. Only a record larger than that grows it
@@ -57,6 +63,12 @@ const (
 // Memory follows the largest record: the reader keeps one buffer, grown to
 // hold the longest row, and decodes quoted fields in place in it.
 type RecordReader struct {
+	// MaxRecord caps the CSV bytes of one row, so that a quote never
+	// closed in a 100 MB body fails instead of buffering the body. The
+	// default, DefaultMaxRecord, is far above any Kubernetes audit event
+	// (the API server rejects objects over ~1.5 MB).
+	MaxRecord int
+
 	src     io.Reader
 	srcErr  error // first error from src (io.EOF at the end)
 	buf     []byte
@@ -85,7 +97,7 @@ type RecordReader struct {
 // NewRecordReader returns a RecordReader for body. Nothing is read until
 // the first call to Header, Index or Next.
 func NewRecordReader(body io.Reader) *RecordReader {
-	return &RecordReader{src: body, line: 1}
+	return &RecordReader{src: body, line: 1, MaxRecord: DefaultMaxRecord}
 }
 
 // Reset makes rr read a new body, as NewRecordReader(body) would, keeping
@@ -93,13 +105,14 @@ func NewRecordReader(body io.Reader) *RecordReader {
 // again. Slices returned for the previous body become invalid.
 func (rr *RecordReader) Reset(body io.Reader) {
 	*rr = RecordReader{
-		src:    body,
-		line:   1,
-		buf:    rr.buf,
-		out:    rr.out[:0],
-		fields: rr.fields[:0],
-		vals:   rr.vals[:0],
-		mvBuf:  rr.mvBuf[:0],
+		MaxRecord: rr.MaxRecord,
+		src:       body,
+		line:      1,
+		buf:       rr.buf,
+		out:       rr.out[:0],
+		fields:    rr.fields[:0],
+		vals:      rr.vals[:0],
+		mvBuf:     rr.mvBuf[:0],
 		// the header slices are handed out by Header, so they are not reused
 	}
 }
@@ -280,6 +293,11 @@ func (rr *RecordReader) fill() bool {
 			rr.pos = 0
 		}
 		if room := len(rr.buf) - rr.end; room < len(rr.buf)/4 || len(rr.buf) < readBuffer {
+			if rr.MaxRecord > 0 && rr.end-rr.pos > rr.MaxRecord {
+				rr.srcErr = &ParseError{Line: rr.recLine, Column: 1,
+					Err: fmt.Errorf("%w: over %d bytes and not ended", ErrRecordSize, rr.MaxRecord)}
+				return false
+			}
 			nb := make([]byte, max(2*len(rr.buf), initialBuffer))
 			rr.end = copy(nb, rr.buf[:rr.end])
 			rr.buf = nb

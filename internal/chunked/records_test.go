@@ -351,3 +351,30 @@ func TestRecordReaderRoundTrip(t *testing.T) {
 		}
 	}
 }
+
+func TestRecordReaderMaxRecord(t *testing.T) {
+	body := "a,b\n1,2\n\"" + strings.Repeat("x,y\n", 300<<10) // an unclosed quote
+	rr := NewRecordReader(strings.NewReader(body))
+	rr.MaxRecord = 100 << 10
+	n := 0
+	for rr.Next() {
+		n++
+	}
+	var pe *ParseError
+	if n != 1 || !errors.As(rr.Err(), &pe) || !errors.Is(pe, ErrRecordSize) || pe.Row != 2 || pe.Line != 3 {
+		t.Fatalf("%d rows, %v", n, rr.Err())
+	}
+	if want := "body row 2 line 3 column 1: record too large: over 102400 bytes and not ended"; pe.Error() != want {
+		t.Errorf("text %q", pe.Error())
+	}
+	if len(rr.buf) > 4*rr.MaxRecord {
+		t.Errorf("buffer grew to %d", len(rr.buf))
+	}
+	// The same body under the default limit is an unclosed quote.
+	rr = NewRecordReader(strings.NewReader(body))
+	for rr.Next() {
+	}
+	if !errors.Is(rr.Err(), ErrQuote) {
+		t.Errorf("default limit: %v", rr.Err())
+	}
+}
