@@ -53,6 +53,7 @@ type ChunkError struct {
 	Err    error
 }
 
+// Error says which request, where, and what went wrong.
 func (e *ChunkError) Error() string {
 	if e.Action != "" {
 		return fmt.Sprintf("chunk %d (%s, byte offset %d): %v", e.Chunk, e.Action, e.Offset, e.Err)

@@ -28,6 +28,7 @@ type ParseError struct {
 	Err    error
 }
 
+// Error says which row, line and column, and what went wrong.
 func (e *ParseError) Error() string {
 	if e.Row == 0 {
 		return fmt.Sprintf("body header line %d column %d: %v", e.Line, e.Column, e.Err)
