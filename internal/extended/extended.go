@@ -71,8 +71,9 @@ func New() *Detector {
 
 // AddEvent offers one audit event (Splunk's _raw): a Kubernetes
 // audit.k8s.io Event, an AKS diagnostic record wrapping one in
-// properties.log, or a GKE Cloud Audit Log entry. Events that cannot
-// change a pod spec cost one field look-up and no allocation.
+// properties.log, or a GKE Cloud Audit Log entry. Audit events that
+// cannot change a pod spec cost a scan of their first few members and no
+// allocation.
 func (d *Detector) AddEvent(raw []byte) {
 	raw = trimBlank(raw)
 	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
@@ -98,8 +99,9 @@ func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\
 // event routes one JSON object. The pre-filter reads the verb, which the
 // API server writes early, and for writes the objectRef next to it: that
 // rules out nearly every event (reads, leases, configmaps, core events)
-// with two look-ups near the start of the event. Of the rest, only events
-// whose bytes can spell a node-escape field get validated and walked.
+// near the start of the event (quickWatch, with gjson as the fallback).
+// Of the rest, only events whose bytes can spell a node-escape field are
+// walked, and only those that would count are validated.
 func (d *Detector) event(s string, envelopes bool) {
 	var w *watched
 	switch q, ok := quickWatch(s); {
