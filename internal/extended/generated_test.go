@@ -41,6 +41,23 @@ func TestEveryResourceAtItsSpecPath(t *testing.T) {
 				want := []string{"eve@example.com " + verb + " " + c.resource + " default/x allowed [containers/c] [privileged] 49 1"}
 				equalLines(t, verb, summaries(d.Result()), want)
 			}
+			// patch in each form: the resulting object in the response, a
+			// strategic-merge or merge patch (the object's shape), and a JSON
+			// patch to the field at this resource's spec path.
+			pointer := "/" + strings.Join(resources[c.resource].spec, "/") + "/containers/0/securityContext/privileged"
+			for form, e := range map[string]ev{
+				"response object": {req: obj(`{"metadata":{"labels":{"a":"b"}}}`), resp: wrap(c.kind, c.resource, privSpec)},
+				"merge patch":     {level: "Request", req: wrap(c.kind, c.resource, privSpec)},
+				"JSON patch":      {level: "Request", req: obj(`[{"op":"replace","path":"` + pointer + `","value":true}]`)},
+			} {
+				e.verb, e.resource, e.group, e.nm = "patch", c.resource, c.group, "x"
+				container := "containers/c"
+				if form == "JSON patch" {
+					container = "containers/#0"
+				}
+				want := []string{"eve@example.com patch " + c.resource + " default/x allowed [" + container + "] [privileged] 49 1"}
+				equalLines(t, "patch, "+form, summaries(run(e.raw()).Result()), want)
+			}
 			// The same spec one level off is not a pod spec: Kubernetes
 			// ignores it, and so does the detection (pods have no wrong
 			// level above spec, so use one below).
