@@ -11,8 +11,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-
-	"github.com/tidwall/gjson"
 )
 
 // Errors returned by Split, wrapped in *Error.
@@ -53,8 +51,8 @@ func Split(doc []byte, fn func(event []byte) error) error {
 // the whole event. member may be nil. After an error member may have seen
 // members of an event that event never gets.
 func SplitFields(doc []byte, member func(key, value []byte), event func(ev []byte) error) error {
-	if !gjson.ValidBytes(doc) {
-		return &Error{Item: -1, Err: ErrNotJSON}
+	if err := validate(doc); err != nil {
+		return &Error{Item: -1, Err: err}
 	}
 	i := skipSpace(doc, 0)
 	if doc[i] != '{' {

@@ -65,14 +65,14 @@ func TestSplitShapes(t *testing.T) {
 		{"empty list", `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","metadata":{},"items":[]}`, nil, ""},
 		{"list without items", `{"kind":"EventList","metadata":{}}`, nil, ""},
 		{"null items", `{"kind":"EventList","items":null}`, nil, ""},
-		{"not json", `{"kind":"EventList","items":[{]}`, nil, "audit document: not valid JSON"},
-		{"empty", ``, nil, "audit document: not valid JSON"},
+		{"not json", `{"kind":"EventList","items":[{]}`, nil, "audit document: not valid JSON at byte 30: unexpected ']' where an object key belongs"},
+		{"empty", ``, nil, "audit document: not valid JSON at byte 0: unexpected end of input"},
 		{"array", `[{"auditID":"x"}]`, nil, "audit document: neither an audit EventList nor an audit Event"},
 		{"other kind", `{"kind":"Pod","metadata":{}}`, nil, "audit document: neither an audit EventList nor an audit Event"},
 		{"kind not string", `{"kind":0}`, nil, "audit document: neither an audit EventList nor an audit Event"},
 		{"items not array", `{"kind":"EventList","items":{}}`, nil, "audit document: neither an audit EventList nor an audit Event"},
 		{"item not object", `{"kind":"EventList","items":[{"auditID":"1"},"x",{}]}`, []string{`{"auditID":"1"}`}, "audit document: items[1]: EventList item is not a JSON object"},
-		{"two documents", `{"auditID":"a"} {"auditID":"b"}`, nil, "audit document: not valid JSON"},
+		{"two documents", `{"auditID":"a"} {"auditID":"b"}`, nil, "audit document: not valid JSON at byte 16: data after the top-level value"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := collect(t, []byte(tc.doc))
@@ -305,6 +305,62 @@ func FuzzFields(f *testing.F) {
 		})
 		if i != len(keys) {
 			t.Fatalf("%d members, want %d", i, len(keys))
+		}
+	})
+}
+
+func TestValidate(t *testing.T) {
+	for _, tc := range []struct{ doc, err string }{
+		{`{"a":[1,-2.5e+3,0,true,false,null,"x\u00e9\n"],"b":{}}`, ""},
+		{" [ ] ", ""},
+		{`{"a":1,}`, `not valid JSON at byte 7: unexpected '}' where an object key belongs`},
+		{`{"a" 1}`, `not valid JSON at byte 5: missing ':' after object key`},
+		{`[1 2]`, `not valid JSON at byte 3: unexpected '2' after a value`},
+		{`[01]`, `not valid JSON at byte 2: unexpected '1' after a value`},
+		{`[1.]`, `not valid JSON at byte 3: malformed number`},
+		{`[-]`, `not valid JSON at byte 2: malformed number`},
+		{`[tru]`, `not valid JSON at byte 1: invalid literal`},
+		{`["a\x"]`, `not valid JSON at byte 3: invalid escape \x`},
+		{`["\u12G4"]`, `not valid JSON at byte 2: malformed \u escape`},
+		{"[\"a\tb\"]", `not valid JSON at byte 3: control character 0x09 in string`},
+		{`["abc`, `not valid JSON at byte 1: unterminated string`},
+		{`{"a":1`, `not valid JSON at byte 6: unexpected end of input`},
+		{`{} {}`, `not valid JSON at byte 3: data after the top-level value`},
+		{``, `not valid JSON at byte 0: unexpected end of input`},
+		{`]`, `not valid JSON at byte 0: unexpected ']' where a value belongs`},
+		{strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth), ""},
+		{strings.Repeat("[", MaxDepth+1), `not valid JSON at byte 10000: nested deeper than 10000`},
+	} {
+		err := validate([]byte(tc.doc))
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || err.Error() != tc.err) {
+			t.Errorf("validate(%.40q) = %v, want %q", tc.doc, err, tc.err)
+		}
+		if err != nil && !errors.Is(err, ErrNotJSON) {
+			t.Errorf("%v is not ErrNotJSON", err)
+		}
+	}
+	// 64 MiB of '[' (a hostile body at the default max_body_bytes) is an
+	// error, not a stack overflow.
+	if err := validate(bytes.Repeat([]byte("["), 64<<20)); err == nil || !strings.Contains(err.Error(), "nested deeper than") {
+		t.Errorf("deep document: %v", err)
+	}
+}
+
+// FuzzValidate checks validate against encoding/json.Valid.
+func FuzzValidate(f *testing.F) {
+	for _, s := range []string{`{"a":[1,2.5e3,"\u00e9"]}`, `[`, `"\ud800"`, `-0.0E+1`, `{"a":{"b":[]}} `, "\"\x7f\xff\"", `[1,]`, `01`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		err := validate(doc)
+		if want := json.Valid(doc); (err == nil) != want {
+			t.Fatalf("validate = %v, json.Valid = %v for %q", err, want, doc)
+		}
+		if err != nil {
+			var se *syntaxError
+			if !errors.As(err, &se) || se.Offset < 0 || se.Offset > len(doc) {
+				t.Fatalf("bad error %#v", err)
+			}
 		}
 	})
 }

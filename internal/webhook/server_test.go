@@ -263,7 +263,7 @@ func TestServerRefusals(t *testing.T) {
 		{"wrong method", good, "GET", "/audit", nil, nil, 405, "method GET not allowed; the API server POSTs audit batches\n"},
 		{"wrong method PUT", good, "PUT", "/audit", []byte(list2), nil, 405, "method PUT not allowed; the API server POSTs audit batches\n"},
 		{"wrong path", good, "POST", "/other", []byte(list2), nil, 404, "not found; the audit webhook path is /audit\n"},
-		{"malformed JSON", good, "POST", "/audit", []byte(`{"kind":"EventList","items":[{"auditID":"a"},]}`), nil, 400, "audit document: not valid JSON\n"},
+		{"malformed JSON", good, "POST", "/audit", []byte(`{"kind":"EventList","items":[{"auditID":"a"},]}`), nil, 400, "audit document: not valid JSON at byte 45: unexpected ']' where a value belongs\n"},
 		{"not audit", good, "POST", "/audit", []byte(`{"kind":"Pod"}`), nil, 400, "audit document: neither an audit EventList nor an audit Event\n"},
 		{"bad item", good, "POST", "/audit", []byte(`{"kind":"EventList","items":[{"auditID":"a"},[]]}`), nil, 400, "audit document: items[1]: EventList item is not a JSON object\n"},
 		{"too large", good, "POST", "/audit", big, nil, 413, "request body larger than 4096 bytes (max_body_bytes)\n"},

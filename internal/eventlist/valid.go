@@ -1,0 +1,226 @@
+package eventlist
+
+import (
+	"encoding/binary"
+	"fmt"
+	"math/bits"
+)
+
+// MaxDepth is how deeply objects and arrays may nest in a document, as in
+// encoding/json. Deeper documents are refused: a recursive validator
+// (gjson's) would exhaust the stack on a body of 64 MiB of '['.
+const MaxDepth = 10000
+
+// syntaxError says where doc stops being JSON.
+type syntaxError struct {
+	Offset int
+	Msg    string
+}
+
+func (e *syntaxError) Error() string {
+	return fmt.Sprintf("%s at byte %d: %s", ErrNotJSON, e.Offset, e.Msg)
+}
+func (e *syntaxError) Unwrap() error { return ErrNotJSON }
+
+// validate checks that doc is exactly one JSON value (surrounding
+// whitespace allowed), nested at most MaxDepth deep. It works without
+// recursion, and checks strings eight bytes at a time. Like gjson and
+// encoding/json it does not check UTF-8.
+func validate(doc []byte) error {
+	var stackBuf [64]byte
+	stack := stackBuf[:0] // '{' or '[' per open container
+	i := skipSpace(doc, 0)
+	fail := func(msg string) error {
+		if i >= len(doc) {
+			return &syntaxError{len(doc), "unexpected end of input"}
+		}
+		return &syntaxError{i, msg}
+	}
+	for {
+		// A value starts at i.
+		if i >= len(doc) {
+			return fail("")
+		}
+		switch c := doc[i]; {
+		case c == '{' || c == '[':
+			if len(stack) == MaxDepth {
+				return fail(fmt.Sprintf("nested deeper than %d", MaxDepth))
+			}
+			stack = append(stack, c)
+			i = skipSpace(doc, i+1)
+			if i < len(doc) && doc[i] == c+2 { // '}' or ']'
+				stack = stack[:len(stack)-1]
+				i++
+				break
+			}
+			if c == '{' {
+				var err error
+				if i, err = validKey(doc, i); err != nil {
+					return err
+				}
+			}
+			continue
+		case c == '"':
+			j, err := validString(doc, i)
+			if err != nil {
+				return err
+			}
+			i = j
+		case c == '-' || c >= '0' && c <= '9':
+			j, ok := validNumber(doc, i)
+			if !ok {
+				i = j
+				return fail("malformed number")
+			}
+			i = j
+		case c == 't' || c == 'f' || c == 'n':
+			lit := "null"
+			if c == 't' {
+				lit = "true"
+			} else if c == 'f' {
+				lit = "false"
+			}
+			if len(doc)-i < len(lit) || string(doc[i:i+len(lit)]) != lit {
+				return fail("invalid literal")
+			}
+			i += len(lit)
+		default:
+			return fail(fmt.Sprintf("unexpected %q where a value belongs", c))
+		}
+		// After a value: a comma, the end of containers, or the end.
+		for {
+			i = skipSpace(doc, i)
+			if len(stack) == 0 {
+				if i != len(doc) {
+					return fail("data after the top-level value")
+				}
+				return nil
+			}
+			if i >= len(doc) {
+				return fail("")
+			}
+			top := stack[len(stack)-1]
+			if doc[i] == top+2 {
+				stack = stack[:len(stack)-1]
+				i++
+				continue
+			}
+			if doc[i] != ',' {
+				return fail(fmt.Sprintf("unexpected %q after a value", doc[i]))
+			}
+			i = skipSpace(doc, i+1)
+			if top == '{' {
+				var err error
+				if i, err = validKey(doc, i); err != nil {
+					return err
+				}
+			}
+			break
+		}
+	}
+}
+
+// validKey checks `"key" :` at doc[i] and returns the index of the value.
+func validKey(doc []byte, i int) (int, error) {
+	if i >= len(doc) {
+		return i, &syntaxError{len(doc), "unexpected end of input"}
+	}
+	if doc[i] != '"' {
+		return i, &syntaxError{i, fmt.Sprintf("unexpected %q where an object key belongs", doc[i])}
+	}
+	i, err := validString(doc, i)
+	if err != nil {
+		return i, err
+	}
+	i = skipSpace(doc, i)
+	if i >= len(doc) {
+		return i, &syntaxError{len(doc), "unexpected end of input"}
+	}
+	if doc[i] != ':' {
+		return i, &syntaxError{i, "missing ':' after object key"}
+	}
+	return skipSpace(doc, i+1), nil
+}
+
+// validString checks the string opening at doc[i] and returns the index
+// after it.
+func validString(doc []byte, i int) (int, error) {
+	start := i
+	i++
+	for {
+		for i+8 <= len(doc) {
+			x := binary.LittleEndian.Uint64(doc[i:])
+			q, bs := x^(ones*'"'), x^(ones*'\\')
+			m := ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x) & highs
+			if m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		if i >= len(doc) {
+			return len(doc), &syntaxError{start, "unterminated string"}
+		}
+		switch c := doc[i]; {
+		case c == '"':
+			return i + 1, nil
+		case c == '\\':
+			if i+1 >= len(doc) {
+				return len(doc), &syntaxError{start, "unterminated string"}
+			}
+			switch doc[i+1] {
+			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+				i += 2
+			case 'u':
+				if len(doc)-i < 6 || !isHex(doc[i+2]) || !isHex(doc[i+3]) || !isHex(doc[i+4]) || !isHex(doc[i+5]) {
+					return i, &syntaxError{i, `malformed \u escape`}
+				}
+				i += 6
+			default:
+				return i, &syntaxError{i, fmt.Sprintf("invalid escape \\%c", doc[i+1])}
+			}
+		case c < 0x20:
+			return i, &syntaxError{i, fmt.Sprintf("control character %#02x in string", c)}
+		default:
+			i++
+		}
+	}
+}
+
+func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }
+
+// validNumber checks -?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)? at
+// doc[i] and returns the index after it.
+func validNumber(doc []byte, i int) (int, bool) {
+	digits := func() bool {
+		s := i
+		for i < len(doc) && doc[i] >= '0' && doc[i] <= '9' {
+			i++
+		}
+		return i > s
+	}
+	if doc[i] == '-' {
+		i++
+	}
+	if i < len(doc) && doc[i] == '0' {
+		i++
+	} else if !digits() {
+		return i, false
+	}
+	if i < len(doc) && doc[i] == '.' {
+		i++
+		if !digits() {
+			return i, false
+		}
+	}
+	if i < len(doc) && (doc[i] == 'e' || doc[i] == 'E') {
+		i++
+		if i < len(doc) && (doc[i] == '+' || doc[i] == '-') {
+			i++
+		}
+		if !digits() {
+			return i, false
+		}
+	}
+	return i, true
+}
