@@ -106,32 +106,26 @@ func BenchmarkResult(b *testing.B) {
 	}
 }
 
-// A map process's Flush and the reduce's AddPartial of its rows.
-func BenchmarkFlushAddPartial(b *testing.B) {
+// The reduce: AddPartial of every row one map process flushed for the
+// mix, then Result.
+func BenchmarkReduce(b *testing.B) {
 	evs, _ := mix(b)
-	m := run(evs...)
 	var rows [][]byte
-	keep := *m
+	if err := run(evs...).Flush(func(p []byte) error {
+		rows = append(rows, bytes.Clone(p))
+		return nil
+	}); err != nil {
+		b.Fatal(err)
+	}
 	b.ReportAllocs()
 	for b.Loop() {
-		mm := keep
-		mm.keyed = clone(keep.keyed)
-		mm.blind = map[uint64]uint8{}
-		for k, v := range keep.blind {
-			mm.blind[k] = v
-		}
-		rows = rows[:0]
 		r := New()
-		if err := mm.Flush(func(p []byte) error { return r.AddPartial(p) }); err != nil {
-			b.Fatal(err)
+		for _, p := range rows {
+			if err := r.AddPartial(p); err != nil {
+				b.Fatal(err)
+			}
 		}
+		r.Result()
 	}
-}
-
-func clone(m map[string]*record) map[string]*record {
-	out := make(map[string]*record, len(m))
-	for k, v := range m {
-		out[k] = v
-	}
-	return out
+	b.ReportMetric(float64(len(rows)), "rows")
 }
