@@ -5,8 +5,6 @@ import (
 	"hash/maphash"
 	"time"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/kubeprivpod/kubeprivpod/internal/eventlist"
 )
 
@@ -57,11 +55,13 @@ func (b *Batch) Parse(doc []byte) error {
 	b.events = b.events[:0]
 	b.arena = b.arena[:0]
 	b.cur = pending{}
-	apiVersion := `"` + DefaultAPIVersion + `"`
-	if v := gjson.GetBytes(doc, "apiVersion"); v.Type == gjson.String && len(v.Str) > len("audit.k8s.io/") && v.Str[:len("audit.k8s.io/")] == "audit.k8s.io/" {
-		apiVersion = v.Raw
-	}
+	// The document's own apiVersion is looked up only when an item lacks
+	// one, and only then: SplitFields has validated doc by that time.
+	var apiVersion []byte
 	err := eventlist.SplitFields(doc, b.member, func(item []byte) error {
+		if apiVersion == nil && !(b.cur.hasKind && b.cur.hasVersion) {
+			apiVersion = docAPIVersion(doc)
+		}
 		b.add(item, apiVersion)
 		return nil
 	})
@@ -100,7 +100,7 @@ func (b *Batch) member(k, v []byte) {
 
 // add records one item, whose members member has just seen, and resets
 // that state for the next item.
-func (b *Batch) add(item []byte, apiVersion string) {
+func (b *Batch) add(item []byte, apiVersion []byte) {
 	c := b.cur
 	b.cur = pending{}
 	e := event{t: c.t}
@@ -131,6 +131,23 @@ func (b *Batch) add(item []byte, apiVersion string) {
 	b.arena = append(b.arena, rest...)
 	e.end = len(b.arena)
 	b.events = append(b.events, e)
+}
+
+// docAPIVersion returns the raw apiVersion of the (validated) document
+// when it is an audit.k8s.io version, else DefaultAPIVersion quoted.
+func docAPIVersion(doc []byte) []byte {
+	v := []byte(`"` + DefaultAPIVersion + `"`)
+	eventlist.Fields(doc, func(k, raw []byte) bool {
+		if !eventlist.KeyIs(k, "apiVersion") {
+			return true
+		}
+		const prefix = `"audit.k8s.io/`
+		if len(raw) > len(prefix)+1 && string(raw[:len(prefix)]) == prefix && bytes.IndexByte(raw[1:len(raw)-1], '"') < 0 {
+			v = raw
+		}
+		return false
+	})
+	return v
 }
 
 // emptyObjectTail reports whether rest (an object without its '{') holds
