@@ -397,3 +397,18 @@ func TestServerRequiresCredentials(t *testing.T) {
 		t.Errorf("Serve = %v", err)
 	}
 }
+
+// TestServerDeepNesting: a body of nothing but '[' (here 8 MiB) is
+// refused with 400, not a stack overflow that kills the input.
+func TestServerDeepNesting(t *testing.T) {
+	f := start(t, nil)
+	body := bytes.Repeat([]byte("["), 8<<20)
+	code, msg := post(t, f.client(f.pki.ClientTLS(true)), f.url, body, nil)
+	if code != 400 || msg != "audit document: not valid JSON at byte 10000: nested deeper than 10000\n" {
+		t.Errorf("got %d %q", code, msg)
+	}
+	// The server still works.
+	if code, _ := post(t, f.client(f.pki.ClientTLS(true)), f.url, []byte(list2), nil); code != 200 {
+		t.Errorf("afterwards: %d", code)
+	}
+}
