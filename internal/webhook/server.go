@@ -332,13 +332,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.refuse(w, r, http.StatusBadRequest, err.Error())
 		return
 	}
-	// Keep the arena from pinning a huge buffer in the pool forever.
-	defer func() {
-		if cap(b.arena) > 4*int(s.MaxBodyBytes) {
-			b.arena = nil
-		}
-	}()
-
 	delivered, dropped, err := s.deliver(b)
 	if err != nil {
 		s.logf("ERROR", "writing events failed, shutting down: %v", err)
