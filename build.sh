@@ -103,6 +103,8 @@ run_tests() {
   fi
   echo "test: go test (all but the package checks)"
   go test $(go list ./... | grep -v '/internal/pkgcheck$')
+  echo "test: test/k8swebhook (Kubernetes' own audit webhook client against the input binary; a separate module)"
+  (cd test/k8swebhook && go vet ./... && go test ./...)
   build_binaries
   build_package
   echo "test: the package is reproducible (assembled twice, compared byte for byte)"
