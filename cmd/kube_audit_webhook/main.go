@@ -21,6 +21,9 @@ import (
 // Scheme is the modular input's name; the executable must carry it.
 const Scheme = "kube_audit_webhook"
 
+// version is set at build time (build.sh: -ldflags "-X main.version=...").
+var version = "devel"
+
 func main() {
 	// Without this a write to a closed stdout kills the process with
 	// SIGPIPE; we want the EPIPE error, so the batch is refused (503) and
@@ -44,7 +47,10 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case len(args) == 1 && args[0] == "--validate-arguments":
 		return validate(stdin, stdout, stderr)
+	case len(args) == 1 && args[0] == "--version":
+		fmt.Fprintf(stdout, "%s %s\n", Scheme, version)
+		return 0
 	}
-	fmt.Fprintf(stderr, "ERROR usage: %s [--scheme | --validate-arguments]; Splunk runs it with the configuration XML on stdin\n", Scheme)
+	fmt.Fprintf(stderr, "ERROR usage: %s [--scheme | --validate-arguments | --version]; Splunk runs it with the configuration XML on stdin\n", Scheme)
 	return 2
 }
