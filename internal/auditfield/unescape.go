@@ -34,7 +34,7 @@ func AppendUnescaped(dst, s []byte) []byte {
 			case 't':
 				dst = append(dst, '\t')
 			case 'u':
-				r, ok := hex4(s[i+2:])
+				r, ok := Hex4(s[i+2:])
 				if !ok {
 					dst = utf8.AppendRune(dst, utf8.RuneError)
 					i += 2
@@ -43,7 +43,7 @@ func AppendUnescaped(dst, s []byte) []byte {
 				i += 6
 				if utf16.IsSurrogate(r) {
 					if r < 0xDC00 && i+1 < len(s) && s[i] == '\\' && s[i+1] == 'u' {
-						if r2, ok := hex4(s[i+2:]); ok {
+						if r2, ok := Hex4(s[i+2:]); ok {
 							if dec := utf16.DecodeRune(r, r2); dec != utf8.RuneError {
 								dst = utf8.AppendRune(dst, dec)
 								i += 6
@@ -75,13 +75,15 @@ func AppendUnescaped(dst, s []byte) []byte {
 	return dst
 }
 
-// hex4 decodes the four hex digits of a \u escape.
-func hex4(b []byte) (rune, bool) {
+// Hex4 decodes the four hex digits of a JSON \u escape at the start of b.
+// Shared by every pre-filter that must see through escapes.
+func Hex4[T ~string | ~[]byte](b T) (rune, bool) {
 	if len(b) < 4 {
 		return 0, false
 	}
 	var r rune
-	for _, c := range b[:4] {
+	for i := 0; i < 4; i++ {
+		c := b[i]
 		switch {
 		case '0' <= c && c <= '9':
 			c -= '0'

@@ -1,6 +1,10 @@
 package escu
 
-import "bytes"
+import (
+	"bytes"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/auditfield"
+)
 
 // The pre-filter decides, without parsing JSON, that an event cannot pass
 // the search. It must never drop an event the search would keep.
@@ -38,7 +42,7 @@ func candidate(raw []byte) bool {
 					return true
 				}
 			case 'u':
-				r, ok := hex4(raw[p+2:])
+				r, ok := auditfield.Hex4(raw[p+2:])
 				if !ok || r < 0x80 && (r == '"' || r == ':' || 'a' <= r|0x20 && r|0x20 <= 'z') {
 					return true // a broken escape goes on to be rejected as invalid JSON
 				}
@@ -48,28 +52,6 @@ func candidate(raw []byte) bool {
 		// \\u0070 the second backslash is looked at too, harmlessly.
 		i = p + 1
 	}
-}
-
-// hex4 decodes the four hex digits of a \u escape.
-func hex4(b []byte) (rune, bool) {
-	if len(b) < 4 {
-		return 0, false
-	}
-	var r rune
-	for _, c := range b[:4] {
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
 
 // looksLikeObject is the cheap shape test every event gets: the first and
