@@ -3,21 +3,13 @@ package chunked
 import (
 	"bytes"
 	"fmt"
+	"github.com/kubeprivpod/kubeprivpod/internal/benchcpu"
 	"io"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
-
-// perCPUSecond reports MB processed per CPU second of the process since
-// start (GC included), the figure that holds on a shared machine.
-func perCPUSecond(b *testing.B, start time.Duration, bytesPerOp int) {
-	if used := cpuTime() - start; used > 0 && start > 0 {
-		b.ReportMetric(float64(bytesPerOp)*float64(b.N)/used.Seconds()/1e6, "MB/cpu-s")
-	}
-}
 
 // benchEvent returns an audit-event-like JSON object of about 2 KB; i
 // varies its values so no two rows are the same.
@@ -79,7 +71,7 @@ func BenchmarkRecordReader(b *testing.B) {
 	b.ReportAllocs()
 	r := bytes.NewReader(body)
 	var total int
-	start := cpuTime()
+	cpu := benchcpu.Start()
 	for b.Loop() {
 		r.Reset(body)
 		rr := NewRecordReader(r)
@@ -91,7 +83,7 @@ func BenchmarkRecordReader(b *testing.B) {
 			b.Fatal(rr.Err())
 		}
 	}
-	perCPUSecond(b, start, len(body))
+	cpu.Report(b, int64(len(body)))
 	_ = total
 }
 
@@ -102,7 +94,7 @@ func BenchmarkRecordReaderValues(b *testing.B) {
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	r := bytes.NewReader(body)
-	start := cpuTime()
+	cpu := benchcpu.Start()
 	for b.Loop() {
 		r.Reset(body)
 		rr := NewRecordReader(r)
@@ -116,7 +108,7 @@ func BenchmarkRecordReaderValues(b *testing.B) {
 			b.Fatal(rr.Err())
 		}
 	}
-	perCPUSecond(b, start, len(body))
+	cpu.Report(b, int64(len(body)))
 }
 
 // BenchmarkFraming measures the Reader alone over a stream of execute
@@ -126,7 +118,7 @@ func BenchmarkFraming(b *testing.B) {
 	b.SetBytes(int64(len(in)))
 	b.ReportAllocs()
 	r := bytes.NewReader(in)
-	start := cpuTime()
+	cpu := benchcpu.Start()
 	for b.Loop() {
 		r.Reset(in)
 		cr := NewReader(r)
@@ -140,7 +132,7 @@ func BenchmarkFraming(b *testing.B) {
 			}
 		}
 	}
-	perCPUSecond(b, start, len(in))
+	cpu.Report(b, int64(len(in)))
 }
 
 // BenchmarkFramingAndRecords reads the same stream and every row's _raw,
@@ -152,7 +144,7 @@ func BenchmarkFramingAndRecords(b *testing.B) {
 	b.ReportAllocs()
 	r := bytes.NewReader(in)
 	rr := NewRecordReader(nil)
-	start := cpuTime()
+	cpu := benchcpu.Start()
 	for b.Loop() {
 		r.Reset(in)
 		cr := NewReader(r)
@@ -174,7 +166,7 @@ func BenchmarkFramingAndRecords(b *testing.B) {
 			}
 		}
 	}
-	perCPUSecond(b, start, len(in))
+	cpu.Report(b, int64(len(in)))
 }
 
 // benchStream is a getinfo request and n execute requests of rows rows.
@@ -215,11 +207,11 @@ func BenchmarkAppendCSV(b *testing.B) {
 	out := AppendCSV(nil, t)
 	b.SetBytes(int64(len(out)))
 	b.ReportAllocs()
-	start := cpuTime()
+	cpu := benchcpu.Start()
 	for b.Loop() {
 		out = AppendCSV(out[:0], t)
 	}
-	perCPUSecond(b, start, len(out))
+	cpu.Report(b, int64(len(out)))
 }
 
 func BenchmarkWriteChunk(b *testing.B) {
@@ -243,7 +235,7 @@ func BenchmarkBaselineByteLoop(b *testing.B) {
 	body := benchBody(5000, false)
 	b.SetBytes(int64(len(body)))
 	n := 0
-	start := cpuTime()
+	cpu := benchcpu.Start()
 	for b.Loop() {
 		for _, c := range body {
 			if c == '"' {
@@ -251,6 +243,6 @@ func BenchmarkBaselineByteLoop(b *testing.B) {
 			}
 		}
 	}
-	perCPUSecond(b, start, len(body))
+	cpu.Report(b, int64(len(body)))
 	_ = n
 }

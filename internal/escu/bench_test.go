@@ -3,8 +3,8 @@ package escu
 import (
 	"bytes"
 	"fmt"
+	"github.com/kubeprivpod/kubeprivpod/internal/benchcpu"
 	"testing"
-	"time"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
 )
@@ -14,14 +14,6 @@ import (
 // the search — harsher than a real cluster. BenchmarkAddEventMix10 dilutes
 // it with the sample's other events to the mix issue 2 names: 10% pod
 // writes, 2% privileged.
-
-// reportCPU adds a "cpu-MB/s" metric: bytes processed per CPU second of
-// the whole process, which other processes on the machine do not dilute.
-func reportCPU(b *testing.B, bytesPerOp int64, start time.Duration) {
-	if used := cpuTime() - start; used > 0 && start > 0 {
-		b.ReportMetric(float64(bytesPerOp)*float64(b.N)/used.Seconds()/1e6, "cpu-MB/s")
-	}
-}
 
 func corpusBytes(ev [][]byte) int64 {
 	var n int64
@@ -36,13 +28,13 @@ func BenchmarkAddEventMix(b *testing.B) {
 	b.SetBytes(corpusBytes(ev))
 	b.ReportAllocs()
 	d := New()
-	start := cpuTime()
+	cpu := benchcpu.Start()
 	for b.Loop() {
 		for _, e := range ev {
 			d.AddEvent(e)
 		}
 	}
-	reportCPU(b, corpusBytes(ev), start)
+	cpu.Report(b, corpusBytes(ev))
 }
 
 func BenchmarkAddEventMix10(b *testing.B) {
@@ -62,13 +54,13 @@ func BenchmarkAddEventMix10(b *testing.B) {
 	b.SetBytes(corpusBytes(ev))
 	b.ReportAllocs()
 	d := New()
-	start := cpuTime()
+	cpu := benchcpu.Start()
 	for b.Loop() {
 		for _, e := range ev {
 			d.AddEvent(e)
 		}
 	}
-	reportCPU(b, corpusBytes(ev), start)
+	cpu.Report(b, corpusBytes(ev))
 }
 
 // BenchmarkAddEventGenerated runs 10,000 events of the project's synthetic
@@ -83,13 +75,13 @@ func BenchmarkAddEventGenerated(b *testing.B) {
 	b.SetBytes(corpusBytes(ev))
 	b.ReportAllocs()
 	d := New()
-	start := cpuTime()
+	cpu := benchcpu.Start()
 	for b.Loop() {
 		for _, e := range ev {
 			d.AddEvent(e)
 		}
 	}
-	reportCPU(b, corpusBytes(ev), start)
+	cpu.Report(b, corpusBytes(ev))
 }
 
 // pick returns the first sample event containing all of subs.
@@ -111,11 +103,11 @@ func benchOne(b *testing.B, e []byte) {
 	b.SetBytes(int64(len(e)))
 	b.ReportAllocs()
 	d := New()
-	start := cpuTime()
+	cpu := benchcpu.Start()
 	for b.Loop() {
 		d.AddEvent(e)
 	}
-	reportCPU(b, int64(len(e)), start)
+	cpu.Report(b, int64(len(e)))
 }
 
 // A Metadata-level list with \u0026 in its URI, the commonest shape.
