@@ -348,20 +348,20 @@ func owner(obj gjson.Result) string {
 	return o
 }
 
-// strs returns the strings of a JSON array, or of a single string, cloned.
-func strs(r gjson.Result) []string {
+// strs appends the non-empty strings of a JSON array, or a single
+// string, to dst. They alias the input.
+func strs(dst []string, r gjson.Result) []string {
 	if r.Type == gjson.String {
-		if r.Str == "" {
-			return nil
+		if r.Str != "" {
+			dst = append(dst, r.Str)
 		}
-		return []string{strings.Clone(r.Str)}
+		return dst
 	}
-	var out []string
 	r.ForEach(func(_, v gjson.Result) bool {
 		if v.Type == gjson.String && v.Str != "" {
-			out = append(out, strings.Clone(v.Str))
+			dst = append(dst, v.Str)
 		}
 		return true
 	})
-	return out
+	return dst
 }

@@ -14,7 +14,6 @@ package extended
 
 import (
 	"bytes"
-	"hash/fnv"
 	"sort"
 	"strconv"
 	"strings"
@@ -44,13 +43,16 @@ type Detector struct {
 	in inspector
 
 	// Findings of keyed requests, one per request, and of requests whose
-	// events carry no audit ID (each its own request).
-	keyed   map[string]*record
-	unkeyed []*record
+	// events carry no audit ID (each its own request), sharing the stored
+	// findings and origins of intern.
+	keyed   map[reqKey]request
+	unkeyed []request
+	intern  interner
+	cand    record // the finding being added; its strings alias the event
 
-	// Pod-spec writes without a body, by request-key hash, and those
-	// without a key.
-	blind      map[uint64]uint8
+	// Pod-spec writes without a body, by request key, and those without
+	// a key.
+	blind      map[reqKey]uint8
 	blindNoKey [2]int // [0] no body, [1] truncated
 
 	nonJSON int
@@ -66,7 +68,19 @@ var _ detect.Detector = (*Detector)(nil)
 
 // New returns an empty detector.
 func New() *Detector {
-	return &Detector{keyed: map[string]*record{}, blind: map[uint64]uint8{}}
+	d := &Detector{}
+	d.reset()
+	return d
+}
+
+// reset forgets everything added.
+func (d *Detector) reset() {
+	d.keyed = map[reqKey]request{}
+	d.unkeyed = nil
+	d.intern.reset()
+	d.blind = map[reqKey]uint8{}
+	d.blindNoKey = [2]int{}
+	d.nonJSON = 0
 }
 
 // AddEvent offers one audit event (Splunk's _raw): a Kubernetes
@@ -200,13 +214,7 @@ func (d *Detector) markBlind(key string, flag uint8) {
 		}
 		return
 	}
-	d.blind[hashKey(key)] |= flag
-}
-
-func hashKey(key string) uint64 {
-	h := fnv.New64a()
-	h.Write([]byte(key))
-	return h.Sum64()
+	d.blind[keyOf(key)] |= flag
 }
 
 // judge inspects the body of a pod-spec write and records a finding. When
@@ -251,24 +259,29 @@ func (d *Detector) judge(e *event, may bool) {
 		d.notObject(e.raw)
 		return
 	}
-	d.add(d.newRecord(e, body))
+	d.add(d.candidate(e, body), false)
 }
 
-func (d *Detector) newRecord(e *event, body gjson.Result) *record {
-	r := &record{
-		Key:       e.key,
-		Rank:      stageRank(e.stage)*2 + boolInt(e.hasCode),
-		Time:      strings.Clone(e.time),
-		User:      strings.Clone(e.user),
-		Groups:    strs(e.groups),
-		IPs:       strs(e.ips),
-		UserAgent: strings.Clone(e.userAgent),
-		Verb:      strings.Clone(e.verb),
-		Resource:  strings.Clone(e.resource),
-		Sub:       strings.Clone(e.sub),
-		Namespace: strings.Clone(e.namespace),
-		Name:      strings.Clone(e.name),
-		Outcome:   e.outcome(),
+// candidate fills d.cand with the finding of e. Its strings alias the
+// event: add copies what it keeps.
+func (d *Detector) candidate(e *event, body gjson.Result) *record {
+	r := &d.cand
+	*r = record{
+		Key:        e.key,
+		Rank:       stageRank(e.stage)*2 + boolInt(e.hasCode),
+		Time:       e.time,
+		User:       e.user,
+		Groups:     strs(r.Groups[:0], e.groups),
+		IPs:        strs(r.IPs[:0], e.ips),
+		UserAgent:  e.userAgent,
+		Verb:       e.verb,
+		Resource:   e.resource,
+		Sub:        e.sub,
+		Namespace:  e.namespace,
+		Name:       e.name,
+		Outcome:    e.outcome(),
+		Containers: r.Containers[:0],
+		Reasons:    r.Reasons[:0],
 	}
 	if e.hasCode {
 		r.Code = e.code
@@ -311,7 +324,7 @@ func (d *Detector) newRecord(e *event, body gjson.Result) *record {
 func firstString(rs ...gjson.Result) string {
 	for _, r := range rs {
 		if r.Type == gjson.String && r.Str != "" {
-			return strings.Clone(r.Str)
+			return r.Str
 		}
 	}
 	return ""
@@ -353,15 +366,31 @@ func parseTime(s string) int64 {
 // add stores a finding, keeping one per request: the most complete stage,
 // and among equally complete ones a fixed choice, so the result does not
 // depend on the order or the process in which stages arrive.
-func (d *Detector) add(r *record) {
+// r's strings may alias the input; r.Key is the request key, or with
+// hashed true already its String form.
+func (d *Detector) add(r *record, hashed bool) {
 	if r.Key == "" {
-		d.unkeyed = append(d.unkeyed, r)
+		d.unkeyed = append(d.unkeyed, d.request(r))
 		return
 	}
-	if old, ok := d.keyed[r.Key]; ok && !r.better(old) {
+	var k reqKey
+	if hashed {
+		k, _ = parseReqKey(r.Key)
+	} else {
+		k = keyOf(r.Key)
+	}
+	if old, ok := d.keyed[k]; ok && !r.better(&old) {
 		return
 	}
-	d.keyed[r.Key] = r
+	d.keyed[k] = d.request(r)
+}
+
+// request stores what the dedupe and the result need of r.
+func (d *Detector) request(r *record) request {
+	return request{
+		fin: d.intern.finding(r), org: d.intern.origin(r),
+		time: strings.Clone(r.Time), nano: r.Nano, code: r.Code, rank: r.Rank,
+	}
 }
 
 // Result aggregates the findings into one row per distinct finding: the
@@ -370,27 +399,31 @@ func (d *Detector) add(r *record) {
 // distinct requests; user_groups and src_ip are the union over them.
 func (d *Detector) Result() table.Table {
 	groups := map[string]*group{}
+	byFinding := map[*finding]*group{}
 	var order []*group
-	addRec := func(r *record) {
-		k := r.groupKey()
-		g := groups[k]
+	addReq := func(q *request) {
+		g := byFinding[q.fin]
 		if g == nil {
-			g = &group{rec: r, key: k}
-			groups[k] = g
-			order = append(order, g)
+			k := q.fin.groupKey()
+			if g = groups[k]; g == nil {
+				g = &group{fin: q.fin, key: k}
+				groups[k] = g
+				order = append(order, g)
+			}
+			byFinding[q.fin] = g
 		}
-		g.merge(r)
+		g.merge(q)
 	}
-	for _, r := range d.keyed {
-		addRec(r)
+	for _, q := range d.keyed {
+		addReq(&q)
 	}
-	for _, r := range d.unkeyed {
-		addRec(r)
+	for i := range d.unkeyed {
+		addReq(&d.unkeyed[i])
 	}
 	sort.Slice(order, func(i, j int) bool {
 		a, b := order[i], order[j]
-		if a.rec.Risk != b.rec.Risk {
-			return a.rec.Risk > b.rec.Risk
+		if a.fin.Risk != b.fin.Risk {
+			return a.fin.Risk > b.fin.Risk
 		}
 		if a.firstNano != b.firstNano {
 			return a.firstNano < b.firstNano
@@ -435,13 +468,10 @@ func (d *Detector) blindCounts() (noBody, truncated int) {
 	if len(d.blind) == 0 {
 		return
 	}
-	seen := make(map[uint64]bool, len(d.keyed))
-	for k := range d.keyed {
-		seen[hashKey(k)] = true
-	}
-	for h, f := range d.blind {
+	for k, f := range d.blind {
+		_, seen := d.keyed[k]
 		switch {
-		case seen[h]:
+		case seen:
 		case f&blindTruncated != 0:
 			truncated++
 		default:

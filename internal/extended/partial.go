@@ -5,13 +5,15 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"sort"
-	"strconv"
+	"slices"
 )
 
 // partialMagic marks the partial rows this mode writes; AddPartial rejects
 // any other row.
-const partialMagic = "kubeprivpod/extended/1"
+// Version 2 carries request keys as 32 hex digits of their hash (see
+// reqKey), in "rec.k" and in "cnt.blind"; version 1 carried the key itself
+// and a 64-bit FNV hash, and is not read.
+const partialMagic = "kubeprivpod/extended/2"
 
 // ErrForeignPartial is returned (wrapped) by AddPartial for a row this mode
 // did not write.
@@ -25,8 +27,8 @@ type partial struct {
 	Cnt   *counters `json:"cnt,omitempty"`
 }
 
-// counters carry what Messages needs. Blind maps request-key hashes (hex)
-// to blind flags, so the reduce can still drop requests another map
+// counters carry what Messages needs. Blind maps request keys (hex) to
+// blind flags, so the reduce can still drop requests another map
 // process judged.
 type counters struct {
 	NonJSON    int              `json:"nonjson,omitempty"`
@@ -38,18 +40,19 @@ type counters struct {
 // Flush writes one partial row per finding, then one with the counters,
 // and forgets them. The bytes passed to emit are valid only during the call.
 func (d *Detector) Flush(emit func(p []byte) error) error {
-	keys := make([]string, 0, len(d.keyed))
+	keys := make([]reqKey, 0, len(d.keyed))
 	for k := range d.keyed {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	slices.SortFunc(keys, func(a, b reqKey) int { return bytes.Compare(a[:], b[:]) })
 	for _, k := range keys {
-		if err := d.emit(emit, partial{Magic: partialMagic, Rec: d.keyed[k]}); err != nil {
+		q := d.keyed[k]
+		if err := d.emit(emit, partial{Magic: partialMagic, Rec: q.record(k.String())}); err != nil {
 			return err
 		}
 	}
-	for _, r := range d.unkeyed {
-		if err := d.emit(emit, partial{Magic: partialMagic, Rec: r}); err != nil {
+	for i := range d.unkeyed {
+		if err := d.emit(emit, partial{Magic: partialMagic, Rec: d.unkeyed[i].record("")}); err != nil {
 			return err
 		}
 	}
@@ -57,19 +60,15 @@ func (d *Detector) Flush(emit func(p []byte) error) error {
 		c := &counters{NonJSON: d.nonJSON, NoKeyBody: d.blindNoKey[0], NoKeyTrunc: d.blindNoKey[1]}
 		if len(d.blind) > 0 {
 			c.Blind = make(map[string]uint8, len(d.blind))
-			for h, f := range d.blind {
-				c.Blind[strconv.FormatUint(h, 16)] = f
+			for k, f := range d.blind {
+				c.Blind[k.String()] = f
 			}
 		}
 		if err := d.emit(emit, partial{Magic: partialMagic, Cnt: c}); err != nil {
 			return err
 		}
 	}
-	d.keyed = map[string]*record{}
-	d.unkeyed = nil
-	d.blind = map[uint64]uint8{}
-	d.blindNoKey = [2]int{}
-	d.nonJSON = 0
+	d.reset()
 	return nil
 }
 
@@ -103,16 +102,16 @@ func (d *Detector) AddPartial(p []byte) error {
 			return fmt.Errorf("extended: partial row: field \"rec\": %w", err)
 		}
 		row.Rec.Nano = parseTime(row.Rec.Time)
-		d.add(row.Rec)
+		d.add(row.Rec, true)
 	case row.Cnt != nil && row.Rec == nil:
 		c := row.Cnt
 		if c.NonJSON < 0 || c.NoKeyBody < 0 || c.NoKeyTrunc < 0 {
 			return errors.New("extended: partial row: field \"cnt\": negative count")
 		}
-		blind := make(map[uint64]uint8, len(c.Blind))
+		blind := make(map[reqKey]uint8, len(c.Blind))
 		for k, f := range c.Blind {
-			h, err := strconv.ParseUint(k, 16, 64)
-			if err != nil || f == 0 || f&^(blindNoBody|blindTruncated) != 0 {
+			h, ok := parseReqKey(k)
+			if !ok || f == 0 || f&^(blindNoBody|blindTruncated) != 0 {
 				return fmt.Errorf("extended: partial row: field \"cnt.blind\": bad entry %q: %d", k, f)
 			}
 			blind[h] = f
@@ -132,6 +131,8 @@ func (d *Detector) AddPartial(p []byte) error {
 // validate checks a record read from a partial row.
 func (r *record) validate() error {
 	switch {
+	case r.Key != "" && !validReqKey(r.Key):
+		return fmt.Errorf("field \"k\" (request key) is %q, want 32 hex digits", r.Key)
 	case r.Verb == "":
 		return errors.New(`field "v" (verb) is empty`)
 	case r.Resource == "":

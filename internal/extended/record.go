@@ -1,8 +1,6 @@
 package extended
 
 import (
-	"cmp"
-	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -35,47 +33,8 @@ type record struct {
 	Detail     string   `json:"d"`
 }
 
-// better reports whether r should replace old as the finding of their
-// request: a more complete stage wins; between equals, the one that sorts
-// first field by field, an arbitrary but order-independent choice.
-func (r *record) better(old *record) bool {
-	if r.Rank != old.Rank {
-		return r.Rank > old.Rank
-	}
-	return r.compare(old) < 0
-}
-
-// compare orders records by all their fields, so that exactly equal
-// records compare 0.
-func (r *record) compare(o *record) int {
-	if c := cmp.Compare(r.Rank, o.Rank); c != 0 {
-		return c
-	}
-	for _, p := range [...][2]string{
-		{r.Key, o.Key}, {r.Time, o.Time}, {r.User, o.User}, {r.UserAgent, o.UserAgent},
-		{r.Verb, o.Verb}, {r.Resource, o.Resource}, {r.Sub, o.Sub}, {r.Namespace, o.Namespace},
-		{r.Name, o.Name}, {r.Outcome, o.Outcome}, {r.Owner, o.Owner}, {r.Detail, o.Detail},
-	} {
-		if c := strings.Compare(p[0], p[1]); c != 0 {
-			return c
-		}
-	}
-	if c := cmp.Compare(r.Code, o.Code); c != 0 {
-		return c
-	}
-	if c := cmp.Compare(r.Risk, o.Risk); c != 0 {
-		return c
-	}
-	for _, p := range [...][2][]string{{r.Groups, o.Groups}, {r.IPs, o.IPs}, {r.Containers, o.Containers}, {r.Reasons, o.Reasons}} {
-		if c := slices.Compare(p[0], p[1]); c != 0 {
-			return c
-		}
-	}
-	return 0
-}
-
 // groupKey is what makes two requests the same finding.
-func (r *record) groupKey() string {
+func (r *finding) groupKey() string {
 	return strings.Join([]string{
 		r.User, r.UserAgent, r.Verb, r.Resource, r.Sub, r.Namespace, r.Name, r.Outcome, r.Owner,
 		strings.Join(r.Containers, "\x01"), strings.Join(r.Reasons, "\x01"), r.Detail,
@@ -84,32 +43,39 @@ func (r *record) groupKey() string {
 
 // group is one result row being aggregated.
 type group struct {
-	rec                 *record // the first request: the fields in the group key
+	fin                 *finding // of the first request: the fields in the group key
 	key                 string
 	count               int
 	first, last         string
 	firstNano, lastNano int64
 	groups, ips         map[string]bool
 	codes               map[int]bool
+	origins             map[*origin]bool // merged into groups and ips
 }
 
-func (g *group) merge(r *record) {
+func (g *group) merge(q *request) {
 	g.count++
-	if r.Time != "" {
-		if g.first == "" || r.Nano < g.firstNano || (r.Nano == g.firstNano && r.Time < g.first) {
-			g.first, g.firstNano = r.Time, r.Nano
+	if q.time != "" {
+		if g.first == "" || q.nano < g.firstNano || (q.nano == g.firstNano && q.time < g.first) {
+			g.first, g.firstNano = q.time, q.nano
 		}
-		if g.last == "" || r.Nano > g.lastNano || (r.Nano == g.lastNano && r.Time > g.last) {
-			g.last, g.lastNano = r.Time, r.Nano
+		if g.last == "" || q.nano > g.lastNano || (q.nano == g.lastNano && q.time > g.last) {
+			g.last, g.lastNano = q.time, q.nano
 		}
 	}
-	g.groups = addAll(g.groups, r.Groups)
-	g.ips = addAll(g.ips, r.IPs)
-	if r.Code != 0 {
+	if !g.origins[q.org] {
+		if g.origins == nil {
+			g.origins = map[*origin]bool{}
+		}
+		g.origins[q.org] = true
+		g.groups = addAll(g.groups, q.org.groups)
+		g.ips = addAll(g.ips, q.org.ips)
+	}
+	if q.code != 0 {
 		if g.codes == nil {
 			g.codes = map[int]bool{}
 		}
-		g.codes[r.Code] = true
+		g.codes[q.code] = true
 	}
 }
 
@@ -147,7 +113,7 @@ func one(s string) []string {
 }
 
 func (g *group) row() table.Row {
-	r := g.rec
+	r := g.fin
 	return table.Row{
 		one(g.first),
 		one(g.last),
@@ -173,7 +139,7 @@ func (g *group) row() table.Row {
 // object, what in its spec reaches the node, whether it took effect, and
 // what to do about it.
 func (g *group) message() string {
-	r := g.rec
+	r := g.fin
 	var b strings.Builder
 	who := r.User
 	if who == "" {
@@ -236,7 +202,7 @@ func (g *group) outcomeSentence() string {
 	if len(cs) > 0 {
 		http = " (HTTP " + strings.Join(cs, ", ") + ")"
 	}
-	switch g.rec.Outcome {
+	switch g.fin.Outcome {
 	case OutcomeAllowed:
 		return "The API server accepted it" + http + ": confirm this workload is meant to have node-level access; if not, delete it and review what else this user did and can do."
 	case OutcomeDenied:
