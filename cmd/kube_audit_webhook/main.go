@@ -38,6 +38,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 		defer signal.Stop(sig)
+		if f, ok := stdout.(*os.File); ok {
+			growPipe(f, stdoutPipeBytes)
+		}
 		return runInputs(stdin, stdout, stderr, sig)
 	case len(args) == 1 && args[0] == "--scheme":
 		if _, err := scheme().WriteTo(stdout); err != nil {

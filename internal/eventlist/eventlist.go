@@ -54,6 +54,27 @@ func SplitFields(doc []byte, member func(key, value []byte), event func(ev []byt
 	if err := validate(doc); err != nil {
 		return &Error{Item: -1, Err: err}
 	}
+	return splitValid(doc, member, event)
+}
+
+// SplitFieldsPlain is SplitFields that also reports, from the validation
+// pass it makes anyway, whether doc is plain text: nothing but printable
+// ASCII (0x20 to 0x7F) other than '<', '>' and '&', and tab and LF. Such
+// bytes stand for themselves in XML character data, so a writer can copy
+// the events without escaping them. plain is false when err is not nil.
+func SplitFieldsPlain(doc []byte, member func(key, value []byte), event func(ev []byte) error) (plain bool, err error) {
+	plain, err = validatePlain(doc)
+	if err != nil {
+		return false, &Error{Item: -1, Err: err}
+	}
+	if err := splitValid(doc, member, event); err != nil {
+		return false, err
+	}
+	return plain, nil
+}
+
+// splitValid is SplitFields after validation.
+func splitValid(doc []byte, member func(key, value []byte), event func(ev []byte) error) error {
 	i := skipSpace(doc, 0)
 	if doc[i] != '{' {
 		return &Error{Item: -1, Err: ErrNotAudit}

@@ -364,3 +364,72 @@ func FuzzValidate(f *testing.F) {
 		}
 	})
 }
+
+// plainRef is the byte-by-byte definition SplitFieldsPlain documents.
+func plainRef(doc []byte) bool {
+	for _, c := range doc {
+		if (c < 0x20 && c != '\t' && c != '\n') || c >= 0x80 || c == '<' || c == '>' || c == '&' {
+			return false
+		}
+	}
+	return true
+}
+
+func TestSplitFieldsPlain(t *testing.T) {
+	list := func(item string) string { return `{"kind":"EventList","items":[` + item + `]}` }
+	for _, tc := range []struct {
+		doc   string
+		plain bool
+	}{
+		{list(`{"auditID":"a","x":"\u003c\u0026\u003e \r\n\t"}`), true},
+		{"\t" + list(`{"a":1}`) + "\n", true},
+		{list(`{"a":"\u00e9\u007f` + "\x7f" + `"}`), true},
+		{list(`{"a":"<"}`), false},
+		{list(`{"a":"0123456789abcdef>"}`), false},
+		{list(`{"a":"x&y"}`), false},
+		{list(`{"a":"é"}`), false},
+		{list(`{"é":1}`), false},
+		{list(`{"a":1}`) + "\r\n", false},
+		{"{\"kind\":\"EventList\",\r\"items\":[{}]}", false},
+		{list(`{"a":"<"`), false}, // invalid
+	} {
+		n := 0
+		plain, err := SplitFieldsPlain([]byte(tc.doc), nil, func([]byte) error { n++; return nil })
+		if plain != tc.plain {
+			t.Errorf("SplitFieldsPlain(%q) plain = %v (err %v), want %v", tc.doc, plain, err, tc.plain)
+		}
+		if err == nil && n != 1 {
+			t.Errorf("SplitFieldsPlain(%q): %d events, want 1", tc.doc, n)
+		}
+	}
+}
+
+// FuzzSplitFieldsPlain checks the plain-text report against plainRef and
+// the events against SplitFields.
+func FuzzSplitFieldsPlain(f *testing.F) {
+	seed, err := os.ReadFile("testdata/eventlist.json")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(seed)
+	for _, s := range []string{`{"auditID":"x<"}`, `{"kind":"EventList","items":[{"a":"0123456789&"}]}`, "{\"auditID\":\"\xc3\xa9\"}\r", `{"kind":"Event","x":"\u0026"}`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		var got, want [][]byte
+		plain, err := SplitFieldsPlain(doc, nil, func(ev []byte) error { got = append(got, ev); return nil })
+		werr := SplitFields(doc, nil, func(ev []byte) error { want = append(want, ev); return nil })
+		if (err == nil) != (werr == nil) || len(got) != len(want) {
+			t.Fatalf("SplitFieldsPlain: %d events, %v; SplitFields: %d events, %v", len(got), err, len(want), werr)
+		}
+		if err != nil {
+			if plain {
+				t.Fatal("plain with an error")
+			}
+			return
+		}
+		if plain != plainRef(doc) {
+			t.Fatalf("plain = %v for %q", plain, doc)
+		}
+	})
+}

@@ -1,6 +1,7 @@
 package eventlist
 
 import (
+	"bytes"
 	"encoding/binary"
 	"fmt"
 	"math/bits"
@@ -27,6 +28,24 @@ func (e *syntaxError) Unwrap() error { return ErrNotJSON }
 // recursion, and checks strings eight bytes at a time. Like gjson and
 // encoding/json it does not check UTF-8.
 func validate(doc []byte) error {
+	_, err := validatePlain(doc)
+	return err
+}
+
+// validatePlain is validate that also reports whether doc is plain text
+// (see SplitFieldsPlain). Strings are the only place where other bytes
+// can hide in valid JSON, so they are checked in the same eight-byte
+// steps as for quotes and escapes; whitespace between tokens may hold a
+// CR, which one vectorised search finds.
+func validatePlain(doc []byte) (plain bool, err error) {
+	dirty := false
+	if err := validateText(doc, &dirty); err != nil {
+		return false, err
+	}
+	return !dirty && bytes.IndexByte(doc, '\r') < 0, nil
+}
+
+func validateText(doc []byte, dirty *bool) error {
 	var stackBuf [64]byte
 	stack := stackBuf[:0] // '{' or '[' per open container
 	i := skipSpace(doc, 0)
@@ -55,13 +74,13 @@ func validate(doc []byte) error {
 			}
 			if c == '{' {
 				var err error
-				if i, err = validKey(doc, i); err != nil {
+				if i, err = validKey(doc, i, dirty); err != nil {
 					return err
 				}
 			}
 			continue
 		case c == '"':
-			j, err := validString(doc, i)
+			j, err := validString(doc, i, dirty)
 			if err != nil {
 				return err
 			}
@@ -111,7 +130,7 @@ func validate(doc []byte) error {
 			i = skipSpace(doc, i+1)
 			if top == '{' {
 				var err error
-				if i, err = validKey(doc, i); err != nil {
+				if i, err = validKey(doc, i, dirty); err != nil {
 					return err
 				}
 			}
@@ -121,14 +140,14 @@ func validate(doc []byte) error {
 }
 
 // validKey checks `"key" :` at doc[i] and returns the index of the value.
-func validKey(doc []byte, i int) (int, error) {
+func validKey(doc []byte, i int, dirty *bool) (int, error) {
 	if i >= len(doc) {
 		return i, &syntaxError{len(doc), "unexpected end of input"}
 	}
 	if doc[i] != '"' {
 		return i, &syntaxError{i, fmt.Sprintf("unexpected %q where an object key belongs", doc[i])}
 	}
-	i, err := validString(doc, i)
+	i, err := validString(doc, i, dirty)
 	if err != nil {
 		return i, err
 	}
@@ -143,8 +162,9 @@ func validKey(doc []byte, i int) (int, error) {
 }
 
 // validString checks the string opening at doc[i] and returns the index
-// after it.
-func validString(doc []byte, i int) (int, error) {
+// after it. It sets *dirty when the string holds a byte that is not plain
+// text: '<', '>', '&' or one above 0x7F (control characters are invalid).
+func validString(doc []byte, i int, dirty *bool) (int, error) {
 	start := i
 	i++
 	for {
@@ -152,6 +172,9 @@ func validString(doc []byte, i int) (int, error) {
 			x := binary.LittleEndian.Uint64(doc[i:])
 			q, bs := x^(ones*'"'), x^(ones*'\\')
 			m := ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x) & highs
+			if !*dirty {
+				m |= markup8(x)
+			}
 			if m != 0 {
 				i += bits.TrailingZeros64(m) / 8
 				break
@@ -182,9 +205,20 @@ func validString(doc []byte, i int) (int, error) {
 		case c < 0x20:
 			return i, &syntaxError{i, fmt.Sprintf("control character %#02x in string", c)}
 		default:
+			if c >= 0x80 || c == '<' || c == '>' || c == '&' {
+				*dirty = true
+			}
 			i++
 		}
 	}
+}
+
+// markup8 marks (in the high bit of each byte, exact for the lowest
+// marked byte) the bytes of x that are '<', '>', '&' or above 0x7F.
+func markup8(x uint64) uint64 {
+	ltgt := x&(ones*0xFD) ^ ones*'<' // '<' and '>' differ only in bit 1
+	amp := x ^ ones*'&'
+	return ((ltgt-ones)&^ltgt | (amp-ones)&^amp | x) & highs
 }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }

@@ -372,3 +372,37 @@ func BenchmarkStreamWriteBatch(b *testing.B) {
 		}
 	}
 }
+
+// plainEvents vouches (truthfully or not) that its data is plain text.
+type plainEvents struct {
+	events
+	plain bool
+}
+
+func (p plainEvents) Plain() bool { return p.plain }
+
+// TestStreamPlainBatch checks that plain data is copied as it is (the
+// same bytes escaping would give), and that Plain() false still escapes.
+func TestStreamPlainBatch(t *testing.T) {
+	data := []byte(`{"kind":"Event","a":"\u003c\u0026 x` + "\t\n" + `"}`)
+	r := NewRoute("s://p", "", "", "", "")
+	var viaPlain, viaEscape bytes.Buffer
+	ev := events{{time.Unix(1, 0), data}}
+	if err := NewStream(&viaPlain).WriteBatch(r, plainEvents{ev, true}); err != nil {
+		t.Fatal(err)
+	}
+	if err := NewStream(&viaEscape).WriteBatch(r, ev); err != nil {
+		t.Fatal(err)
+	}
+	want := "<stream>\n" + `<event stanza="s://p" unbroken="1"><time>1.000000</time><data>` + string(data) + "</data><done/></event>\n"
+	if viaPlain.String() != want || viaEscape.String() != want {
+		t.Errorf("plain:\n%q\nescaped:\n%q\nwant:\n%q", viaPlain.String(), viaEscape.String(), want)
+	}
+	var out bytes.Buffer
+	if err := NewStream(&out).WriteBatch(r, plainEvents{events{{time.Time{}, []byte("<&>")}}, false}); err != nil {
+		t.Fatal(err)
+	}
+	if want := "<stream>\n" + `<event stanza="s://p" unbroken="1"><data>&lt;&amp;&gt;</data><done/></event>` + "\n"; out.String() != want {
+		t.Errorf("not plain: %q, want %q", out.String(), want)
+	}
+}

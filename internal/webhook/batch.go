@@ -19,6 +19,7 @@ type Batch struct {
 	cur    pending // members of the item being split
 	events []event
 	arena  []byte // rebuilt items, so aliasing slices are cut only once it stops growing
+	plain  bool   // every event is plain text (see Plain)
 }
 
 // pending is what member gathered about the item being split.
@@ -44,6 +45,12 @@ func (b *Batch) Len() int { return len(b.events) }
 // absent or unreadable) and its bytes.
 func (b *Batch) Event(i int) (time.Time, []byte) { return b.events[i].t, b.events[i].data }
 
+// Plain reports whether every event's bytes are plain text (printable
+// ASCII without '<', '>' or '&', and tab and LF), as the API server's
+// JSON nearly always is: it escapes those three characters itself. It
+// makes b a modinput.PlainBatch, whose events need no XML escaping.
+func (b *Batch) Plain() bool { return b.plain }
+
 // DefaultAPIVersion is the audit API version put into items that lack one
 // when the document does not name its own.
 const DefaultAPIVersion = "audit.k8s.io/v1"
@@ -55,10 +62,13 @@ func (b *Batch) Parse(doc []byte) error {
 	b.events = b.events[:0]
 	b.arena = b.arena[:0]
 	b.cur = pending{}
+	b.plain = false
 	// The document's own apiVersion is looked up only when an item lacks
 	// one, and only then: SplitFields has validated doc by that time.
 	var apiVersion []byte
-	err := eventlist.SplitFields(doc, b.member, func(item []byte) error {
+	// Inserted kind and apiVersion are plain text too: constants, or the
+	// document's own apiVersion.
+	plain, err := eventlist.SplitFieldsPlain(doc, b.member, func(item []byte) error {
 		if apiVersion == nil && !(b.cur.hasKind && b.cur.hasVersion) {
 			apiVersion = docAPIVersion(doc)
 		}
@@ -74,6 +84,7 @@ func (b *Batch) Parse(doc []byte) error {
 			e.data = b.arena[e.off:e.end:e.end]
 		}
 	}
+	b.plain = plain
 	return nil
 }
 

@@ -189,6 +189,7 @@ func FuzzBatchParse(f *testing.F) {
 	f.Add([]byte(`{"auditID":"x"}`))
 	f.Add([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/\"x","items":[{"kind":"Event"}]}`))
 	f.Add([]byte(`{"kind":"EventList","items":[{ }, {"apiVersion":1}]}`))
+	f.Add([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1<","items":[{"a":"\u003c"}]}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		var b Batch
 		if err := b.Parse(doc); err != nil {
@@ -196,6 +197,14 @@ func FuzzBatchParse(f *testing.F) {
 		}
 		for i := 0; i < b.Len(); i++ {
 			_, d := b.Event(i)
+			if b.Plain() {
+				// Plain events are written to the XML stream unescaped.
+				for _, c := range d {
+					if (c < 0x20 && c != '\t' && c != '\n') || c >= 0x80 || c == '<' || c == '>' || c == '&' {
+						t.Fatalf("event %d of a plain batch holds %q: %q", i, c, d)
+					}
+				}
+			}
 			var m map[string]json.RawMessage
 			if err := json.Unmarshal(d, &m); err != nil {
 				t.Fatalf("event %d is not a JSON object: %v\n%s", i, err, d)
@@ -208,4 +217,27 @@ func FuzzBatchParse(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestBatchPlain(t *testing.T) {
+	for _, tc := range []struct {
+		doc   string
+		plain bool
+	}{
+		{string(realisticBatch(3)), true},
+		{`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a","user":{"username":"jos\u00e9"}}]}`, true},
+		{`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a","user":{"username":"josé"}}]}`, false},
+		{`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a","requestURI":"/x?a=1&b=2"}]}`, false},
+	} {
+		if got := parse(t, tc.doc).Plain(); got != tc.plain {
+			t.Errorf("Plain() = %v for %.80s, want %v", got, tc.doc, tc.plain)
+		}
+	}
+	var b Batch
+	if err := b.Parse(realisticBatch(1)); err != nil || !b.Plain() {
+		t.Fatalf("Parse: %v, Plain() %v", err, b.Plain())
+	}
+	if b.Parse([]byte(`{"kind":"EventList","items":[1]}`)) == nil || b.Plain() {
+		t.Errorf("a refused document left Plain() %v", b.Plain())
+	}
 }
