@@ -379,10 +379,14 @@ func (d *Detector) add(r *record, hashed bool) {
 	} else {
 		k = keyOf(r.Key)
 	}
-	if old, ok := d.keyed[k]; ok && !r.better(&old) {
+	old, ok := d.keyed[k]
+	if ok && !r.better(&old) {
 		return
 	}
 	d.keyed[k] = d.request(r)
+	if ok {
+		d.intern.release(old.fin)
+	}
 }
 
 // request stores what the dedupe and the result need of r.

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
+	"hash/maphash"
 	"slices"
 	"strings"
 )
@@ -48,12 +49,17 @@ type finding struct {
 	User, UserAgent, Verb, Resource, Sub, Namespace, Name, Outcome, Owner, Detail string
 	Containers, Reasons                                                           []string
 	Risk                                                                          int
+
+	hash uint64   // of the value, its key in interner.findings
+	refs int      // requests that hold it
+	next *finding // the next stored finding of the same hash
 }
 
 // origin is a request's user groups and source IPs, stored once per
 // distinct pair of lists.
 type origin struct {
 	groups, ips []string
+	next        *origin // the next stored origin of the same hash
 }
 
 // request is what the dedupe keeps of one request: its most complete
@@ -123,17 +129,26 @@ func (r *record) compare(o *request) int {
 	return 0
 }
 
-// interner stores findings and origins once per distinct value. Look-ups
-// encode the value into a reused buffer and allocate only for a new one.
+// interner stores findings and origins once per distinct value, and
+// their strings once per distinct string (a user, a detail or a namespace
+// recurs across findings that differ by object name; names themselves
+// are mostly unique, and copied). The maps of
+// findings and origins are keyed by a hash of the value, chained on
+// collision, so a value is not kept a second time as its own key.
+// Look-ups allocate only for a new value.
 type interner struct {
-	findings map[string]*finding
-	origins  map[string]*origin
+	seed     maphash.Seed
+	findings map[uint64]*finding
+	origins  map[uint64]*origin
+	strs     map[string]string
 	buf      []byte
 }
 
 func (in *interner) reset() {
-	in.findings = map[string]*finding{}
-	in.origins = map[string]*origin{}
+	in.seed = maphash.MakeSeed()
+	in.findings = map[uint64]*finding{}
+	in.origins = map[uint64]*origin{}
+	in.strs = map[string]string{}
 }
 
 // finding returns the stored copy of r's shared fields; r's strings may
@@ -147,30 +162,95 @@ func (in *interner) finding(r *record) *finding {
 	b = appendList(b, r.Reasons)
 	b = binary.AppendVarint(b, int64(r.Risk))
 	in.buf = b
-	if f := in.findings[string(b)]; f != nil {
-		return f
+	h := maphash.Bytes(in.seed, b)
+	head := in.findings[h]
+	for f := head; f != nil; f = f.next {
+		if f.equal(r) {
+			f.refs++
+			return f
+		}
 	}
 	f := &finding{
-		User: strings.Clone(r.User), UserAgent: strings.Clone(r.UserAgent), Verb: strings.Clone(r.Verb),
-		Resource: strings.Clone(r.Resource), Sub: strings.Clone(r.Sub), Namespace: strings.Clone(r.Namespace),
-		Name: strings.Clone(r.Name), Outcome: strings.Clone(r.Outcome), Owner: strings.Clone(r.Owner),
-		Detail: strings.Clone(r.Detail), Containers: cloneList(r.Containers), Reasons: cloneList(r.Reasons),
-		Risk: r.Risk,
+		User: in.str(r.User), UserAgent: in.str(r.UserAgent), Verb: in.str(r.Verb),
+		Resource: in.str(r.Resource), Sub: in.str(r.Sub), Namespace: in.str(r.Namespace),
+		Name: strings.Clone(r.Name), Outcome: in.str(r.Outcome), Owner: in.str(r.Owner),
+		Detail: in.str(r.Detail), Containers: in.list(r.Containers), Reasons: in.list(r.Reasons),
+		Risk: r.Risk, hash: h, refs: 1, next: head,
 	}
-	in.findings[string(b)] = f
+	in.findings[h] = f
 	return f
+}
+
+// release drops a request's hold on f, and f once no request holds it: a
+// request's early stage is a finding of its own (its outcome unknown)
+// until the complete stage replaces it.
+func (in *interner) release(f *finding) {
+	if f.refs--; f.refs > 0 {
+		return
+	}
+	p := in.findings[f.hash]
+	if p == f {
+		if f.next == nil {
+			delete(in.findings, f.hash)
+		} else {
+			in.findings[f.hash] = f.next
+		}
+		return
+	}
+	for ; p != nil; p = p.next {
+		if p.next == f {
+			p.next = f.next
+			return
+		}
+	}
+}
+
+// equal reports whether f holds exactly r's shared fields.
+func (f *finding) equal(r *record) bool {
+	return f.User == r.User && f.UserAgent == r.UserAgent && f.Verb == r.Verb && f.Resource == r.Resource &&
+		f.Sub == r.Sub && f.Namespace == r.Namespace && f.Name == r.Name && f.Outcome == r.Outcome &&
+		f.Owner == r.Owner && f.Detail == r.Detail && f.Risk == r.Risk &&
+		slices.Equal(f.Containers, r.Containers) && slices.Equal(f.Reasons, r.Reasons)
 }
 
 // origin returns the stored copy of r's groups and IPs.
 func (in *interner) origin(r *record) *origin {
 	b := appendList(appendList(in.buf[:0], r.Groups), r.IPs)
 	in.buf = b
-	if o := in.origins[string(b)]; o != nil {
-		return o
+	h := maphash.Bytes(in.seed, b)
+	head := in.origins[h]
+	for o := head; o != nil; o = o.next {
+		if slices.Equal(o.groups, r.Groups) && slices.Equal(o.ips, r.IPs) {
+			return o
+		}
 	}
-	o := &origin{groups: cloneList(r.Groups), ips: cloneList(r.IPs)}
-	in.origins[string(b)] = o
+	o := &origin{groups: in.list(r.Groups), ips: in.list(r.IPs), next: head}
+	in.origins[h] = o
 	return o
+}
+
+// str returns the stored copy of s.
+func (in *interner) str(s string) string {
+	if s == "" {
+		return ""
+	}
+	if c, ok := in.strs[s]; ok {
+		return c
+	}
+	c := strings.Clone(s)
+	in.strs[c] = c
+	return c
+}
+
+func (in *interner) list(l []string) []string {
+	if len(l) == 0 {
+		return nil
+	}
+	out := make([]string, len(l))
+	for i, s := range l {
+		out[i] = in.str(s)
+	}
+	return out
 }
 
 // appendString and appendList encode with lengths, so that distinct
@@ -185,17 +265,6 @@ func appendList(b []byte, list []string) []byte {
 		b = appendString(b, s)
 	}
 	return b
-}
-
-func cloneList(list []string) []string {
-	if len(list) == 0 {
-		return nil
-	}
-	out := make([]string, len(list))
-	for i, s := range list {
-		out[i] = strings.Clone(s)
-	}
-	return out
 }
 
 func validReqKey(s string) bool {
