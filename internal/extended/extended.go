@@ -260,6 +260,7 @@ func (d *Detector) judge(e *event, may bool) {
 		return
 	}
 	d.add(d.candidate(e, body), false)
+	d.cand.forget()
 }
 
 // candidate fills d.cand with the finding of e. Its strings alias the

@@ -85,6 +85,16 @@ func (q *request) record(key string) *record {
 	}
 }
 
+// forget drops r's strings, keeping the lists' capacity: a candidate
+// record must not keep the caller's event alive.
+func (r *record) forget() {
+	clear(r.Groups)
+	clear(r.IPs)
+	clear(r.Containers)
+	clear(r.Reasons)
+	*r = record{Groups: r.Groups[:0], IPs: r.IPs[:0], Containers: r.Containers[:0], Reasons: r.Reasons[:0]}
+}
+
 // better reports whether r should replace old as the finding of their
 // request: a more complete stage wins; between equals, the one that sorts
 // first field by field, an arbitrary but order-independent choice.
