@@ -392,9 +392,10 @@ func (d *Detector) add(r *record, hashed bool) {
 
 // request stores what the dedupe and the result need of r.
 func (d *Detector) request(r *record) request {
+	t, f := newStamp(r.Time, r.Nano)
 	return request{
 		fin: d.intern.finding(r), org: d.intern.origin(r),
-		time: strings.Clone(r.Time), nano: r.Nano, code: r.Code, rank: r.Rank,
+		time: t, form: f, code: r.Code, rank: int32(r.Rank),
 	}
 }
 
@@ -430,8 +431,8 @@ func (d *Detector) Result() table.Table {
 		if a.fin.Risk != b.fin.Risk {
 			return a.fin.Risk > b.fin.Risk
 		}
-		if a.firstNano != b.firstNano {
-			return a.firstNano < b.firstNano
+		if a.first.nano != b.first.nano {
+			return a.first.nano < b.first.nano
 		}
 		return a.key < b.key
 	})

@@ -139,6 +139,8 @@ func (r *record) validate() error {
 		return errors.New(`field "res" (resource) is empty`)
 	case len(r.Reasons) == 0:
 		return errors.New(`field "rsn" (reasons) is empty`)
+	case r.Rank < 0 || r.Rank > maxRank:
+		return fmt.Errorf("field \"r\" (stage rank) is %d, want 0 to %d", r.Rank, maxRank)
 	case r.Risk <= 0:
 		return errors.New(`field "risk" is not positive`)
 	case r.Outcome != OutcomeAllowed && r.Outcome != OutcomeDenied && r.Outcome != OutcomeFailed &&

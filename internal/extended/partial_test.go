@@ -173,6 +173,8 @@ func TestAddPartialRejects(t *testing.T) {
 		{`{"kpp":"kubeprivpod/extended/2","rec":{"v":"create","res":"pods","o":"maybe","rsn":["x"],"risk":1}}`, `field "o" (outcome) is "maybe"`},
 		{`{"kpp":"kubeprivpod/extended/1","rec":{` + good + `}}`, `field "kpp" is "kubeprivpod/extended/1", want "kubeprivpod/extended/2"`},
 		{`{"kpp":"kubeprivpod/extended/2","rec":{"k":"r1\u0000eve","v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "k" (request key) is "r1\x00eve", want 32 hex digits`},
+		{`{"kpp":"kubeprivpod/extended/2","rec":{"r":10,"v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "r" (stage rank) is 10, want 0 to 9`},
+		{`{"kpp":"kubeprivpod/extended/2","rec":{"r":-1,"v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "r" (stage rank) is -1, want 0 to 9`},
 		{`{"kpp":"kubeprivpod/extended/2","cnt":{"nonjson":-1}}`, `field "cnt": negative count`},
 		{`{"kpp":"kubeprivpod/extended/2","cnt":{"blind":{"xyz":1}}}`, `field "cnt.blind": bad entry "xyz"`},
 		{`{"kpp":"kubeprivpod/extended/2","cnt":{"blind":{"ff":1}}}`, `field "cnt.blind": bad entry "ff"`},

@@ -46,8 +46,9 @@ type group struct {
 	fin                 *finding // of the first request: the fields in the group key
 	key                 string
 	count               int
-	first, last         string
-	firstNano, lastNano int64
+	first, last         stamp // of the requests, earliest and latest
+	firstForm, lastForm stampForm
+	timed               bool // first and last are set
 	groups, ips         map[string]bool
 	codes               map[int]bool
 	origins             map[*origin]bool // merged into groups and ips
@@ -55,12 +56,16 @@ type group struct {
 
 func (g *group) merge(q *request) {
 	g.count++
-	if q.time != "" {
-		if g.first == "" || q.nano < g.firstNano || (q.nano == g.firstNano && q.time < g.first) {
-			g.first, g.firstNano = q.time, q.nano
-		}
-		if g.last == "" || q.nano > g.lastNano || (q.nano == g.lastNano && q.time > g.last) {
-			g.last, g.lastNano = q.time, q.nano
+	if q.time.text != nil || q.form != 0 {
+		// By time, and between equal times by text, as Splunk's min and max.
+		t, f := q.time, q.form
+		switch {
+		case !g.timed:
+			g.first, g.firstForm, g.last, g.lastForm, g.timed = t, f, t, f, true
+		case t.nano < g.first.nano || t.nano == g.first.nano && compareStampText(stampText(t, f), g.first, g.firstForm) < 0:
+			g.first, g.firstForm = t, f
+		case t.nano > g.last.nano || t.nano == g.last.nano && compareStampText(stampText(t, f), g.last, g.lastForm) > 0:
+			g.last, g.lastForm = t, f
 		}
 	}
 	if !g.origins[q.org] {
@@ -115,8 +120,8 @@ func one(s string) []string {
 func (g *group) row() table.Row {
 	r := g.fin
 	return table.Row{
-		one(g.first),
-		one(g.last),
+		one(stampText(g.first, g.firstForm)),
+		one(stampText(g.last, g.lastForm)),
 		one(strconv.Itoa(g.count)),
 		one(r.User),
 		values(g.groups),

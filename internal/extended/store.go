@@ -62,22 +62,26 @@ type origin struct {
 	next        *origin // the next stored origin of the same hash
 }
 
+// maxRank is the highest stage rank: stageRank's highest, times two, plus
+// one for a response code.
+const maxRank = 4*2 + 1
+
 // request is what the dedupe keeps of one request: its most complete
 // stage so far, and the parts of it that vary from request to request.
 type request struct {
 	fin  *finding
 	org  *origin
-	time string
-	nano int64
+	time stamp
 	code int
-	rank int
+	rank int32 // 0 to maxRank (validated)
+	form stampForm
 }
 
 // record returns the request as a partial row's record.
 func (q *request) record(key string) *record {
 	f := q.fin
 	return &record{
-		Key: key, Rank: q.rank, Time: q.time, Nano: q.nano,
+		Key: key, Rank: int(q.rank), Time: stampText(q.time, q.form), Nano: q.time.nano,
 		User: f.User, Groups: q.org.groups, IPs: q.org.ips, UserAgent: f.UserAgent,
 		Verb: f.Verb, Resource: f.Resource, Sub: f.Sub, Namespace: f.Namespace, Name: f.Name,
 		Outcome: f.Outcome, Code: q.code, Owner: f.Owner, Containers: f.Containers, Reasons: f.Reasons,
@@ -99,8 +103,8 @@ func (r *record) forget() {
 // request: a more complete stage wins; between equals, the one that sorts
 // first field by field, an arbitrary but order-independent choice.
 func (r *record) better(old *request) bool {
-	if r.Rank != old.rank {
-		return r.Rank > old.rank
+	if r.Rank != int(old.rank) {
+		return r.Rank > int(old.rank)
 	}
 	return r.compare(old) < 0
 }
@@ -109,10 +113,10 @@ func (r *record) better(old *request) bool {
 // all their fields (time, who and what, HTTP code, risk, groups, IPs,
 // containers, reasons, in this order), so that exactly equal ones compare 0.
 func (r *record) compare(o *request) int {
-	if c := cmp.Compare(r.Rank, o.rank); c != 0 {
+	if c := cmp.Compare(r.Rank, int(o.rank)); c != 0 {
 		return c
 	}
-	if c := strings.Compare(r.Time, o.time); c != 0 {
+	if c := compareStampText(r.Time, o.time, o.form); c != 0 {
 		return c
 	}
 	f := o.fin
