@@ -57,20 +57,126 @@ func SplitFields(doc []byte, member func(key, value []byte), event func(ev []byt
 	return splitValid(doc, member, event)
 }
 
-// SplitFieldsPlain is SplitFields that also reports, from the validation
-// pass it makes anyway, whether doc is plain text: nothing but printable
-// ASCII (0x20 to 0x7F) other than '<', '>' and '&', and tab and LF. Such
-// bytes stand for themselves in XML character data, so a writer can copy
-// the events without escaping them. plain is false when err is not nil.
+// SplitFieldsPlain is SplitFields in one pass over doc, which also
+// reports whether doc is plain text: nothing but printable ASCII (0x20 to
+// 0x7F) other than '<', '>' and '&', and tab and LF. Such bytes stand for
+// themselves in XML character data, so a writer can copy the events
+// without escaping them. plain is false when err is not nil.
+//
+// Unlike SplitFields, it hands over the items of an EventList whose kind
+// comes before its items (as the API server writes it) while it
+// validates, so member and event may have been called for items of a
+// document that it then reports invalid: discard them when err is not nil.
 func SplitFieldsPlain(doc []byte, member func(key, value []byte), event func(ev []byte) error) (plain bool, err error) {
-	plain, err = validatePlain(doc)
+	sp := splitter{member: member, event: event, itemsAt: -1}
+	plain, err = validatePlain(doc, &sp)
 	if err != nil {
 		return false, &Error{Item: -1, Err: err}
 	}
-	if err := splitValid(doc, member, event); err != nil {
-		return false, err
+	if sp.err != nil {
+		return false, sp.err
+	}
+	if !sp.itemsDone {
+		// Not an EventList, or its kind came after its items.
+		if err := splitValid(doc, member, event); err != nil {
+			return false, err
+		}
 	}
 	return plain, nil
+}
+
+// splitter is what SplitFieldsPlain's validation pass reports to. Depth
+// is the number of containers open around a key or value: 1 for the
+// document's members, 2 for the items, 3 for the items' members. Like
+// the walk in splitValid, it takes the first occurrence of kind and
+// items, and splits items only when kind came first and says EventList.
+type splitter struct {
+	member func(key, value []byte)
+	event  func(ev []byte) error
+
+	rootKey   int // which of the document's members is being read
+	hasKind   bool
+	kindAt    int
+	kind      []byte
+	itemsAt   int
+	inItems   bool // inside the items array being split
+	itemsDone bool // every item was handed over (or err was set)
+	stopped   bool // err is set: hand over nothing more
+	err       error
+	itemAt, n int
+	k         []byte // key of the item's member being read
+	valAt     int
+}
+
+const (
+	rootOther = iota
+	rootKind
+	rootItems
+)
+
+func (s *splitter) key(depth int, k []byte) {
+	switch depth {
+	case 1:
+		switch {
+		case !s.hasKind && KeyIs(k, "kind"):
+			s.hasKind, s.rootKey = true, rootKind
+		case s.itemsAt < 0 && KeyIs(k, "items"):
+			s.rootKey = rootItems
+		default:
+			s.rootKey = rootOther
+		}
+	case 3:
+		s.k = k
+	}
+}
+
+func (s *splitter) start(depth int, doc []byte, i int) {
+	switch depth {
+	case 1:
+		switch s.rootKey {
+		case rootKind:
+			s.kindAt = i
+		case rootItems:
+			s.itemsAt = i
+			s.inItems = doc[i] == '[' && StringIs(s.kind, "EventList")
+		}
+	case 2:
+		if s.inItems && !s.stopped {
+			if doc[i] != '{' {
+				s.err, s.stopped = &Error{Item: s.n, Err: ErrItem}, true
+			}
+			s.itemAt = i
+		}
+	case 3:
+		s.valAt = i
+	}
+}
+
+func (s *splitter) end(depth int, doc []byte, i int) {
+	switch depth {
+	case 1:
+		switch s.rootKey {
+		case rootKind:
+			s.kind = doc[s.kindAt:i]
+		case rootItems:
+			if s.inItems {
+				s.inItems, s.itemsDone = false, true
+			}
+		}
+		s.rootKey = rootOther
+	case 2:
+		if s.inItems && !s.stopped {
+			if err := s.event(doc[s.itemAt:i]); err != nil {
+				s.err, s.stopped = err, true
+				return
+			}
+			s.n++
+		}
+	case 3:
+		if s.inItems && !s.stopped && s.member != nil {
+			s.member(s.k, doc[s.valAt:i])
+		}
+	}
 }
 
 // splitValid is SplitFields after validation.

@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -412,15 +414,25 @@ func FuzzSplitFieldsPlain(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Add(seed)
-	for _, s := range []string{`{"auditID":"x<"}`, `{"kind":"EventList","items":[{"a":"0123456789&"}]}`, "{\"auditID\":\"\xc3\xa9\"}\r", `{"kind":"Event","x":"\u0026"}`} {
+	for _, s := range []string{`{"auditID":"x<"}`, `{"kind":"EventList","items":[{"a":"0123456789&"}]}`,
+		`{"items":[{"a":1}],"kind":"EventList"}`, `{"kind":"EventList","items":[{"a":[1,{"b":2}]},{} , 3]}`, `{"kind":"Event","items":[{"a":1}]}`,
+		`{"kind":"EventList","items":[{"a":1}],"items":[{"b":2}],"kind":"x"}`, `{"ki\u006ed":"EventList","it\u0065ms":[{"\u0061":1}]}`,
+		`{"kind":"EventList","items":[{"a":1}],}`, `{"kind":"EventList","items":null}`, `{"kind":"EventList","items":{"a":1}}`, "{\"auditID\":\"\xc3\xa9\"}\r", `{"kind":"Event","x":"\u0026"}`} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, doc []byte) {
-		var got, want [][]byte
-		plain, err := SplitFieldsPlain(doc, nil, func(ev []byte) error { got = append(got, ev); return nil })
-		werr := SplitFields(doc, nil, func(ev []byte) error { want = append(want, ev); return nil })
-		if (err == nil) != (werr == nil) || len(got) != len(want) {
-			t.Fatalf("SplitFieldsPlain: %d events, %v; SplitFields: %d events, %v", len(got), err, len(want), werr)
+		// Both record "m:key=value" per member and "e:event" per event.
+		record := func(log *[]string) (func(k, v []byte), func(ev []byte) error) {
+			return func(k, v []byte) { *log = append(*log, "m:"+string(k)+"="+string(v)) },
+				func(ev []byte) error { *log = append(*log, "e:"+string(ev)); return nil }
+		}
+		var got, want []string
+		m, e := record(&got)
+		plain, err := SplitFieldsPlain(doc, m, e)
+		m, e = record(&want)
+		werr := SplitFields(doc, m, e)
+		if fmt.Sprint(err) != fmt.Sprint(werr) {
+			t.Fatalf("SplitFieldsPlain: %v; SplitFields: %v", err, werr)
 		}
 		if err != nil {
 			if plain {
@@ -428,8 +440,32 @@ func FuzzSplitFieldsPlain(f *testing.F) {
 			}
 			return
 		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("SplitFieldsPlain:\n%q\nSplitFields:\n%q", got, want)
+		}
 		if plain != plainRef(doc) {
 			t.Fatalf("plain = %v for %q", plain, doc)
 		}
 	})
+}
+
+// TestSplitFieldsPlainOnePass covers what the one-pass split must agree
+// with SplitFields on, and the one difference it documents: items handed
+// over before the document turns out invalid.
+func TestSplitFieldsPlainOnePass(t *testing.T) {
+	for _, tc := range []struct{ doc, want, err string }{
+		{`{"kind":"EventList","items":[{"a":1,"b":{"c":[2]}}, {}]}`, `m:a=1 m:b={"c":[2]} e:{"a":1,"b":{"c":[2]}} e:{}`, ""},
+		{`{"items":[{"a":1}],"kind":"EventList"}`, `m:a=1 e:{"a":1}`, ""}, // kind after items: split after validation
+		{`{"kind":"EventList","items":[{"a":1},2,{"b":3}]}`, `m:a=1 e:{"a":1}`, "audit document: items[1]: EventList item is not a JSON object"},
+		{`{"kind":"EventList","items":[{"a":1},2,{"b":3}],}`, `m:a=1 e:{"a":1}`, "audit document: not valid JSON at byte 48: unexpected '}' where an object key belongs"},
+		{`{"kind":"Event","auditID":"x","items":[{"a":1}]}`, `m:kind="Event" m:auditID="x" m:items=[{"a":1}] e:{"kind":"Event","auditID":"x","items":[{"a":1}]}`, ""},
+	} {
+		var log []string
+		_, err := SplitFieldsPlain([]byte(tc.doc),
+			func(k, v []byte) { log = append(log, "m:"+string(k)+"="+string(v)) },
+			func(ev []byte) error { log = append(log, "e:"+string(ev)); return nil })
+		if got := strings.Join(log, " "); got != tc.want || fmt.Sprint(err) != fmt.Sprint(tc.err) && !(err == nil && tc.err == "") {
+			t.Errorf("SplitFieldsPlain(%s):\n got %s, %v\nwant %s, %s", tc.doc, got, err, tc.want, tc.err)
+		}
+	}
 }

@@ -28,7 +28,7 @@ func (e *syntaxError) Unwrap() error { return ErrNotJSON }
 // recursion, and checks strings eight bytes at a time. Like gjson and
 // encoding/json it does not check UTF-8.
 func validate(doc []byte) error {
-	_, err := validatePlain(doc)
+	_, err := validatePlain(doc, nil)
 	return err
 }
 
@@ -37,15 +37,17 @@ func validate(doc []byte) error {
 // can hide in valid JSON, so they are checked in the same eight-byte
 // steps as for quotes and escapes; whitespace between tokens may hold a
 // CR, which one vectorised search finds.
-func validatePlain(doc []byte) (plain bool, err error) {
+// When sp is not nil, it is shown the members and values at the top
+// three levels as they are validated, to split an EventList in this pass.
+func validatePlain(doc []byte, sp *splitter) (plain bool, err error) {
 	dirty := false
-	if err := validateText(doc, &dirty); err != nil {
+	if err := validateText(doc, &dirty, sp); err != nil {
 		return false, err
 	}
 	return !dirty && bytes.IndexByte(doc, '\r') < 0, nil
 }
 
-func validateText(doc []byte, dirty *bool) error {
+func validateText(doc []byte, dirty *bool, sp *splitter) error {
 	var stackBuf [64]byte
 	stack := stackBuf[:0] // '{' or '[' per open container
 	i := skipSpace(doc, 0)
@@ -60,6 +62,9 @@ func validateText(doc []byte, dirty *bool) error {
 		if i >= len(doc) {
 			return fail("")
 		}
+		if sp != nil && len(stack) <= 3 {
+			sp.start(len(stack), doc, i)
+		}
 		switch c := doc[i]; {
 		case c == '{' || c == '[':
 			if len(stack) == MaxDepth {
@@ -73,9 +78,14 @@ func validateText(doc []byte, dirty *bool) error {
 				break
 			}
 			if c == '{' {
+				ks := i + 1
+				var ke int
 				var err error
-				if i, err = validKey(doc, i, dirty); err != nil {
+				if i, ke, err = validKey(doc, i, dirty); err != nil {
 					return err
+				}
+				if sp != nil && len(stack) <= 3 {
+					sp.key(len(stack), doc[ks:ke])
 				}
 			}
 			continue
@@ -108,6 +118,10 @@ func validateText(doc []byte, dirty *bool) error {
 		}
 		// After a value: a comma, the end of containers, or the end.
 		for {
+			// A value ends at i.
+			if sp != nil && len(stack) <= 3 {
+				sp.end(len(stack), doc, i)
+			}
 			i = skipSpace(doc, i)
 			if len(stack) == 0 {
 				if i != len(doc) {
@@ -129,9 +143,14 @@ func validateText(doc []byte, dirty *bool) error {
 			}
 			i = skipSpace(doc, i+1)
 			if top == '{' {
+				ks := i + 1
+				var ke int
 				var err error
-				if i, err = validKey(doc, i, dirty); err != nil {
+				if i, ke, err = validKey(doc, i, dirty); err != nil {
 					return err
+				}
+				if sp != nil && len(stack) <= 3 {
+					sp.key(len(stack), doc[ks:ke])
 				}
 			}
 			break
@@ -139,26 +158,28 @@ func validateText(doc []byte, dirty *bool) error {
 	}
 }
 
-// validKey checks `"key" :` at doc[i] and returns the index of the value.
-func validKey(doc []byte, i int, dirty *bool) (int, error) {
+// validKey checks `"key" :` at doc[i] and returns the index of the value
+// and that of the key's closing quote.
+func validKey(doc []byte, i int, dirty *bool) (int, int, error) {
 	if i >= len(doc) {
-		return i, &syntaxError{len(doc), "unexpected end of input"}
+		return i, 0, &syntaxError{len(doc), "unexpected end of input"}
 	}
 	if doc[i] != '"' {
-		return i, &syntaxError{i, fmt.Sprintf("unexpected %q where an object key belongs", doc[i])}
+		return i, 0, &syntaxError{i, fmt.Sprintf("unexpected %q where an object key belongs", doc[i])}
 	}
 	i, err := validString(doc, i, dirty)
 	if err != nil {
-		return i, err
+		return i, 0, err
 	}
+	ke := i - 1
 	i = skipSpace(doc, i)
 	if i >= len(doc) {
-		return i, &syntaxError{len(doc), "unexpected end of input"}
+		return i, 0, &syntaxError{len(doc), "unexpected end of input"}
 	}
 	if doc[i] != ':' {
-		return i, &syntaxError{i, "missing ':' after object key"}
+		return i, 0, &syntaxError{i, "missing ':' after object key"}
 	}
-	return skipSpace(doc, i+1), nil
+	return skipSpace(doc, i+1), ke, nil
 }
 
 // validString checks the string opening at doc[i] and returns the index

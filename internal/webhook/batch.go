@@ -20,6 +20,12 @@ type Batch struct {
 	events []event
 	arena  []byte // rebuilt items, so aliasing slices are cut only once it stops growing
 	plain  bool   // every event is plain text (see Plain)
+
+	// During Parse: the document, its apiVersion once looked up, and the
+	// callbacks, made once per Batch rather than per Parse.
+	doc, apiVersion []byte
+	memberFn        func(k, v []byte)
+	itemFn          func(item []byte) error
 }
 
 // pending is what member gathered about the item being split.
@@ -64,17 +70,17 @@ func (b *Batch) Parse(doc []byte) error {
 	b.cur = pending{}
 	b.plain = false
 	// The document's own apiVersion is looked up only when an item lacks
-	// one, and only then: SplitFields has validated doc by that time.
-	var apiVersion []byte
+	// one. Items arrive while doc is still being validated: Fields stops
+	// early, without harm, on invalid JSON, and a document found invalid
+	// later drops everything.
+	b.doc, b.apiVersion = doc, nil
+	defer func() { b.doc, b.apiVersion = nil, nil }()
+	if b.memberFn == nil {
+		b.memberFn, b.itemFn = b.member, b.item
+	}
 	// Inserted kind and apiVersion are plain text too: constants, or the
 	// document's own apiVersion.
-	plain, err := eventlist.SplitFieldsPlain(doc, b.member, func(item []byte) error {
-		if apiVersion == nil && !(b.cur.hasKind && b.cur.hasVersion) {
-			apiVersion = docAPIVersion(doc)
-		}
-		b.add(item, apiVersion)
-		return nil
-	})
+	plain, err := eventlist.SplitFieldsPlain(doc, b.memberFn, b.itemFn)
 	if err != nil {
 		b.events = b.events[:0]
 		return err
@@ -85,6 +91,15 @@ func (b *Batch) Parse(doc []byte) error {
 		}
 	}
 	b.plain = plain
+	return nil
+}
+
+// item adds one item of b.doc.
+func (b *Batch) item(item []byte) error {
+	if b.apiVersion == nil && !(b.cur.hasKind && b.cur.hasVersion) {
+		b.apiVersion = docAPIVersion(b.doc)
+	}
+	b.add(item, b.apiVersion)
 	return nil
 }
 
