@@ -49,6 +49,7 @@ type Detector struct {
 	unkeyed []request
 	intern  interner
 	cand    record // the finding being added; its strings alias the event
+	keyBuf  []byte // keyOf's
 
 	// Pod-spec writes without a body, by request key, and those without
 	// a key.
@@ -214,7 +215,7 @@ func (d *Detector) markBlind(key string, flag uint8) {
 		}
 		return
 	}
-	d.blind[keyOf(key)] |= flag
+	d.blind[keyOf(&d.keyBuf, key)] |= flag
 }
 
 // judge inspects the body of a pod-spec write and records a finding. When
@@ -378,7 +379,7 @@ func (d *Detector) add(r *record, hashed bool) {
 	if hashed {
 		k, _ = parseReqKey(r.Key)
 	} else {
-		k = keyOf(r.Key)
+		k = keyOf(&d.keyBuf, r.Key)
 	}
 	old, ok := d.keyed[k]
 	if ok && !r.better(&old) {

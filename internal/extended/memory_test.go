@@ -183,7 +183,8 @@ func TestInternCollisionChain(t *testing.T) {
 
 // Request keys travel as 32 hex digits and are read back only in that form.
 func TestReqKeyText(t *testing.T) {
-	k := keyOf("r1\x00eve@example.com\x00/api/v1/namespaces/default/pods")
+	var buf []byte
+	k := keyOf(&buf, "r1\x00eve@example.com\x00/api/v1/namespaces/default/pods")
 	if s := k.String(); len(s) != 32 {
 		t.Fatalf("String() = %q", s)
 	}

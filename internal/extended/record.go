@@ -62,9 +62,9 @@ func (g *group) merge(q *request) {
 		switch {
 		case !g.timed:
 			g.first, g.firstForm, g.last, g.lastForm, g.timed = t, f, t, f, true
-		case t.nano < g.first.nano || t.nano == g.first.nano && compareStampText(stampText(t, f), g.first, g.firstForm) < 0:
+		case t.nano < g.first.nano || t.nano == g.first.nano && compareStamps(t, f, g.first, g.firstForm) < 0:
 			g.first, g.firstForm = t, f
-		case t.nano > g.last.nano || t.nano == g.last.nano && compareStampText(stampText(t, f), g.last, g.lastForm) > 0:
+		case t.nano > g.last.nano || t.nano == g.last.nano && compareStamps(t, f, g.last, g.lastForm) > 0:
 			g.last, g.lastForm = t, f
 		}
 	}

@@ -1,6 +1,8 @@
 package extended
 
 import (
+	"bytes"
+	"cmp"
 	"strings"
 	"time"
 )
@@ -90,6 +92,24 @@ func stampText(s stamp, f stampForm) string {
 // compareStampText compares text with the text of s in form f, as
 // strings.Compare does, without allocating.
 func compareStampText(text string, s stamp, f stampForm) int {
+	if f == 0 {
+		return strings.Compare(text, stampText(s, f))
+	}
 	var buf [32]byte
-	return strings.Compare(text, view(appendStamp(buf[:0], s, f)))
+	b := appendStamp(buf[:0], s, f)
+	for i := range min(len(text), len(b)) {
+		if text[i] != b[i] {
+			return cmp.Compare(text[i], b[i])
+		}
+	}
+	return cmp.Compare(len(text), len(b))
+}
+
+// compareStamps compares the texts of two stamps without allocating them.
+func compareStamps(a stamp, af stampForm, b stamp, bf stampForm) int {
+	if af != 0 && af == bf && a.nano == b.nano {
+		return 0
+	}
+	var ab, bb [32]byte
+	return bytes.Compare(appendStamp(ab[:0], a, af), appendStamp(bb[:0], b, bf))
 }

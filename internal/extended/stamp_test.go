@@ -37,9 +37,13 @@ func TestStamp(t *testing.T) {
 		if c.compact && s.text != nil {
 			t.Errorf("%q: compact but keeps the text", c.text)
 		}
-		for _, o := range []string{"", "2026-11-24T10:00:00.5Z", "2026-11-24T10:00:00.49Z", "z"} {
+		for _, o := range []string{"", "2026-11-24T10:00:00.5Z", "2026-11-24T10:00:00.49Z", "2026-11-24T10:00:00.500Z", "2026-11-24T10:00:00Z", "2026-11-24 10:00:00.5", "z"} {
 			if got, want := compareStampText(o, s, f), strings.Compare(o, c.text); got != want {
 				t.Errorf("compareStampText(%q, %q) = %d, want %d", o, c.text, got, want)
+			}
+			os, of := newStamp(o, parseTime(o))
+			if got, want := compareStamps(os, of, s, f), strings.Compare(o, c.text); got != want {
+				t.Errorf("compareStamps(%q, %q) = %d, want %d", o, c.text, got, want)
 			}
 		}
 	}

@@ -22,8 +22,11 @@ import (
 // The long key string itself is not kept.
 type reqKey [16]byte
 
-func keyOf(key string) reqKey {
-	s := sha256.Sum256([]byte(key))
+// keyOf returns key's reqKey; buf is a reused buffer, so that hashing a
+// key does not allocate.
+func keyOf(buf *[]byte, key string) reqKey {
+	*buf = append((*buf)[:0], key...)
+	s := sha256.Sum256(*buf)
 	return reqKey(s[:16])
 }
 
