@@ -103,8 +103,10 @@ func elementsAt(b []byte, i int, fn func(start int) int) int {
 // KeyIs reports whether a key as passed by Fields spells name, decoding
 // JSON escapes when the key has any.
 func KeyIs(key []byte, name string) bool {
-	if string(key) == name {
-		return true
+	// An escape spells one character with at least two bytes: a key with
+	// one is longer than the name it decodes to.
+	if len(key) <= len(name) {
+		return string(key) == name
 	}
 	if bytes.IndexByte(key, '\\') < 0 {
 		return false

@@ -189,18 +189,31 @@ func validString(doc []byte, i int, dirty *bool) (int, error) {
 	start := i
 	i++
 	for {
-		for i+8 <= len(doc) {
-			x := binary.LittleEndian.Uint64(doc[i:])
-			q, bs := x^(ones*'"'), x^(ones*'\\')
-			m := ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x) & highs
-			if !*dirty {
-				m |= markup8(x)
+		if !*dirty {
+			// Until a byte that is not plain text turns up, stop at those
+			// too: '"' and '&', '<' and '>' differ in one bit each, and
+			// one subtraction finds both control bytes and those above 0x7F.
+			for i+8 <= len(doc) {
+				x := binary.LittleEndian.Uint64(doc[i:])
+				qa, lg, bs := x&(ones*0xFB)^(ones*'"'), x&(ones*0xFD)^(ones*'<'), x^(ones*'\\')
+				m := ((qa-ones)&^qa | (lg-ones)&^lg | (bs-ones)&^bs | (x - ones*0x20) | x) & highs
+				if m != 0 {
+					i += bits.TrailingZeros64(m) / 8
+					break
+				}
+				i += 8
 			}
-			if m != 0 {
-				i += bits.TrailingZeros64(m) / 8
-				break
+		} else {
+			for i+8 <= len(doc) {
+				x := binary.LittleEndian.Uint64(doc[i:])
+				q, bs := x^(ones*'"'), x^(ones*'\\')
+				m := ((q-ones)&^q | (bs-ones)&^bs | (x-ones*0x20)&^x) & highs
+				if m != 0 {
+					i += bits.TrailingZeros64(m) / 8
+					break
+				}
+				i += 8
 			}
-			i += 8
 		}
 		if i >= len(doc) {
 			return len(doc), &syntaxError{start, "unterminated string"}
@@ -232,14 +245,6 @@ func validString(doc []byte, i int, dirty *bool) (int, error) {
 			i++
 		}
 	}
-}
-
-// markup8 marks (in the high bit of each byte, exact for the lowest
-// marked byte) the bytes of x that are '<', '>', '&' or above 0x7F.
-func markup8(x uint64) uint64 {
-	ltgt := x&(ones*0xFD) ^ ones*'<' // '<' and '>' differ only in bit 1
-	amp := x ^ ones*'&'
-	return ((ltgt-ones)&^ltgt | (amp-ones)&^amp | x) & highs
 }
 
 func isHex(c byte) bool { return c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F' }

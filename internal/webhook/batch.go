@@ -104,23 +104,57 @@ func (b *Batch) item(item []byte) error {
 }
 
 // member notes what add needs from one top-level member of the item
-// being split; only the first occurrence of a key counts.
+// being split; only the first occurrence of a key counts. Keys are
+// compared as they are; only a key with an escape in it is decoded.
 func (b *Batch) member(k, v []byte) {
 	c := &b.cur
-	switch {
-	case !c.hasKind && eventlist.KeyIs(k, "kind"):
+	switch string(k) {
+	case "kind":
 		c.hasKind = true
-	case !c.hasVersion && eventlist.KeyIs(k, "apiVersion"):
+	case "apiVersion":
+		c.hasVersion = true
+	case "auditID":
+		if c.id == nil {
+			c.id = v
+		}
+	case "stage":
+		if c.stage == nil {
+			c.stage = v
+		}
+	case "requestReceivedTimestamp":
+		c.time(v)
+	default:
+		if bytes.IndexByte(k, '\\') >= 0 {
+			b.escapedMember(k, v)
+		}
+	}
+}
+
+// escapedMember is member for a key spelled with JSON escapes.
+func (b *Batch) escapedMember(k, v []byte) {
+	c := &b.cur
+	switch {
+	case eventlist.KeyIs(k, "kind"):
+		c.hasKind = true
+	case eventlist.KeyIs(k, "apiVersion"):
 		c.hasVersion = true
 	case c.id == nil && eventlist.KeyIs(k, "auditID"):
 		c.id = v
 	case c.stage == nil && eventlist.KeyIs(k, "stage"):
 		c.stage = v
-	case !c.hasTime && eventlist.KeyIs(k, "requestReceivedTimestamp"):
-		c.hasTime = true
-		if len(v) >= 2 && v[0] == '"' {
-			c.t = parseMicroTime(v[1 : len(v)-1])
-		}
+	case eventlist.KeyIs(k, "requestReceivedTimestamp"):
+		c.time(v)
+	}
+}
+
+// time notes the item's requestReceivedTimestamp, the first one only.
+func (c *pending) time(v []byte) {
+	if c.hasTime {
+		return
+	}
+	c.hasTime = true
+	if len(v) >= 2 && v[0] == '"' {
+		c.t = parseMicroTime(v[1 : len(v)-1])
 	}
 }
 

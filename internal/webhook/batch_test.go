@@ -241,3 +241,28 @@ func TestBatchPlain(t *testing.T) {
 		t.Errorf("a refused document left Plain() %v", b.Plain())
 	}
 }
+
+// TestBatchParseEscapedKeys: a member key spelled with escapes counts as
+// the key it decodes to, the first occurrence of each key only.
+func TestBatchParseEscapedKeys(t *testing.T) {
+	doc := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[` +
+		`{"ki\u006ed":"Event","\u0061piVersion":"audit.k8s.io/v1","audit\u0049D":"a1","st\u0061ge":"RequestReceived",` +
+		`"requestReceived\u0054imestamp":"2024-05-06T07:08:09.000001Z","requestReceivedTimestamp":"2025-01-01T00:00:00.000000Z","auditID":"zz"},` +
+		`{"auditID":"a1","stage":"RequestReceived","kind":"Event","apiVersion":"audit.k8s.io/v1"}` +
+		`]}`
+	b := parse(t, doc)
+	if b.Len() != 2 {
+		t.Fatalf("Len = %d", b.Len())
+	}
+	tm, data := b.Event(0)
+	if !strings.HasPrefix(string(data), `{"ki\u006ed"`) {
+		t.Errorf("kind/apiVersion inserted although present (escaped): %s", data)
+	}
+	if want := time.Date(2024, 5, 6, 7, 8, 9, 1000, time.UTC); !tm.Equal(want) {
+		t.Errorf("time = %v, want %v (the first, escaped key)", tm, want)
+	}
+	// Both items have the same (auditID, stage) text: one key.
+	if !b.events[0].keyed || b.events[0].key != b.events[1].key {
+		t.Errorf("escaped auditID/stage not used for the key: %+v %+v", b.events[0], b.events[1])
+	}
+}
