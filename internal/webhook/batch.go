@@ -315,6 +315,11 @@ func (d *dedupe) add(k key, now time.Time) {
 	if _, ok := d.seen[k]; ok {
 		return
 	}
+	d.insert(k, now)
+}
+
+// insert remembers k, which it does not hold yet.
+func (d *dedupe) insert(k key, now time.Time) {
 	if d.n == d.maxKeys {
 		d.pop()
 	}
@@ -364,7 +369,9 @@ func (d *dedupe) filter(b *Batch, now time.Time) int {
 				dropped++
 				continue
 			}
-			d.add(e.key, now)
+			if d.maxKeys > 0 {
+				d.insert(e.key, now)
+			}
 		}
 		kept = append(kept, e)
 	}
