@@ -308,27 +308,30 @@ func (d *dedupe) has(k key) bool {
 }
 
 // add remembers k, forgetting the oldest key when full.
-func (d *dedupe) add(k key, now time.Time) {
-	if d.maxKeys <= 0 {
-		return
-	}
-	if _, ok := d.seen[k]; ok {
-		return
-	}
-	d.insert(k, now)
-}
+func (d *dedupe) add(k key, now time.Time) { d.remember(k, now) }
 
-// insert remembers k, which it does not hold yet.
-func (d *dedupe) insert(k key, now time.Time) {
+// remember remembers k, forgetting the oldest key when full, and reports
+// whether k is new. One map probe does both: assigning a key that is
+// already there leaves the map's length as it was. (The map is large and
+// each probe a likely cache miss.)
+func (d *dedupe) remember(k key, now time.Time) bool {
+	if d.maxKeys <= 0 {
+		return !d.has(k)
+	}
+	n := len(d.seen)
+	d.seen[k] = struct{}{}
+	if len(d.seen) == n {
+		return false
+	}
 	if d.n == d.maxKeys {
-		d.pop()
+		d.pop() // the oldest key, which is not k: k was not there
 	}
 	if d.n == len(d.ring) {
 		d.grow()
 	}
 	d.ring[(d.head+d.n)%len(d.ring)] = stamped{k, now.UnixNano()}
 	d.n++
-	d.seen[k] = struct{}{}
+	return true
 }
 
 // grow doubles the ring (up to maxKeys), keeping its order.
@@ -364,14 +367,9 @@ func (d *dedupe) filter(b *Batch, now time.Time) int {
 	kept := b.events[:0]
 	dropped := 0
 	for _, e := range b.events {
-		if e.keyed {
-			if d.has(e.key) {
-				dropped++
-				continue
-			}
-			if d.maxKeys > 0 {
-				d.insert(e.key, now)
-			}
+		if e.keyed && !d.remember(e.key, now) {
+			dropped++
+			continue
 		}
 		kept = append(kept, e)
 	}
