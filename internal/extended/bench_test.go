@@ -2,8 +2,8 @@ package extended
 
 import (
 	"bytes"
+	"github.com/kubeprivpod/kubeprivpod/internal/benchcpu"
 	"testing"
-	"time"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
 	"github.com/kubeprivpod/kubeprivpod/internal/escu"
@@ -34,14 +34,13 @@ func benchMix(b *testing.B, d adder) {
 	evs, size := mix(b)
 	b.SetBytes(size)
 	b.ReportAllocs()
-	cpu := cpuTime()
-	start := time.Now()
+	cpu := benchcpu.Start()
 	for b.Loop() {
 		for _, e := range evs {
 			d.AddEvent(e)
 		}
 	}
-	reportCPU(b, size, cpu, start)
+	cpu.Report(b, size)
 }
 
 func BenchmarkAddEventMix(b *testing.B) { benchMix(b, New()) }

@@ -1,6 +1,10 @@
 package extended
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/auditfield"
+)
 
 // mayFind reports whether an event's bytes can hold a field that yields a
 // reason: every reason needs a key or JSON-patch path token spelling
@@ -23,35 +27,12 @@ func hasLetterEscape(s string) bool {
 			return false
 		}
 		p := i + j + 2
-		r, ok := hex4(s[p:])
+		r, ok := auditfield.Hex4(s[p:])
 		if !ok || r < 0x80 && 'a' <= r|0x20 && r|0x20 <= 'z' {
 			return true
 		}
 		i = p
 	}
-}
-
-// hex4 decodes the four hex digits of a \u escape.
-func hex4(s string) (rune, bool) {
-	if len(s) < 4 {
-		return 0, false
-	}
-	var r rune
-	for i := 0; i < 4; i++ {
-		c := s[i]
-		switch {
-		case '0' <= c && c <= '9':
-			c -= '0'
-		case 'a' <= c && c <= 'f':
-			c = c - 'a' + 10
-		case 'A' <= c && c <= 'F':
-			c = c - 'A' + 10
-		default:
-			return 0, false
-		}
-		r = r<<4 | rune(c)
-	}
-	return r, true
 }
 
 // members calls f with the key and raw value of each member of the JSON
