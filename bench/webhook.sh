@@ -6,9 +6,12 @@
 #            batches of 400 ~2 KB events over mutual TLS keep-alive
 #            connections from the benchmark process. Reports events/s, the
 #            99th percentile batch latency (request sent to 200 read), the
-#            input process's CPU time per event and its peak RSS.
+#            input process's CPU time per event and its peak RSS, and the
+#            benchmark process's own CPU time per event (senders + drain),
+#            which comes out of the same cores.
 # EndToEnd:  the same path in one process (Server + Stream into a pipe).
-# Micro:     Batch.Parse, dedupe, XML stream writing, Split.
+# Micro:     Batch.Parse, dedupe, XML stream writing (escaped and plain
+#            batches), Split.
 #
 # Usage: bench/webhook.sh            (from anywhere in the repository)
 # Knobs (environment):
