@@ -87,7 +87,6 @@ type Reader struct {
 	long    []byte // holds lines that did not fit in br's buffer
 	indent  int    // bytes of leading space trimmed off the current document
 
-	stack    []byte   // scratch for validJSON
 	items    [][]byte // events of the current EventList not yet returned
 	itemsErr error    // error to return once items are drained
 }
@@ -301,12 +300,13 @@ func (r *Reader) readMultiLine(open byte) ([]byte, error) {
 // event turns one document into the event it is, or the first event of
 // the EventList it is.
 func (r *Reader) event(doc []byte) ([]byte, error) {
-	var v validity
-	v, r.stack = validJSON(doc, r.stack)
+	// eventlist.Validate is iterative and depth-bounded: gjson's recursive
+	// validator dies of stack overflow on a line of a few million '['.
+	err := eventlist.Validate(doc)
 	switch {
-	case v == tooDeep:
+	case errors.Is(err, eventlist.ErrTooDeep):
 		return nil, r.parseError(0, ErrTooDeep)
-	case v == invalid:
+	case err != nil:
 		return nil, r.syntaxError(doc)
 	case doc[0] != '{':
 		return nil, r.parseError(0, ErrNotObject)
@@ -316,7 +316,7 @@ func (r *Reader) event(doc []byte) ([]byte, error) {
 		return doc, nil
 	}
 	r.items = r.items[:0]
-	err := eventlist.Split(doc, func(ev []byte) error {
+	err = eventlist.Split(doc, func(ev []byte) error {
 		r.items = append(r.items, ev)
 		return nil
 	})

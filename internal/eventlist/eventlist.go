@@ -16,6 +16,7 @@ import (
 // Errors returned by Split, wrapped in *Error.
 var (
 	ErrNotJSON  = errors.New("not valid JSON")
+	ErrTooDeep  = errors.New("nested deeper than MaxDepth") // wrapped together with ErrNotJSON
 	ErrNotAudit = errors.New("neither an audit EventList nor an audit Event")
 	ErrItem     = errors.New("EventList item is not a JSON object")
 )

@@ -16,12 +16,26 @@ const MaxDepth = 10000
 type syntaxError struct {
 	Offset int
 	Msg    string
+	deep   bool // the nesting is the problem
 }
 
 func (e *syntaxError) Error() string {
 	return fmt.Sprintf("%s at byte %d: %s", ErrNotJSON, e.Offset, e.Msg)
 }
-func (e *syntaxError) Unwrap() error { return ErrNotJSON }
+func (e *syntaxError) Unwrap() []error {
+	if e.deep {
+		return []error{ErrNotJSON, ErrTooDeep}
+	}
+	return []error{ErrNotJSON}
+}
+
+// Validate checks that doc is exactly one JSON value (surrounding
+// whitespace allowed). It accepts what gjson.ValidBytes and
+// encoding/json's Valid accept (UTF-8 is not checked), but without
+// recursion, so no input can exhaust the stack: documents nested deeper
+// than MaxDepth are refused. Errors wrap ErrNotJSON (and ErrTooDeep for
+// the nesting) and give the byte offset of the fault.
+func Validate(doc []byte) error { return validate(doc) }
 
 // validate checks that doc is exactly one JSON value (surrounding
 // whitespace allowed), nested at most MaxDepth deep. It works without
@@ -53,9 +67,9 @@ func validateText(doc []byte, dirty *bool, sp *splitter) error {
 	i := skipSpace(doc, 0)
 	fail := func(msg string) error {
 		if i >= len(doc) {
-			return &syntaxError{len(doc), "unexpected end of input"}
+			return &syntaxError{Offset: len(doc), Msg: "unexpected end of input"}
 		}
-		return &syntaxError{i, msg}
+		return &syntaxError{Offset: i, Msg: msg}
 	}
 	for {
 		// A value starts at i.
@@ -68,7 +82,7 @@ func validateText(doc []byte, dirty *bool, sp *splitter) error {
 		switch c := doc[i]; {
 		case c == '{' || c == '[':
 			if len(stack) == MaxDepth {
-				return fail(fmt.Sprintf("nested deeper than %d", MaxDepth))
+				return &syntaxError{Offset: i, Msg: fmt.Sprintf("nested deeper than %d", MaxDepth), deep: true}
 			}
 			stack = append(stack, c)
 			i = skipSpace(doc, i+1)
@@ -162,10 +176,10 @@ func validateText(doc []byte, dirty *bool, sp *splitter) error {
 // and that of the key's closing quote.
 func validKey(doc []byte, i int, dirty *bool) (int, int, error) {
 	if i >= len(doc) {
-		return i, 0, &syntaxError{len(doc), "unexpected end of input"}
+		return i, 0, &syntaxError{Offset: len(doc), Msg: "unexpected end of input"}
 	}
 	if doc[i] != '"' {
-		return i, 0, &syntaxError{i, fmt.Sprintf("unexpected %q where an object key belongs", doc[i])}
+		return i, 0, &syntaxError{Offset: i, Msg: fmt.Sprintf("unexpected %q where an object key belongs", doc[i])}
 	}
 	i, err := validString(doc, i, dirty)
 	if err != nil {
@@ -174,10 +188,10 @@ func validKey(doc []byte, i int, dirty *bool) (int, int, error) {
 	ke := i - 1
 	i = skipSpace(doc, i)
 	if i >= len(doc) {
-		return i, 0, &syntaxError{len(doc), "unexpected end of input"}
+		return i, 0, &syntaxError{Offset: len(doc), Msg: "unexpected end of input"}
 	}
 	if doc[i] != ':' {
-		return i, 0, &syntaxError{i, "missing ':' after object key"}
+		return i, 0, &syntaxError{Offset: i, Msg: "missing ':' after object key"}
 	}
 	return skipSpace(doc, i+1), ke, nil
 }
@@ -216,28 +230,28 @@ func validString(doc []byte, i int, dirty *bool) (int, error) {
 			}
 		}
 		if i >= len(doc) {
-			return len(doc), &syntaxError{start, "unterminated string"}
+			return len(doc), &syntaxError{Offset: start, Msg: "unterminated string"}
 		}
 		switch c := doc[i]; {
 		case c == '"':
 			return i + 1, nil
 		case c == '\\':
 			if i+1 >= len(doc) {
-				return len(doc), &syntaxError{start, "unterminated string"}
+				return len(doc), &syntaxError{Offset: start, Msg: "unterminated string"}
 			}
 			switch doc[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if len(doc)-i < 6 || !isHex(doc[i+2]) || !isHex(doc[i+3]) || !isHex(doc[i+4]) || !isHex(doc[i+5]) {
-					return i, &syntaxError{i, `malformed \u escape`}
+					return i, &syntaxError{Offset: i, Msg: `malformed \u escape`}
 				}
 				i += 6
 			default:
-				return i, &syntaxError{i, fmt.Sprintf("invalid escape \\%c", doc[i+1])}
+				return i, &syntaxError{Offset: i, Msg: fmt.Sprintf("invalid escape \\%c", doc[i+1])}
 			}
 		case c < 0x20:
-			return i, &syntaxError{i, fmt.Sprintf("control character %#02x in string", c)}
+			return i, &syntaxError{Offset: i, Msg: fmt.Sprintf("control character %#02x in string", c)}
 		default:
 			if c >= 0x80 || c == '<' || c == '>' || c == '&' {
 				*dirty = true
