@@ -58,6 +58,15 @@ func TestEveryResourceAtItsSpecPath(t *testing.T) {
 				want := []string{"eve@example.com patch " + c.resource + " default/x allowed [" + container + "] [privileged] 49 1"}
 				equalLines(t, "patch, "+form, summaries(run(e.raw()).Result()), want)
 			}
+			// Run as root, inherited from the pod-level securityContext at
+			// this resource's spec path; and a JSON patch of that field.
+			rootSpec := `"securityContext":{"runAsUser":0},"containers":[{"name":"c"},{"name":"u","securityContext":{"runAsUser":1000}}]`
+			equalLines(t, "runAsRoot", summaries(run(ev{resource: c.resource, group: c.group, nm: "x", req: wrap(c.kind, c.resource, rootSpec)}.raw()).Result()),
+				[]string{"eve@example.com create " + c.resource + " default/x allowed [containers/c] [runAsRoot] 14 1"})
+			podPointer := "/" + strings.Join(resources[c.resource].spec, "/") + "/securityContext/runAsNonRoot"
+			equalLines(t, "runAsRoot JSON patch", summaries(run(ev{verb: "patch", level: "Request", resource: c.resource, group: c.group, nm: "x",
+				req: obj(`[{"op":"add","path":"` + podPointer + `","value":false}]`)}.raw()).Result()),
+				[]string{"eve@example.com patch " + c.resource + " default/x allowed [] [runAsRoot] 14 1"})
 			// The same spec one level off is not a pod spec: Kubernetes
 			// ignores it, and so does the detection (pods have no wrong
 			// level above spec, so use one below).
@@ -116,6 +125,28 @@ func TestContainerLists(t *testing.T) {
 	}
 }
 
+// A run-as-root finding says why, per container, and does not claim node
+// access when it is the only reason.
+func TestRunAsRootMessage(t *testing.T) {
+	d := run(ev{nm: "p", req: pod("p", `"securityContext":{"runAsNonRoot":false},"containers":[{"name":"app","securityContext":{"runAsUser":0}},{"name":"side"},{"name":"uid","securityContext":{"runAsUser":1000,"runAsNonRoot":false}}],"initContainers":[{"name":"setup","securityContext":{"runAsUser":1000}}]`)}.raw())
+	equalLines(t, "rows", summaries(d.Result()), []string{
+		"eve@example.com create pods default/p allowed [containers/app,containers/side] [runAsRoot] 14 1",
+	})
+	msg := d.Result().Rows[0][len(Columns)-1][0]
+	want := "eve@example.com created pod default/p from 192.0.2.7 using kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46: " +
+		"container app runs as root (runAsUser 0, runAsNonRoot false); container side may run as root (runAsNonRoot false: the image's user, often root, is not checked). " +
+		"The API server accepted it (HTTP 201): confirm this workload is meant to run as root; if not, delete it and review what else this user did and can do."
+	if msg != want {
+		t.Errorf("message\n got %s\nwant %s", msg, want)
+	}
+	// Beside a node-level reason the row keeps the node-level wording.
+	d = run(ev{nm: "p", req: pod("p", `"hostPID":true,"containers":[{"name":"app","securityContext":{"runAsUser":0}}]`)}.raw())
+	msg = d.Result().Rows[0][len(Columns)-1][0]
+	if !strings.Contains(msg, "container app runs as root (runAsUser 0)") || !strings.Contains(msg, "meant to have node-level access") {
+		t.Errorf("message %s", msg)
+	}
+}
+
 func TestReasons(t *testing.T) {
 	for _, c := range []struct{ spec, want string }{
 		{`"hostPID":true,"containers":[{"name":"a"}]`, "[] [hostPID] 42"},
@@ -132,10 +163,31 @@ func TestReasons(t *testing.T) {
 		{`"containers":[{"name":"a","securityContext":{"capabilities":{"add":["cap_sys_admin"]}}}]`, "[containers/a] [capability:cap_sys_admin] 45"},
 		{`"containers":[{"name":"a","securityContext":{"windowsOptions":{"hostProcess":true}}}]`, "[containers/a] [hostProcess] 49"},
 		{`"securityContext":{"windowsOptions":{"hostProcess":true}},"containers":[{"name":"a"}]`, "[] [hostProcess] 49"},
+		// runAsRoot: the effective setting, container over pod, per container.
+		{`"containers":[{"name":"a","securityContext":{"runAsUser":0}}]`, "[containers/a] [runAsRoot] 14"},
+		{`"containers":[{"name":"a","securityContext":{"runAsNonRoot":false}}]`, "[containers/a] [runAsRoot] 14"},
+		{`"containers":[{"name":"a","securityContext":{"runAsUser":-0,"runAsNonRoot":false}}]`, "[containers/a] [runAsRoot] 14"},
+		{`"securityContext":{"runAsUser":0},"initContainers":[{"name":"i"}],"containers":[{"name":"a","securityContext":{}},{"name":"b","securityContext":{"runAsUser":1000}}],"ephemeralContainers":[{"name":"e","securityContext":null}]`,
+			"[containers/a,initContainers/i,ephemeralContainers/e] [runAsRoot] 14"},
+		{`"securityContext":{"runAsNonRoot":false},"containers":[{"name":"a","securityContext":{"runAsNonRoot":true}},{"name":"b","securityContext":{"runAsNonRoot":null}}]`,
+			"[containers/b] [runAsRoot] 14"},
+		{`"securityContext":{"runAsUser":0},"containers":[{"name":"a","securityContext":{"privileged":true}}]`, "[containers/a] [privileged,runAsRoot] 49"},
+		{`"securityContext":{"runAsUser":1000},"containers":[{"name":"a","securityContext":{"runAsUser":0}}]`, "[containers/a] [runAsRoot] 14"},
 		// Nothing: baseline capabilities, false values, drops.
 		{`"containers":[{"name":"a","securityContext":{"capabilities":{"add":["CHOWN","NET_BIND_SERVICE"],"drop":["ALL"]}}}]`, ""},
 		{`"hostPID":false,"hostIPC":false,"hostNetwork":false,"containers":[{"name":"a","securityContext":{"privileged":false}}]`, ""},
 		{`"volumes":[{"name":"v","emptyDir":{}}],"containers":[{"name":"a"}]`, ""},
+		// Not root: overridden, non-zero, true, or not a JSON number/boolean.
+		{`"securityContext":{"runAsUser":0},"containers":[{"name":"a","securityContext":{"runAsUser":1000}}]`, ""},
+		{`"securityContext":{"runAsNonRoot":false},"containers":[{"name":"a","securityContext":{"runAsNonRoot":true}}]`, ""},
+		{`"securityContext":{"runAsUser":1000,"runAsNonRoot":true},"containers":[{"name":"a","securityContext":{"runAsNonRoot":true}}]`, ""},
+		{`"containers":[{"name":"a","securityContext":{"runAsUser":"0","runAsNonRoot":"false"}}]`, ""},
+		{`"securityContext":{"runAsUser":"0"},"containers":[{"name":"a"}]`, ""},
+		{`"containers":[{"name":"a","securityContext":{"runAsUser":0.0}},{"name":"b","securityContext":{"runAsNonRoot":0}}]`, ""},
+		{`"containers":[{"name":"a","runAsUser":0,"runAsNonRoot":false,"securityContext":{"seLinuxOptions":{"runAsUser":0}}}]`, ""},
+		{`"runAsUser":0,"runAsNonRoot":false,"containers":[{"name":"a"}]`, ""},
+		{`"containers":[{"name":"a","securityContext":{"runAsUser":0,"runAsUser":1000}}]`, ""},
+		{`"securityContext":{"runAsUser":1000},"containers":[{"name":"a","securityContext":{"runAsNonRoot":false}}]`, ""},
 	} {
 		d := run(ev{nm: "p", req: pod("p", c.spec)}.raw())
 		got := ""
@@ -176,6 +228,14 @@ func TestPatchForms(t *testing.T) {
 		{"JSON patch escaped pointer", dep("9", `[{"op":"add","path":"/spec/template/spec/hostIPC","value":true},{"op":"add","path":"/metadata/annotations/a~1b","value":"x"}]`),
 			"[] [hostIPC] 28"},
 		{"JSON patch false, test and remove", dep("10", `[{"op":"test","path":"/spec/template/spec/hostPID","value":true},{"op":"remove","path":"/spec/template/spec/hostNetwork"},{"op":"replace","path":"/spec/template/spec/containers/0/securityContext/privileged","value":false}]`), ""},
+		{"strategic merge run as root", dep("14", `{"spec":{"template":{"spec":{"securityContext":{"runAsUser":0},"containers":[{"name":"web"},{"name":"side","securityContext":{"runAsUser":1000}}]}}}}`),
+			"[containers/web] [runAsRoot] 14"},
+		{"merge patch pod-level root only", dep("15", `{"spec":{"template":{"spec":{"securityContext":{"runAsNonRoot":false}}}}}`), "[] [runAsRoot] 14"},
+		{"JSON patch container runAsUser", dep("16", `[{"op":"replace","path":"/spec/template/spec/containers/0/securityContext/runAsUser","value":0}]`),
+			"[containers/#0] [runAsRoot] 14"},
+		{"JSON patch pod runAsNonRoot", dep("17", `[{"op":"add","path":"/spec/template/spec/securityContext/runAsNonRoot","value":false}]`),
+			"[] [runAsRoot] 14"},
+		{"JSON patch string 0", dep("18", `[{"op":"replace","path":"/spec/template/spec/containers/0/securityContext/runAsUser","value":"0"}]`), ""},
 		{"JSON patch elsewhere", dep("11", `[{"op":"add","path":"/spec/selector/hostPID","value":true}]`), ""},
 		{"response object wins", ev{id: "12", verb: "patch", resource: "deployments", group: "apps", nm: "web",
 			req:  obj(`{"metadata":{"labels":{"x":"y"}}}`),

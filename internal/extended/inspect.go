@@ -65,11 +65,73 @@ type hostVolume struct {
 	name, path string
 }
 
+// runAs is what a securityContext says about the user a container runs
+// as. set* tell whether the field is given (JSON null is not: the API
+// server decodes it as unset), so a container's value can override the
+// pod's.
+type runAs struct {
+	userSet, userRoot      bool // runAsUser given; it is the JSON number 0
+	nonRootSet, nonRootOff bool // runAsNonRoot given; it is the JSON boolean false
+}
+
+// read records the runAsUser or runAsNonRoot member k (other keys are
+// ignored); the last of duplicate keys wins.
+func (r *runAs) read(k string, v gjson.Result) {
+	switch k {
+	case "runAsUser":
+		r.userSet = v.Exists() && v.Type != gjson.Null
+		// Only an integer zero decodes into the int64 field as 0.
+		r.userRoot = v.Type == gjson.Number && (v.Raw == "0" || v.Raw == "-0")
+	case "runAsNonRoot":
+		r.nonRootSet = v.Exists() && v.Type != gjson.Null
+		r.nonRootOff = v.Type == gjson.False
+	}
+}
+
+// over returns the effective setting of a container whose own
+// securityContext says r, in a pod whose securityContext says pod: each
+// field the container sets wins, the others are inherited.
+func (r runAs) over(pod runAs) runAs {
+	if !r.userSet {
+		r.userSet, r.userRoot = pod.userSet, pod.userRoot
+	}
+	if !r.nonRootSet {
+		r.nonRootSet, r.nonRootOff = pod.nonRootSet, pod.nonRootOff
+	}
+	return r
+}
+
+// verb says whether root is certain (runAsUser 0) or only not prevented
+// (runAsNonRoot false: it depends on the image's user).
+func (r runAs) verb() string {
+	if r.userRoot {
+		return "runs"
+	}
+	return "may run"
+}
+
+// why explains an effective root setting for a message, or returns ""
+// when the container is not explicitly allowed to run as root.
+func (r runAs) why() string {
+	switch {
+	case r.userRoot && r.nonRootOff:
+		return "runAsUser 0, runAsNonRoot false"
+	case r.userRoot:
+		return "runAsUser 0"
+	case r.nonRootOff && !r.userSet:
+		// With a non-zero runAsUser the container does not run as root,
+		// whatever runAsNonRoot says.
+		return "runAsNonRoot false: the image's user, often root, is not checked"
+	}
+	return ""
+}
+
 // podSpec inspects a (possibly partial) pod spec in one pass over its
 // keys. A key given twice counts as its last value, as when the API
 // server decodes the request.
 func (in *inspector) podSpec(s gjson.Result) {
 	var hostPID, hostIPC, hostNetwork, hostProcess bool
+	var pod runAs
 	var volumes gjson.Result
 	var lists [len(containerLists)]gjson.Result
 	s.ForEach(func(k, v gjson.Result) bool {
@@ -82,6 +144,13 @@ func (in *inspector) podSpec(s gjson.Result) {
 			hostNetwork = v.Type == gjson.True
 		case "securityContext":
 			hostProcess = v.IsObject() && v.Get("windowsOptions.hostProcess").Type == gjson.True
+			pod = runAs{}
+			if v.IsObject() {
+				v.ForEach(func(k, v gjson.Result) bool {
+					pod.read(k.Str, v)
+					return true
+				})
+			}
 		case "volumes":
 			volumes = v
 		case "containers":
@@ -114,16 +183,24 @@ func (in *inspector) podSpec(s gjson.Result) {
 		})
 	}
 	mounted := make([]bool, len(vols))
+	anyList := false
 	for li, list := range containerLists {
 		if !lists[li].IsArray() {
 			continue
 		}
+		anyList = true
 		i := 0
 		lists[li].ForEach(func(_, c gjson.Result) bool {
-			in.container(list, c, "#"+strconv.Itoa(i), vols, mounted)
+			in.container(list, c, "#"+strconv.Itoa(i), vols, mounted, pod)
 			i++
 			return true
 		})
+	}
+	// A pod-level root setting with no container in the request (a patch
+	// of the pod's securityContext) applies to every stored container
+	// that does not override it: report it for the pod.
+	if why := pod.why(); why != "" && !anyList {
+		in.add(fact{ReasonRunAsRoot, ScoreRunAsRoot, "", "the pod " + pod.verb() + " its containers as root unless they override it (pod " + why + ")"})
 	}
 	for i, v := range vols {
 		if !mounted[i] {
@@ -164,8 +241,9 @@ func volumeNoun(name string) string {
 
 // container inspects one element of a container list in one pass over
 // its keys (the last of duplicate keys wins). fallback names it when it
-// has no name (a JSON patch may add bare fields).
-func (in *inspector) container(list string, c gjson.Result, fallback string, vols []hostVolume, mounted []bool) {
+// has no name (a JSON patch may add bare fields); pod is the pod-level
+// runAs setting the container inherits.
+func (in *inspector) container(list string, c gjson.Result, fallback string, vols []hostVolume, mounted []bool, pod runAs) {
 	if !c.IsObject() || deleted(c) {
 		return
 	}
@@ -186,7 +264,7 @@ func (in *inspector) container(list string, c gjson.Result, fallback string, vol
 		name = fallback
 	}
 	label := list + "/" + name
-	in.securityContext(list, label, name, sc)
+	in.securityContext(list, label, name, sc, pod)
 	if len(vols) == 0 || !mounts.IsArray() {
 		return
 	}
@@ -205,14 +283,18 @@ func (in *inspector) container(list string, c gjson.Result, fallback string, vol
 	})
 }
 
-func (in *inspector) securityContext(list, label, name string, sc gjson.Result) {
+func (in *inspector) securityContext(list, label, name string, sc gjson.Result, pod runAs) {
 	if !sc.IsObject() {
+		in.runAsRoot(list, label, name, pod)
 		return
 	}
 	var privileged, hostProcess bool
 	var add gjson.Result
+	var own runAs
 	sc.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
+		case "runAsUser", "runAsNonRoot":
+			own.read(k.Str, v)
 		case "privileged":
 			privileged = v.Type == gjson.True
 		case "capabilities":
@@ -233,6 +315,15 @@ func (in *inspector) securityContext(list, label, name string, sc gjson.Result) 
 	}
 	if hostProcess {
 		in.hostProcess(list, label, name)
+	}
+	in.runAsRoot(list, label, name, own.over(pod))
+}
+
+// runAsRoot reports a container whose effective setting explicitly lets
+// it run as root.
+func (in *inspector) runAsRoot(list, label, name string, eff runAs) {
+	if why := eff.why(); why != "" {
+		in.add(fact{ReasonRunAsRoot, ScoreRunAsRoot, label, listNoun(list) + " " + name + " " + eff.verb() + " as root (" + why + ")"})
 	}
 }
 
@@ -332,7 +423,7 @@ func (in *inspector) fragment(rest []string, v gjson.Result) {
 			if rest[1] == "-" {
 				name = "#new"
 			}
-			in.container(rest[0], nest(rest[2:], v), name, nil, nil)
+			in.container(rest[0], nest(rest[2:], v), name, nil, nil, runAs{})
 			return
 		}
 	}

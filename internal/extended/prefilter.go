@@ -8,14 +8,15 @@ import (
 
 // mayFind reports whether an event's bytes can hold a field that yields a
 // reason: every reason needs a key or JSON-patch path token spelling
-// "privileged", "capabilities" or starting with "host" (hostPID, hostIPC,
-// hostNetwork, hostPath, hostProcess). In JSON text such a name can only
+// "privileged", "capabilities", starting with "host" (hostPID, hostIPC,
+// hostNetwork, hostPath, hostProcess) or with "runAs" (runAsUser,
+// runAsNonRoot). In JSON text such a name can only
 // hide behind a \u escape of an ASCII letter, so an event with one of
 // those also passes. It never rejects an event that could yield a
 // finding; it passes some that cannot (a "hostname", "localhost").
 func mayFind(s string) bool {
 	return strings.Contains(s, "privileged") || strings.Contains(s, "host") ||
-		strings.Contains(s, "capabilities") || hasLetterEscape(s)
+		strings.Contains(s, "capabilities") || strings.Contains(s, "runAs") || hasLetterEscape(s)
 }
 
 // hasLetterEscape reports a \u escape that decodes to an ASCII letter, or

@@ -15,6 +15,7 @@ const (
 	ReasonHostIPC     = "hostIPC"
 	ReasonHostNetwork = "hostNetwork"
 	ReasonHostProcess = "hostProcess"
+	ReasonRunAsRoot   = "runAsRoot"
 	// ReasonHostPathPrefix is followed by the host path as written.
 	ReasonHostPathPrefix = "hostPath:"
 	// ReasonCapabilityPrefix is followed by the capability as written.
@@ -28,6 +29,11 @@ const (
 	ScoreHostPID     = 42 // see, signal and (with SYS_PTRACE) enter host processes
 	ScoreHostNetwork = 35 // bind host ports, sniff node traffic, reach node-local services
 	ScoreHostIPC     = 28 // read host shared memory and IPC
+	// ScoreRunAsRoot is for a container explicitly run as root (runAsUser
+	// 0 or runAsNonRoot false): not a node escape by itself, but it makes
+	// every other escape (a writable hostPath, a kernel or runtime bug)
+	// easier, and Pod Security restricted forbids it.
+	ScoreRunAsRoot = 14
 	// ScoreHostPathSensitive is for host paths that expose the node's
 	// credentials, runtime socket, kernel interfaces or whole filesystem.
 	ScoreHostPathSensitive = 45

@@ -209,7 +209,12 @@ func (g *group) outcomeSentence() string {
 	}
 	switch g.fin.Outcome {
 	case OutcomeAllowed:
-		return "The API server accepted it" + http + ": confirm this workload is meant to have node-level access; if not, delete it and review what else this user did and can do."
+		access := "have node-level access"
+		if len(g.fin.Reasons) == 1 && g.fin.Reasons[0] == ReasonRunAsRoot {
+			// Root alone is not node access; do not overstate it.
+			access = "run as root"
+		}
+		return "The API server accepted it" + http + ": confirm this workload is meant to " + access + "; if not, delete it and review what else this user did and can do."
 	case OutcomeDenied:
 		return "The API server refused it" + http + ", by RBAC or admission (e.g. Pod Security): nothing was created, but the attempt shows intent; review this user's other requests."
 	case OutcomeFailed:
