@@ -36,12 +36,17 @@ func addSeeds(f *testing.F) {
 		{verb: "patch", resource: "deployments", group: "apps", nm: "d", req: obj(`[{"op":"add","path":"/spec/template/spec/containers/0/securityContext","value":{"privileged":true,"capabilities":{"add":["SYS_ADMIN"]}}}]`)},
 		{verb: "patch", sub: "ephemeralcontainers", nm: "p", req: obj(`{"spec":{"ephemeralContainers":[{"name":"d","securityContext":{"privileged":true}}]}}`)},
 		{resource: "cronjobs", group: "batch", req: wrap("CronJob", "cronjobs", `"hostPID":true,"volumes":[{"name":"v","hostPath":{"path":"/proc"}}],"containers":[{"name":"a","volumeMounts":[{"name":"v"}]}]`)},
+		{req: pod("p", `"securityContext":{"runAsUser":0},"containers":[{"name":"a"},{"name":"b","securityContext":{"runAsUser":1000,"runAsNonRoot":false}}]`)},
+		{verb: "patch", resource: "deployments", group: "apps", nm: "d", req: obj(`[{"op":"add","path":"/spec/template/spec/securityContext/runAsNonRoot","value":false}]`)},
 		{level: "Metadata"},
 		{annotations: map[string]string{"audit.k8s.io/truncated": "true"}},
 	} {
 		f.Add(e.raw())
 	}
 	f.Add([]byte(`{"verb":"create","objectRef":{"resource":"pods"},"requestObject":{"spec":{"containers":[{"securityContext":{"privil\u0065ged":true}}]}}}`))
+	f.Add([]byte(`{"verb":"create","objectRef":{"resource":"pods"},"requestObject":{"spec":{"containers":[{"securityContext":{"run\u0041sUser":0}}]}}}`))
+	f.Add([]byte(`{"verb":"create","objectRef":{"resource":"pods"},"requestObject":{"spec":{"securityContext":{"runAsNonRoot":true,"runAsUser":0},"containers":[{"securityContext":{"runAsNonRoot":true}}]}}}`))
+	f.Add([]byte(`{"properties":{"log":"{\"verb\":\"create\",\"objectRef\":{\"resource\":\"pods\"},\"requestObject\":{\"spec\":{\"containers\":[{\"securityContext\":{\"runAsUser\":\u0030}}]}}}"}}`))
 	f.Add([]byte(`{"v\u0065rb":"create","objectRef":{"resource":"pods"},"verb":"get"}`))
 	f.Add([]byte(`{"protoPayload":{"methodName":"io.k8s.core.v1.pods.create","request":{"spec":{"hostIPC":true}}}}`))
 	f.Add([]byte(`{"properties":{"log":"{\"verb\":\"create\",\"objectRef\":{\"resource\":\"pods\"},\"requestObject\":{\"spec\":{\"hostNetwork\":true}}}"}}`))
@@ -129,4 +134,40 @@ func FuzzAddPartial(f *testing.F) {
 			t.Fatalf("round trip differs:\n got %q\nwant %q", got.Rows, want.Rows)
 		}
 	})
+}
+
+// TestMayRunAsRoot pins the run-as-root gate: plainly non-root values are
+// passed over, anything that may be root (or that it cannot read plainly)
+// passes. FuzzAddEvent checks it against the exhaustive path.
+func TestMayRunAsRoot(t *testing.T) {
+	for s, want := range map[string]bool{
+		`{"runAsNonRoot":true}`:                                  false,
+		`{"runAsNonRoot" : true,"runAsUser":1000}`:               false,
+		`{"runAsUser":null,"runAsNonRoot":null}`:                 false,
+		`{"runAsGroup":0,"runAsUserName":"x"}`:                   false,
+		`{"args":["runAs"]}`:                                     false,
+		`{"runAsUser":0}`:                                        true,
+		`{"runAsUser":-0}`:                                       true,
+		`{"runAsUser":"0"}`:                                      true, // not plainly non-root: left to the parse
+		`{"runAsNonRoot":false}`:                                 true,
+		`{"runAsNonRoot":true,"runAsUser":0}`:                    true,
+		`{"runAsUser"`:                                           true,
+		`{"runAsUser":`:                                          true,
+		`[{"path":"/spec/securityContext/runAsUser","value":0}]`: true,
+		`{"log":"{\"runAsNonRoot\":true}"}`:                      false,
+		`{"log":"{\"runAsNonRoot\":false}"}`:                     true,
+		`{"log":"{\"runAsUser\": 0}"}`:                           true,
+		`{"log":"{\"runAsUser\":\n1}"}`:                          true,
+		`{"log":"{\"runAs\u0055ser\":0}"}`:                       false, // left to hasLetterEscape
+		`{"log":"{\"runAsUser\u0022:0}"}`:                        true,
+		`{"log":"{\\\"runAsUser\\\":1}"}`:                        true,
+		`{"runAsUser":1,"runAsNonRoot":false}`:                   true,
+		`{"runAsUserName":"x","runAsUser":0}`:                    true,
+		`{"runAsUserName":"x","runAsUser":7}`:                    false,
+		"{\"runAsUser\":\t\n 0}":                                 true,
+	} {
+		if got := mayRunAsRoot(s); got != want {
+			t.Errorf("mayRunAsRoot(%s) = %v, want %v", s, got, want)
+		}
+	}
 }

@@ -9,14 +9,71 @@ import (
 // mayFind reports whether an event's bytes can hold a field that yields a
 // reason: every reason needs a key or JSON-patch path token spelling
 // "privileged", "capabilities", starting with "host" (hostPID, hostIPC,
-// hostNetwork, hostPath, hostProcess) or with "runAs" (runAsUser,
-// runAsNonRoot). In JSON text such a name can only
+// hostNetwork, hostPath, hostProcess), or "runAsUser"/"runAsNonRoot"
+// that may be root (see mayRunAsRoot). In JSON text such a name can only
 // hide behind a \u escape of an ASCII letter, so an event with one of
 // those also passes. It never rejects an event that could yield a
 // finding; it passes some that cannot (a "hostname", "localhost").
 func mayFind(s string) bool {
 	return strings.Contains(s, "privileged") || strings.Contains(s, "host") ||
-		strings.Contains(s, "capabilities") || strings.Contains(s, "runAs") || hasLetterEscape(s)
+		strings.Contains(s, "capabilities") || mayRunAsRoot(s) || hasLetterEscape(s)
+}
+
+// mayRunAsRoot reports whether s holds a runAsUser or runAsNonRoot that
+// is not plainly a non-root value. Most pods say "runAsNonRoot":true or
+// a non-zero runAsUser, which cannot yield runAsRoot, and would
+// otherwise all take the full parse. Only a key followed by plain
+// whitespace, a colon and a value starting with t or n (runAsNonRoot)
+// or 1-9 or n (runAsUser) is passed over, also inside a JSON string
+// (the key's quotes escaped as \"); anything else (a value 0, -0
+// or false, a JSON-patch path, an escape, unusual spacing) passes.
+// Spelled with a letter escape the name is left to hasLetterEscape.
+func mayRunAsRoot(s string) bool {
+	for i := 0; ; {
+		j := strings.Index(s[i:], "runAs")
+		if j < 0 {
+			return false
+		}
+		i += j + len("runAs")
+		var nonRoot bool
+		switch rest := s[i:]; {
+		case strings.HasPrefix(rest, "User"):
+			i += len("User")
+		case strings.HasPrefix(rest, "NonRoot"):
+			i += len("NonRoot")
+			nonRoot = true
+		default:
+			continue // another name (runAsGroup) or text
+		}
+		// The key's closing quote, plain or escaped once (a document
+		// inside a string: the AKS envelope, the last-applied
+		// annotation, whose escapes map one to one onto its text).
+		switch {
+		case strings.HasPrefix(s[i:], `"`):
+			i++
+		case strings.HasPrefix(s[i:], `\"`):
+			i += 2
+		case i < len(s) && s[i] != '\\':
+			continue // a longer name (runAsUserName) or text
+		default:
+			return true // another escape
+		}
+		k := skipBlank(s, i)
+		if k >= len(s) || s[k] != ':' {
+			return true // not a member: a JSON-patch path, or unusual
+		}
+		k = skipBlank(s, k+1)
+		if k >= len(s) {
+			return true
+		}
+		switch c := s[k]; {
+		case c == 'n': // null: unset
+		case nonRoot && c == 't':
+		case !nonRoot && '1' <= c && c <= '9':
+		default:
+			return true
+		}
+	}
 }
 
 // hasLetterEscape reports a \u escape that decodes to an ASCII letter, or
