@@ -260,7 +260,9 @@ func (d *Detector) judge(e *event, may bool) {
 		d.notObject(e.raw)
 		return
 	}
-	d.add(d.candidate(e, body), false)
+	r := d.candidate(e, body)
+	r.coerceUTF8()
+	d.add(r, false)
 	d.cand.forget()
 }
 

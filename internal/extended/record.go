@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
@@ -95,6 +96,43 @@ func addAll(set map[string]bool, vs []string) map[string]bool {
 		set[v] = true
 	}
 	return set
+}
+
+// coerceUTF8 replaces each byte of r's text that is not valid UTF-8 with
+// U+FFFD, as encoding/json does when Flush writes r into a partial row, so
+// a finding reads the same whether it stayed in this process or travelled
+// from a map process. The request key is left alone: it is hashed, and
+// both paths hash the same bytes.
+func (r *record) coerceUTF8() {
+	for _, p := range [...]*string{&r.Time, &r.User, &r.UserAgent, &r.Verb, &r.Resource, &r.Sub,
+		&r.Namespace, &r.Name, &r.Outcome, &r.Owner, &r.Detail} {
+		*p = validUTF8(*p)
+	}
+	for _, l := range [...][]string{r.Groups, r.IPs, r.Containers, r.Reasons} {
+		for i := range l {
+			l[i] = validUTF8(l[i])
+		}
+	}
+}
+
+// validUTF8 returns s with every invalid byte replaced by U+FFFD (one per
+// byte, unlike strings.ToValidUTF8, which replaces runs).
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	b.Grow(len(s) + 8)
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteString("\uFFFD")
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // values returns a set's members sorted, as Splunk's values() does.
