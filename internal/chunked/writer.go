@@ -182,7 +182,7 @@ func AppendCSV(dst []byte, t table.Table) []byte {
 					}
 					scratch = append(scratch, v...)
 				}
-				dst = appendQuotedBytes(dst, scratch)
+				dst = appendQuoted(dst, scratch)
 			}
 		}
 		if anyMV {
@@ -216,16 +216,17 @@ func appendField(dst []byte, s string, width int) []byte {
 
 func appendFieldBytes(dst, s []byte) []byte {
 	if bytes.ContainsAny(s, ",\"\r\n") {
-		return appendQuotedBytes(dst, s)
+		return appendQuoted(dst, s)
 	}
 	return append(dst, s...)
 }
 
-// appendQuoted appends s in quotes, each '"' doubled.
-func appendQuoted(dst []byte, s string) []byte {
+// appendQuoted appends s in quotes, each '"' doubled. It takes strings
+// (table cells) and byte slices (header names) alike.
+func appendQuoted[T ~string | ~[]byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
 	for {
-		i := strings.IndexByte(s, '"')
+		i := indexQuote(s)
 		if i < 0 {
 			break
 		}
@@ -237,17 +238,14 @@ func appendQuoted(dst []byte, s string) []byte {
 	return append(dst, '"')
 }
 
-func appendQuotedBytes(dst, s []byte) []byte {
-	dst = append(dst, '"')
-	for {
-		i := bytes.IndexByte(s, '"')
-		if i < 0 {
-			break
-		}
-		dst = append(dst, s[:i+1]...)
-		dst = append(dst, '"')
-		s = s[i+1:]
+// indexQuote is strings.IndexByte or bytes.IndexByte (both vectorised)
+// for either kind of text.
+func indexQuote[T ~string | ~[]byte](s T) int {
+	switch v := any(s).(type) {
+	case string:
+		return strings.IndexByte(v, '"')
+	case []byte:
+		return bytes.IndexByte(v, '"')
 	}
-	dst = append(dst, s...)
-	return append(dst, '"')
+	return strings.IndexByte(string(s), '"')
 }
