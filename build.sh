@@ -120,6 +120,7 @@ case "${1:-build}" in
   build) build_binaries; build_package ;;
   test) run_tests ;;
   conf) go run ./internal/appcontent/cmd/render ;;
+  e2e) test/e2e/run.sh ;;
   clean) rm -rf dist linux_x86_64 darwin_x86_64 windows_x86_64 bin/kubeprivpod bin/kube_audit_webhook ;;
   *) die "unknown command '$1' (use: build, test, conf, clean)" ;;
 esac

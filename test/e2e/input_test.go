@@ -1,0 +1,124 @@
+package e2e
+
+import (
+	"encoding/xml"
+	"fmt"
+	"html"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// webhookInput is how splunkd would run kube_audit_webhook: the binary,
+// SPLUNK_HOME, and the stanza of the docs' inputs.conf with the listen
+// port the test picked.
+type webhookInput struct {
+	bin, splunkHome string
+	stanza          string
+	params          [][2]string
+	listen          string
+	runs            int
+}
+
+// startInput starts one input process with the XML configuration on
+// stdin, as splunkd does, its stdout (the XML event stream) in a file.
+func (w *webhookInput) start(t *testing.T, dir string) *proc {
+	t.Helper()
+	w.runs++
+	var b strings.Builder
+	fmt.Fprintf(&b, "<input><server_host>e2e</server_host><server_uri>https://127.0.0.1:8089</server_uri><session_key>k</session_key><checkpoint_dir>%s</checkpoint_dir>\n",
+		html.EscapeString(filepath.Join(dir, "checkpoint")))
+	fmt.Fprintf(&b, `<configuration><stanza name="%s" app="kubeprivpod">`, html.EscapeString(w.stanza))
+	for _, kv := range w.params {
+		fmt.Fprintf(&b, `<param name="%s">%s</param>`, html.EscapeString(kv[0]), html.EscapeString(kv[1]))
+	}
+	b.WriteString("</stanza></configuration></input>\n")
+	name := fmt.Sprintf("input-%d", w.runs)
+	stream := filepath.Join(dir, name+".xml")
+	out, err := os.Create(stream)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proc{name: name, log: filepath.Join(dir, name+".log"), done: make(chan struct{})}
+	logf, err := os.Create(p.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.cmd = exec.Command(w.bin)
+	p.cmd.Stdin = strings.NewReader(b.String())
+	p.cmd.Stdout, p.cmd.Stderr = out, logf
+	p.cmd.Env = append(os.Environ(), "SPLUNK_HOME="+w.splunkHome)
+	if err := p.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		p.err = p.cmd.Wait()
+		out.Close()
+		logf.Close()
+		close(p.done)
+	}()
+	t.Cleanup(p.kill)
+	waitFor(t, name+" listening on "+w.listen, 10*time.Second, func() bool {
+		c, err := net.Dial("tcp", w.listen)
+		if err == nil {
+			c.Close()
+		}
+		return err == nil
+	}, p)
+	return p
+}
+
+// streamFile is the XML stream file of an input process.
+func streamFile(p *proc) string { return strings.TrimSuffix(p.log, ".log") + ".xml" }
+
+// streamEvent is one <event> of the modular-input XML stream.
+type streamEvent struct {
+	Stanza     string `xml:"stanza,attr"`
+	Time       string `xml:"time"`
+	Data       string `xml:"data"`
+	Source     string `xml:"source"`
+	Sourcetype string `xml:"sourcetype"`
+	Index      string `xml:"index"`
+	Host       string `xml:"host"`
+}
+
+// readStream parses the complete <event> elements of a stream file; a
+// process killed with SIGKILL may leave a last element cut short, which
+// is not an event splunkd would index. complete reports whether the
+// stream was closed properly.
+func readStream(t *testing.T, path string) (evs []streamEvent, complete bool) {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(b)
+	if !strings.HasPrefix(s, "<stream>") {
+		if s == "" {
+			return nil, false
+		}
+		t.Fatalf("%s does not start with <stream>: %.80q", path, s)
+	}
+	complete = strings.HasSuffix(s, "</stream>\n") || strings.HasSuffix(s, "</stream>")
+	s = strings.TrimSpace(strings.TrimPrefix(s, "<stream>"))
+	for {
+		end := strings.Index(s, "</event>")
+		if end < 0 {
+			break
+		}
+		var e streamEvent
+		if err := xml.Unmarshal([]byte(s[:end+len("</event>")]), &e); err != nil {
+			t.Fatalf("%s: malformed event %v in %.200q", path, err, s[:end])
+		}
+		evs = append(evs, e)
+		s = strings.TrimSpace(s[end+len("</event>"):])
+	}
+	if complete && s != "</stream>" {
+		t.Errorf("%s: unexpected text after the last event: %.200q", path, s)
+	}
+	return evs, complete
+}
