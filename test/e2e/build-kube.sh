@@ -16,7 +16,7 @@
 # builds use, so Go's build cache is shared between them.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-version="$(awk '$1 == "k8s.io/kubernetes" { print $2; exit }' "$here/kube/go.mod")"
+version="$(awk '$1 == "require" && $2 == "k8s.io/kubernetes" { print $3; exit } $1 == "k8s.io/kubernetes" { print $2; exit }' "$here/kube/go.mod")"
 [[ "$version" =~ ^v([0-9]+)\.([0-9]+)\.[0-9]+$ ]] || { echo "build-kube.sh: no k8s.io/kubernetes version in kube/go.mod" >&2; exit 1; }
 major="${BASH_REMATCH[1]}" minor="${BASH_REMATCH[2]}"
 root="${KUBEPRIVPOD_E2E_CACHE:-$HOME/.cache/kubeprivpod-e2e}"

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -68,6 +69,8 @@ var (
 	rsPod   = regexp.MustCompile(`^(.+)-[0-9a-z]{8,10}-[0-9a-z]{5}$`)
 	rsName  = regexp.MustCompile(`^(web2?3?|priv-deploy)-[0-9a-z]{8,10}$`)
 	genName = regexp.MustCompile(`^(.+)-[0-9a-z]{5}$`)
+	// controlledBy finds the owner in an extended finding's message.
+	controlledBy = regexp.MustCompile(`\(controlled by (\w+) ([^ )]+)\)`)
 )
 
 // stableName replaces the parts of controller-made names that change
@@ -120,9 +123,12 @@ func extendedLines(rows []map[string]any) []string {
 		if s := cell(r, "subresource"); s != "" {
 			res += "/" + s
 		}
+		obj := cell(r, "namespace") + "/" + stableName(cell(r, "name"), controllerUser(user))
+		if m := controlledBy.FindStringSubmatch(cell(r, "message")); m != nil {
+			obj += " (controlled by " + m[1] + " " + stableName(m[2], true) + ")"
+		}
 		out = append(out, strings.Join([]string{
-			user, cell(r, "verb"), res,
-			cell(r, "namespace") + "/" + stableName(cell(r, "name"), controllerUser(user)),
+			user, cell(r, "verb"), res, obj,
 			cell(r, "outcome"), "containers=" + cell(r, "containers"),
 			"reasons=" + cell(r, "reasons"), "count=" + cell(r, "count"),
 		}, " | "))
@@ -137,6 +143,7 @@ func golden(t *testing.T, path string, got []string) {
 	t.Helper()
 	text := strings.Join(got, "\n") + "\n"
 	if os.Getenv("KUBEPRIVPOD_E2E_UPDATE") != "" {
+		os.MkdirAll(filepath.Dir(path), 0o755)
 		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}

@@ -196,7 +196,11 @@ func streamKey(t *testing.T, e streamEvent) string {
 // checkDelivery compares what the log backend wrote with what the input
 // wrote: every log line in the stream, byte for byte; with exact, each
 // exactly once and nothing else.
-func checkDelivery(t *testing.T, log []logEvent, streams [][]streamEvent, exact bool) {
+//
+// The events the API server itself reports as not delivered to the
+// webhook because its audit backend had shut down (dropped, by audit ID)
+// are excused: the input never saw them.
+func checkDelivery(t *testing.T, log []logEvent, streams [][]streamEvent, exact bool, dropped map[string]bool) {
 	t.Helper()
 	byKey := map[string]logEvent{}
 	for _, l := range log {
@@ -226,9 +230,11 @@ func checkDelivery(t *testing.T, log []logEvent, streams [][]streamEvent, exact 
 			checkMeta(t, e, l)
 		}
 	}
-	missing := 0
+	missing, excused := 0, 0
 	for _, l := range log {
 		switch n := seen[l.key]; {
+		case n == 0 && dropped[fmt.Sprint(l.ev["auditID"])]:
+			excused++
 		case n == 0:
 			if missing++; missing <= 5 {
 				t.Errorf("%s (%v %v) is in the log backend but not in the stream", l.key, l.ev["verb"], l.ev["requestURI"])
@@ -239,6 +245,9 @@ func checkDelivery(t *testing.T, log []logEvent, streams [][]streamEvent, exact 
 	}
 	if missing > 0 {
 		t.Errorf("%d of %d events of the log backend are missing from the stream", missing, len(log))
+	}
+	if excused > 0 {
+		t.Logf("%d events the API server reports it did not send (audit backend shut down) are in the log file only", excused)
 	}
 }
 
@@ -294,7 +303,9 @@ func TestControlPlane(t *testing.T) {
 	t.Logf("scenario done at %v", time.Since(start).Round(time.Millisecond))
 	c.kcm.stop(t)
 	// SIGTERM makes the API server flush its webhook buffer before it exits.
-	c.api.stop(t)
+	if !c.stopAPIServer(t) {
+		t.Errorf("the API server did not stop within 30 s of SIGTERM; log:\n%s", c.api.tail())
+	}
 	in.stop(t)
 	if in.err != nil {
 		t.Errorf("input exit: %v\n%s", in.err, in.tail())
@@ -305,7 +316,7 @@ func TestControlPlane(t *testing.T) {
 		t.Error("the stream of a process stopped with SIGTERM is not closed with </stream>")
 	}
 	t.Run("exactly once and byte-identical", func(t *testing.T) {
-		checkDelivery(t, log, [][]streamEvent{stream}, true)
+		checkDelivery(t, log, [][]streamEvent{stream}, true, c.droppedAtShutdown(t))
 		if len(log) < 100 {
 			t.Errorf("only %d events in the log backend", len(log))
 		}
@@ -493,7 +504,10 @@ func checkSteps(t *testing.T, steps []step, results map[string][]map[string]any)
 				found := false
 				for i, r := range rows {
 					got := object[mode](r)
-					if got == obj || strings.HasSuffix(obj, "*") && strings.HasPrefix(got, strings.TrimSuffix(obj, "*")) && got != strings.TrimSuffix(strings.TrimSuffix(obj, "*"), "-") {
+					owner, byOwner := strings.CutPrefix(obj, "owner:")
+					prefix, wild := strings.CutSuffix(obj, "*")
+					if got == obj || wild && strings.HasPrefix(got, prefix) ||
+						byOwner && strings.Contains(cell(r, "message"), "(controlled by "+owner) {
 						found, claimed[i] = true, true
 					}
 				}
@@ -558,6 +572,7 @@ func faults(t *testing.T, f *fixture) {
 				created++
 			} else {
 				failed++
+				time.Sleep(200 * time.Millisecond) // the API server is restarting
 			}
 		}
 	}()
@@ -584,8 +599,10 @@ func faults(t *testing.T, f *fixture) {
 	pause()
 
 	// The API server restarted mid-run.
-	c.api.stop(t)
+	began := time.Now()
+	graceful := c.stopAPIServer(t)
 	c.startAPIServer(t, f.flags)
+	t.Logf("API server restarted in %v (stopped by SIGTERM: %v)", time.Since(began).Round(time.Millisecond), graceful)
 	pause()
 	close(stop)
 	wg.Wait()
@@ -597,6 +614,7 @@ func faults(t *testing.T, f *fixture) {
 	// The API server re-sends what the killed input did not acknowledge
 	// after --audit-webhook-initial-backoff (10 s in the docs).
 	log := readLog(t, c.auditLog)
+	dropped := c.droppedAtShutdown(t)
 	waitFor(t, "every event of the log backend in the streams", 90*time.Second, func() bool {
 		seen := map[string]bool{}
 		for _, in := range inputs {
@@ -606,14 +624,16 @@ func faults(t *testing.T, f *fixture) {
 			}
 		}
 		for _, l := range log {
-			if !seen[l.key] {
+			if !seen[l.key] && !dropped[fmt.Sprint(l.ev["auditID"])] {
 				return false
 			}
 		}
 		return true
 	})
 	c.kcm.stop(t)
-	c.api.stop(t)
+	if !c.stopAPIServer(t) {
+		t.Errorf("the API server did not stop within 30 s of SIGTERM once the controller manager had stopped")
+	}
 	inputs[2].stop(t)
 	log = readLog(t, c.auditLog)
 	var streams [][]streamEvent
@@ -629,7 +649,7 @@ func faults(t *testing.T, f *fixture) {
 		total += len(s)
 		streams = append(streams, s)
 	}
-	checkDelivery(t, log, streams, false)
+	checkDelivery(t, log, streams, false, c.droppedAtShutdown(t))
 	t.Logf("faults: %d events in the log backend, %d in the streams of %d input processes (%d duplicates across restarts)",
 		len(log), total, len(inputs), total-len(log))
 }

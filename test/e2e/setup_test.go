@@ -140,15 +140,24 @@ func (p *proc) tail() string {
 // stop sends SIGTERM and waits up to a minute.
 func (p *proc) stop(t *testing.T) {
 	t.Helper()
+	if !p.stopWithin(60 * time.Second) {
+		t.Errorf("%s did not stop within 60 s of SIGTERM; log:\n%s", p.name, p.tail())
+	}
+}
+
+// stopWithin sends SIGTERM, waits up to grace, then sends SIGKILL, as
+// the kubelet stops a static pod; it reports whether SIGTERM sufficed.
+func (p *proc) stopWithin(grace time.Duration) bool {
 	if p.exited() {
-		return
+		return true
 	}
 	p.cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-p.done:
-	case <-time.After(60 * time.Second):
+		return true
+	case <-time.After(grace):
 		p.kill()
-		t.Errorf("%s did not stop within 60 s of SIGTERM; log:\n%s", p.name, p.tail())
+		return false
 	}
 }
 
