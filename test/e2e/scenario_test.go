@@ -158,6 +158,9 @@ spec:
         spec:
 %s`, ns, indent(job+privileged, "          ")),
 			args: []string{"apply", "-f", "-"}, extended: []string{"e2e/priv-cron"}},
+		{what: "PodTemplate with a privileged container (the doc's policy logs it at Metadata: counted in extended mode's warning)",
+			stdin: fmt.Sprintf("apiVersion: v1\nkind: PodTemplate\nmetadata:\n  name: priv-template\n  namespace: %s\ntemplate:\n  spec:\n%s", ns, indent(privileged, "    ")),
+			args:  []string{"create", "-f", "-"}},
 		{what: "benign Job", stdin: wl("Job", "batch/v1", "benign-job", "", job+plain), args: []string{"apply", "-f", "-"}},
 		{what: "benign DaemonSet", stdin: wl("DaemonSet", "apps/v1", "benign-ds", selector("benign-ds"), tolerateAll+plain), args: []string{"apply", "-f", "-"}},
 
