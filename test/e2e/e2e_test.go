@@ -318,6 +318,7 @@ func TestControlPlane(t *testing.T) {
 		t.Error("the stream of a process stopped with SIGTERM is not closed with </stream>")
 	}
 	t.Run("exactly once and byte-identical", func(t *testing.T) {
+		checkInputLog(t, in)
 		checkDelivery(t, log, [][]streamEvent{stream}, true, c.droppedAtShutdown(t))
 		if len(log) < 100 {
 			t.Errorf("only %d events in the log backend", len(log))
@@ -652,6 +653,7 @@ func faults(t *testing.T, f *fixture) {
 	var streams [][]streamEvent
 	total := 0
 	for i, in := range inputs {
+		checkInputLog(t, in)
 		s, complete := readStream(t, streamFile(in))
 		if complete != (i != 0) {
 			t.Errorf("input %d: stream closed %v, want %v", i+1, complete, i != 0)

@@ -4,7 +4,6 @@ import (
 	"encoding/xml"
 	"fmt"
 	"html"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -62,12 +61,11 @@ func (w *webhookInput) start(t *testing.T, dir string) *proc {
 		close(p.done)
 	}()
 	t.Cleanup(p.kill)
+	// The input says when it listens (a probe connection would be logged
+	// as a failed TLS handshake).
 	waitFor(t, name+" listening on "+w.listen, 10*time.Second, func() bool {
-		c, err := net.Dial("tcp", w.listen)
-		if err == nil {
-			c.Close()
-		}
-		return err == nil
+		b, _ := os.ReadFile(p.log)
+		return strings.Contains(string(b), " listening on https://"+w.listen+"/")
 	}, p)
 	return p
 }
@@ -121,4 +119,19 @@ func readStream(t *testing.T, path string) (evs []streamEvent, complete bool) {
 		t.Errorf("%s: unexpected text after the last event: %.200q", path, s)
 	}
 	return evs, complete
+}
+
+// checkInputLog fails the test for any line of an input's log that is
+// not INFO: warnings of refused or broken requests, errors.
+func checkInputLog(t *testing.T, p *proc) {
+	t.Helper()
+	b, err := os.ReadFile(p.log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		if !strings.HasPrefix(l, "INFO ") {
+			t.Errorf("%s logged: %s", p.name, l)
+		}
+	}
 }
