@@ -244,8 +244,8 @@ func TestServerRefusals(t *testing.T) {
 	// A certificate from the right CA but for servers only.
 	serverOnly, _, _ := f.pki.Issue(t, "srvonly", &x509.Certificate{Subject: pkix.Name{CommonName: "x"}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}})
 	wrongUsage := f.client(&tls.Config{RootCAs: f.pki.CAPool, Certificates: []tls.Certificate{serverOnly}})
-	big := []byte(`{"kind":"EventList","items":[{"auditID":"` + strings.Repeat("x", 5000) + `"}]}`)
-	bomb := gz(t, []byte(`{"kind":"EventList","items":[{"auditID":"`+strings.Repeat("y", 100000)+`"}]}`))
+	big := []byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"` + strings.Repeat("x", 5000) + `"}]}`)
+	bomb := gz(t, []byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"`+strings.Repeat("y", 100000)+`"}]}`))
 
 	for _, tc := range []struct {
 		name   string
@@ -263,9 +263,9 @@ func TestServerRefusals(t *testing.T) {
 		{"wrong method", good, "GET", "/audit", nil, nil, 405, "method GET not allowed; the API server POSTs audit batches\n"},
 		{"wrong method PUT", good, "PUT", "/audit", []byte(list2), nil, 405, "method PUT not allowed; the API server POSTs audit batches\n"},
 		{"wrong path", good, "POST", "/other", []byte(list2), nil, 404, "not found; the audit webhook path is /audit\n"},
-		{"malformed JSON", good, "POST", "/audit", []byte(`{"kind":"EventList","items":[{"auditID":"a"},]}`), nil, 400, "audit document: not valid JSON at byte 45: unexpected ']' where a value belongs\n"},
+		{"malformed JSON", good, "POST", "/audit", []byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a"},]}`), nil, 400, "audit document: not valid JSON at byte 76: unexpected ']' where a value belongs\n"},
 		{"not audit", good, "POST", "/audit", []byte(`{"kind":"Pod"}`), nil, 400, "audit document: neither an audit EventList nor an audit Event\n"},
-		{"bad item", good, "POST", "/audit", []byte(`{"kind":"EventList","items":[{"auditID":"a"},[]]}`), nil, 400, "audit document: items[1]: EventList item is not a JSON object\n"},
+		{"bad item", good, "POST", "/audit", []byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a"},[]]}`), nil, 400, "audit document: items[1]: EventList item is not a JSON object\n"},
 		{"too large", good, "POST", "/audit", big, nil, 413, "request body larger than 4096 bytes (max_body_bytes)\n"},
 		{"gzip bomb", good, "POST", "/audit", bomb, map[string]string{"Content-Encoding": "gzip"}, 413, "request body larger than 4096 bytes (max_body_bytes)\n"},
 		{"corrupt gzip", good, "POST", "/audit", []byte("not gzip at all"), map[string]string{"Content-Encoding": "gzip"}, 400, "malformed gzip body: gzip: invalid header\n"},
