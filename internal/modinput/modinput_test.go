@@ -350,9 +350,88 @@ func TestLogger(t *testing.T) {
 	l := NewLogger(&b)
 	l.Logf(Info, "listening on %s", ":9443")
 	l.Logf(Error, "multi\nline\r\nmessage")
-	if want := "INFO listening on :9443\nERROR multi line message\n"; b.String() != want {
+	if want := "INFO listening on :9443\nERROR multi\\nline\\r\\nmessage\n"; b.String() != want {
 		t.Errorf("got %q want %q", b.String(), want)
 	}
+}
+
+// TestLoggerEscapesControls: nothing a client sends can end a line, start
+// a forged one, move the cursor or reorder text in splunkd.log.
+func TestLoggerEscapesControls(t *testing.T) {
+	var b bytes.Buffer
+	l := NewLogger(&b)
+	in := "a\x00b\x1b[2Jc\vd\fe\x7ff\u0085g\u2028h\u2029i\u202ej\u2066k\u200bl\ufeffm\xffn\\o\ufffdp é 日本"
+	l.Logf(Warn, "refused %s", in)
+	want := `WARN refused a\x00b\x1b[2Jc\x0bd\x0ce\x7ff\u0085g\u2028h\u2029i\u202ej\u2066k\u200bl\ufeffm\xffn\\o\ufffdp é 日本` + "\n"
+	if b.String() != want {
+		t.Errorf("got  %q\nwant %q", b.String(), want)
+	}
+	for i, c := range b.String()[:b.Len()-1] {
+		if c < 0x20 || c == 0x7f || c >= 0x80 && c < 0xa0 || c == 0x2028 || c == 0x2029 {
+			t.Errorf("control %U left at %d", c, i)
+		}
+	}
+	// A long message is cut, and says by how much.
+	b.Reset()
+	l.Logf(Warn, "path %s", strings.Repeat("x", 60000))
+	if b.Len() > MaxLineBytes+64 || !strings.HasSuffix(b.String(), "... (55909 more bytes)\n") {
+		t.Errorf("long line: %d bytes, ends %q", b.Len(), b.String()[b.Len()-40:])
+	}
+}
+
+// TestStreamChunksAndUnread: a large batch is written in ChunkBytes
+// pieces (its buffer is not kept), and Unread counts the batches that may
+// still sit in a pipe of the window's size.
+func TestStreamChunksAndUnread(t *testing.T) {
+	var w countingWriter
+	s := NewStream(&w)
+	s.KeepWindow(10000)
+	r := NewRoute("s", "", "", "", "")
+	big := make(events, 5000)
+	for i := range big {
+		big[i] = struct {
+			t    time.Time
+			data []byte
+		}{time.Time{}, bytes.Repeat([]byte("x"), 200)}
+	}
+	if err := s.WriteBatch(r, big); err != nil {
+		t.Fatal(err)
+	}
+	if w.writes < 4 || w.max > ChunkBytes+1024 {
+		t.Errorf("%d writes, largest %d bytes", w.writes, w.max)
+	}
+	if cap(s.buf) > 2*ChunkBytes {
+		t.Errorf("kept a %d-byte buffer", cap(s.buf))
+	}
+	small := events{{time.Time{}, []byte("y")}, {time.Time{}, []byte("z")}}
+	for i := 0; i < 100; i++ {
+		s.WriteBatch(r, small)
+	}
+	per := int64(len(`<event stanza="s" unbroken="1"><data>y</data><done/></event>`) + 1)
+	ev, n := s.Unread()
+	// 10000 bytes hold the last 10000/(2*per) batches of two events, and
+	// the one cut by the window's start.
+	if wantEv := 2 * (10000/(2*per) + 1); ev != wantEv || n != 10000 {
+		t.Errorf("Unread = %d events, %d bytes; want %d, 10000", ev, n, wantEv)
+	}
+	if len(s.recent) > 2*int(10000/(2*per))+2 {
+		t.Errorf("remembers %d batches", len(s.recent))
+	}
+	if tb, te := s.Written(); te != 5200 || tb != w.n {
+		t.Errorf("Written = %d, %d; wrote %d", tb, te, w.n)
+	}
+}
+
+type countingWriter struct {
+	n           int64
+	writes, max int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	c.writes++
+	c.max = max(c.max, len(p))
+	return len(p), nil
 }
 
 // BenchmarkStreamWriteBatch writes 400 events that need escaping checked
