@@ -26,8 +26,9 @@ type Batch struct {
 	// Parse fails with ErrTooManyEvents, before holding more.
 	MaxEvents int
 
-	cur    pending // members of the item being split
-	events []event
+	cur    pending   // members of the item being split
+	blocks [][]event // the events, blockEvents to a block: growing never copies
+	n      int       // number of events
 	doc    []byte // the document the events alias
 	plain  bool   // every event is plain text (see Plain)
 	itemFn func(item []byte) error
@@ -73,7 +74,20 @@ var heads = [...][]byte{
 }
 
 // Len reports the number of events.
-func (b *Batch) Len() int { return len(b.events) }
+func (b *Batch) Len() int { return b.n }
+
+// blockEvents is the number of events in one block of Batch.blocks.
+const blockEvents = 1024
+
+func (b *Batch) at(i int) *event { return &b.blocks[i/blockEvents][i%blockEvents] }
+
+func (b *Batch) push(e event) {
+	if b.n/blockEvents == len(b.blocks) {
+		b.blocks = append(b.blocks, make([]event, blockEvents))
+	}
+	*b.at(b.n) = e
+	b.n++
+}
 
 // Event returns the i-th event's requestReceivedTimestamp (zero when
 // absent or unreadable) and its bytes. When kind or apiVersion were
@@ -91,7 +105,7 @@ func (b *Batch) Event(i int) (time.Time, []byte) {
 // rest (aliasing the document): the event is head followed by rest. It
 // makes b a modinput.PartsBatch.
 func (b *Batch) EventParts(i int) (t time.Time, head, rest []byte) {
-	e := &b.events[i]
+	e := b.at(i)
 	if e.us != noTime {
 		t = time.UnixMicro(e.us).UTC()
 	}
@@ -144,7 +158,7 @@ func (e *VersionError) Error() string {
 // past MaxEvents. The events alias doc, which must not change while b is
 // in use.
 func (b *Batch) Parse(doc []byte) error {
-	b.events = b.events[:0]
+	b.n = 0
 	b.cur = pending{}
 	b.plain = false
 	b.err = nil
@@ -165,7 +179,7 @@ func (b *Batch) Parse(doc []byte) error {
 		err = checkDocVersion(doc)
 	}
 	if err != nil {
-		b.events = b.events[:0]
+		b.n = 0
 		if b.err != nil {
 			err = b.err // SplitFieldsPlain may have wrapped it
 		}
@@ -210,7 +224,7 @@ func truncate(raw []byte) string {
 func (b *Batch) item(item []byte) error {
 	c := b.cur
 	b.cur = pending{}
-	n := len(b.events)
+	n := b.n
 	if c.hasVersion && !eventlist.StringIs(c.version, APIVersion) {
 		b.err = &VersionError{Item: n, Got: truncate(c.version)}
 		return b.err
@@ -240,7 +254,7 @@ func (b *Batch) item(item []byte) error {
 			e.head++
 		}
 	}
-	b.events = append(b.events, e)
+	b.push(e)
 	return nil
 }
 
@@ -455,15 +469,16 @@ func (d *dedupe) pop() {
 // fails the process stops, so nothing is wrongly remembered for long.
 func (d *dedupe) filter(b *Batch, now time.Time) int {
 	d.expire(now)
-	kept := b.events[:0]
-	dropped := 0
-	for _, e := range b.events {
+	kept, dropped := 0, 0
+	for i := 0; i < b.n; i++ {
+		e := b.at(i)
 		if e.keyed && !d.remember(e.key, now) {
 			dropped++
 			continue
 		}
-		kept = append(kept, e)
+		*b.at(kept) = *e
+		kept++
 	}
-	b.events = kept
+	b.n = kept
 	return dropped
 }

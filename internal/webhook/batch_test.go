@@ -299,7 +299,7 @@ func TestBatchParseEscapedKeys(t *testing.T) {
 		t.Errorf("time = %v, want %v (the first, escaped key)", tm, want)
 	}
 	// Both items have the same (auditID, stage) text: one key.
-	if !b.events[0].keyed || b.events[0].key != b.events[1].key {
-		t.Errorf("escaped auditID/stage not used for the key: %+v %+v", b.events[0], b.events[1])
+	if !b.at(0).keyed || b.at(0).key != b.at(1).key {
+		t.Errorf("escaped auditID/stage not used for the key: %+v %+v", b.at(0), b.at(1))
 	}
 }

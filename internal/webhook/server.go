@@ -41,9 +41,9 @@ const (
 	DefaultPath                 = "/audit"
 	DefaultMaxBodyBytes         = 64 << 20
 	DefaultMaxConcurrentBatches = 4
-	// DefaultMaxEventsPerBatch is 250 times the API server's default
+	// DefaultMaxEventsPerBatch is 500 times the API server's default
 	// --audit-webhook-batch-max-size (400).
-	DefaultMaxEventsPerBatch   = 100_000
+	DefaultMaxEventsPerBatch   = 200_000
 	DefaultMaxConns            = 1024
 	DefaultMaxUnauthConns      = 256
 	DefaultMaxUnauthConnsPerIP = 16
@@ -482,7 +482,7 @@ func refusalReason(status int) string {
 
 // putBatch returns b to the pool unless it grew large.
 func (s *Server) putBatch(b *Batch) {
-	if cap(b.events) > poolMaxEvents {
+	if len(b.blocks)*blockEvents > poolMaxEvents {
 		s.freeOSMemory()
 		return
 	}
