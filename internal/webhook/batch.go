@@ -29,8 +29,8 @@ type Batch struct {
 	cur    pending   // members of the item being split
 	blocks [][]event // the events, blockEvents to a block: growing never copies
 	n      int       // number of events
-	doc    []byte // the document the events alias
-	plain  bool   // every event is plain text (see Plain)
+	doc    []byte    // the document the events alias
+	plain  bool      // every event is plain text (see Plain)
 	itemFn func(item []byte) error
 	memFn  func(k, v []byte)
 	err    error // an item refused by item

@@ -19,6 +19,7 @@ import (
 type refusalLog struct {
 	logf     func(level, format string, args ...any)
 	what     string // "connections" or "batches"
+	one      string // "connection" or "batch"
 	interval time.Duration
 	burst    int
 	now      func() time.Time
@@ -39,8 +40,8 @@ const maxAddrs = 4096
 // maxDetail bounds each client-controlled part of a detailed line.
 const maxDetail = 160
 
-func newRefusalLog(what string, interval time.Duration, burst int, now func() time.Time, logf func(level, format string, args ...any)) *refusalLog {
-	return &refusalLog{logf: logf, what: what, interval: interval, burst: burst, now: now,
+func newRefusalLog(what, one string, interval time.Duration, burst int, now func() time.Time, logf func(level, format string, args ...any)) *refusalLog {
+	return &refusalLog{logf: logf, what: what, one: one, interval: interval, burst: burst, now: now,
 		reasons: map[string]int{}, addrs: map[string]struct{}{}}
 }
 
@@ -80,13 +81,11 @@ func (l *refusalLog) note(level, addr, reason, detail string) {
 		return
 	}
 	if detail != "" {
-		l.logf(level, "refused %s from %s: %s (%s)", l.whatOne(), cut(addr, 64), reason, cut(detail, maxDetail))
+		l.logf(level, "refused %s from %s: %s (%s)", l.one, cut(addr, 64), reason, cut(detail, maxDetail))
 	} else {
-		l.logf(level, "refused %s from %s: %s", l.whatOne(), cut(addr, 64), reason)
+		l.logf(level, "refused %s from %s: %s", l.one, cut(addr, 64), reason)
 	}
 }
-
-func (l *refusalLog) whatOne() string { return strings.TrimSuffix(l.what, "es") }
 
 // flush ends the current interval, summarising it if lines were left out.
 func (l *refusalLog) flush() {

@@ -207,8 +207,8 @@ func (s *Server) init() error {
 		if s.now == nil {
 			s.now = time.Now
 		}
-		s.unauthLog = newRefusalLog("connections", s.LogInterval, s.LogBurst, s.now, s.logf)
-		s.authLog = newRefusalLog("batches", s.LogInterval, s.LogBurst, s.now, s.logf)
+		s.unauthLog = newRefusalLog("connections", "connection", s.LogInterval, s.LogBurst, s.now, s.logf)
+		s.authLog = newRefusalLog("batches", "batch", s.LogInterval, s.LogBurst, s.now, s.logf)
 		if s.DedupeWindow <= 0 {
 			s.DedupeWindow = DefaultDedupeWindow
 		}
