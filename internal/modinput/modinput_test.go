@@ -115,7 +115,10 @@ func TestDefinitionErrors(t *testing.T) {
 		name, doc, want string
 		validation      bool
 	}{
-		{"empty", "", "modular input configuration: empty input, expected <input>", false},
+		{"empty", "", "modular input configuration: empty input, expected <input> XML as splunkd sends it", false},
+		{"blank", " \n\t", "modular input configuration: empty input, expected <input> XML as splunkd sends it", false},
+		{"not XML", "listen=0.0.0.0:9443\npath=/audit\n", `modular input configuration: no XML element in the input, expected <input> as splunkd sends it; got "listen=0.0.0.0:9443\npath=/audit\n"`, false},
+		{"JSON", `{"listen":"0.0.0.0:9443"}`, `modular input configuration: no XML element in the input, expected <items> as splunkd sends it; got "{\"listen\":\"0.0.0.0:9443\"}"`, true},
 		{"wrong root", "<items></items>", "modular input configuration: root element is <items>, expected <input>", false},
 		{"syntax", "<input>\n<configuration>\n<stanza name='a'>\n</input>", "modular input configuration: line 4: element <stanza> closed by </input>", false},
 		{"no name", "<input><configuration><stanza><param name='x'>1</param></stanza></configuration></input>", "modular input configuration: configuration stanza 1: missing name attribute", false},
