@@ -91,7 +91,7 @@ func checkOpenSSLScript(t *testing.T, script string) {
 	sig := make(chan os.Signal, 1)
 	done := make(chan int, 1)
 	go func() {
-		done <- runInputs(strings.NewReader(inputXML(stanzaXML("kube_audit_webhook://docs", params...))), &stream, &logs, sig)
+		done <- runInputs(strings.NewReader(inputXML(stanzaXML("kube_audit_webhook://docs", params...))), &stream, &logs, sig, 0)
 	}()
 	waitListening(t, addr)
 

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/tls"
 	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"sync"
@@ -302,7 +303,9 @@ func (g *guard) handshake(c *guardConn) {
 	if err := tc.HandshakeContext(ctx); err != nil {
 		tc.Close()
 		g.s.stats.RefusedConns.Add(1)
-		g.s.unauthLog.note("WARN", c.addr, "TLS handshake failed", err.Error())
+		if !errors.Is(err, io.EOF) { // closed without a word: a port probe
+			g.s.unauthLog.note("WARN", c.addr, "TLS handshake failed", err.Error())
+		}
 		return
 	}
 	c.SetDeadline(time.Time{})
