@@ -273,3 +273,25 @@ func TestSlowBodyHoldsNoSlot(t *testing.T) {
 		t.Errorf("over the buffer budget: %d, Retry-After %q", resp.StatusCode, resp.Header.Get("Retry-After"))
 	}
 }
+
+// TestIPKey: addresses are limited per IPv4 address and per IPv6 /64 (one
+// host usually holds a whole /64); an IPv4-mapped address is its IPv4.
+func TestIPKey(t *testing.T) {
+	for addr, want := range map[string]string{
+		"10.1.2.3:443":                "10.1.2.3/32",
+		"[::ffff:10.1.2.3]:443":       "10.1.2.3/32",
+		"[2001:db8:1:2:3:4:5:6]:443":  "2001:db8:1:2::/64",
+		"[2001:db8:1:2:ffff::1]:9443": "2001:db8:1:2::/64",
+		"not an address":              "::/0",
+	} {
+		var a net.Addr = fakeAddr(addr)
+		if got := ipKey(a).String(); got != want {
+			t.Errorf("ipKey(%s) = %s, want %s", addr, got, want)
+		}
+	}
+}
+
+type fakeAddr string
+
+func (a fakeAddr) Network() string { return "tcp" }
+func (a fakeAddr) String() string  { return string(a) }
