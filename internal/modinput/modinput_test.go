@@ -406,6 +406,11 @@ func TestStreamChunksAndUnread(t *testing.T) {
 	if cap(s.buf) > 2*ChunkBytes {
 		t.Errorf("kept a %d-byte buffer", cap(s.buf))
 	}
+	// Of a large batch only the events in the window's bytes count.
+	perBig := len(`<event stanza="s" unbroken="1"><data></data><done/></event>`) + 1 + 200
+	if ev, _ := s.Unread(); ev < int64(10000/perBig) || ev > int64(10000/perBig)+1 {
+		t.Errorf("after a 5000-event batch Unread = %d events, want %d", ev, 10000/perBig)
+	}
 	small := events{{time.Time{}, []byte("y")}, {time.Time{}, []byte("z")}}
 	for i := 0; i < 100; i++ {
 		s.WriteBatch(r, small)

@@ -96,9 +96,9 @@ type Stream struct {
 	window          int64 // how far back recent reaches; 0: not kept
 }
 
-// span is one completed batch: its end offset in the stream and its
-// number of events.
-type span struct{ end, events int64 }
+// span is one write of a completed batch: where it starts and ends in the
+// stream and how many events ended in it.
+type span struct{ start, end, events int64 }
 
 // NewStream returns a Stream writing to w (normally os.Stdout). Nothing is
 // written until the first batch or Close.
@@ -120,17 +120,21 @@ func (s *Stream) Written() (bytes, events int64) {
 	return s.written, s.events
 }
 
-// Unread reports an upper bound on what WriteBatch reported written but
-// the reader may never have read, when the reader went away: the events
-// of every batch that ended within the last window bytes (KeepWindow), and
-// those bytes.
+// Unread reports what WriteBatch reported written but the reader may
+// never have read, when the reader went away: the last window bytes
+// (KeepWindow) and the events that ended in them. An event cut by the
+// window's start counts; within a write events are taken as equally long.
 func (s *Stream) Unread() (events, bytes int64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	from := s.written - s.window
 	for _, sp := range s.recent {
-		if sp.end > from {
+		switch {
+		case sp.end <= from:
+		case sp.start >= from || sp.end == sp.start:
 			events += sp.events
+		default: // the write the window starts in: its share, rounded up
+			events += (sp.events*(sp.end-from) + sp.end - sp.start - 1) / (sp.end - sp.start)
 		}
 	}
 	return events, min(s.window, s.written)
@@ -155,6 +159,9 @@ func (s *Stream) WriteBatch(r *Route, b Batch) error {
 	pb, ok := b.(PlainBatch)
 	plain := ok && pb.Plain()
 	parts, _ := b.(PartsBatch)
+	// The batch's writes, remembered once the whole batch is written.
+	var chunks []span
+	start, off, counted := s.written, int64(0), 0
 	for i, n := 0, b.Len(); i < n; i++ {
 		var t time.Time
 		var head, data []byte
@@ -181,7 +188,9 @@ func (s *Stream) WriteBatch(r *Route, b Batch) error {
 			if err := s.write(buf); err != nil {
 				return err
 			}
-			s.written += int64(len(buf))
+			chunks = append(chunks, span{start + off, start + off + int64(len(buf)), int64(i + 1 - counted)})
+			off += int64(len(buf))
+			counted = i + 1
 			buf = buf[:0]
 		}
 	}
@@ -193,11 +202,12 @@ func (s *Stream) WriteBatch(r *Route, b Batch) error {
 	if err := s.write(buf); err != nil {
 		return err
 	}
-	s.written += int64(len(buf))
+	chunks = append(chunks, span{start + off, start + off + int64(len(buf)), int64(b.Len() - counted)})
+	s.written = start + off + int64(len(buf))
 	s.events += int64(b.Len())
 	s.started = true
 	if s.window > 0 {
-		s.recent = append(s.recent, span{s.written, int64(b.Len())})
+		s.recent = append(s.recent, chunks...)
 		// Forget batches that ended before the window.
 		drop := 0
 		for drop < len(s.recent) && s.recent[drop].end <= s.written-s.window {
