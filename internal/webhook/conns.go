@@ -151,6 +151,9 @@ func (g *guard) acceptLoop() {
 		backoff = 0
 		gc, reason := g.admit(c)
 		if gc == nil {
+			if tc, ok := c.(*net.TCPConn); ok {
+				tc.SetLinger(0) // a reset: no FIN exchange, no TIME_WAIT
+			}
 			c.Close()
 			g.s.stats.RefusedConns.Add(1)
 			g.s.unauthLog.note("WARN", c.RemoteAddr().String(), reason, "")
