@@ -756,3 +756,29 @@ func TestSignalWhileWaitingForConfiguration(t *testing.T) {
 		}
 	}
 }
+
+// TestSaysItIsWaitingOnATerminal: started by hand with a terminal on
+// stdin, the input says it is waiting for its configuration.
+func TestSaysItIsWaitingOnATerminal(t *testing.T) {
+	pt, err := openPTY()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer pt.Close()
+	cmd := exec.Command(binary)
+	cmd.Stdin = pt
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(stderr.String(), "INFO waiting for the configuration XML on stdin") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil || !strings.Contains(stderr.String(), "INFO waiting for the configuration XML on stdin") {
+		t.Errorf("exit %v, stderr %q", err, stderr.String())
+	}
+}
