@@ -221,6 +221,11 @@ func TestValidateArguments(t *testing.T) {
 	if code := run([]string{"--validate-arguments"}, strings.NewReader("<items>"), &out, &errb); code != 1 || !strings.HasPrefix(out.String(), "<error><message>modular input configuration: line 1:") {
 		t.Errorf("broken XML: exit %d, %q", code, out.String())
 	}
+	out.Reset()
+	if code := run([]string{"--validate-arguments"}, strings.NewReader("listen = 0.0.0.0:9443\n"), &out, &errb); code != 1 ||
+		out.String() != "<error><message>modular input configuration: no XML element in the input, expected &lt;items&gt; as splunkd sends it; got &#34;listen = 0.0.0.0:9443\\n&#34;</message></error>\n" {
+		t.Errorf("not XML: exit %d, %q", code, out.String())
+	}
 }
 
 // freePort returns a loopback address nobody listens on right now.
