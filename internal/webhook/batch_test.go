@@ -249,8 +249,9 @@ func FuzzBatchParse(f *testing.F) {
 			if _, ok := m["kind"]; !ok {
 				t.Fatalf("event %d lacks kind: %s", i, d)
 			}
-			if _, ok := m["apiVersion"]; !ok {
-				t.Fatalf("event %d lacks apiVersion: %s", i, d)
+			var v string
+			if err := json.Unmarshal(m["apiVersion"], &v); err != nil || v != APIVersion {
+				t.Fatalf("event %d of an accepted batch has apiVersion %s: %s", i, m["apiVersion"], d)
 			}
 		}
 	})
