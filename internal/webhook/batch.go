@@ -39,7 +39,7 @@ type Batch struct {
 // pending is what member gathered about the item being split.
 type pending struct {
 	hasKind, hasVersion, hasTime bool
-	version, id, stage           []byte
+	badVersion, id, stage        []byte // badVersion: the first apiVersion that is not APIVersion
 	t                            time.Time
 }
 
@@ -225,8 +225,8 @@ func (b *Batch) item(item []byte) error {
 	c := b.cur
 	b.cur = pending{}
 	n := b.n
-	if c.hasVersion && !eventlist.StringIs(c.version, APIVersion) {
-		b.err = &VersionError{Item: n, Got: truncate(c.version)}
+	if c.badVersion != nil {
+		b.err = &VersionError{Item: n, Got: truncate(c.badVersion)}
 		return b.err
 	}
 	if b.MaxEvents > 0 && n >= b.MaxEvents {
@@ -267,9 +267,7 @@ func (b *Batch) member(k, v []byte) {
 	case "kind":
 		c.hasKind = true
 	case "apiVersion":
-		if !c.hasVersion {
-			c.hasVersion, c.version = true, v
-		}
+		c.version(v)
 	case "auditID":
 		if c.id == nil {
 			c.id = v
@@ -293,14 +291,23 @@ func (b *Batch) escapedMember(k, v []byte) {
 	switch {
 	case eventlist.KeyIs(k, "kind"):
 		c.hasKind = true
-	case !c.hasVersion && eventlist.KeyIs(k, "apiVersion"):
-		c.hasVersion, c.version = true, v
+	case eventlist.KeyIs(k, "apiVersion"):
+		c.version(v)
 	case c.id == nil && eventlist.KeyIs(k, "auditID"):
 		c.id = v
 	case c.stage == nil && eventlist.KeyIs(k, "stage"):
 		c.stage = v
 	case eventlist.KeyIs(k, "requestReceivedTimestamp"):
 		c.time(v)
+	}
+}
+
+// version notes an apiVersion member of the item. Every occurrence is
+// checked: readers of a key given twice disagree on which one counts.
+func (c *pending) version(v []byte) {
+	c.hasVersion = true
+	if c.badVersion == nil && !eventlist.StringIs(v, APIVersion) {
+		c.badVersion = v
 	}
 }
 

@@ -87,6 +87,8 @@ func TestBatchParseAPIVersion(t *testing.T) {
 			`audit document: apiVersion 1 is not audit.k8s.io/v1, the only version accepted`},
 		{`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"x"},{"apiVersion":"audit.k8s.io/v1beta1","auditID":"y"}]}`,
 			`audit document: items[1]: apiVersion "audit.k8s.io/v1beta1" is not audit.k8s.io/v1, the only version accepted`},
+		{`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"apiVersion":"audit.k8s.io/v1","apiVersion":"foo"}]}`,
+			`audit document: items[0]: apiVersion "foo" is not audit.k8s.io/v1, the only version accepted`},
 		{`{"auditID":"x","apiVersion":"v1"}`,
 			`audit document: items[0]: apiVersion "v1" is not audit.k8s.io/v1, the only version accepted`},
 		{`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"apiVersion":"` + strings.Repeat("v", 100) + `"}]}`,
