@@ -139,6 +139,7 @@ func TestConnectionDefences(t *testing.T) {
 		s.MaxUnauthConnsPerIP = 4
 		s.MaxUnauthConns = 12
 		s.UnauthConnRate = 1000
+		s.UnauthConnRateTotal = 1e6
 		s.HandshakeTimeout = 300 * time.Millisecond
 	})
 	addr := strings.TrimSuffix(strings.TrimPrefix(f.url, "https://"), "/audit")
@@ -194,12 +195,22 @@ func TestConnectionDefences(t *testing.T) {
 }
 
 // TestConnectionRatePerAddress: an address that has not authenticated
-// may open UnauthConnRate connections a second (bursts of twice that);
-// an address that has authenticated is not limited.
+// may open UnauthConnRate connections a second (bursts of twice that),
+// all such addresses together UnauthConnRateTotal; an address that has
+// authenticated is not limited.
 func TestConnectionRatePerAddress(t *testing.T) {
+	// A clock that moves only when told, so no bucket refills by itself.
+	var mu sync.Mutex
+	clock := time.Now()
 	f := start(t, func(s *Server) {
 		s.UnauthConnRate = 2
+		s.UnauthConnRateTotal = 5
 		s.MaxUnauthConnsPerIP = 100
+		s.now = func() time.Time {
+			mu.Lock()
+			defer mu.Unlock()
+			return clock
+		}
 	})
 	addr := strings.TrimSuffix(strings.TrimPrefix(f.url, "https://"), "/audit")
 	kept := 0
@@ -212,9 +223,29 @@ func TestConnectionRatePerAddress(t *testing.T) {
 			c.Close()
 		}
 	}
-	if kept < 4 || kept > 5 {
-		t.Errorf("%d of 10 rapid connections kept, want the burst of 4 (5 with a refill)", kept)
+	if kept != 4 {
+		t.Errorf("%d of 10 rapid connections kept, want the burst of 4", kept)
 	}
+	// Other addresses, each within its own rate: together they get the
+	// rest of the total burst of 10, 6 more.
+	kept = 0
+	for i := 0; i < 20; i++ {
+		c := dialFrom(t, fmt.Sprintf("127.0.4.%d", 1+i), addr)
+		if !closedSoon(c, 50*time.Millisecond) {
+			kept++
+		}
+		if c != nil {
+			c.Close()
+		}
+	}
+	if kept != 6 {
+		t.Errorf("%d of 20 connections from 20 new addresses kept, want the rest of the total burst, 6", kept)
+	}
+	// An address that authenticated (its first connection needs a
+	// token) is then limited by neither.
+	mu.Lock()
+	clock = clock.Add(time.Second)
+	mu.Unlock()
 	good := &http.Client{Transport: &http.Transport{TLSClientConfig: f.pki.ClientTLS(true), DisableKeepAlives: true,
 		DialContext: (&net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP("127.0.0.5")}}).DialContext}, Timeout: 5 * time.Second}
 	for i := 0; i < 10; i++ {

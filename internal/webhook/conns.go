@@ -22,7 +22,9 @@ import (
 //     connections cannot keep a new API server connection out);
 //   - an address that has not authenticated recently may open
 //     UnauthConnRate connections per second (bursts of twice that) and hold
-//     MaxUnauthConnsPerIP unauthenticated ones;
+//     MaxUnauthConnsPerIP unauthenticated ones, and all such addresses
+//     together UnauthConnRateTotal a second, so that many addresses cannot
+//     spend the CPU on handshakes either;
 //   - the handshake must finish within HandshakeTimeout.
 //
 // An address from which a request authenticated within trustFor is
@@ -38,6 +40,8 @@ type guard struct {
 	err    error // the listener's fatal error, set before done closes
 
 	mu     sync.Mutex
+	tokens float64   // of UnauthConnRateTotal
+	last   time.Time // of the last refill of tokens
 	total  int
 	unauth list.List // of *guardConn not yet authenticated, oldest first
 	ips    map[netip.Prefix]*ipState
@@ -212,7 +216,16 @@ func (g *guard) admit(c net.Conn) (*guardConn, string) {
 		if st.unauth >= s.MaxUnauthConnsPerIP {
 			return nil, "too many unauthenticated connections from one address"
 		}
+		if g.last.IsZero() {
+			g.tokens = 2 * s.UnauthConnRateTotal
+		}
+		g.tokens = min(2*s.UnauthConnRateTotal, g.tokens+now.Sub(g.last).Seconds()*s.UnauthConnRateTotal)
+		g.last = now
+		if g.tokens < 1 {
+			return nil, "too many new connections from untrusted addresses"
+		}
 		st.tokens--
+		g.tokens--
 	}
 	if g.unauth.Len() >= s.MaxUnauthConns && evict == nil {
 		if evict = g.oldestUnauth(now); evict == nil {

@@ -47,7 +47,8 @@ const (
 	DefaultMaxConns            = 1024
 	DefaultMaxUnauthConns      = 256
 	DefaultMaxUnauthConnsPerIP = 16
-	DefaultUnauthConnRate      = 10 // new connections per second per address
+	DefaultUnauthConnRate      = 10  // new connections per second per address
+	DefaultUnauthConnRateTotal = 200 // the same for all untrusted addresses together
 	DefaultHandshakeTimeout    = 5 * time.Second
 	DefaultLogInterval         = 10 * time.Second
 	DefaultLogBurst            = 10
@@ -90,12 +91,14 @@ type Server struct {
 
 	// Connection defences (see guard): open connections, connections
 	// without an authenticated request yet (in all and per address), new
-	// connections per second from an address not recently authenticated,
-	// and the time a TLS handshake may take.
+	// connections per second from an address not recently authenticated
+	// (and from all of them together), and the time a TLS handshake may
+	// take.
 	MaxConns            int
 	MaxUnauthConns      int
 	MaxUnauthConnsPerIP int
 	UnauthConnRate      float64
+	UnauthConnRateTotal float64
 	HandshakeTimeout    time.Duration
 
 	// Refusals are logged one line each for the first LogBurst of every
@@ -194,6 +197,9 @@ func (s *Server) init() error {
 		}
 		if s.UnauthConnRate <= 0 {
 			s.UnauthConnRate = DefaultUnauthConnRate
+		}
+		if s.UnauthConnRateTotal <= 0 {
+			s.UnauthConnRateTotal = DefaultUnauthConnRateTotal
 		}
 		if s.HandshakeTimeout <= 0 {
 			s.HandshakeTimeout = DefaultHandshakeTimeout
