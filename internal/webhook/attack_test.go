@@ -255,8 +255,8 @@ func TestConnectionRatePerAddress(t *testing.T) {
 	}
 }
 
-// TestSlowBodyHoldsNoSlot: uploads that stall after their headers hold
-// neither a batch slot nor more memory than they sent; a healthy client
+// TestSlowBodyHoldsNoSlot: uploads that announce a large body and stall
+// hold neither a batch slot nor more of the buffer budget than they sent; a healthy client
 // is served at once (under 2 s on a loaded machine; a held slot would
 // mean 60 s). With the whole budget taken, a new body gets 503.
 func TestSlowBodyHoldsNoSlot(t *testing.T) {
@@ -277,7 +277,9 @@ func TestSlowBodyHoldsNoSlot(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fmt.Fprintf(c, "POST /audit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n10\r\n{\"kind\":\"EventLi\r\n")
+		// Announcing a body reserves nothing: 4 × 1 MiB would pass the
+		// 3 MiB budget.
+		fmt.Fprintf(c, "POST /audit HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n{\"kind\":\"EventLi", 1<<20-10)
 		stalled = append(stalled, c)
 	}
 	time.Sleep(100 * time.Millisecond)
@@ -291,7 +293,7 @@ func TestSlowBodyHoldsNoSlot(t *testing.T) {
 			t.Errorf("healthy batch took %v behind stalled uploads", d)
 		}
 	}
-	// Bodies that announce the whole limit fill the 3 MiB budget: open
+	// Bodies that send nearly the whole limit fill the 3 MiB budget: open
 	// such uploads until one is told to come back, then a healthy client
 	// is told so too, while they stall.
 	var big []net.Conn
@@ -308,6 +310,8 @@ func TestSlowBodyHoldsNoSlot(t *testing.T) {
 		}
 		big = append(big, c)
 		fmt.Fprintf(c, "POST /audit HTTP/1.1\r\nHost: x\r\nContent-Length: %d\r\n\r\n{", 1<<20-10)
+		c.SetWriteDeadline(time.Now().Add(2 * time.Second))
+		c.Write(bytes.Repeat([]byte(" "), 1<<20-100)) // fails once the server refuses
 		c.SetReadDeadline(time.Now().Add(500 * time.Millisecond))
 		line := make([]byte, 12)
 		if n, _ := io.ReadFull(c, line); n == 12 && string(line) == "HTTP/1.1 503" {

@@ -82,11 +82,12 @@ type Server struct {
 	MaxBodyBytes         int64 // largest body, after gzip decompression: 413 beyond it
 	MaxConcurrentBatches int   // batches parsed and held at once (after their body is read)
 	MaxEventsPerBatch    int   // most events in one batch: 413 beyond it
-	// MaxBufferedBytes bounds the bodies being read and held at once, in
-	// bytes of buffer; a request that would pass it gets 503 and
-	// Retry-After. Default: MaxConcurrentBatches × MaxBodyBytes. Bodies
-	// are read before a batch slot is taken, so a stalled upload holds
-	// only the bytes it sent, never a slot.
+	// MaxBufferedBytes bounds the bytes of the bodies being read and
+	// held at once (each counted as it arrives, in steps of 256 KiB); a
+	// request that would pass it gets 503 and Retry-After. Default:
+	// MaxConcurrentBatches × MaxBodyBytes. Bodies are read before a batch
+	// slot is taken, so a stalled upload holds only the bytes it sent,
+	// never a slot.
 	MaxBufferedBytes int64
 
 	// Connection defences (see guard): open connections, connections
@@ -426,8 +427,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 	// The body is read before a batch slot is taken: a client that stalls
 	// holds the bytes it sent (within MaxBufferedBytes), not a slot.
+	// After a large batch its memory goes back to the OS; the last
+	// deferred call, once the others have let go of the buffers.
+	var large bool
+	defer func() {
+		if large {
+			s.freeOSMemory()
+		}
+	}()
 	body, reserved, status, msg := s.readBody(r)
-	defer s.release(body, reserved)
+	defer func() { large = s.release(body, reserved) || large }()
 	if status != 0 {
 		if status == http.StatusServiceUnavailable {
 			w.Header().Set("Retry-After", "1")
@@ -443,7 +452,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 
 	b := batchPool.Get().(*Batch)
-	defer s.putBatch(b)
+	defer func() { large = s.putBatch(b) || large }()
 	b.MaxEvents = s.MaxEventsPerBatch
 	if err := b.Parse(*body); err != nil {
 		if errors.Is(err, ErrTooManyEvents) {
@@ -486,28 +495,32 @@ func refusalReason(status int) string {
 	return "unreadable body"
 }
 
-// putBatch returns b to the pool unless it grew large.
-func (s *Server) putBatch(b *Batch) {
-	if len(b.blocks)*blockEvents > poolMaxEvents {
-		s.freeOSMemory()
-		return
-	}
+// putBatch returns b to the pool unless it grew large; then it drops b's
+// events and reports true.
+func (s *Server) putBatch(b *Batch) bool {
 	b.doc = nil
+	if len(b.blocks)*blockEvents > poolMaxEvents {
+		b.blocks, b.n = nil, 0
+		return true
+	}
 	batchPool.Put(b)
+	return false
 }
 
-// release returns a body buffer and its reservation.
-func (s *Server) release(body *[]byte, reserved int64) {
-	if body == nil {
-		return
-	}
-	if cap(*body) <= poolMaxBytes {
-		*body = (*body)[:0]
-		bodyPool.Put(body)
-	} else {
-		s.freeOSMemory()
-	}
+// release returns a body buffer and its reservation. A large buffer is
+// dropped instead of pooled, and release reports true.
+func (s *Server) release(body *[]byte, reserved int64) bool {
 	s.buffered.Add(-reserved)
+	if body == nil {
+		return false
+	}
+	if cap(*body) > poolMaxBytes {
+		*body = nil
+		return true
+	}
+	*body = (*body)[:0]
+	bodyPool.Put(body)
+	return false
 }
 
 // freeOSMemory gives the memory of a large batch back to the OS soon after
@@ -581,11 +594,14 @@ func (s *Server) authenticate(r *http.Request) (reason, detail string) {
 
 // readBody reads the (possibly gzipped) body, enforcing MaxBodyBytes on
 // both the wire and the decompressed size, and MaxBufferedBytes on the
-// buffers of all bodies being read. The buffer (never nil) and the bytes
-// reserved for it go back through release.
+// bytes of all bodies being read and held: a body reserves its bytes as
+// they arrive, readStep at a time, so a client that announces a large
+// body and stalls holds what it sent, not what it announced. The buffer
+// (never nil) and the bytes reserved go back through release.
 func (s *Server) readBody(r *http.Request) (body *[]byte, reserved int64, status int, msg string) {
 	limit := s.MaxBodyBytes
 	tooLarge := fmt.Sprintf("request body larger than %d bytes (max_body_bytes)", limit)
+	busy := "too many request bodies being read at once; retry"
 	body, _ = bodyPool.Get().(*[]byte)
 	if body == nil {
 		body = new([]byte)
@@ -596,18 +612,14 @@ func (s *Server) readBody(r *http.Request) (body *[]byte, reserved int64, status
 	if int64(cap(*body)) > limit+1 {
 		*body = nil // pooled by a Server with a larger limit
 	}
-	reserved = int64(cap(*body))
-	if s.buffered.Add(reserved) > s.MaxBufferedBytes {
-		// Start from nothing rather than refuse for a pooled buffer.
-		s.buffered.Add(-reserved)
-		*body, reserved = nil, 0
-	}
 	var src io.Reader = http.MaxBytesReader(nil, r.Body, limit)
 	want := int64(64 << 10)
 	switch enc := strings.ToLower(strings.TrimSpace(r.Header.Get("Content-Encoding"))); enc {
 	case "", "identity":
 		if r.ContentLength > 0 {
-			want = r.ContentLength + 1 // +1: room to see the end without growing
+			// Sized at once (+1: room to see the end without growing).
+			// Pages the body never reaches are not touched.
+			want = r.ContentLength + 1
 		}
 	case "gzip", "x-gzip":
 		zr, _ := gzipPool.Get().(*gzip.Reader)
@@ -634,20 +646,21 @@ func (s *Server) readBody(r *http.Request) (body *[]byte, reserved int64, status
 				return body, reserved, http.StatusRequestEntityTooLarge, tooLarge
 			}
 			// Grow by doubling (or to the announced length), never past
-			// limit+1, reserving the new capacity first.
-			n := min(max(want, 2*int64(cap(buf))), limit+1)
-			if s.buffered.Add(n) > s.MaxBufferedBytes {
-				s.buffered.Add(-n)
-				*body = buf
-				return body, reserved, http.StatusServiceUnavailable, "too many request bodies being read at once; retry"
-			}
-			nb := make([]byte, len(buf), n)
+			// limit+1.
+			nb := make([]byte, len(buf), min(max(want, 2*int64(cap(buf))), limit+1))
 			copy(nb, buf)
-			s.buffered.Add(-int64(cap(buf)))
-			reserved += n - int64(cap(buf))
 			buf = nb
 		}
-		n, err := src.Read(buf[len(buf):cap(buf)])
+		end := min(cap(buf), len(buf)+readStep)
+		if need := int64(end) - reserved; need > 0 {
+			if s.buffered.Add(need) > s.MaxBufferedBytes {
+				s.buffered.Add(-need)
+				*body = buf
+				return body, reserved, http.StatusServiceUnavailable, busy
+			}
+			reserved += need
+		}
+		n, err := src.Read(buf[len(buf):end])
 		buf = buf[:len(buf)+n]
 		if err == io.EOF {
 			break
@@ -664,6 +677,9 @@ func (s *Server) readBody(r *http.Request) (body *[]byte, reserved int64, status
 	}
 	return body, reserved, 0, ""
 }
+
+// readStep is how far a body may be read beyond the bytes it reserved.
+const readStep = 256 << 10
 
 func (s *Server) readError(err error, what string) (int, string) {
 	var mbe *http.MaxBytesError
