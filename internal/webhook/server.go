@@ -490,7 +490,7 @@ func refusalReason(status int) string {
 	case http.StatusUnsupportedMediaType:
 		return "unsupported Content-Encoding"
 	case http.StatusServiceUnavailable:
-		return "too many bodies being read (max_buffered_bytes)"
+		return "too many bodies being read at once"
 	}
 	return "unreadable body"
 }
