@@ -1,11 +1,11 @@
-package pkgcheck
+package main
 
 import (
 	"regexp"
 	"slices"
 	"strings"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/conf"
+	"github.com/kubeprivpod/kubeprivpod/tools/conf"
 )
 
 // A spec says which settings a .conf file allows. The names come from the

@@ -1,4 +1,4 @@
-package pkgcheck
+package main
 
 import (
 	"archive/tar"

@@ -1,4 +1,4 @@
-package pkgcheck
+package main
 
 import (
 	"bytes"
@@ -10,46 +10,44 @@ import (
 	"path"
 	"reflect"
 	"regexp"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/appcontent"
-	"github.com/kubeprivpod/kubeprivpod/internal/conf"
+	"github.com/kubeprivpod/kubeprivpod/tools/appcontent"
+	"github.com/kubeprivpod/kubeprivpod/tools/conf"
+	"github.com/kubeprivpod/kubeprivpod/tools/internal/release"
 )
 
-// Programs are the app's binaries, by the name splunkd looks for.
-var Programs = []string{"kubeprivpod", "kube_audit_webhook"}
-
-// Platform is a platform folder and the executable format splunkd on that
-// platform can run.
-type Platform struct {
-	Dir    string // "linux_x86_64/bin"
-	Ext    string // ".exe" on Windows
-	Format string // "elf", "macho" or "pe"
+// Check is one named check of the package.
+type Check struct {
+	Name string
+	Run  func(*Package) []error
 }
 
-// Platforms are the folders the package must fill: the three that
-// commands.conf.spec names for 64-bit hosts, and bin/ as the fallback for
-// other hosts, holding the Linux build.
-var Platforms = []Platform{
-	{"linux_x86_64/bin", "", "elf"},
-	{"darwin_x86_64/bin", "", "macho"},
-	{"windows_x86_64/bin", ".exe", "pe"},
-	{"bin", "", "elf"},
-}
-
-// All runs every check. app is the content folder (app/) the conf files
-// were rendered from; nil skips the staleness check.
-func All(p *Package, app fs.FS) []error {
-	var errs []error
-	for _, check := range []func(*Package) []error{
-		Structure, ConfFiles, AppConf, Commands, SavedSearches, References, Views, Binaries, Readme, Props, Icons,
-	} {
-		errs = append(errs, check(p)...)
+// Checks returns every check. t names the programs and platforms the
+// package must hold (tools/targets.txt); app is the content folder (app/)
+// the conf files were rendered from, nil to skip the staleness check.
+func Checks(t *release.Targets, app fs.FS) []Check {
+	cs := []Check{
+		{"Structure", Structure}, {"ConfFiles", ConfFiles}, {"AppConf", AppConf}, {"Manifest", Manifest},
+		{"Commands", Commands}, {"SavedSearches", SavedSearches}, {"References", References}, {"Views", Views},
+		{"Binaries", func(p *Package) []error { return Binaries(p, t) }},
+		{"Readme", func(p *Package) []error { return Readme(p, t) }},
+		{"Links", Links}, {"Indexes", Indexes}, {"Props", Props}, {"Icons", Icons},
 	}
 	if app != nil {
-		errs = append(errs, Rendering(p, app)...)
+		cs = append(cs, Check{"Rendering", func(p *Package) []error { return Rendering(p, app) }})
+	}
+	return cs
+}
+
+// All runs every check of Checks and returns the problems found.
+func All(p *Package, t *release.Targets, app fs.FS) []error {
+	var errs []error
+	for _, c := range Checks(t, app) {
+		errs = append(errs, c.Run(p)...)
 	}
 	return errs
 }
@@ -288,20 +286,20 @@ func Commands(p *Package) []error {
 // Binaries checks that each program is in each platform folder, marked
 // executable and built for that platform (x86-64), and that every modular
 // input scheme in README/inputs.conf.spec is one of those programs.
-func Binaries(p *Package) []error {
+func Binaries(p *Package, t *release.Targets) []error {
 	var errs []error
 	if spec := p.File("README/inputs.conf.spec"); spec != nil {
 		if c, err := conf.Parse(spec.Name, specText(spec.Data)); err == nil {
 			for _, s := range c.Stanzas {
 				scheme, _, ok := strings.Cut(s.Name, "://")
-				if ok && !slices.Contains(Programs, scheme) {
+				if ok && !slices.Contains(t.Programs, scheme) {
 					errs = append(errs, problem(fmt.Sprintf("%s:%d", spec.Name, s.Line), "scheme %q has no program of that name", scheme))
 				}
 			}
 		}
 	}
-	for _, pl := range Platforms {
-		for _, prog := range Programs {
+	for _, pl := range t.Platforms {
+		for _, prog := range t.Programs {
 			rel := pl.Dir + "/" + prog + pl.Ext
 			f := p.File(rel)
 			where := p.Top() + "/" + rel
@@ -352,30 +350,40 @@ func exeFormat(b []byte) string {
 	return ""
 }
 
+// readBuildInfo reads a packaged program's Go build information; tests
+// replace it, as their programs are headers only.
+var readBuildInfo = release.ReadBuildInfo
+
 // Readme checks AppInspect's condition for shipping binaries without C
-// source: a README at the app root with a "# Binary File Declaration"
-// section that names every binary.
-func Readme(p *Package) []error {
+// source, a README at the app root with a "# Binary File Declaration"
+// section, and that the section is exactly what the packaged programs' own
+// build information says (tools/pkgreadme generates it from the same).
+func Readme(p *Package, t *release.Targets) []error {
 	f := p.File("README.md")
-	if f == nil {
-		f = p.File("README.txt")
-	}
 	if f == nil {
 		return []error{problem(p.Top()+"/README.md", "missing; AppInspect needs its Binary File Declaration section")}
 	}
-	section, ok := mdSection(string(f.Data), "Binary File Declaration")
+	section, ok := mdSection(string(f.Data), release.DeclarationTitle)
 	if !ok {
 		return []error{problem(f.Name, `no "# Binary File Declaration" section`)}
 	}
-	var errs []error
-	for _, pl := range Platforms {
-		for _, prog := range Programs {
-			if rel := pl.Dir + "/" + prog + pl.Ext; !strings.Contains(section, rel) {
-				errs = append(errs, problem(f.Name, "Binary File Declaration does not name %s", rel))
+	infos := map[string]*debug.BuildInfo{}
+	for _, rel := range t.Files() {
+		if b := p.File(rel); b != nil {
+			if bi, err := readBuildInfo(b.Data); err == nil {
+				infos[rel] = bi
 			}
 		}
 	}
-	return errs
+	want, err := release.Declaration(t, infos)
+	if err != nil {
+		return []error{problem(f.Name, "cannot declare the packaged programs: %v", err)}
+	}
+	_, wantSection, _ := strings.Cut(want, "\n")
+	if strings.TrimSpace(section) != strings.TrimSpace(wantSection) {
+		return []error{problem(f.Name, "Binary File Declaration differs from the packaged programs' build information; the package README must be generated by tools/pkgreadme:\n%s", want)}
+	}
+	return nil
 }
 
 // mdSection returns the text under the first Markdown heading whose title

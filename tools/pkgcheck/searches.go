@@ -1,4 +1,4 @@
-package pkgcheck
+package main
 
 import (
 	"bytes"
@@ -10,7 +10,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/conf"
+	"github.com/kubeprivpod/kubeprivpod/tools/conf"
 )
 
 // Detection IDs and the values issues 3 and 5 fix for them.

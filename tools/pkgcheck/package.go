@@ -1,11 +1,4 @@
-// Package pkgcheck inspects a built Splunk app package (.tgz) the way an
-// installer and AppInspect would: its layout and file modes, every .conf
-// file against the settings its spec allows, the saved searches' risk and
-// annotation JSON, the macros and commands searches refer to, and the
-// binaries of every platform folder.
-//
-// Each check returns a list of problems; an empty list means it passed.
-package pkgcheck
+package main
 
 import (
 	"archive/tar"

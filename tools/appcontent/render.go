@@ -9,11 +9,12 @@ import (
 )
 
 // Header starts every rendered file, so nobody edits it by hand.
-const Header = "# Generated from app/ by ./build.sh conf (go run ./internal/appcontent/cmd/render).\n" +
+const Header = "# Generated from app/ by ./build.sh conf (go run ./tools/renderconf).\n" +
 	"# Edit the YAML under app/, not this file: a test fails when the two differ.\n"
 
 // SavedSearchesConf renders savedsearches.conf: one stanza per detection,
-// keys in the order of contentctl v4.4's savedsearches_detections.j2.
+// keys in the order of contentctl v4.4's savedsearches_detections.j2, then
+// the single-drilldown keys older Enterprise Security versions read.
 func (c *Content) SavedSearchesConf() []byte {
 	var b bytes.Buffer
 	b.WriteString(Header)
@@ -85,7 +86,33 @@ func (c *Content) SavedSearchesConf() []byte {
 		kv("quantity", "0")
 		kv("realtime_schedule", "0")
 		kv("is_visible", "false")
+		if th := t.Throttling; th != nil {
+			kv("alert.suppress", "true")
+			kv("alert.suppress.fields", strings.Join(th.Fields, ","))
+			kv("alert.suppress.period", th.Period)
+		}
 		kv("search", d.Search)
+		dds := d.Drilldowns()
+		list := []any{}
+		for _, dd := range dds {
+			o := obj{{"name", dd.Name}, {"search", dd.Search}}
+			if dd.EarliestOffset != "" {
+				o = append(o, member{"earliest_offset", dd.EarliestOffset})
+			}
+			if dd.LatestOffset != "" {
+				o = append(o, member{"latest_offset", dd.LatestOffset})
+			}
+			list = append(list, o)
+		}
+		kv("action.notable.param.drilldown_searches", pyJSON(list))
+		// Enterprise Security before 7.3 reads one drilldown from these
+		// keys; contentctl up to v4.3 wrote them, v4.4 only the list above.
+		if len(dds) > 0 {
+			kv("action.notable.param.drilldown_name", dds[0].Name)
+			kv("action.notable.param.drilldown_search", dds[0].Search)
+			kv("action.notable.param.drilldown_earliest_offset", dds[0].EarliestOffset)
+			kv("action.notable.param.drilldown_latest_offset", dds[0].LatestOffset)
+		}
 	}
 	return b.Bytes()
 }

@@ -1,4 +1,4 @@
-// Command render writes default/savedsearches.conf and default/macros.conf
+// Command renderconf writes default/savedsearches.conf and default/macros.conf
 // from the content in app/. Run it from the repository root (./build.sh conf
 // does). With -check it writes nothing and exits 1 if a file is stale.
 package main
@@ -10,7 +10,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/appcontent"
+	"github.com/kubeprivpod/kubeprivpod/tools/appcontent"
 )
 
 func main() {
@@ -21,7 +21,7 @@ func main() {
 
 	c, err := appcontent.Load(os.DirFS(*app))
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "render:", err)
+		fmt.Fprintln(os.Stderr, "renderconf:", err)
 		os.Exit(2)
 	}
 	stale := false
@@ -35,12 +35,12 @@ func main() {
 			continue
 		}
 		if *check {
-			fmt.Fprintf(os.Stderr, "render: %s is stale; run ./build.sh conf\n", path)
+			fmt.Fprintf(os.Stderr, "renderconf: %s is stale; run ./build.sh conf\n", path)
 			stale = true
 			continue
 		}
 		if err := os.WriteFile(path, data, 0o644); err != nil {
-			fmt.Fprintln(os.Stderr, "render:", err)
+			fmt.Fprintln(os.Stderr, "renderconf:", err)
 			os.Exit(2)
 		}
 		fmt.Println("wrote", path)

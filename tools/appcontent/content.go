@@ -4,8 +4,9 @@
 // (v4.4) renders them, so the YAML is the one source of truth.
 //
 // Only what this app's detections use is rendered: scheduling from the
-// deployment of the detection's type and the risk-based alerting action;
-// notable events, drilldown searches and throttling are not.
+// deployment of the detection's type, the risk-based alerting action,
+// drilldown searches and throttling; notable events, email, Slack and
+// SOAR actions are not.
 package appcontent
 
 import (
@@ -24,20 +25,21 @@ import (
 
 // Detection is one detection file, app/detections/*.yml.
 type Detection struct {
-	Name                string   `yaml:"name"`
-	ID                  string   `yaml:"id"`
-	Version             int      `yaml:"version"`
-	Date                string   `yaml:"date"`
-	Author              string   `yaml:"author"`
-	Status              string   `yaml:"status"`
-	Type                string   `yaml:"type"`
-	Description         string   `yaml:"description"`
-	DataSource          []string `yaml:"data_source"`
-	Search              string   `yaml:"search"`
-	HowToImplement      string   `yaml:"how_to_implement"`
-	KnownFalsePositives string   `yaml:"known_false_positives"`
-	References          []string `yaml:"references"`
-	Tags                Tags     `yaml:"tags"`
+	Name                string      `yaml:"name"`
+	ID                  string      `yaml:"id"`
+	Version             int         `yaml:"version"`
+	Date                string      `yaml:"date"`
+	Author              string      `yaml:"author"`
+	Status              string      `yaml:"status"`
+	Type                string      `yaml:"type"`
+	Description         string      `yaml:"description"`
+	DataSource          []string    `yaml:"data_source"`
+	Search              string      `yaml:"search"`
+	HowToImplement      string      `yaml:"how_to_implement"`
+	KnownFalsePositives string      `yaml:"known_false_positives"`
+	References          []string    `yaml:"references"`
+	DrilldownSearches   []Drilldown `yaml:"drilldown_searches"`
+	Tags                Tags        `yaml:"tags"`
 
 	File string `yaml:"-"` // path inside app/, for errors
 }
@@ -56,9 +58,41 @@ type Tags struct {
 	// OutputFields lists the columns the search returns. It is this app's
 	// addition to the shape: it lets the loader check that the risk message
 	// and the observables name real fields.
-	OutputFields   []string `yaml:"output_fields"`
-	RiskScore      int      `yaml:"risk_score"`
-	SecurityDomain string   `yaml:"security_domain"`
+	OutputFields   []string    `yaml:"output_fields"`
+	RiskScore      int         `yaml:"risk_score"`
+	SecurityDomain string      `yaml:"security_domain"`
+	Throttling     *Throttling `yaml:"throttling"`
+}
+
+// Drilldown is a search Enterprise Security offers an analyst from a
+// finding. %original_detection_search% in Search stands for the
+// detection's search; $field$ tokens take the finding's values.
+type Drilldown struct {
+	Name           string `yaml:"name"`
+	Search         string `yaml:"search"`
+	EarliestOffset string `yaml:"earliest_offset"`
+	LatestOffset   string `yaml:"latest_offset"`
+}
+
+// Throttling suppresses repeated alerts: results with the same values of
+// Fields fire once per Period (alert.suppress.*).
+type Throttling struct {
+	Fields []string `yaml:"fields"`
+	Period string   `yaml:"period"`
+}
+
+// DrilldownPlaceholder is replaced by the detection's search in a
+// drilldown's search, as contentctl does.
+const DrilldownPlaceholder = "%original_detection_search%"
+
+// Drilldowns returns the drilldown searches with the placeholder replaced.
+func (d *Detection) Drilldowns() []Drilldown {
+	out := make([]Drilldown, len(d.DrilldownSearches))
+	for i, dd := range d.DrilldownSearches {
+		dd.Search = strings.ReplaceAll(dd.Search, DrilldownPlaceholder, d.Search)
+		out[i] = dd
+	}
+	return out
 }
 
 // Observable is a field of the search's result that names an entity.
@@ -120,7 +154,13 @@ var (
 	uuidRE  = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
 	macroRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
 	tokenRE = regexp.MustCompile(`\$([^$]+)\$`)
+	// periodRE is contentctl's pattern for a throttling period.
+	periodRE = regexp.MustCompile(`^[0-9]+[smh]$`)
 )
+
+// offsetTokens are the tokens ES fills in a drilldown besides the
+// finding's fields: the detection's own search window.
+var offsetTokens = []string{"info_min_time", "info_max_time"}
 
 // Load reads and validates the content under fsys, which is rooted at the
 // app/ folder. Unknown YAML keys are errors, so a typo cannot silently drop
@@ -229,6 +269,19 @@ func (c *Content) validate() error {
 		if _, err := d.Risk(); err != nil {
 			return bad("%v", err)
 		}
+		if err := d.validateDrilldowns(); err != nil {
+			return bad("%v", err)
+		}
+		if th := t.Throttling; th != nil {
+			if len(th.Fields) == 0 || !periodRE.MatchString(th.Period) {
+				return bad("throttling needs fields and a period such as 3600s, 60m or 24h")
+			}
+			for _, f := range th.Fields {
+				if !slices.Contains(t.OutputFields, f) {
+					return bad("throttling field %s is not in output_fields", f)
+				}
+			}
+		}
 		suffix := "| `" + d.FilterMacro() + "`"
 		if !strings.HasSuffix(d.Search, suffix) {
 			return bad("search must end with %s", suffix)
@@ -240,6 +293,34 @@ func (c *Content) validate() error {
 		if n := len(t.SecurityDomain + " - " + d.StanzaName() + " - Rule"); n > 99 {
 			return bad("saved search name too long for ES (%d > 99 characters)", n)
 		}
+	}
+	return nil
+}
+
+// validateDrilldowns applies contentctl's rules (a name of at least 5
+// characters, a search, and the placeholder in at least one search) and
+// checks that every $token$ is a result field or a search-window token, so
+// a drilldown cannot silently search for a literal "$usr$".
+func (d *Detection) validateDrilldowns() error {
+	if len(d.DrilldownSearches) == 0 {
+		return nil
+	}
+	placeholder := false
+	for i, dd := range d.DrilldownSearches {
+		if len(dd.Name) < 5 || dd.Search == "" {
+			return fmt.Errorf("drilldown_searches[%d] needs a name of at least 5 characters and a search", i)
+		}
+		placeholder = placeholder || strings.Contains(dd.Search, DrilldownPlaceholder)
+		for _, s := range []string{dd.Name, dd.Search, dd.EarliestOffset, dd.LatestOffset} {
+			for _, m := range tokenRE.FindAllStringSubmatch(s, -1) {
+				if !slices.Contains(d.Tags.OutputFields, m[1]) && !slices.Contains(offsetTokens, m[1]) {
+					return fmt.Errorf("drilldown_searches[%d] uses $%s$, which is not in output_fields", i, m[1])
+				}
+			}
+		}
+	}
+	if !placeholder {
+		return fmt.Errorf("no drilldown search contains %s", DrilldownPlaceholder)
 	}
 	return nil
 }

@@ -2,14 +2,17 @@ package appcontent
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"testing/fstest"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/conf"
+	"github.com/kubeprivpod/kubeprivpod/internal/sharedtest"
+	"github.com/kubeprivpod/kubeprivpod/tools/conf"
 )
 
 // repoRoot is the repository root, two levels up from this package.
@@ -37,7 +40,7 @@ func TestCommittedConfIsRendering(t *testing.T) {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got, want) {
-			t.Errorf("default/%s is stale: run ./build.sh conf (go run ./internal/appcontent/cmd/render) and commit it", name)
+			t.Errorf("default/%s is stale: run ./build.sh conf (go run ./tools/renderconf) and commit it", name)
 		}
 	}
 }
@@ -152,6 +155,7 @@ func repoFS(t *testing.T) fstest.MapFS {
 
 func TestLoadRejects(t *testing.T) {
 	const escu = "detections/kubernetes_create_or_update_privileged_pod.yml"
+	const ext = "detections/kubernetes_privileged_workload_extended.yml"
 	for _, tc := range []struct {
 		name, file, old, new, msg string
 	}{
@@ -165,6 +169,11 @@ func TestLoadRejects(t *testing.T) {
 		{"bad date", escu, "date: '2024-09-30'", "date: '30.09.2024'", `date "30.09.2024"`},
 		{"no victim", escu, "    - Victim", "    - Witness", "role must include Victim or Attacker"},
 		{"no deployment", escu, "type: Anomaly", "type: Hunting", `no deployment in deployments/ for type "Hunting"`},
+		{"drilldown token", escu, `search  user = "$user$"'`, `search  user = "$usr$"'`, "drilldown_searches[0] uses $usr$, which is not in output_fields"},
+		{"drilldown without the search", escu, `'%original_detection_search% | search`, `'| search`, "no drilldown search contains %original_detection_search%"},
+		{"short drilldown name", escu, `- name: View the detection results for - "$user$"`, `- name: View`, "drilldown_searches[0] needs a name of at least 5 characters"},
+		{"throttling field", ext, "    - reasons\n    period", "    - reason\n    period", "throttling field reason is not in output_fields"},
+		{"throttling period", ext, "period: 86400s", "period: 1d", "throttling needs fields and a period"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			fsys := repoFS(t)
@@ -253,4 +262,151 @@ func FuzzLoad(f *testing.F) {
 			}
 		}
 	})
+}
+
+// researchStanza returns the settings, in order, of the savedsearches.conf
+// stanza contentctl v4.4 renders for ESCU's detection 3c6bd734, as recorded
+// in ../shared/research/splunk-app.md (section 1.5).
+func researchStanza(t *testing.T) [][2]string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(sharedtest.Dir(t, "research"), "splunk-app.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	const head = "[ESCU - Kubernetes Create or Update Privileged Pod - Rule]\n"
+	i := strings.Index(doc, head)
+	if i < 0 {
+		t.Fatalf("splunk-app.md has no %q", head)
+	}
+	block, _, ok := strings.Cut(doc[i+len(head):], "```")
+	if !ok {
+		t.Fatal("splunk-app.md: the rendered stanza's code block does not end")
+	}
+	var kvs [][2]string
+	for _, l := range strings.Split(strings.TrimSpace(block), "\n") {
+		k, v, ok := strings.Cut(l, " = ")
+		if !ok {
+			t.Fatalf("splunk-app.md: %q is not key = value", l)
+		}
+		kvs = append(kvs, [2]string{k, v})
+	}
+	return kvs
+}
+
+// TestMatchesContentctlRendering compares the rendered stanzas with the
+// one contentctl v4.4 renders for ESCU's own detection (recorded in
+// ../shared/research/splunk-app.md): the same keys in the same order, and
+// the same values wherever the app does not differ on purpose (its own
+// name, texts and search). Throttling goes where contentctl's template puts
+// it; the single-drilldown keys are the only keys ESCU's v4.4 stanza lacks.
+func TestMatchesContentctlRendering(t *testing.T) {
+	research := researchStanza(t)
+	c := loadRepo(t)
+	f, err := conf.Parse("savedsearches.conf", c.SavedSearchesConf())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ownText := map[string]bool{"description": true, "action.escu.eli5": true, "action.escu.how_to_implement": true,
+		"action.escu.known_false_positives": true, "search": true, "action.notable.param.drilldown_searches": true}
+	legacy := []string{"action.notable.param.drilldown_name", "action.notable.param.drilldown_search",
+		"action.notable.param.drilldown_earliest_offset", "action.notable.param.drilldown_latest_offset"}
+	for _, d := range c.Detections {
+		s := f.Stanza(d.StanzaName())
+		var want []string
+		for _, kv := range research {
+			if kv[0] == "search" && d.Tags.Throttling != nil {
+				want = append(want, "alert.suppress", "alert.suppress.fields", "alert.suppress.period")
+			}
+			want = append(want, kv[0])
+		}
+		want = append(want, legacy...)
+		var got []string
+		for _, kv := range s.Settings {
+			got = append(got, kv.Key)
+		}
+		if strings.Join(got, "\n") != strings.Join(want, "\n") {
+			t.Errorf("[%s] keys\n got %q\nwant %q", s.Name, got, want)
+		}
+		if d.ID != "3c6bd734-334d-4818-ae7c-5234313fc5da" {
+			continue
+		}
+		for _, kv := range research {
+			got, _ := s.Get(kv[0])
+			want := kv[1]
+			switch {
+			case ownText[kv[0]]:
+				continue
+			case kv[0] == "action.correlationsearch.label":
+				want = strings.Replace(want, "ESCU - ", AppLabel+" - ", 1)
+			}
+			if got != want {
+				t.Errorf("[%s] %s\n got %s\nwant %s (contentctl)", s.Name, kv[0], got, want)
+			}
+		}
+	}
+}
+
+// TestDrilldownsAndThrottling checks the ES content analysts rely on: each
+// detection's drilldowns as contentctl serialises them (tojson of name,
+// search and offsets, the placeholder replaced), ESCU's first drilldown
+// kept, one for the user's activity and one for the object's audit events,
+// and throttling on the extended detection only, keyed on user, namespace,
+// name and reasons.
+func TestDrilldownsAndThrottling(t *testing.T) {
+	c := loadRepo(t)
+	f, err := conf.Parse("savedsearches.conf", c.SavedSearchesConf())
+	if err != nil {
+		t.Fatal(err)
+	}
+	type dd struct {
+		Name           string `json:"name"`
+		Search         string `json:"search"`
+		EarliestOffset string `json:"earliest_offset"`
+		LatestOffset   string `json:"latest_offset"`
+	}
+	for _, tc := range []struct {
+		stanza, search, object string
+		suppress               map[string]string
+	}{
+		{"kubeprivpod - Kubernetes Create or Update Privileged Pod - Rule",
+			"`kube_audit` privileged | kubeprivpod | `kubernetes_create_or_update_privileged_pod_filter`",
+			"`kube_audit` objectRef.resource=pods objectRef.namespace=\"$objectRef.namespace$\" objectRef.name=\"$objectRef.name$\"", nil},
+		{"kubeprivpod - Kubernetes Privileged Workload Extended - Rule",
+			"`kube_audit` | kubeprivpod mode=extended | `kubernetes_privileged_workload_extended_filter`",
+			"`kube_audit` objectRef.resource=\"$resource$\" objectRef.namespace=\"$namespace$\" objectRef.name=\"$name$\"",
+			map[string]string{"alert.suppress": "true", "alert.suppress.fields": "user,namespace,name,reasons", "alert.suppress.period": "86400s"}},
+	} {
+		s := f.Stanza(tc.stanza)
+		if s == nil {
+			t.Fatalf("no [%s]", tc.stanza)
+		}
+		raw := mustGet(t, s, "action.notable.param.drilldown_searches")
+		var got []dd
+		if err := json.Unmarshal([]byte(raw), &got); err != nil {
+			t.Fatalf("[%s] drilldown_searches is not JSON: %v", tc.stanza, err)
+		}
+		want := []dd{
+			{`View the detection results for - "$user$"`, tc.search + ` | search  user = "$user$"`, "$info_min_time$", "$info_max_time$"},
+			{`View the Kubernetes API activity of - "$user$"`, "`kube_audit` user.username=\"$user$\" | table _time verb objectRef.resource objectRef.namespace objectRef.name responseStatus.code sourceIPs{} userAgent", "24h", "$info_max_time$"},
+		}
+		if len(got) != 3 || !reflect.DeepEqual(got[:2], want) || got[2].Search != tc.object {
+			t.Errorf("[%s] drilldowns\n got %+v\nwant %+v and the object's events %s", tc.stanza, got, want, tc.object)
+		}
+		if !strings.HasPrefix(raw, `[{"earliest_offset": "$info_min_time$", "latest_offset": "$info_max_time$", "name": `) {
+			t.Errorf("[%s] drilldown_searches not in tojson's key order and separators: %.80s", tc.stanza, raw)
+		}
+		if n := mustGet(t, s, "action.notable.param.drilldown_name"); n != want[0].Name {
+			t.Errorf("[%s] drilldown_name %q, want %q", tc.stanza, n, want[0].Name)
+		}
+		if q := mustGet(t, s, "action.notable.param.drilldown_search"); q != want[0].Search {
+			t.Errorf("[%s] drilldown_search %q, want %q", tc.stanza, q, want[0].Search)
+		}
+		for _, k := range []string{"alert.suppress", "alert.suppress.fields", "alert.suppress.period"} {
+			v, ok := s.Get(k)
+			if w, wantIt := tc.suppress[k]; ok != wantIt || v != w {
+				t.Errorf("[%s] %s = %q (set %v), want %q", tc.stanza, k, v, ok, w)
+			}
+		}
+	}
 }
