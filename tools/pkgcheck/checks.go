@@ -35,7 +35,7 @@ func Checks(t *release.Targets, app fs.FS) []Check {
 		{"Commands", Commands}, {"SavedSearches", SavedSearches}, {"References", References}, {"Views", Views},
 		{"Binaries", func(p *Package) []error { return Binaries(p, t) }},
 		{"Readme", func(p *Package) []error { return Readme(p, t) }},
-		{"Links", Links}, {"Indexes", Indexes}, {"Props", Props}, {"Icons", Icons},
+		{"Links", Links}, {"Indexes", Indexes}, {"Dashboard", Dashboard}, {"Props", Props}, {"Icons", Icons},
 	}
 	if app != nil {
 		cs = append(cs, Check{"Rendering", func(p *Package) []error { return Rendering(p, app) }})

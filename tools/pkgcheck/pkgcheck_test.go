@@ -5,51 +5,51 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/binary"
+	"errors"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/kubeprivpod/kubeprivpod/tools/internal/release"
 )
 
 var repoRoot = filepath.Join("..", "..")
 
 func appFS() fs.FS { return os.DirFS(filepath.Join(repoRoot, "app")) }
 
-// TestPackage runs every check on the package ./build.sh built, named by
-// KUBEPRIVPOD_PACKAGE (./build.sh test sets it).
-func TestPackage(t *testing.T) {
-	name := os.Getenv("KUBEPRIVPOD_PACKAGE")
-	if name == "" {
-		if os.Getenv("CI") != "" {
-			t.Fatal("KUBEPRIVPOD_PACKAGE is unset under CI; run ./build.sh test, which builds the package and sets it")
-		}
-		t.Skip("KUBEPRIVPOD_PACKAGE is unset; ./build.sh test builds dist/kubeprivpod-<version>.tgz and runs these checks on it")
-	}
-	p, err := Open(name)
+func loadTargets(t testing.TB) *release.Targets {
+	t.Helper()
+	tg, err := release.LoadTargets(filepath.Join("..", "targets.txt"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if p.Top() != "kubeprivpod" {
-		t.Fatalf("top folder %q, want kubeprivpod", p.Top())
+	return tg
+}
+
+// fakeInfo is what the fake programs' build information says: each header
+// from fakeExe ends in "prog=<name>", and the format names the platform.
+func fakeInfo(exe []byte) (*debug.BuildInfo, error) {
+	_, prog, ok := bytes.Cut(exe, []byte("prog="))
+	if !ok {
+		return nil, errors.New("not a fake program")
 	}
-	for _, c := range []struct {
-		name  string
-		check func(*Package) []error
-	}{
-		{"Structure", Structure}, {"ConfFiles", ConfFiles}, {"AppConf", AppConf}, {"Commands", Commands},
-		{"SavedSearches", SavedSearches}, {"References", References}, {"Views", Views},
-		{"Binaries", Binaries}, {"Readme", Readme}, {"Props", Props}, {"Icons", Icons},
-		{"Rendering", func(p *Package) []error { return Rendering(p, appFS()) }},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			for _, err := range c.check(p) {
-				t.Error(err)
-			}
-		})
-	}
+	goos := map[string]string{"elf": "linux", "macho": "darwin", "pe": "windows"}[exeFormat(exe)]
+	return &debug.BuildInfo{
+		GoVersion: "go1.26.8",
+		Path:      "github.com/kubeprivpod/kubeprivpod/cmd/" + string(prog),
+		Deps:      []*debug.Module{{Path: "github.com/tidwall/gjson", Version: "v1.20.2"}},
+		Settings:  []debug.BuildSetting{{Key: "CGO_ENABLED", Value: "0"}, {Key: "GOARCH", Value: "amd64"}, {Key: "GOOS", Value: goos}},
+	}, nil
+}
+
+func TestMain(m *testing.M) {
+	readBuildInfo = fakeInfo
+	os.Exit(m.Run())
 }
 
 // fakeExe returns the smallest header exeFormat accepts for format.
@@ -79,10 +79,10 @@ func fakeExe(format string) []byte {
 var epoch = time.Unix(1764000000, 0)
 
 // synthetic builds, in memory, the package build.sh would make from this
-// checkout, with header-only binaries and a README.md holding the Binary
-// File Declaration of README.md or docs/admin.md, so that the checks can be shown to
-// pass on it and to fail on each defect put into it.
-func synthetic(t *testing.T) map[string]*File {
+// checkout, with header-only binaries and the README.md tools/pkgreadme
+// would write for them, so that the checks can be shown to pass on it and
+// to fail on each defect put into it.
+func synthetic(t testing.TB) map[string]*File {
 	t.Helper()
 	files := map[string]*File{}
 	add := func(rel string, data []byte, mode fs.FileMode) {
@@ -106,37 +106,38 @@ func synthetic(t *testing.T) map[string]*File {
 			t.Fatal(err)
 		}
 	}
-	for _, rel := range []string{"LICENSE", "bin/README"} {
+	for _, rel := range []string{"LICENSE", "bin/README", "app.manifest"} {
 		b, err := os.ReadFile(filepath.Join(repoRoot, rel))
 		if err != nil {
 			t.Fatal(err)
 		}
 		add(rel, b, 0o644)
 	}
-	// The declaration is written in docs/admin.md and merged into README.md.
-	decl, ok := "", false
-	for _, doc := range []string{"README.md", filepath.Join("docs", "admin.md")} {
-		if b, err := os.ReadFile(filepath.Join(repoRoot, doc)); err == nil {
-			if decl, ok = mdSection(string(b), "Binary File Declaration"); ok {
-				break
-			}
+	tg := loadTargets(t)
+	infos := map[string]*debug.BuildInfo{}
+	for _, pl := range tg.Platforms {
+		for _, prog := range tg.Programs {
+			rel := pl.Dir + "/" + prog + pl.Ext
+			exe := append(fakeExe(pl.Format), "prog="+prog...)
+			add(rel, exe, 0o755)
+			infos[rel], _ = fakeInfo(exe)
 		}
 	}
-	if !ok {
-		t.Fatal("neither README.md nor docs/admin.md has a Binary File Declaration section")
+	decl, err := release.Declaration(tg, infos)
+	if err != nil {
+		t.Fatal(err)
 	}
-	add("README.md", []byte("# kubeprivpod\n\n# Binary File Declaration\n"+decl), 0o644)
-	for _, pl := range Platforms {
-		for _, prog := range Programs {
-			add(pl.Dir+"/"+prog+pl.Ext, fakeExe(pl.Format), 0o755)
-		}
+	text, err := os.ReadFile(filepath.Join(repoRoot, "tools", "pkgreadme", "package.md"))
+	if err != nil {
+		t.Fatal(err)
 	}
+	add("README.md", append(text, "\n"+decl...), 0o644)
 	return files
 }
 
 // tgz writes files (and their folders) as build.sh does and reads the
 // result back through Read.
-func tgz(t *testing.T, files map[string]*File) *Package {
+func tgz(t testing.TB, files map[string]*File) *Package {
 	t.Helper()
 	var names []string
 	dirs := map[string]bool{"kubeprivpod": true}
@@ -182,7 +183,7 @@ func tgz(t *testing.T, files map[string]*File) *Package {
 
 func TestSyntheticPackagePasses(t *testing.T) {
 	p := tgz(t, synthetic(t))
-	for _, err := range All(p, appFS()) {
+	for _, err := range All(p, loadTargets(t), appFS()) {
 		t.Error(err)
 	}
 }
@@ -200,6 +201,7 @@ func TestChecksCatch(t *testing.T) {
 		}
 	}
 	const ss = "default/savedsearches.conf"
+	const dash = "default/data/ui/views/kubeprivpod_overview.xml"
 	for _, tc := range []struct {
 		name   string
 		break_ func(*testing.T, map[string]*File)
@@ -261,12 +263,57 @@ func TestChecksCatch(t *testing.T) {
 			[]string{"static/appIcon.png: 72x72 pixels, want 36x36"}},
 		{"conf syntax", replace("default/macros.conf", "[kube_audit]\n", "[kube_audit\n"),
 			[]string{"stanza header has no closing ]"}},
+		{"no index", func(t *testing.T, m map[string]*File) { delete(m, "default/indexes.conf") },
+			[]string{"default/indexes.conf: missing"}},
+		{"input writes elsewhere", replace("default/inputs.conf", "cluster = prod-eu-1\nindex = kube_audit", "cluster = prod-eu-1\nindex = main"),
+			[]string{"[kube_audit_webhook://example] index = main, but the kube_audit macro searches kube_audit"}},
+		{"input without default index", replace("default/inputs.conf", "\nindex = kube_audit\n\n", "\n\n"),
+			[]string{"[kube_audit_webhook] sets no default index"}},
+		{"macro names no index", replace("default/macros.conf", "definition = index=kube_audit ", "definition = "),
+			[]string{"[kube_audit] must name exactly one index"}},
+		{"index outside SPLUNK_DB", replace("default/indexes.conf", "homePath = $SPLUNK_DB/", "homePath = /data/"),
+			[]string{`homePath = "/data/kube_audit/db"; it must start with $SPLUNK_DB/`}},
+		{"panel ignores the outcome filter", replace(dash, `search outcome="$outcome$" | stats sum(count) as writes by user`, `stats sum(count) as writes by user`),
+			[]string{`panel "By user" does not filter on $outcome$`}},
+		{"ESCU panel ignores the outcome filter", replace(dash, `search outcome="$outcome$" | sort - count`, `sort - count`),
+			[]string{`panel "ESCU detection table`}},
+		{"outcome unknown not offered", replace(dash, `<choice value="unknown">unknown</choice>`, ``),
+			[]string{`the outcome filter offers no "unknown"`}},
+		{"no notice without events", replace(dash, `<row depends="$no_audit_events$">`, `<row>`),
+			[]string{"nothing tells the user when the kube_audit macro finds no audit events"}},
+		{"README links to docs", replace("README.md", "## License", "See [the admin guide](../docs/admin.md) and docs/webhook.md.\n\n## License"),
+			[]string{"links to ../docs/admin.md, which is not in the package", "refers to docs/webhook.md"}},
+		{"spec names a missing section", replace("README/inputs.conf.spec", `section
+# "Install"`, `section
+# "Audit webhook input"`), []string{`refers to section "Audit webhook input"`}},
+		{"manifest version", replace("app.manifest", `"version": "0.1.0"`, `"version": "0.2.0"`),
+			[]string{`info.id.version "0.2.0" differs from app.conf's [launcher] version "0.1.0"`}},
+		{"second app name", replace("default/app.conf", "label = kubeprivpod", "label = Kubernetes Privileged Pods"),
+			[]string{`info.title "kubeprivpod" differs from app.conf's [ui] label "Kubernetes Privileged Pods"`}},
+		{"declaration by hand", replace("README.md", "`github.com/tidwall/gjson` v1.20.2", "`github.com/tidwall/gjson` v1.20.2, `gopkg.in/yaml.v3` v3.0.1"),
+			[]string{"Binary File Declaration differs from the packaged programs' build information"}},
+		{"program built with cgo", func(t *testing.T, m map[string]*File) {
+			readBuildInfo = func(b []byte) (*debug.BuildInfo, error) {
+				bi, err := fakeInfo(b)
+				if err == nil {
+					bi.Settings[0].Value = "1"
+				}
+				return bi, err
+			}
+			t.Cleanup(func() { readBuildInfo = fakeInfo })
+		}, []string{`built with CGO_ENABLED="1"`}},
+		{"no drilldowns", replace(ss, "action.notable.param.drilldown_searches = [{", "action.notable.param.drilldown_searches = [] #"),
+			[]string{"drilldown_searches is not a JSON list", "stale"}},
+		{"extended not throttled", replace(ss, "alert.suppress = true\n", ""),
+			[]string{`throttling alert.suppress = "", fields "user,namespace,name,reasons"; want true`}},
+		{"drilldown with an undefined macro", replace(ss, "\"`kube_audit` user.username=", "\"`kube_audt` user.username="),
+			[]string{"drilldown \"View the Kubernetes API activity of - \\\"$user$\\\"\": macro `kube_audt` is not defined"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := synthetic(t)
 			tc.break_(t, m)
 			var msgs []string
-			for _, err := range All(tgz(t, m), appFS()) {
+			for _, err := range All(tgz(t, m), loadTargets(t), appFS()) {
 				msgs = append(msgs, err.Error())
 			}
 			all := strings.Join(msgs, "\n")
@@ -297,7 +344,7 @@ func TestInputsSpec(t *testing.T) {
 		t.Fatalf("misspelt parameter: %v", errs)
 	}
 	add("README/inputs.conf.spec", "[kube_audit_hook://<name>]\nport = <integer>\n")
-	if errs := Binaries(tgz(t, m)); len(errs) != 1 || !strings.Contains(errs[0].Error(), `inputs.conf.spec:1: scheme "kube_audit_hook" has no program of that name`) {
+	if errs := Binaries(tgz(t, m), loadTargets(t)); len(errs) != 1 || !strings.Contains(errs[0].Error(), `inputs.conf.spec:1: scheme "kube_audit_hook" has no program of that name`) {
 		t.Fatalf("scheme without a program: %v", errs)
 	}
 	add("README/inputs.conf.spec", "[kube_audit_webhook://<name>]\n* nothing declared\n")
@@ -379,26 +426,70 @@ func FuzzRead(f *testing.F) {
 	zw.Close()
 	f.Add(buf.Bytes())
 	f.Add([]byte{0x1f, 0x8b})
+	tg := loadTargets(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
 		p, err := Read(bytes.NewReader(data))
 		if err != nil {
 			return
 		}
-		All(p, nil)
+		All(p, tg, nil)
 	})
 }
 
+// BenchmarkAll runs every check on the synthetic package.
 func BenchmarkAll(b *testing.B) {
-	name := os.Getenv("KUBEPRIVPOD_PACKAGE")
-	if name == "" {
-		b.Skip("KUBEPRIVPOD_PACKAGE unset")
-	}
-	p, err := Open(name)
-	if err != nil {
-		b.Fatal(err)
-	}
+	p := tgz(b, synthetic(b))
+	tg := loadTargets(b)
 	b.ReportAllocs()
 	for b.Loop() {
-		All(p, nil)
+		All(p, tg, nil)
+	}
+}
+
+// TestRun runs the program as build.sh does: 0 and one "ok" line per check
+// on a good package, 1 and the problem on a bad one, 2 when it cannot read.
+func TestRun(t *testing.T) {
+	write := func(m map[string]*File) string {
+		p := tgz(t, m)
+		var buf bytes.Buffer
+		zw := gzip.NewWriter(&buf)
+		tw := tar.NewWriter(zw)
+		for _, f := range p.Files {
+			h := &tar.Header{Name: f.Name, Mode: int64(f.Mode), ModTime: f.ModTime, Typeflag: tar.TypeReg, Size: int64(len(f.Data))}
+			if f.Dir {
+				h = &tar.Header{Name: f.Name + "/", Mode: int64(f.Mode), ModTime: f.ModTime, Typeflag: tar.TypeDir}
+			}
+			tw.WriteHeader(h)
+			tw.Write(f.Data)
+		}
+		tw.Close()
+		zw.Close()
+		name := filepath.Join(t.TempDir(), "kubeprivpod-0.1.0.tgz")
+		if err := os.WriteFile(name, buf.Bytes(), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return name
+	}
+	args := func(pkg string) []string {
+		return []string{"-targets", filepath.Join("..", "targets.txt"), "-app", filepath.Join(repoRoot, "app"), pkg}
+	}
+	var out, errb bytes.Buffer
+	if code := run(args(write(synthetic(t))), &out, &errb); code != 0 || !strings.Contains(out.String(), "ok   Dashboard\n") {
+		t.Fatalf("good package: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	m := synthetic(t)
+	delete(m, "default/indexes.conf")
+	out.Reset()
+	errb.Reset()
+	if code := run(args(write(m)), &out, &errb); code != 1 || !strings.Contains(out.String(), "FAIL Indexes: kubeprivpod/default/indexes.conf: missing") {
+		t.Fatalf("package without indexes.conf: exit %d\n%s%s", code, out.String(), errb.String())
+	}
+	errb.Reset()
+	if code := run(args(filepath.Join(t.TempDir(), "none.tgz")), &out, &errb); code != 2 || !strings.Contains(errb.String(), "none.tgz") {
+		t.Fatalf("missing package: exit %d, %s", code, errb.String())
+	}
+	errb.Reset()
+	if code := run(nil, &out, &errb); code != 2 || !strings.Contains(errb.String(), "usage: pkgcheck") {
+		t.Fatalf("no argument: exit %d, %s", code, errb.String())
 	}
 }

@@ -7,13 +7,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"regexp"
 	"slices"
 	"strings"
 
 	"github.com/kubeprivpod/kubeprivpod/tools/conf"
 )
 
-// Detection IDs and the values issues 3 and 5 fix for them.
+// Detection IDs and the values the app promises for each.
 const (
 	ESCUDetectionID     = "3c6bd734-334d-4818-ae7c-5234313fc5da"
 	ExtendedDetectionID = "4b698b65-32da-429e-b167-93a12785cea3"
@@ -27,6 +28,7 @@ type expectation struct {
 	search      string // substring the search must contain
 	riskMessage string // exact, or "" for any non-empty message
 	annotations map[string]any
+	suppress    string // alert.suppress.fields, or "" for no throttling
 }
 
 var expected = map[string]expectation{
@@ -45,6 +47,7 @@ var expected = map[string]expectation{
 			"analytic_story": []any{"Kubernetes Security"}, "mitre_attack": []any{"T1204", "T1610", "T1611"},
 			"nist": []any{"DE.AE"}, "cis20": []any{"CIS 13"},
 		},
+		suppress: "user,namespace,name,reasons",
 	},
 }
 
@@ -113,6 +116,24 @@ func SavedSearches(p *Package) []error {
 		msg := get("action.risk.param._risk_message")
 		if exp.riskMessage != "" && msg != exp.riskMessage {
 			errs = append(errs, problem(where, "_risk_message %q, want %q", msg, exp.riskMessage))
+		}
+		sup, _ := s.Get("alert.suppress")
+		fields, _ := s.Get("alert.suppress.fields")
+		switch {
+		case exp.suppress == "" && sup != "":
+			errs = append(errs, problem(where, "alert.suppress = %s; this detection is not throttled", sup))
+		case exp.suppress != "" && (sup != "true" && sup != "1" || fields != exp.suppress):
+			errs = append(errs, problem(where, "throttling alert.suppress = %q, fields %q; want true, %q", sup, fields, exp.suppress))
+		case exp.suppress != "":
+			if period := get("alert.suppress.period"); !regexp.MustCompile(`^[0-9]+[smh]$`).MatchString(period) {
+				errs = append(errs, problem(where, "alert.suppress.period %q is not a number of s, m or h", period))
+			}
+		}
+		var drill []map[string]string
+		if err := json.Unmarshal([]byte(get("action.notable.param.drilldown_searches")), &drill); err != nil {
+			errs = append(errs, problem(where, "action.notable.param.drilldown_searches is not a JSON list of objects: %v", err))
+		} else if len(drill) < 2 {
+			errs = append(errs, problem(where, "%d drilldown searches; want the user's activity and the object's audit events", len(drill)))
 		}
 		if label := get("action.correlationsearch.label"); label != s.Name {
 			errs = append(errs, problem(where, "action.correlationsearch.label %q differs from the stanza name", label))
@@ -232,6 +253,14 @@ func References(p *Package) []error {
 		where := fmt.Sprintf("%s [%s]", c.Name, s.Name)
 		for _, err := range CheckSPL(q, false, macros, commands) {
 			errs = append(errs, problem(where, "%v", err))
+		}
+		var drill []struct{ Name, Search string }
+		if d, ok := s.Get("action.notable.param.drilldown_searches"); ok && json.Unmarshal([]byte(d), &drill) == nil {
+			for _, dd := range drill {
+				for _, err := range CheckSPL(dd.Search, false, macros, commands) {
+					errs = append(errs, problem(where, "drilldown %q: %v", dd.Name, err))
+				}
+			}
 		}
 	}
 	return errs
