@@ -38,8 +38,8 @@ func TestTargetsFile(t *testing.T) {
 
 func TestParseTargetsErrors(t *testing.T) {
 	for in, want := range map[string]string{
-		"program a\nplatform linux linux_x86_64 elf\n":        "t:2: \"linux\" is not GOOS/GOARCH",
-		"program a\nplatform linux/amd64 linux_x86_64 coff\n": "t:2: format \"coff\"",
+		"program a\nplatform linux linux_x86_64 elf\n":            "t:2: \"linux\" is not GOOS/GOARCH",
+		"program a\nplatform linux/amd64 linux_x86_64 coff\n":     "t:2: format \"coff\"",
 		"program a\nplatform linux/amd64 l elf\nfallback bin x\n": "fallback bin copies x/bin, which is no platform folder",
 		"programme a\n": "t:1: want \"program NAME\"",
 		"# nothing\n":   "names no program or no platform",
