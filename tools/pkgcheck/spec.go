@@ -88,9 +88,6 @@ var specs = map[string]spec{
 	"macros.conf":   keys("args", "definition", "iseval", "validation", "errormsg", "description"),
 	"searchbnf.conf": keys("syntax", "simplesyntax", "alias", "description", "shortdesc", "example<N>", "comment<N>",
 		"usage", "tags", "maintainer", "appears-in", "related", "category"),
-	"indexes.conf": keys("homePath", "coldPath", "thawedPath", "summaryHomePath", "tstatsHomePath", "datatype",
-		"frozenTimePeriodInSecs", "maxTotalDataSizeMB", "maxDataSize", "coldToFrozenDir", "coldToFrozenScript",
-		"repFactor", "enableDataIntegrityControl", "disabled"),
 	"default.meta": keys("access", "export", "owner", "version", "modtime", "import"),
 	"inputs.conf":  inputsSpec{},
 	"props.conf": keys("description", "category", "pulldown_type", "KV_MODE", "AUTO_KV_JSON", "KV_TRIM_SPACES",
@@ -121,4 +118,7 @@ var specs = map[string]spec{
 		"displayview", "vsid", "is_visible", "description", "request.ui_dispatch_app", "request.ui_dispatch_view",
 		"display.<any>", "embed.enabled", "defer_scheduled_searchable_idxc", "skip_scheduled_realtime_idxc",
 		"precalculate_required_fields_for_alerts"),
+	"indexes.conf": keys("homePath", "coldPath", "thawedPath", "summaryHomePath", "tstatsHomePath", "datatype",
+		"frozenTimePeriodInSecs", "maxTotalDataSizeMB", "maxDataSize", "coldToFrozenDir", "coldToFrozenScript",
+		"repFactor", "enableDataIntegrityControl", "disabled"),
 }
