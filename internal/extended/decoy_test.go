@@ -11,7 +11,7 @@ import (
 // API server stamps each with its own requestReceivedTimestamp, or with
 // the same one when both land in the same microsecond.
 func decoyPair(sameTime bool) [][]byte {
-	decoyTime := "2026-11-24T10:00:00.000002Z"
+	decoyTime := "2026-11-24T10:00:00.000000Z" // sent first
 	if sameTime {
 		decoyTime = "2026-11-24T10:00:00.000001Z"
 	}
