@@ -187,6 +187,12 @@ func (d *Detector) pubsub(data gjson.Result, depth int) {
 // known envelope, keeping the least list of top-level keys among them.
 func (d *Detector) unrecognized(s string) {
 	if !gjson.Valid(s) {
+		// Broken JSON in which gjson found no verb: when the fast scan
+		// reads one that rules the event out, the event is dropped as it
+		// would have been without the exhaustive look (FuzzEnvelopes).
+		if q, ok := quickWatch(s); ok && q == notWatched {
+			return
+		}
 		d.notObject(s)
 		return
 	}
