@@ -205,7 +205,8 @@ func (d *Detector) noteUnknown(n int, keys string) {
 		return
 	}
 	if d.unknown == 0 || keys < d.unknownKeys {
-		d.unknownKeys = keys
+		// keys may alias the caller's event buffer, which is reused.
+		d.unknownKeys = strings.Clone(keys)
 	}
 	d.unknown += n
 }

@@ -221,3 +221,15 @@ func TestUnknownObjectsWarn(t *testing.T) {
 	equalLines(t, "one", run([]byte(`{}`)).Messages(), []string{"kubeprivpod mode=extended ignored 1 JSON object that is neither a Kubernetes audit event nor a known envelope of one " +
 		"(one has the top-level keys: (none)): if they hold audit events, send the events themselves or one of the envelopes docs/extended.md lists"})
 }
+
+// The warning's key list outlives the event buffer, which the search
+// command reuses for the next chunk (found by searchcmd's TestDistributed).
+func TestUnknownKeysDoNotAliasTheEvent(t *testing.T) {
+	buf := []byte(`{"kind":0}`)
+	d := New()
+	d.AddEvent(buf)
+	copy(buf, `{"trun":0}`)
+	if msgs := d.Messages(); len(msgs) != 1 || !strings.Contains(msgs[0], "top-level keys: kind)") {
+		t.Errorf("messages %q", msgs)
+	}
+}
