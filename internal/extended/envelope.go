@@ -83,7 +83,7 @@ func (d *Detector) envelope(s string, depth int) bool {
 		return false
 	}
 	// Of a key given twice the first counts, as for gjson.Get.
-	var pp, props, records, logEvents, msgType, data, message, items, kind gjson.Result
+	var pp, props, records, logEvents, msgType, data, message, items, kind, category gjson.Result
 	pubsub := false
 	set := func(dst *gjson.Result, v gjson.Result) {
 		if !dst.Exists() {
@@ -110,6 +110,8 @@ func (d *Detector) envelope(s string, depth int) bool {
 			set(&items, v)
 		case "kind":
 			set(&kind, v)
+		case "category":
+			set(&category, v)
 		case "attributes", "publish_time", "publishTime", "message_id", "messageId":
 			pubsub = true
 		}
@@ -131,6 +133,13 @@ func (d *Detector) envelope(s string, depth int) bool {
 	case props.IsObject() && props.Get("log").Exists():
 		l := props.Get("log")
 		if l.Type == gjson.String {
+			if category.Type == gjson.String && !strings.HasPrefix(category.Str, "kube-audit") &&
+				!strings.HasPrefix(strings.TrimSpace(l.Str), "{") {
+				// Another AKS component's log line (kube-apiserver,
+				// cluster-autoscaler, …), sent down the same Event Hub:
+				// known, and nothing to judge.
+				return true
+			}
 			d.inner(l.Str, depth+1)
 		} else {
 			d.inner(l.Raw, depth+1)

@@ -200,7 +200,8 @@ func TestEnvelopesDifferential(t *testing.T) {
 // JSON objects that are neither audit events nor an envelope of one are
 // counted in one warning that names the keys of one of them, the same
 // whichever order they come in; known shapes without a pod write (a read,
-// another Cloud Audit Log service, a CloudWatch control message) are not.
+// another Cloud Audit Log service, another AKS component's log line, a
+// CloudWatch control message) are not.
 func TestUnknownObjectsWarn(t *testing.T) {
 	unknown := [][]byte{
 		[]byte(`{"result":{"_raw":"{}"},"preview":false}`),
@@ -210,6 +211,7 @@ func TestUnknownObjectsWarn(t *testing.T) {
 	known := [][]byte{
 		[]byte(`{"kind":"Event","verb":"get","objectRef":{"resource":"pods"}}`),
 		[]byte(`{"insertId":"x","protoPayload":{"serviceName":"compute.googleapis.com","methodName":"v1.compute.instances.insert"}}`),
+		[]byte(`{"records":[{"category":"kube-apiserver","operationName":"Microsoft.ContainerService/managedClusters/diagnosticLogs/Read","properties":{"log":"I0624 20:14:59.855669       1 wrap.go:47] PUT /api/v1/namespaces/kube-system/endpoints/kube-scheduler?timeout=10s:(9.05251ms) 200","stream":"stderr"}}]}`),
 		[]byte(`{"messageType":"CONTROL_MESSAGE","logEvents":[{"id":"","timestamp":1,"message":"CWL CONTROL MESSAGE: Checking health of destination Firehose."}]}`),
 	}
 	want := []string{"kubeprivpod mode=extended ignored 3 JSON objects that are neither a Kubernetes audit event nor a known envelope of one " +
