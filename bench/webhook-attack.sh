@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The attacks of issue 14 against the built kube_audit_webhook, bounded in
+# Attacks on the built kube_audit_webhook, bounded in
 # time (5 phases of ATTACK_SECONDS plus ~2 s each): a healthy API server
 # (a 400-event batch every 250 ms, a new connection each) from 127.0.0.2
 # while other loopback addresses flood idle connections, TLS handshakes,

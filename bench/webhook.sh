@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks of the kube_audit_webhook input (issue 4, point 6; issue 14).
+# Benchmarks of the kube_audit_webhook input.
 #
 # Process:   the built binary as splunkd runs it (configuration XML on
 #            stdin, XML stream on a drained stdout pipe); four senders post
