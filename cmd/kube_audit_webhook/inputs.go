@@ -203,6 +203,9 @@ func setMemoryLimit(def *modinput.InputDefinition, log *modinput.Logger) {
 	}
 	var limit int64 = 32 << 20 // the process without batches, with slack
 	for _, st := range def.Stanzas {
+		if d := strings.TrimSpace(st.Params["disabled"]); d == "1" || strings.EqualFold(d, "true") {
+			continue
+		}
 		in, err := parseInput(st)
 		if err != nil {
 			continue
