@@ -505,3 +505,31 @@ func TestStreamPlainBatch(t *testing.T) {
 		t.Errorf("not plain: %q, want %q", out.String(), want)
 	}
 }
+
+// FuzzLoggerEscapes: whatever a message holds, Logf writes one line of
+// at most MaxLineBytes (plus the level and the cut note), valid UTF-8,
+// without a control, separator or bidirectional character.
+func FuzzLoggerEscapes(f *testing.F) {
+	f.Add("plain")
+	f.Add("a\x00b\x1b[2J\r\n\u2028\u2029\u202e\xff\\")
+	f.Add(strings.Repeat("\u0085", 3000))
+	f.Fuzz(func(t *testing.T, msg string) {
+		var b bytes.Buffer
+		NewLogger(&b).Logf(Warn, "%s", msg)
+		out := b.String()
+		if strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "\n") || !strings.HasPrefix(out, "WARN ") {
+			t.Fatalf("not one line: %q", out)
+		}
+		if len(out) > MaxLineBytes+64 {
+			t.Fatalf("%d bytes", len(out))
+		}
+		if !utf8.ValidString(out) {
+			t.Fatalf("invalid UTF-8: %q", out)
+		}
+		for _, r := range out[:len(out)-1] {
+			if r < 0x20 || r == 0x7f || unsafeRune(r) && r >= 0x80 {
+				t.Fatalf("%U left in %q", r, out)
+			}
+		}
+	})
+}
