@@ -201,7 +201,7 @@ func streamKey(t *testing.T, e streamEvent) string {
 // The events the API server itself reports as not delivered to the
 // webhook because its audit backend had shut down (dropped, by audit ID)
 // are excused: the input never saw them.
-func checkDelivery(t *testing.T, log []logEvent, streams [][]streamEvent, exact bool, dropped map[string]bool) (excused int) {
+func checkDelivery(t *testing.T, log []logEvent, streams [][]streamEvent, want streamEvent, exact bool, dropped map[string]bool) (excused int) {
 	t.Helper()
 	byKey := map[string]logEvent{}
 	for _, l := range log {
@@ -228,7 +228,7 @@ func checkDelivery(t *testing.T, log []logEvent, streams [][]streamEvent, exact 
 			if e.Data != l.line {
 				t.Errorf("%s differs from the log backend's line\nstream: %s\n   log: %s", k, e.Data, l.line)
 			}
-			checkMeta(t, e, l)
+			checkMeta(t, e, want, l)
 		}
 	}
 	missing := 0
@@ -253,12 +253,12 @@ func checkDelivery(t *testing.T, log []logEvent, streams [][]streamEvent, exact 
 	return excused
 }
 
-// checkMeta checks the stream event's Splunk fields: the docs' stanza
-// settings and _time = requestReceivedTimestamp.
-func checkMeta(t *testing.T, e streamEvent, l logEvent) {
+// checkMeta checks the stream event's Splunk fields: those of the docs'
+// stanza (want) and _time = requestReceivedTimestamp.
+func checkMeta(t *testing.T, e, want streamEvent, l logEvent) {
 	t.Helper()
-	if e.Host != "prod-eu-1" || e.Index != "kube" || e.Sourcetype != "kube:apiserver:auditlog" || e.Source != "kube_audit_webhook://prod" {
-		t.Errorf("%s: host %q index %q sourcetype %q source %q, want the docs' stanza's", l.key, e.Host, e.Index, e.Sourcetype, e.Source)
+	if e.Host != want.Host || e.Index != want.Index || e.Sourcetype != want.Sourcetype || e.Source != want.Source || e.Stanza != want.Stanza {
+		t.Errorf("%s: stanza %q host %q index %q sourcetype %q source %q, want the docs' stanza's %+v", l.key, e.Stanza, e.Host, e.Index, e.Sourcetype, e.Source, want)
 	}
 	ts, _ := time.Parse(time.RFC3339Nano, fmt.Sprint(l.ev["requestReceivedTimestamp"]))
 	got, err := strconv.ParseFloat(e.Time, 64)
@@ -319,7 +319,7 @@ func TestControlPlane(t *testing.T) {
 	}
 	t.Run("exactly once and byte-identical", func(t *testing.T) {
 		checkInputLog(t, in)
-		checkDelivery(t, log, [][]streamEvent{stream}, true, c.droppedAtShutdown(t))
+		checkDelivery(t, log, [][]streamEvent{stream}, f.input.want(), true, c.droppedAtShutdown(t))
 		if len(log) < 100 {
 			t.Errorf("only %d events in the log backend", len(log))
 		}
@@ -664,7 +664,7 @@ func faults(t *testing.T, f *fixture) {
 		total += len(s)
 		streams = append(streams, s)
 	}
-	excused := checkDelivery(t, log, streams, false, c.droppedAtShutdown(t))
+	excused := checkDelivery(t, log, streams, f.input.want(), false, c.droppedAtShutdown(t))
 	t.Logf("faults: %d events in the log backend, %d in the streams of %d input processes (%d duplicates across restarts)",
 		len(log), total, len(inputs), total-(len(log)-excused))
 	// Events of the first second after the kill were batched (max wait

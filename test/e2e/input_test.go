@@ -70,6 +70,24 @@ func (w *webhookInput) start(t *testing.T, dir string) *proc {
 	return p
 }
 
+// want returns the Splunk fields every event of the stanza must carry:
+// host = cluster, the stanza's index, its sourcetype or the documented
+// default, source = the stanza's name.
+func (w *webhookInput) want() streamEvent {
+	e := streamEvent{Stanza: w.stanza, Source: w.stanza, Sourcetype: "kube:apiserver:auditlog"}
+	for _, kv := range w.params {
+		switch kv[0] {
+		case "cluster":
+			e.Host = kv[1]
+		case "index":
+			e.Index = kv[1]
+		case "sourcetype":
+			e.Sourcetype = kv[1]
+		}
+	}
+	return e
+}
+
 // streamFile is the XML stream file of an input process.
 func streamFile(p *proc) string { return strings.TrimSuffix(p.log, ".log") + ".xml" }
 
