@@ -378,7 +378,7 @@ func runScenario(t *testing.T, c *cluster, steps []step) {
 }
 
 // detections runs kubeprivpod over what the input wrote and checks
-// item 3 of issue 9: escu = the SPL's rows, extended = the expected
+// what the doc (docs/e2e.md) promises: escu = the SPL's rows, extended = the expected
 // findings, the same through map/reduce.
 func detections(t *testing.T, f *fixture, steps []step, log []logEvent, events string) {
 	bin := f.app.kubeprivpod
@@ -554,7 +554,7 @@ func record(t *testing.T, dir, auditLog, stream string) {
 	t.Logf("recorded the log backend's file and the input's stream in %s", dir)
 }
 
-// faults is item 4 of issue 9: SIGKILL of the input while kubectl writes,
+// faults checks delivery through faults: SIGKILL of the input while kubectl writes,
 // the input restarted with a renewed certificate, and the API server
 // restarted mid-run; every event of the log backend must arrive at least
 // once, and no input process may write one twice.
