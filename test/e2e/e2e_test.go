@@ -106,6 +106,7 @@ func setup(t *testing.T, kubeDir string) *fixture {
 		f.input.params = append(f.input.params, p)
 	}
 	checkScheme(t, f.app.webhook, kv)
+	f.input.validate(t)
 
 	// 3. The webhook kubeconfig.
 	kc := docBlock(t, markerKubeconfig)

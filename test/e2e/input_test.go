@@ -70,6 +70,26 @@ func (w *webhookInput) start(t *testing.T, dir string) *proc {
 	return p
 }
 
+// validate runs the input with --validate-arguments on the stanza, as
+// splunkd does when an admin saves it, and fails the test if it refuses.
+func (w *webhookInput) validate(t *testing.T) {
+	t.Helper()
+	var b strings.Builder
+	b.WriteString("<items><server_host>e2e</server_host><server_uri>https://127.0.0.1:8089</server_uri><session_key>k</session_key><checkpoint_dir>/tmp</checkpoint_dir>")
+	_, name, _ := strings.Cut(w.stanza, "://")
+	fmt.Fprintf(&b, `<item name="%s">`, html.EscapeString(name))
+	for _, kv := range w.params {
+		fmt.Fprintf(&b, `<param name="%s">%s</param>`, html.EscapeString(kv[0]), html.EscapeString(kv[1]))
+	}
+	b.WriteString("</item></items>")
+	cmd := exec.Command(w.bin, "--validate-arguments")
+	cmd.Stdin = strings.NewReader(b.String())
+	cmd.Env = append(os.Environ(), "SPLUNK_HOME="+w.splunkHome)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("--validate-arguments refuses the documented stanza: %v\n%s", err, out)
+	}
+}
+
 // want returns the Splunk fields every event of the stanza must carry:
 // host = cluster, the stanza's index, its sourcetype or the documented
 // default, source = the stanza's name.
