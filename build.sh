@@ -7,6 +7,10 @@
 #                       package, run the package checks (tools/pkgcheck) on it
 #   ./build.sh conf     re-render default/savedsearches.conf and
 #                       default/macros.conf from the content YAML in app/
+#   ./build.sh e2e      a real kube-apiserver, controller manager and kubectl
+#                       (v1.37.2, built once into ~/.cache/kubeprivpod-e2e;
+#                       needs etcd-server and openssl) sending their audit
+#                       webhook to the built input: docs/e2e.md
 #   ./build.sh clean    remove build outputs
 #   ./build.sh help     print this
 #
@@ -152,5 +156,5 @@ case "${1:-build}" in
       for prog in "${PROGRAMS[@]}"; do rm -f "$dir/$prog"; done
     done ;;
   help|-h|--help) usage ;;
-  *) usage >&2; die "unknown command '$1' (use: build, test, conf, clean, help)" ;;
+  *) usage >&2; die "unknown command '$1' (use: build, test, conf, e2e, clean, help)" ;;
 esac
