@@ -15,8 +15,6 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-
-	"github.com/kubeprivpod/kubeprivpod/internal/searchcmd"
 )
 
 func main() {
@@ -28,7 +26,6 @@ func main() {
 		Stderr:          os.Stderr,
 		StdinIsTerminal: isTerminal(os.Stdin),
 		Width:           widthFromEnv(os.Getenv("COLUMNS")),
-		Serve:           searchcmd.Run,
 	}
 	code := m.Run(ctx, os.Args[1:])
 	stop()
@@ -44,7 +41,8 @@ type Main struct {
 	// Width is the terminal width for table output; zero means a default.
 	Width int
 
-	// Serve runs the Splunk search command (searchcmd.Run).
+	// Serve, when set, replaces the search command (SearchCommand) that
+	// answers splunkd; tests set it to see that it was chosen.
 	Serve func(stdin io.Reader, stdout, stderr io.Writer) int
 }
 
@@ -113,7 +111,10 @@ func isTerminal(f *os.File) bool {
 func (m *Main) Run(ctx context.Context, args []string) int {
 	switch chooseAction(args, m.StdinIsTerminal) {
 	case actionServe:
-		return m.Serve(m.Stdin, m.Stdout, m.Stderr)
+		if m.Serve != nil {
+			return m.Serve(m.Stdin, m.Stdout, m.Stderr)
+		}
+		return m.search()
 	case actionUsage:
 		m.usage(m.Stderr)
 		return exitUsage
@@ -152,6 +153,17 @@ func (m *Main) exitCode(name string, err error) int {
 		fmt.Fprintf(m.Stderr, "kubeprivpod: %v\n", err)
 		return exitError
 	}
+}
+
+// search runs the search command for splunkd.
+func (m *Main) search() int {
+	c := &SearchCommand{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, NewDetector: newDetector}
+	if err := c.Run(); err != nil {
+		// stderr lands in search.log; the user already saw the inspector message.
+		fmt.Fprintf(m.Stderr, "kubeprivpod: %v\n", err)
+		return exitError
+	}
+	return exitOK
 }
 
 func (m *Main) scanCommand() *ScanCommand {

@@ -11,8 +11,6 @@ import (
 
 	"github.com/kubeprivpod/kubeprivpod/internal/auditlog"
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
-	"github.com/kubeprivpod/kubeprivpod/internal/modes"
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
 // ScanCommand runs a detection over audit log files, the offline
@@ -52,7 +50,7 @@ type scanStats struct {
 func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported once, by main
-	mode := fs.String("mode", modes.Default, "")
+	mode := fs.String("mode", defaultMode, "")
 	format := fs.String("format", "table", "")
 	var files []string
 	for {
@@ -172,10 +170,10 @@ func (c *ScanCommand) scanFile(ctx context.Context, d detect.Detector, name stri
 }
 
 // formats maps --format values to writers.
-var formats = map[string]func(w io.Writer, t table.Table, width int) error{
-	"table": table.WriteText,
-	"csv":   func(w io.Writer, t table.Table, _ int) error { return table.WriteCSV(w, t) },
-	"json":  func(w io.Writer, t table.Table, _ int) error { return table.WriteJSON(w, t) },
+var formats = map[string]func(w io.Writer, t detect.Table, width int) error{
+	"table": writeText,
+	"csv":   func(w io.Writer, t detect.Table, _ int) error { return writeCSV(w, t) },
+	"json":  func(w io.Writer, t detect.Table, _ int) error { return writeJSON(w, t) },
 }
 
 func plural(n int, noun string) string {
@@ -212,5 +210,5 @@ Options:
 Exit status: 0 when every file was read; 1 when some input was bad or
 unreadable (the result covers the rest, stderr says what was skipped);
 2 for a usage error.
-`, "\n"), strings.Join(modes.Names, " or "), modes.Default)
+`, "\n"), strings.Join(modeNames, " or "), defaultMode)
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
 	"github.com/kubeprivpod/kubeprivpod/internal/sharedtest"
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
+
 	"github.com/tidwall/gjson"
 )
 
@@ -65,8 +65,8 @@ func (d *countDetector) Messages() []string {
 	return nil
 }
 
-func (d *countDetector) Result() table.Table {
-	t := table.Table{Columns: []string{"objectRef.name", "verb", "count", "users"}}
+func (d *countDetector) Result() detect.Table {
+	t := detect.Table{Columns: []string{"objectRef.name", "verb", "count", "users"}}
 	keys := make([][2]string, 0, len(d.groups))
 	for k := range d.groups {
 		keys = append(keys, k)
@@ -78,7 +78,7 @@ func (d *countDetector) Result() table.Table {
 		if k[0] != "" {
 			name = []string{k[0]}
 		}
-		t.Rows = append(t.Rows, table.Row{name, {k[1]}, {strconv.Itoa(g.count)}, g.users})
+		t.Rows = append(t.Rows, detect.Row{name, {k[1]}, {strconv.Itoa(g.count)}, g.users})
 	}
 	return t
 }

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
 // Command is a search command driven by Serve. Serve handles framing,
@@ -16,17 +14,20 @@ type Command interface {
 	GetInfo(info *SearchInfo, preview bool) (*Metadata, error)
 	// Execute answers one execute request whose CSV body rows reads. The
 	// command need not read all rows; Serve drains the rest before it
-	// replies. An error, or a CSV error left in rows.Err, ends the
-	// conversation. rows and req are reused for the next request: keep
-	// no reference to them (or to bytes they returned) after the call.
-	Execute(req *Request, rows *RecordReader) (*Response, error)
+	// replies. The rows it writes to out (header first) are the reply's
+	// body, sent in the same chunk as the Response; a reply without rows
+	// has no body. An error, or a CSV error left in rows.Err, ends the
+	// conversation and discards out. req, rows and out are reused for the
+	// next request: keep no reference to them (or to bytes they returned)
+	// after the call.
+	Execute(req *Request, rows *RecordReader, out *RecordWriter) (*Response, error)
 }
 
-// Response is a command's answer to one execute request.
+// Response is a command's answer to one execute request; its rows are
+// those written to Execute's RecordWriter.
 type Response struct {
-	Table    *table.Table // nil or no rows: empty body
-	Messages []Message    // inspector messages
-	Finished bool         // the command wants no more input (usually req.Finished)
+	Messages []Message // inspector messages
+	Finished bool      // the command wants no more input (usually req.Finished)
 }
 
 // Errors of the conversation, wrapped in *ChunkError.
@@ -95,8 +96,8 @@ func (s *server) run() error {
 		return nil
 	}
 
-	var body []byte
 	rows := NewRecordReader(nil)
+	out := newReplyBody()
 	for {
 		s.req = nil
 		req, err := s.r.Next()
@@ -111,7 +112,8 @@ func (s *server) run() error {
 			return s.fail(s.where(fmt.Errorf("%w: unexpected %q request after getinfo", ErrProtocol, req.Action)))
 		}
 		rows.Reset(req.Body)
-		resp, err := s.cmd.Execute(req, rows)
+		out.resetReply()
+		resp, err := s.cmd.Execute(req, rows, out)
 		if err == nil {
 			err = rows.Err()
 		}
@@ -130,11 +132,10 @@ func (s *server) run() error {
 		if len(resp.Messages) > 0 {
 			reply.Inspector = &Inspector{Messages: resp.Messages}
 		}
-		body = body[:0]
-		if resp.Table != nil && len(resp.Table.Rows) > 0 {
-			body = AppendCSV(body, *resp.Table)
+		if out.Rows() == 0 {
+			out.resetReply() // a header alone is not worth sending
 		}
-		if err := s.w.WriteChunk(&reply, body); err != nil {
+		if err := s.w.writeReply(&reply, out); err != nil {
 			return err
 		}
 		if resp.Finished {

@@ -1,4 +1,4 @@
-package table
+package main
 
 import (
 	"bytes"
@@ -7,12 +7,14 @@ import (
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/detect"
 )
 
-func sample() Table {
-	return Table{
+func sampleTable() detect.Table {
+	return detect.Table{
 		Columns: []string{"user", "verb", "count", "user_groups"},
-		Rows: []Row{
+		Rows: []detect.Row{
 			{{"alice"}, {"create"}, {"2"}, {"system:authenticated", "system:masters"}},
 			{{"bob"}, nil, {"1"}, {"dev"}},
 			{{"ünï \"q\"\x1b[31m"}, {"patch"}, {"10"}},
@@ -22,7 +24,7 @@ func sample() Table {
 
 func TestWriteCSV(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteCSV(&b, sample()); err != nil {
+	if err := writeCSV(&b, sampleTable()); err != nil {
 		t.Fatal(err)
 	}
 	want := "user,verb,count,user_groups\n" +
@@ -33,14 +35,14 @@ func TestWriteCSV(t *testing.T) {
 		t.Errorf("got\n%q\nwant\n%q", b.String(), want)
 	}
 	b.Reset()
-	if err := WriteCSV(&b, Table{Columns: []string{"a", "b c"}}); err != nil || b.String() != "a,b c\n" {
+	if err := writeCSV(&b, detect.Table{Columns: []string{"a", "b c"}}); err != nil || b.String() != "a,b c\n" {
 		t.Errorf("empty table: %q %v", b.String(), err)
 	}
 }
 
 func TestWriteJSON(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteJSON(&b, sample()); err != nil {
+	if err := writeJSON(&b, sampleTable()); err != nil {
 		t.Fatal(err)
 	}
 	want := `{"user":"alice","verb":"create","count":"2","user_groups":["system:authenticated","system:masters"]}
@@ -51,14 +53,14 @@ func TestWriteJSON(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 	b.Reset()
-	if err := WriteJSON(&b, Table{Columns: []string{"a"}, Rows: []Row{{}}}); err != nil || b.String() != "{}\n" {
+	if err := writeJSON(&b, detect.Table{Columns: []string{"a"}, Rows: []detect.Row{{}}}); err != nil || b.String() != "{}\n" {
 		t.Errorf("all-null row: %q %v", b.String(), err)
 	}
 }
 
 func TestWriteTextTable(t *testing.T) {
 	var b bytes.Buffer
-	if err := WriteText(&b, sample(), 80); err != nil {
+	if err := writeText(&b, sampleTable(), 80); err != nil {
 		t.Fatal(err)
 	}
 	want := "" +
@@ -76,29 +78,29 @@ func TestWriteTextTable(t *testing.T) {
 	// Single-line rows need no blank line between them; a header alone
 	// stands for an empty result.
 	b.Reset()
-	one := Table{Columns: []string{"a", "bb"}, Rows: []Row{{{"x"}, {"y"}}, {{"long value"}, {"z"}}}}
-	if err := WriteText(&b, one, 0); err != nil {
+	one := detect.Table{Columns: []string{"a", "bb"}, Rows: []detect.Row{{{"x"}, {"y"}}, {{"long value"}, {"z"}}}}
+	if err := writeText(&b, one, 0); err != nil {
 		t.Fatal(err)
 	}
 	if want := "a           bb\nx           y\nlong value  z\n"; b.String() != want {
 		t.Errorf("got\n%q\nwant\n%q", b.String(), want)
 	}
 	b.Reset()
-	if err := WriteText(&b, Table{Columns: []string{"a", "bb"}}, 1); err != nil || b.String() != "a  bb\n" {
+	if err := writeText(&b, detect.Table{Columns: []string{"a", "bb"}}, 1); err != nil || b.String() != "a  bb\n" {
 		t.Errorf("empty: %q", b.String())
 	}
 }
 
 func TestWriteTextRecords(t *testing.T) {
-	tb := Table{
+	tb := detect.Table{
 		Columns: []string{"user", "user_groups", "requestObject.metadata.annotations.kubectl.kubernetes.io/last-applied-configuration", "count"},
-		Rows: []Row{
+		Rows: []detect.Row{
 			{{"alice"}, {"a", "b"}, {"{\"kind\":\"Pod\",\n\t\"x\":1}\n"}, {"3"}},
 			{{"bob"}, nil, nil, {"1"}},
 		},
 	}
 	var b bytes.Buffer
-	if err := WriteText(&b, tb, 60); err != nil {
+	if err := writeText(&b, tb, 60); err != nil {
 		t.Fatal(err)
 	}
 	want := "" +
@@ -161,9 +163,9 @@ func FuzzFormats(f *testing.F) {
 	f.Add("a", "b\nc", "", "\x1b[2J\r\t\xff")
 	f.Add("", "", "", "")
 	f.Fuzz(func(t *testing.T, a, b, c, d string) {
-		tb := Table{Columns: []string{"one", "two", "three"}, Rows: []Row{{{a}, {b, c}, nil}, {{d}, nil, {a, b, c, d}}}}
+		tb := detect.Table{Columns: []string{"one", "two", "three"}, Rows: []detect.Row{{{a}, {b, c}, nil}, {{d}, nil, {a, b, c, d}}}}
 		var buf bytes.Buffer
-		if err := WriteCSV(&buf, tb); err != nil {
+		if err := writeCSV(&buf, tb); err != nil {
 			t.Fatal(err)
 		}
 		recs, err := csv.NewReader(&buf).ReadAll()
@@ -180,7 +182,7 @@ func FuzzFormats(f *testing.F) {
 		}
 
 		buf.Reset()
-		if err := WriteJSON(&buf, tb); err != nil {
+		if err := writeJSON(&buf, tb); err != nil {
 			t.Fatal(err)
 		}
 		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
@@ -197,7 +199,7 @@ func FuzzFormats(f *testing.F) {
 
 		for _, width := range []int{0, 30} {
 			buf.Reset()
-			if err := WriteText(&buf, tb, width); err != nil {
+			if err := writeText(&buf, tb, width); err != nil {
 				t.Fatal(err)
 			}
 			for _, r := range buf.String() {

@@ -1,4 +1,4 @@
-package table
+package main
 
 import (
 	"bufio"
@@ -7,15 +7,17 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/detect"
 )
 
-// This file renders a Table for people and programs outside Splunk: the
-// offline scanner prints its result with one of these.
+// This file renders a detection's table for people and programs outside
+// Splunk: scan prints its result with one of these.
 
-// WriteCSV writes t as CSV with a header row, the way Splunk exports
+// writeCSV writes t as CSV with a header row, the way Splunk exports
 // results: a multivalue cell holds its values joined by newlines (inside
 // the quoted field), a null cell is empty.
-func WriteCSV(w io.Writer, t Table) error {
+func writeCSV(w io.Writer, t detect.Table) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(t.Columns); err != nil {
 		return err
@@ -33,10 +35,10 @@ func WriteCSV(w io.Writer, t Table) error {
 	return cw.Error()
 }
 
-// WriteJSON writes t as JSON lines: one object per row, keys in column
+// writeJSON writes t as JSON lines: one object per row, keys in column
 // order, a single value as a string, a multivalue cell as an array of
 // strings; null cells are left out.
-func WriteJSON(w io.Writer, t Table) error {
+func writeJSON(w io.Writer, t detect.Table) error {
 	bw := bufio.NewWriter(w)
 	var buf []byte
 	for _, row := range t.Rows {
@@ -74,7 +76,7 @@ func WriteJSON(w io.Writer, t Table) error {
 	return bw.Flush()
 }
 
-// WriteText writes t for a person at a terminal. When the widest row fits
+// writeText writes t for a person at a terminal. When the widest row fits
 // in width columns (or width <= 0), t is an aligned table; otherwise each
 // row is a block of "column  value" lines, since a table wider than the
 // terminal wraps into something nobody can read (the ESCU table has 14
@@ -82,7 +84,7 @@ func WriteJSON(w io.Writer, t Table) error {
 // shows one value per line, text inside a value keeps its line breaks, and
 // control characters are escaped so that event text cannot drive the
 // terminal.
-func WriteText(w io.Writer, t Table, width int) error {
+func writeText(w io.Writer, t detect.Table, width int) error {
 	bw := bufio.NewWriter(w)
 	cells := make([][][]string, len(t.Rows)) // row, column, display lines
 	widths := make([]int, len(t.Columns))
@@ -195,7 +197,7 @@ func writeRecords(w *bufio.Writer, cols []string, cells [][][]string) {
 }
 
 // cell returns the values of column i in row, nil when the row is short.
-func cell(row Row, i int) []string {
+func cell(row detect.Row, i int) []string {
 	if i < len(row) {
 		return row[i]
 	}
