@@ -123,7 +123,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	switch name, rest := args[0], args[1:]; name {
 	case "scan":
 		err = m.scanCommand().Run(ctx, rest)
-	case "version":
+	case "version", "--version", "-version":
 		err = (&VersionCommand{Stdout: m.Stdout}).Run(ctx, rest)
 	case "help", "-h", "-help", "--help":
 		return m.help(rest)
@@ -132,7 +132,11 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		m.usage(m.Stderr)
 		return exitUsage
 	}
-	return m.exitCode(args[0], err)
+	name := args[0]
+	if strings.HasPrefix(name, "-") {
+		name = strings.TrimLeft(name, "-") // --version reports as version
+	}
+	return m.exitCode(name, err)
 }
 
 // exitCode reports err of the named command and returns the exit code.
@@ -178,7 +182,7 @@ func (m *Main) help(args []string) int {
 	switch args[0] {
 	case "scan":
 		m.scanCommand().Usage(m.Stdout)
-	case "version":
+	case "version", "--version":
 		(&VersionCommand{}).Usage(m.Stdout)
 	default:
 		fmt.Fprintf(m.Stderr, "kubeprivpod help: unknown command %q\n", args[0])
@@ -198,8 +202,8 @@ Usage:
 Commands:
 
 	scan      run the detection over audit log files and print the result
-	version   print the version
-	help      show this text, or the help of a command
+	version   print the version (also --version)
+	help      show this text, or the help of a command (also -h, --help)
 
 In Splunk, the app runs kubeprivpod with no arguments as the search command
 '... | kubeprivpod [mode=escu|extended]', speaking the chunked protocol on
