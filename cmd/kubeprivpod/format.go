@@ -36,17 +36,23 @@ func writeCSV(w io.Writer, t detect.Table) error {
 }
 
 // writeJSON writes t as JSON lines: one object per row, keys in column
-// order, a single value as a string, a multivalue cell as an array of
-// strings; null cells are left out.
-func writeJSON(w io.Writer, t detect.Table) error {
+// order, each value typed by its column in types (see columnType; docs/scan.md
+// has the schema). A column types does not name is a string when it holds
+// one value and an array when it holds several. Null cells are left out,
+// except in list columns, which are always arrays.
+func writeJSON(w io.Writer, t detect.Table, types map[string]columnType) error {
 	bw := bufio.NewWriter(w)
+	kinds := make([]columnType, len(t.Columns))
+	for i, name := range t.Columns {
+		kinds[i] = types[name]
+	}
 	var buf []byte
 	for _, row := range t.Rows {
 		buf = append(buf[:0], '{')
 		first := true
 		for i, name := range t.Columns {
 			vals := cell(row, i)
-			if len(vals) == 0 {
+			if len(vals) == 0 && kinds[i] != listColumn {
 				continue
 			}
 			if !first {
@@ -55,18 +61,21 @@ func writeJSON(w io.Writer, t detect.Table) error {
 			first = false
 			buf = appendJSONString(buf, name)
 			buf = append(buf, ':')
-			if len(vals) == 1 {
+			switch {
+			case kinds[i] == numberColumn && len(vals) == 1 && isInteger(vals[0]):
+				buf = append(buf, vals[0]...)
+			case len(vals) == 1 && kinds[i] != listColumn:
 				buf = appendJSONString(buf, vals[0])
-				continue
-			}
-			buf = append(buf, '[')
-			for j, v := range vals {
-				if j > 0 {
-					buf = append(buf, ',')
+			default:
+				buf = append(buf, '[')
+				for j, v := range vals {
+					if j > 0 {
+						buf = append(buf, ',')
+					}
+					buf = appendJSONString(buf, v)
 				}
-				buf = appendJSONString(buf, v)
+				buf = append(buf, ']')
 			}
-			buf = append(buf, ']')
 		}
 		buf = append(buf, '}', '\n')
 		if _, err := bw.Write(buf); err != nil {
@@ -74,6 +83,22 @@ func writeJSON(w io.Writer, t detect.Table) error {
 		}
 	}
 	return bw.Flush()
+}
+
+// isInteger reports whether s is an integer as JSON writes one: an
+// optional minus, then digits without a leading zero, at most 15 of them
+// so every JSON reader holds it exactly in a float64.
+func isInteger(s string) bool {
+	d := strings.TrimPrefix(s, "-")
+	if d == "" || len(d) > 15 || (d[0] == '0' && len(d) > 1) {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // writeText writes t for a person at a terminal. When the widest row fits

@@ -42,7 +42,7 @@ func TestWriteCSV(t *testing.T) {
 
 func TestWriteJSON(t *testing.T) {
 	var b bytes.Buffer
-	if err := writeJSON(&b, sampleTable()); err != nil {
+	if err := writeJSON(&b, sampleTable(), nil); err != nil {
 		t.Fatal(err)
 	}
 	want := `{"user":"alice","verb":"create","count":"2","user_groups":["system:authenticated","system:masters"]}
@@ -53,8 +53,59 @@ func TestWriteJSON(t *testing.T) {
 		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
 	}
 	b.Reset()
-	if err := writeJSON(&b, detect.Table{Columns: []string{"a"}, Rows: []detect.Row{{}}}); err != nil || b.String() != "{}\n" {
+	if err := writeJSON(&b, detect.Table{Columns: []string{"a"}, Rows: []detect.Row{{}}}, nil); err != nil || b.String() != "{}\n" {
 		t.Errorf("all-null row: %q %v", b.String(), err)
+	}
+}
+
+// TestWriteJSONTyped: with a schema, numbers are numbers (when the value
+// is an integer), list columns are always arrays, even with one value or
+// none, and other columns stay strings.
+func TestWriteJSONTyped(t *testing.T) {
+	types := map[string]columnType{"user": textColumn, "verb": textColumn, "count": numberColumn, "user_groups": listColumn}
+	tb := sampleTable()
+	tb.Rows = append(tb.Rows,
+		detect.Row{{"dan"}, {"create"}, {"null"}, nil},          // ESCU's fillnull in a number column
+		detect.Row{{"eve"}, {"get"}, {"007"}, {""}},             // not JSON's spelling of a number
+		detect.Row{{"fay"}, {"get"}, {"-3"}, nil},               // negative
+		detect.Row{{"gil"}, {"get"}, {"1234567890123456"}, nil}, // beyond float64's exact integers
+	)
+	var b bytes.Buffer
+	if err := writeJSON(&b, tb, types); err != nil {
+		t.Fatal(err)
+	}
+	want := `{"user":"alice","verb":"create","count":2,"user_groups":["system:authenticated","system:masters"]}
+{"user":"bob","count":1,"user_groups":["dev"]}
+{"user":"ünï \"q\"\u001b[31m","verb":"patch","count":10,"user_groups":[]}
+{"user":"dan","verb":"create","count":"null","user_groups":[]}
+{"user":"eve","verb":"get","count":"007","user_groups":[""]}
+{"user":"fay","verb":"get","count":-3,"user_groups":[]}
+{"user":"gil","verb":"get","count":"1234567890123456","user_groups":[]}
+`
+	if b.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", b.String(), want)
+	}
+	// What jq users rely on: every line decodes, count compares as a number.
+	for _, line := range strings.Split(strings.TrimSpace(b.String()), "\n") {
+		var row map[string]any
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("%s: %v", line, err)
+		}
+		if _, ok := row["user_groups"].([]any); !ok {
+			t.Errorf("user_groups not an array in %s", line)
+		}
+	}
+}
+
+func TestIsInteger(t *testing.T) {
+	for s, want := range map[string]bool{
+		"0": true, "7": true, "201": true, "-1": true, "999999999999999": true,
+		"": false, "-": false, "00": false, "-0x1": false, "1.5": false, "1e3": false, " 1": false,
+		"+1": false, "null": false, "1234567890123456": false, "٣": false,
+	} {
+		if got := isInteger(s); got != want {
+			t.Errorf("isInteger(%q) = %v", s, got)
+		}
 	}
 }
 
@@ -182,7 +233,7 @@ func FuzzFormats(f *testing.F) {
 		}
 
 		buf.Reset()
-		if err := writeJSON(&buf, tb); err != nil {
+		if err := writeJSON(&buf, tb, nil); err != nil {
 			t.Fatal(err)
 		}
 		lines := strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
@@ -195,6 +246,26 @@ func FuzzFormats(f *testing.F) {
 		}
 		if len(row) != 2 || row["one"] != string([]rune(d)) || len(row["three"].([]any)) != 4 {
 			t.Fatalf("JSON row %v", row)
+		}
+
+		// Typed: "one" a number column, "two" a list column.
+		buf.Reset()
+		if err := writeJSON(&buf, tb, map[string]columnType{"one": numberColumn, "two": listColumn}); err != nil {
+			t.Fatal(err)
+		}
+		lines = strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n")
+		if len(lines) != 2 {
+			t.Fatalf("typed JSON lines: %q", buf.String())
+		}
+		var first, second map[string]any
+		if json.Unmarshal([]byte(lines[0]), &first) != nil || json.Unmarshal([]byte(lines[1]), &second) != nil {
+			t.Fatalf("typed JSON does not decode: %q", buf.String())
+		}
+		if _, isNum := first["one"].(float64); isNum != isInteger(a) {
+			t.Fatalf("one=%q written as %T", a, first["one"])
+		}
+		if l, ok := second["two"].([]any); !ok || len(l) != 0 {
+			t.Fatalf("null list cell written as %v", second["two"])
 		}
 
 		for _, width := range []int{0, 30} {

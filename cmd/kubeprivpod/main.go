@@ -171,7 +171,8 @@ func (m *Main) search() int {
 }
 
 func (m *Main) scanCommand() *ScanCommand {
-	return &ScanCommand{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, NewDetector: newDetector, Width: m.Width, StdinIsTerminal: m.StdinIsTerminal}
+	return &ScanCommand{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, NewDetector: newDetector, Width: m.Width, StdinIsTerminal: m.StdinIsTerminal,
+		Schemas: jsonSchemas}
 }
 
 func (m *Main) help(args []string) int {

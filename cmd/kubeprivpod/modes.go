@@ -17,6 +17,40 @@ const defaultMode = "escu"
 // modeNames lists the modes in the order the usage texts show them.
 var modeNames = []string{"escu", "extended"}
 
+// columnType is how scan --format json writes a column's cells.
+type columnType uint8
+
+const (
+	// textColumn: a string (several values: an array of strings).
+	textColumn columnType = iota
+	// numberColumn: a JSON number when the value is an integer, else the
+	// string as is (ESCU's fillnull writes "null" for a missing field).
+	numberColumn
+	// listColumn: always an array of strings, [] for a null cell, so that
+	// jq '.reasons[]' works on every row.
+	listColumn
+)
+
+// jsonSchemas gives, per mode, the type of each of its columns; the
+// schema is documented in docs/scan.md and TestJSONSchemaCoversColumns
+// keeps it complete.
+var jsonSchemas = map[string]map[string]columnType{
+	"escu": {
+		"kind": textColumn, "objectRef.name": textColumn, "objectRef.namespace": textColumn,
+		"objectRef.resource": textColumn, "requestObject.kind": textColumn, "responseStatus.code": numberColumn,
+		"src_ip": textColumn, "stage": textColumn, "user": textColumn, "userAgent": textColumn, "verb": textColumn,
+		"requestObject.metadata.annotations.kubectl.kubernetes.io/last-applied-configuration": textColumn,
+		"count": numberColumn, "user_groups": listColumn,
+	},
+	"extended": {
+		"firstTime": textColumn, "lastTime": textColumn, "count": numberColumn, "user": textColumn,
+		"user_groups": listColumn, "src_ip": listColumn, "userAgent": textColumn, "verb": textColumn,
+		"resource": textColumn, "subresource": textColumn, "namespace": textColumn, "name": textColumn,
+		"outcome": textColumn, "containers": listColumn, "reasons": listColumn, "risk_score": numberColumn,
+		"message": textColumn,
+	},
+}
+
 // newDetector returns a fresh detector for the named mode.
 func newDetector(mode string) (detect.Detector, error) {
 	switch mode {

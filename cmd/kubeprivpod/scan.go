@@ -28,6 +28,10 @@ type ScanCommand struct {
 	// Width is the terminal width the table format fits its output to;
 	// zero means defaultWidth.
 	Width int
+
+	// Schemas gives, per mode, the JSON type of each column for
+	// --format json (jsonSchemas); a mode without one is written untyped.
+	Schemas map[string]map[string]columnType
 }
 
 // defaultWidth is a common terminal width; wider tables are printed one
@@ -103,7 +107,7 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 	if width == 0 {
 		width = defaultWidth
 	}
-	if err := write(c.Stdout, t, width); err != nil {
+	if err := write(c.Stdout, t, outputOptions{width: width, types: c.Schemas[*mode]}); err != nil {
 		return err
 	}
 	for _, msg := range d.Messages() {
@@ -169,11 +173,17 @@ func (c *ScanCommand) scanFile(ctx context.Context, d detect.Detector, name stri
 	st.badDocs += bad
 }
 
+// outputOptions is what the formats need besides the table.
+type outputOptions struct {
+	width int                   // table: the terminal's width
+	types map[string]columnType // json: the mode's schema
+}
+
 // formats maps --format values to writers.
-var formats = map[string]func(w io.Writer, t detect.Table, width int) error{
-	"table": writeText,
-	"csv":   func(w io.Writer, t detect.Table, _ int) error { return writeCSV(w, t) },
-	"json":  func(w io.Writer, t detect.Table, _ int) error { return writeJSON(w, t) },
+var formats = map[string]func(w io.Writer, t detect.Table, o outputOptions) error{
+	"table": func(w io.Writer, t detect.Table, o outputOptions) error { return writeText(w, t, o.width) },
+	"csv":   func(w io.Writer, t detect.Table, _ outputOptions) error { return writeCSV(w, t) },
+	"json":  func(w io.Writer, t detect.Table, o outputOptions) error { return writeJSON(w, t, o.types) },
 }
 
 func plural(n int, noun string) string {
