@@ -6,6 +6,8 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 
@@ -48,6 +50,7 @@ type scanStats struct {
 	files, events int
 	badDocs       int // documents skipped, with a message
 	failedFiles   int // files that could not be opened or read to the end
+	missingFiles  int // files that do not exist
 }
 
 // Run parses args and scans. Flags may come before or after the files.
@@ -84,6 +87,9 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
+	if err := checkSPLOptions(files); err != nil {
+		return err
+	}
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
@@ -117,7 +123,7 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stderr, "kubeprivpod: %s scanned in %s: %s\n",
 			plural(st.events, "event"), plural(st.files, "file"), plural(len(t.Rows), "result"))
 	}
-	if st.badDocs > 0 || st.failedFiles > 0 {
+	if st.badDocs > 0 || st.failedFiles > 0 || st.missingFiles > 0 {
 		var parts []string
 		if st.badDocs > 0 {
 			parts = append(parts, plural(st.badDocs, "bad document")+" skipped")
@@ -125,8 +131,29 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 		if st.failedFiles > 0 {
 			parts = append(parts, plural(st.failedFiles, "file")+" not read to the end")
 		}
+		if st.missingFiles > 0 {
+			parts = append(parts, plural(st.missingFiles, "file")+" not found")
+		}
 		fmt.Fprintf(c.Stderr, "kubeprivpod: %s; the result covers the rest\n", strings.Join(parts, ", "))
 		return errReported
+	}
+	return nil
+}
+
+// checkSPLOptions catches options written as in SPL ('scan mode=extended
+// FILE'), which would otherwise be taken for a file name, scanned in the
+// default mode and reported as a missing file. A file of that name that
+// exists is scanned as usual.
+func checkSPLOptions(files []string) error {
+	for _, name := range files {
+		key, value, ok := strings.Cut(name, "=")
+		if !ok || (key != "mode" && key != "format") {
+			continue
+		}
+		if _, err := os.Stat(name); err == nil {
+			continue
+		}
+		return usageErrorf("%q is not a file; options are flags here: did you mean --%s %s?", name, key, value)
 	}
 	return nil
 }
@@ -135,6 +162,11 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 // and read errors on stderr.
 func (c *ScanCommand) scanFile(ctx context.Context, d detect.Detector, name string, st *scanStats) {
 	r, err := auditlog.Open(name, c.Stdin)
+	if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(c.Stderr, "kubeprivpod: %s: not found\n", name)
+		st.missingFiles++
+		return
+	}
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "kubeprivpod: %v\n", err)
 		st.failedFiles++

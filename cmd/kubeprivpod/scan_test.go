@@ -156,7 +156,7 @@ func TestScanInputKinds(t *testing.T) {
 	}
 	// "--" ends the flags: a file may then start with a dash.
 	code, _, errs = scan(t, "", "--format=csv", "--", "-", "--format")
-	if code != exitError || errs != "kubeprivpod: open --format: no such file or directory\nkubeprivpod: 1 file not read to the end; the result covers the rest\n" {
+	if code != exitError || errs != "kubeprivpod: --format: not found\nkubeprivpod: 1 file not found; the result covers the rest\n" {
 		t.Errorf("after --: code %d err %q", code, errs)
 	}
 }
@@ -176,8 +176,8 @@ func TestScanBadInput(t *testing.T) {
 	wantErr := "" +
 		"kubeprivpod: skipped testdata/bad.log:2:82: not valid JSON: unexpected end of JSON input\n" +
 		"kubeprivpod: skipped testdata/bad.log:3:1: not valid JSON: invalid character 'N' looking for beginning of value\n" +
-		"kubeprivpod: open testdata/missing.log: no such file or directory\n" +
-		"kubeprivpod: 2 bad documents skipped, 1 file not read to the end; the result covers the rest\n"
+		"kubeprivpod: testdata/missing.log: not found\n" +
+		"kubeprivpod: 2 bad documents skipped, 1 file not found; the result covers the rest\n"
 	if code != exitError || out != wantOut || errs != wantErr {
 		t.Errorf("code %d\nstdout %q\nwant   %q\nstderr %q\nwant   %q", code, out, wantOut, errs, wantErr)
 	}

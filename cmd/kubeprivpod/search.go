@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -47,12 +48,40 @@ type SearchCommand struct {
 // and the error otherwise, which splunkd was already told in an inspector
 // message.
 func (c *SearchCommand) Run() error {
+	in := &firstBytes{r: c.Stdin}
 	out := bufio.NewWriterSize(c.Stdout, 64<<10)
-	err := chunked.Serve(bufio.NewReaderSize(c.Stdin, 1<<20), out, &searchSession{newDetector: c.NewDetector})
+	err := chunked.Serve(bufio.NewReaderSize(in, 1<<20), out, &searchSession{newDetector: c.NewDetector})
 	if ferr := out.Flush(); err == nil && ferr != nil {
 		err = ferr
 	}
+	var ce *chunked.ChunkError
+	if errors.As(err, &ce) && ce.Chunk == 0 && errors.Is(err, chunked.ErrHeader) && in.looksLikeAuditLog() {
+		// Someone ran 'kubeprivpod < audit.log': say what they wanted.
+		err = fmt.Errorf("%w\nthe input looks like audit events, not splunkd's search-command protocol: to scan them, use `kubeprivpod scan -` (or kubeprivpod scan FILE)", err)
+	}
 	return err
+}
+
+// firstBytes remembers the first bytes read through it, so an input that
+// is not the protocol at all can be recognised after the fact.
+type firstBytes struct {
+	r    io.Reader
+	head []byte
+}
+
+func (f *firstBytes) Read(p []byte) (int, error) {
+	n, err := f.r.Read(p)
+	if len(f.head) < 16 {
+		f.head = append(f.head, p[:min(n, 16-len(f.head))]...)
+	}
+	return n, err
+}
+
+// looksLikeAuditLog reports whether the input starts as a JSON document
+// (audit events, an EventList) or a gzip stream (a rotated log) would.
+func (f *firstBytes) looksLikeAuditLog() bool {
+	h := bytes.TrimLeft(f.head, " \t\r\n\ufeff")
+	return len(h) > 0 && (h[0] == '{' || h[0] == '[') || bytes.HasPrefix(f.head, []byte{0x1f, 0x8b})
 }
 
 // searchSession implements chunked.Command for one process of the search.
