@@ -161,9 +161,10 @@ func (s *searchSession) Execute(req *chunked.Request, rows *chunked.RecordReader
 	}
 	t := s.det.Result()
 	if len(t.Rows) > 0 {
-		if err := writeTable(out, t); err != nil {
-			return nil, err
-		}
+		// The table can be large (one row per group, over every event of
+		// the search): written twice straight to stdout rather than held
+		// a second time as a reply body.
+		resp.Rows = func(out *chunked.RecordWriter) error { return writeTable(out, t) }
 	}
 	for _, m := range s.det.Messages() {
 		resp.Messages = append(resp.Messages, chunked.Warn(m))

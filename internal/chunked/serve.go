@@ -24,10 +24,20 @@ type Command interface {
 }
 
 // Response is a command's answer to one execute request; its rows are
-// those written to Execute's RecordWriter.
+// those written to Execute's RecordWriter, or those Rows writes.
 type Response struct {
 	Messages []Message // inspector messages
 	Finished bool      // the command wants no more input (usually req.Finished)
+
+	// Rows, when set, writes the reply's rows instead of Execute's
+	// RecordWriter, for a reply too large to hold: splunkd takes exactly
+	// one reply chunk per request and its header must give the body's
+	// length first, so Serve calls Rows twice, once to count the bytes and
+	// once to write them straight to the output behind the header. Rows
+	// must write the same rows both times; an error from the first call
+	// ends the conversation like an error from Execute, while one from the
+	// second (or a different length) leaves splunkd a broken chunk.
+	Rows func(out *RecordWriter) error
 }
 
 // Errors of the conversation, wrapped in *ChunkError.
@@ -132,11 +142,29 @@ func (s *server) run() error {
 		if len(resp.Messages) > 0 {
 			reply.Inspector = &Inspector{Messages: resp.Messages}
 		}
-		if out.Rows() == 0 {
-			out.resetReply() // a header alone is not worth sending
-		}
-		if err := s.w.writeReply(&reply, out); err != nil {
-			return err
+		if resp.Rows != nil {
+			if out.Rows() > 0 {
+				return s.fail(s.where(fmt.Errorf("%w: the command wrote rows to the reply and set Response.Rows", ErrProtocol)))
+			}
+			n, rows, err := countRows(resp.Rows)
+			if err != nil {
+				return s.fail(s.where(err))
+			}
+			if rows == 0 {
+				err = s.w.WriteChunk(&reply, nil)
+			} else {
+				err = s.w.writeRows(&reply, n, resp.Rows)
+			}
+			if err != nil {
+				return err
+			}
+		} else {
+			if out.Rows() == 0 {
+				out.resetReply() // a header alone is not worth sending
+			}
+			if err := s.w.writeReply(&reply, out); err != nil {
+				return err
+			}
 		}
 		if resp.Finished {
 			return nil

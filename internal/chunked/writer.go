@@ -47,9 +47,10 @@ func Error(text string) Message { return Message{"ERROR", text} }
 func Bool(v bool) *bool { return &v }
 
 // Writer writes reply chunks to splunkd. A chunk is assembled completely and
-// handed to the underlying writer in one Write, so a failure never leaves
-// half a chunk followed by another; after a failed write every later call
-// fails with the same error.
+// handed to the underlying writer in one Write (except the body of a
+// Response.Rows reply, streamed behind its header), so a failure never
+// leaves half a chunk followed by another; after a failed write every
+// later call fails with the same error.
 type Writer struct {
 	w   io.Writer
 	buf []byte
@@ -106,6 +107,73 @@ func (cw *Writer) writeReply(meta *Metadata, rw *RecordWriter) error {
 	start := rw.base - len(head)
 	copy(rw.buf[start:], head)
 	return cw.write(rw.buf[start:])
+}
+
+// countRows runs rows on a RecordWriter that only counts, and returns the
+// bytes and rows it wrote.
+func countRows(rows func(*RecordWriter) error) (n int64, nrows int, err error) {
+	var c countWriter
+	rw := NewRecordWriter(&c)
+	if err := rows(rw); err != nil {
+		return 0, 0, err
+	}
+	if err := rw.Flush(); err != nil {
+		return 0, 0, err
+	}
+	return c.n, rw.Rows(), nil
+}
+
+// countWriter counts the bytes written to it, optionally passing them on
+// to w.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	if c.w == nil {
+		c.n += int64(len(p))
+		return len(p), nil
+	}
+	k, err := c.w.Write(p)
+	c.n += int64(k)
+	return k, err
+}
+
+// errRowsChanged means Response.Rows wrote a different body the second
+// time it was called.
+var errRowsChanged = errors.New("chunked: Response.Rows wrote a different body on its second call")
+
+// writeRows writes a chunk whose n-byte body rows writes, streaming it to
+// w behind the header instead of assembling the chunk first. A failure
+// after the header leaves a broken chunk, so it sticks like a failed write.
+func (cw *Writer) writeRows(meta *Metadata, n int64, rows func(*RecordWriter) error) error {
+	if cw.err != nil {
+		return cw.err
+	}
+	head, err := cw.head(meta, int(n))
+	if err != nil {
+		return err
+	}
+	c := &countWriter{w: cw.w}
+	if _, err = c.Write(head); err == nil {
+		rw := NewRecordWriter(c)
+		if err = rows(rw); err == nil {
+			err = rw.Flush()
+		}
+	}
+	if err == nil && c.n != int64(len(head))+n {
+		err = errRowsChanged
+	}
+	if err == nil {
+		if f, ok := cw.w.(interface{ Flush() error }); ok {
+			err = f.Flush()
+		}
+	}
+	if err != nil {
+		cw.err = err
+	}
+	return err
 }
 
 // head returns the chunk header and meta's JSON for a body of n bytes, in
