@@ -20,7 +20,9 @@ type rowsCmd struct {
 	alsoOut bool // also write a row to Execute's RecordWriter
 }
 
-func (c *rowsCmd) GetInfo(*SearchInfo, bool) (*Metadata, error) { return &Metadata{Type: "reporting"}, nil }
+func (c *rowsCmd) GetInfo(*SearchInfo, bool) (*Metadata, error) {
+	return &Metadata{Type: "reporting"}, nil
+}
 
 func (c *rowsCmd) Execute(req *Request, rows *RecordReader, out *RecordWriter) (*Response, error) {
 	for rows.Next() {
