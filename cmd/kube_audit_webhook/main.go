@@ -16,13 +16,16 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/buildversion"
 )
 
 // Scheme is the modular input's name; the executable must carry it.
 const Scheme = "kube_audit_webhook"
 
-// version is set at build time (build.sh: -ldflags "-X main.version=...").
-var version = "devel"
+// version is set at build time (build.sh: -ldflags "-X main.version=...");
+// without it, internal/buildversion falls back to what Go recorded.
+var version string
 
 func main() {
 	// Without this a write to a closed stdout kills the process with
@@ -51,10 +54,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return 0
 	case len(args) == 1 && args[0] == "--validate-arguments":
 		return validate(stdin, stdout, stderr)
-	case len(args) == 1 && args[0] == "--version":
-		fmt.Fprintf(stdout, "%s %s\n", Scheme, version)
+	case len(args) == 1 && (args[0] == "--version" || args[0] == "version"):
+		fmt.Fprintln(stdout, buildversion.Line(Scheme, version))
+		return 0
+	case len(args) == 1 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help"):
+		fmt.Fprint(stdout, usageText)
 		return 0
 	}
-	fmt.Fprintf(stderr, "ERROR usage: %s [--scheme | --validate-arguments | --version]; Splunk runs it with the configuration XML on stdin\n", Scheme)
+	fmt.Fprintf(stderr, "ERROR usage: %s [--scheme | --validate-arguments | --version | --help]; Splunk runs it with the configuration XML on stdin\n", Scheme)
 	return 2
 }

@@ -74,13 +74,6 @@ func TestUsage(t *testing.T) {
 	}
 }
 
-func TestVersion(t *testing.T) {
-	var out, errb bytes.Buffer
-	if code := run([]string{"--version"}, nil, &out, &errb); code != 0 || out.String() != "kube_audit_webhook "+version+"\n" {
-		t.Errorf("exit %d, stdout %q", code, out.String())
-	}
-}
-
 // param is one <param> of a stanza.
 type param struct{ name, value string }
 

@@ -29,3 +29,30 @@ func benchScan(b *testing.B, mode string) {
 
 func BenchmarkScanESCU(b *testing.B)     { benchScan(b, "escu") }
 func BenchmarkScanExtended(b *testing.B) { benchScan(b, "extended") }
+
+// benchSearch runs the search command as splunkd would, over 20,000
+// corpus events in 5,000-row chunks, per op; args are the SPL arguments.
+func benchSearch(b *testing.B, args ...string) {
+	g := corpus.New(1)
+	var in bytes.Buffer
+	getinfo(&in, args...)
+	for c := 0; c < 4; c++ {
+		events := make([][]byte, 5000)
+		for i := range events {
+			events[i] = g.Append(nil)
+		}
+		execute(&in, c == 3, rawBody(events))
+	}
+	b.SetBytes(int64(in.Len()))
+	b.ReportAllocs()
+	for b.Loop() {
+		c := &SearchCommand{Stdin: bytes.NewReader(in.Bytes()), Stdout: io.Discard, Stderr: io.Discard, NewDetector: newDetector}
+		if err := c.Run(); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func BenchmarkSearchESCU(b *testing.B)        { benchSearch(b) }
+func BenchmarkSearchExtended(b *testing.B)    { benchSearch(b, "mode=extended") }
+func BenchmarkSearchExtendedMap(b *testing.B) { benchSearch(b, "phase=map", "mode=extended") }

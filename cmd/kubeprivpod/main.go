@@ -15,8 +15,6 @@ import (
 	"os/signal"
 	"strconv"
 	"strings"
-
-	"github.com/kubeprivpod/kubeprivpod/internal/searchcmd"
 )
 
 func main() {
@@ -28,7 +26,6 @@ func main() {
 		Stderr:          os.Stderr,
 		StdinIsTerminal: isTerminal(os.Stdin),
 		Width:           widthFromEnv(os.Getenv("COLUMNS")),
-		Serve:           searchcmd.Run,
 	}
 	code := m.Run(ctx, os.Args[1:])
 	stop()
@@ -44,7 +41,8 @@ type Main struct {
 	// Width is the terminal width for table output; zero means a default.
 	Width int
 
-	// Serve runs the Splunk search command (searchcmd.Run).
+	// Serve, when set, replaces the search command (SearchCommand) that
+	// answers splunkd; tests set it to see that it was chosen.
 	Serve func(stdin io.Reader, stdout, stderr io.Writer) int
 }
 
@@ -113,7 +111,10 @@ func isTerminal(f *os.File) bool {
 func (m *Main) Run(ctx context.Context, args []string) int {
 	switch chooseAction(args, m.StdinIsTerminal) {
 	case actionServe:
-		return m.Serve(m.Stdin, m.Stdout, m.Stderr)
+		if m.Serve != nil {
+			return m.Serve(m.Stdin, m.Stdout, m.Stderr)
+		}
+		return m.search()
 	case actionUsage:
 		m.usage(m.Stderr)
 		return exitUsage
@@ -122,7 +123,7 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 	switch name, rest := args[0], args[1:]; name {
 	case "scan":
 		err = m.scanCommand().Run(ctx, rest)
-	case "version":
+	case "version", "--version", "-version":
 		err = (&VersionCommand{Stdout: m.Stdout}).Run(ctx, rest)
 	case "help", "-h", "-help", "--help":
 		return m.help(rest)
@@ -131,7 +132,11 @@ func (m *Main) Run(ctx context.Context, args []string) int {
 		m.usage(m.Stderr)
 		return exitUsage
 	}
-	return m.exitCode(args[0], err)
+	name := args[0]
+	if strings.HasPrefix(name, "-") {
+		name = strings.TrimLeft(name, "-") // --version reports as version
+	}
+	return m.exitCode(name, err)
 }
 
 // exitCode reports err of the named command and returns the exit code.
@@ -154,8 +159,20 @@ func (m *Main) exitCode(name string, err error) int {
 	}
 }
 
+// search runs the search command for splunkd.
+func (m *Main) search() int {
+	c := &SearchCommand{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, NewDetector: newDetector}
+	if err := c.Run(); err != nil {
+		// stderr lands in search.log; the user already saw the inspector message.
+		fmt.Fprintf(m.Stderr, "kubeprivpod: %v\n", err)
+		return exitError
+	}
+	return exitOK
+}
+
 func (m *Main) scanCommand() *ScanCommand {
-	return &ScanCommand{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, NewDetector: newDetector, Width: m.Width, StdinIsTerminal: m.StdinIsTerminal}
+	return &ScanCommand{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, NewDetector: newDetector, Width: m.Width, StdinIsTerminal: m.StdinIsTerminal,
+		Schemas: jsonSchemas}
 }
 
 func (m *Main) help(args []string) int {
@@ -166,7 +183,7 @@ func (m *Main) help(args []string) int {
 	switch args[0] {
 	case "scan":
 		m.scanCommand().Usage(m.Stdout)
-	case "version":
+	case "version", "--version":
 		(&VersionCommand{}).Usage(m.Stdout)
 	default:
 		fmt.Fprintf(m.Stderr, "kubeprivpod help: unknown command %q\n", args[0])
@@ -186,8 +203,8 @@ Usage:
 Commands:
 
 	scan      run the detection over audit log files and print the result
-	version   print the version
-	help      show this text, or the help of a command
+	version   print the version (also --version)
+	help      show this text, or the help of a command (also -h, --help)
 
 In Splunk, the app runs kubeprivpod with no arguments as the search command
 '... | kubeprivpod [mode=escu|extended]', speaking the chunked protocol on

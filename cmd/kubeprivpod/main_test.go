@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"io"
-	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -110,30 +109,26 @@ func TestVersionCommand(t *testing.T) {
 	}
 }
 
-func TestVersionString(t *testing.T) {
-	vcs := func(kv ...string) *debug.BuildInfo {
-		bi := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}
-		for i := 0; i < len(kv); i += 2 {
-			bi.Settings = append(bi.Settings, debug.BuildSetting{Key: kv[i], Value: kv[i+1]})
+// Both binaries answer --version and version alike (issue 12, point 5).
+func TestVersionFlag(t *testing.T) {
+	old := version
+	defer func() { version = old }()
+	version = "v1.2.3"
+	_, want, _, _ := run(t, true, "", "version")
+	for _, args := range [][]string{{"--version"}, {"-version"}} {
+		code, out, errs, served := run(t, false, "", args...)
+		if code != 0 || errs != "" || served || out != want {
+			t.Errorf("%q: code %d out %q (want %q) err %q", args, code, out, want, errs)
 		}
-		return bi
 	}
-	for _, tc := range []struct {
-		linked string
-		info   *debug.BuildInfo
-		want   string
-	}{
-		{"v2.0.0", vcs("vcs.revision", "abc"), "v2.0.0"},
-		{"", nil, "unknown"},
-		{"", &debug.BuildInfo{Main: debug.Module{Version: "v1.4.0"}}, "v1.4.0"},
-		{"", vcs(), "devel"},
-		{"", vcs("vcs.revision", "0123456789abcdef0123", "vcs.time", "2026-11-25T20:00:00Z", "vcs.modified", "false"),
-			"devel-0123456789ab 2026-11-25T20:00:00Z"},
-		{"", vcs("vcs.revision", "0123456789abcdef0123", "vcs.modified", "true"), "devel-0123456789ab-dirty"},
-	} {
-		if got := versionString(tc.linked, tc.info); got != tc.want {
-			t.Errorf("versionString(%q, %+v) = %q, want %q", tc.linked, tc.info, got, tc.want)
-		}
+	code, _, errs, _ := run(t, true, "", "--version", "extra")
+	if code != exitUsage || !strings.HasPrefix(errs, "kubeprivpod version: unexpected argument \"extra\"\n") {
+		t.Errorf("--version extra: code %d err %q", code, errs)
+	}
+	// Without a linked version, the VCS fallback names a build, not "".
+	version = ""
+	if _, out, _, _ := run(t, true, "", "--version"); !strings.HasPrefix(out, "kubeprivpod ") || strings.HasPrefix(out, "kubeprivpod  ") {
+		t.Errorf("unstamped: %q", out)
 	}
 }
 

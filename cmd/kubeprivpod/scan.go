@@ -6,13 +6,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"slices"
 	"strings"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/auditlog"
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
-	"github.com/kubeprivpod/kubeprivpod/internal/modes"
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
 // ScanCommand runs a detection over audit log files, the offline
@@ -30,6 +30,10 @@ type ScanCommand struct {
 	// Width is the terminal width the table format fits its output to;
 	// zero means defaultWidth.
 	Width int
+
+	// Schemas gives, per mode, the JSON type of each column for
+	// --format json (jsonSchemas); a mode without one is written untyped.
+	Schemas map[string]map[string]columnType
 }
 
 // defaultWidth is a common terminal width; wider tables are printed one
@@ -46,13 +50,14 @@ type scanStats struct {
 	files, events int
 	badDocs       int // documents skipped, with a message
 	failedFiles   int // files that could not be opened or read to the end
+	missingFiles  int // files that do not exist
 }
 
 // Run parses args and scans. Flags may come before or after the files.
 func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("scan", flag.ContinueOnError)
 	fs.SetOutput(io.Discard) // errors are reported once, by main
-	mode := fs.String("mode", modes.Default, "")
+	mode := fs.String("mode", defaultMode, "")
 	format := fs.String("format", "table", "")
 	var files []string
 	for {
@@ -82,6 +87,9 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
+	if err := checkSPLOptions(files); err != nil {
+		return err
+	}
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
@@ -105,7 +113,7 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 	if width == 0 {
 		width = defaultWidth
 	}
-	if err := write(c.Stdout, t, width); err != nil {
+	if err := write(c.Stdout, t, outputOptions{width: width, types: c.Schemas[*mode]}); err != nil {
 		return err
 	}
 	for _, msg := range d.Messages() {
@@ -115,7 +123,7 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 		fmt.Fprintf(c.Stderr, "kubeprivpod: %s scanned in %s: %s\n",
 			plural(st.events, "event"), plural(st.files, "file"), plural(len(t.Rows), "result"))
 	}
-	if st.badDocs > 0 || st.failedFiles > 0 {
+	if st.badDocs > 0 || st.failedFiles > 0 || st.missingFiles > 0 {
 		var parts []string
 		if st.badDocs > 0 {
 			parts = append(parts, plural(st.badDocs, "bad document")+" skipped")
@@ -123,8 +131,29 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 		if st.failedFiles > 0 {
 			parts = append(parts, plural(st.failedFiles, "file")+" not read to the end")
 		}
+		if st.missingFiles > 0 {
+			parts = append(parts, plural(st.missingFiles, "file")+" not found")
+		}
 		fmt.Fprintf(c.Stderr, "kubeprivpod: %s; the result covers the rest\n", strings.Join(parts, ", "))
 		return errReported
+	}
+	return nil
+}
+
+// checkSPLOptions catches options written as in SPL ('scan mode=extended
+// FILE'), which would otherwise be taken for a file name, scanned in the
+// default mode and reported as a missing file. A file of that name that
+// exists is scanned as usual.
+func checkSPLOptions(files []string) error {
+	for _, name := range files {
+		key, value, ok := strings.Cut(name, "=")
+		if !ok || (key != "mode" && key != "format") {
+			continue
+		}
+		if _, err := os.Stat(name); err == nil {
+			continue
+		}
+		return usageErrorf("%q is not a file; options are flags here: did you mean --%s %s?", name, key, value)
 	}
 	return nil
 }
@@ -133,6 +162,11 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 // and read errors on stderr.
 func (c *ScanCommand) scanFile(ctx context.Context, d detect.Detector, name string, st *scanStats) {
 	r, err := auditlog.Open(name, c.Stdin)
+	if errors.Is(err, fs.ErrNotExist) {
+		fmt.Fprintf(c.Stderr, "kubeprivpod: %s: not found\n", name)
+		st.missingFiles++
+		return
+	}
 	if err != nil {
 		fmt.Fprintf(c.Stderr, "kubeprivpod: %v\n", err)
 		st.failedFiles++
@@ -174,11 +208,17 @@ func (c *ScanCommand) scanFile(ctx context.Context, d detect.Detector, name stri
 	st.badDocs += bad
 }
 
+// outputOptions is what the formats need besides the table.
+type outputOptions struct {
+	width int                   // table: the terminal's width
+	types map[string]columnType // json: the mode's schema
+}
+
 // formats maps --format values to writers.
-var formats = map[string]func(w io.Writer, t table.Table, width int) error{
-	"table": table.WriteText,
-	"csv":   func(w io.Writer, t table.Table, _ int) error { return table.WriteCSV(w, t) },
-	"json":  func(w io.Writer, t table.Table, _ int) error { return table.WriteJSON(w, t) },
+var formats = map[string]func(w io.Writer, t detect.Table, o outputOptions) error{
+	"table": func(w io.Writer, t detect.Table, o outputOptions) error { return writeText(w, t, o.width) },
+	"csv":   func(w io.Writer, t detect.Table, _ outputOptions) error { return writeCSV(w, t) },
+	"json":  func(w io.Writer, t detect.Table, o outputOptions) error { return writeJSON(w, t, o.types) },
 }
 
 func plural(n int, noun string) string {
@@ -218,5 +258,5 @@ Options:
 Exit status: 0 when every file was read; 1 when some input was bad or
 unreadable (the result covers the rest, stderr says what was skipped);
 2 for a usage error.
-`, "\n"), strings.Join(modes.Names, " or "), modes.Default)
+`, "\n"), strings.Join(modeNames, " or "), defaultMode)
 }

@@ -14,7 +14,7 @@ import (
 
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
 	"github.com/kubeprivpod/kubeprivpod/internal/sharedtest"
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
+
 	"github.com/tidwall/gjson"
 )
 
@@ -65,8 +65,8 @@ func (d *countDetector) Messages() []string {
 	return nil
 }
 
-func (d *countDetector) Result() table.Table {
-	t := table.Table{Columns: []string{"objectRef.name", "verb", "count", "users"}}
+func (d *countDetector) Result() detect.Table {
+	t := detect.Table{Columns: []string{"objectRef.name", "verb", "count", "users"}}
 	keys := make([][2]string, 0, len(d.groups))
 	for k := range d.groups {
 		keys = append(keys, k)
@@ -78,7 +78,7 @@ func (d *countDetector) Result() table.Table {
 		if k[0] != "" {
 			name = []string{k[0]}
 		}
-		t.Rows = append(t.Rows, table.Row{name, {k[1]}, {strconv.Itoa(g.count)}, g.users})
+		t.Rows = append(t.Rows, detect.Row{name, {k[1]}, {strconv.Itoa(g.count)}, g.users})
 	}
 	return t
 }
@@ -108,8 +108,10 @@ func TestScanFormats(t *testing.T) {
 		{"csv", "objectRef.name,verb,count,users\n" +
 			"toolbox,create,2,\"alice@example.com\ncarol@example.com\"\n" +
 			"toolbox,get,1,bob@example.com\n"},
-		{"json", `{"objectRef.name":"toolbox","verb":"create","count":"2","users":["alice@example.com","carol@example.com"]}` + "\n" +
-			`{"objectRef.name":"toolbox","verb":"get","count":"1","users":"bob@example.com"}` + "\n"},
+		// count is a number in the default mode's JSON schema; users is in
+		// none, so it stays untyped.
+		{"json", `{"objectRef.name":"toolbox","verb":"create","count":2,"users":["alice@example.com","carol@example.com"]}` + "\n" +
+			`{"objectRef.name":"toolbox","verb":"get","count":1,"users":"bob@example.com"}` + "\n"},
 		{"table", "" +
 			"objectRef.name  verb    count  users\n" +
 			"toolbox         create  2      alice@example.com\n" +
@@ -154,7 +156,7 @@ func TestScanInputKinds(t *testing.T) {
 	}
 	// "--" ends the flags: a file may then start with a dash.
 	code, _, errs = scan(t, "", "--format=csv", "--", "-", "--format")
-	if code != exitError || errs != "kubeprivpod: open --format: no such file or directory\nkubeprivpod: 1 file not read to the end; the result covers the rest\n" {
+	if code != exitError || errs != "kubeprivpod: --format: not found\nkubeprivpod: 1 file not found; the result covers the rest\n" {
 		t.Errorf("after --: code %d err %q", code, errs)
 	}
 }
@@ -174,8 +176,8 @@ func TestScanBadInput(t *testing.T) {
 	wantErr := "" +
 		"kubeprivpod: skipped testdata/bad.log:2:82: not valid JSON: unexpected end of JSON input\n" +
 		"kubeprivpod: skipped testdata/bad.log:3:1: not valid JSON: invalid character 'N' looking for beginning of value\n" +
-		"kubeprivpod: open testdata/missing.log: no such file or directory\n" +
-		"kubeprivpod: 2 bad documents skipped, 1 file not read to the end; the result covers the rest\n"
+		"kubeprivpod: testdata/missing.log: not found\n" +
+		"kubeprivpod: 2 bad documents skipped, 1 file not found; the result covers the rest\n"
 	if code != exitError || out != wantOut || errs != wantErr {
 		t.Errorf("code %d\nstdout %q\nwant   %q\nstderr %q\nwant   %q", code, out, wantOut, errs, wantErr)
 	}
@@ -185,7 +187,7 @@ func TestScanManyBadLinesAreCounted(t *testing.T) {
 	in := strings.Repeat("garbage\n", 25) + "{\"verb\":\"get\"}\n"
 	code, out, errs := scan(t, in, "--format", "json")
 	lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
-	if code != exitError || out != `{"verb":"get","count":"1","users":""}`+"\n" || len(lines) != 12 ||
+	if code != exitError || out != `{"verb":"get","count":1,"users":""}`+"\n" || len(lines) != 12 ||
 		lines[9] != "kubeprivpod: skipped -:10:1: not valid JSON: invalid character 'g' looking for beginning of value" ||
 		lines[10] != "kubeprivpod: -: 15 more bad documents skipped" ||
 		lines[11] != "kubeprivpod: 25 bad documents skipped; the result covers the rest" {

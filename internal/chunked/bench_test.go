@@ -7,8 +7,6 @@ import (
 	"io"
 	"strings"
 	"testing"
-
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
 // benchEvent returns an audit-event-like JSON object of about 2 KB; i
@@ -188,12 +186,12 @@ func benchStream(n, rows int) []byte {
 
 // benchTable is a result table like a detection's: 14 columns, one of
 // them multivalue.
-func benchTable(rows int) table.Table {
-	t := table.Table{Columns: []string{"kind", "objectRef.name", "objectRef.namespace", "objectRef.resource",
+func benchTable(rows int) table {
+	t := table{Columns: []string{"kind", "objectRef.name", "objectRef.namespace", "objectRef.resource",
 		"requestObject.kind", "responseStatus.code", "src_ip", "stage", "user", "userAgent", "verb",
 		"requestObject.metadata.annotations.kubectl.kubernetes.io/last-applied-configuration", "count", "user_groups"}}
 	for i := range rows {
-		t.Rows = append(t.Rows, table.Row{{"Event"}, {fmt.Sprintf("worker-%d", i)}, {"team-1"}, {"pods"}, {"Pod"},
+		t.Rows = append(t.Rows, [][]string{{"Event"}, {fmt.Sprintf("worker-%d", i)}, {"team-1"}, {"pods"}, {"Pod"},
 			{"201"}, {"10.0.0.1"}, {"ResponseComplete"}, {"system:serviceaccount:ci:deployer"},
 			{"kubectl/v1.29.3 (linux/amd64) kubernetes/6813625"}, {"create"},
 			{`{"apiVersion":"v1","kind":"Pod","metadata":{"name":"worker","namespace":"team-1"},"spec":{"containers":[{"image":"worker:1","name":"worker","securityContext":{"privileged":true}}]}}` + "\n"},
@@ -202,26 +200,56 @@ func benchTable(rows int) table.Table {
 	return t
 }
 
-func BenchmarkAppendCSV(b *testing.B) {
+// BenchmarkRecordWriter writes a 1,000-row table into a reply body, as
+// Execute does (it replaced AppendCSV, which did the same into a slice).
+func BenchmarkRecordWriter(b *testing.B) {
 	t := benchTable(1000)
-	out := AppendCSV(nil, t)
-	b.SetBytes(int64(len(out)))
+	out := newReplyBody()
+	if err := writeTable(out, t); err != nil {
+		b.Fatal(err)
+	}
+	n := int64(len(out.body()))
+	b.SetBytes(n)
 	b.ReportAllocs()
 	cpu := benchcpu.Start()
 	for b.Loop() {
-		out = AppendCSV(out[:0], t)
+		out.resetReply()
+		if err := writeTable(out, t); err != nil {
+			b.Fatal(err)
+		}
 	}
-	cpu.Report(b, int64(len(out)))
+	cpu.Report(b, n)
 }
 
 func BenchmarkWriteChunk(b *testing.B) {
-	body := AppendCSV(nil, benchTable(100))
+	body := referenceCSV(nil, benchTable(100))
 	w := NewWriter(io.Discard)
 	meta := &Metadata{Finished: Bool(false)}
 	b.SetBytes(int64(len(body)))
 	b.ReportAllocs()
 	for b.Loop() {
 		if err := w.WriteChunk(meta, body); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReply is a whole reply of 100 rows as Serve sends it: the rows
+// written into the body, then the chunk.
+func BenchmarkReply(b *testing.B) {
+	t := benchTable(100)
+	out := newReplyBody()
+	w := NewWriter(io.Discard)
+	meta := &Metadata{Finished: Bool(false)}
+	writeTable(out, t)
+	b.SetBytes(int64(len(out.body())))
+	b.ReportAllocs()
+	for b.Loop() {
+		out.resetReply()
+		if err := writeTable(out, t); err != nil {
+			b.Fatal(err)
+		}
+		if err := w.writeReply(meta, out); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -14,7 +14,8 @@
 //
 // Bodies are streamed: Reader never buffers a whole body and RecordReader's
 // memory follows the largest record, not the chunk size, so a 100 MB chunk
-// costs no more memory than its biggest event.
+// costs no more memory than its biggest event. Replies are written by a
+// command through a RecordWriter straight into the chunk Serve sends.
 //
 // The package knows nothing of Kubernetes or of any detection.
 package chunked

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 	"testing/iotest"
-
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
 var csvSeeds = []string{
@@ -136,16 +134,16 @@ func (fuzzCmd) GetInfo(info *SearchInfo, preview bool) (*Metadata, error) {
 	return &Metadata{Type: "streaming"}, nil
 }
 
-func (fuzzCmd) Execute(req *Request, rows *RecordReader) (*Response, error) {
+func (fuzzCmd) Execute(req *Request, rows *RecordReader, out *RecordWriter) (*Response, error) {
 	n := 0
 	for rows.Next() {
 		n++
 	}
-	resp := &Response{Finished: req.Finished}
 	if n > 0 {
-		resp.Table = &table.Table{Columns: []string{"n"}, Rows: []table.Row{{{strings.Repeat("x", n%7)}}}}
+		out.WriteHeader([]string{"n"}, nil)
+		out.Write([][]string{{strings.Repeat("x", n%7)}})
 	}
-	return resp, nil
+	return &Response{Finished: req.Finished}, nil
 }
 
 // FuzzReader checks the framing reader and Serve never panic or hang on

@@ -4,8 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
 // Command is a search command driven by Serve. Serve handles framing,
@@ -16,17 +14,30 @@ type Command interface {
 	GetInfo(info *SearchInfo, preview bool) (*Metadata, error)
 	// Execute answers one execute request whose CSV body rows reads. The
 	// command need not read all rows; Serve drains the rest before it
-	// replies. An error, or a CSV error left in rows.Err, ends the
-	// conversation. rows and req are reused for the next request: keep
-	// no reference to them (or to bytes they returned) after the call.
-	Execute(req *Request, rows *RecordReader) (*Response, error)
+	// replies. The rows it writes to out (header first) are the reply's
+	// body, sent in the same chunk as the Response; a reply without rows
+	// has no body. An error, or a CSV error left in rows.Err, ends the
+	// conversation and discards out. req, rows and out are reused for the
+	// next request: keep no reference to them (or to bytes they returned)
+	// after the call.
+	Execute(req *Request, rows *RecordReader, out *RecordWriter) (*Response, error)
 }
 
-// Response is a command's answer to one execute request.
+// Response is a command's answer to one execute request; its rows are
+// those written to Execute's RecordWriter, or those Rows writes.
 type Response struct {
-	Table    *table.Table // nil or no rows: empty body
-	Messages []Message    // inspector messages
-	Finished bool         // the command wants no more input (usually req.Finished)
+	Messages []Message // inspector messages
+	Finished bool      // the command wants no more input (usually req.Finished)
+
+	// Rows, when set, writes the reply's rows instead of Execute's
+	// RecordWriter, for a reply too large to hold: splunkd takes exactly
+	// one reply chunk per request and its header must give the body's
+	// length first, so Serve calls Rows twice, once to count the bytes and
+	// once to write them straight to the output behind the header. Rows
+	// must write the same rows both times; an error from the first call
+	// ends the conversation like an error from Execute, while one from the
+	// second (or a different length) leaves splunkd a broken chunk.
+	Rows func(out *RecordWriter) error
 }
 
 // Errors of the conversation, wrapped in *ChunkError.
@@ -95,8 +106,8 @@ func (s *server) run() error {
 		return nil
 	}
 
-	var body []byte
 	rows := NewRecordReader(nil)
+	out := newReplyBody()
 	for {
 		s.req = nil
 		req, err := s.r.Next()
@@ -111,7 +122,8 @@ func (s *server) run() error {
 			return s.fail(s.where(fmt.Errorf("%w: unexpected %q request after getinfo", ErrProtocol, req.Action)))
 		}
 		rows.Reset(req.Body)
-		resp, err := s.cmd.Execute(req, rows)
+		out.resetReply()
+		resp, err := s.cmd.Execute(req, rows, out)
 		if err == nil {
 			err = rows.Err()
 		}
@@ -130,12 +142,29 @@ func (s *server) run() error {
 		if len(resp.Messages) > 0 {
 			reply.Inspector = &Inspector{Messages: resp.Messages}
 		}
-		body = body[:0]
-		if resp.Table != nil && len(resp.Table.Rows) > 0 {
-			body = AppendCSV(body, *resp.Table)
-		}
-		if err := s.w.WriteChunk(&reply, body); err != nil {
-			return err
+		if resp.Rows != nil {
+			if out.Rows() > 0 {
+				return s.fail(s.where(fmt.Errorf("%w: the command wrote rows to the reply and set Response.Rows", ErrProtocol)))
+			}
+			n, rows, err := countRows(resp.Rows)
+			if err != nil {
+				return s.fail(s.where(err))
+			}
+			if rows == 0 {
+				err = s.w.WriteChunk(&reply, nil)
+			} else {
+				err = s.w.writeRows(&reply, n, resp.Rows)
+			}
+			if err != nil {
+				return err
+			}
+		} else {
+			if out.Rows() == 0 {
+				out.resetReply() // a header alone is not worth sending
+			}
+			if err := s.w.writeReply(&reply, out); err != nil {
+				return err
+			}
 		}
 		if resp.Finished {
 			return nil

@@ -9,8 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
 // countCmd is a streaming command that answers each execute request with
@@ -41,7 +39,7 @@ func (c *countCmd) GetInfo(info *SearchInfo, preview bool) (*Metadata, error) {
 	return m, nil
 }
 
-func (c *countCmd) Execute(req *Request, rows *RecordReader) (*Response, error) {
+func (c *countCmd) Execute(req *Request, rows *RecordReader, out *RecordWriter) (*Response, error) {
 	c.executes++
 	if c.executes == c.failAt {
 		return nil, errors.New("boom")
@@ -64,7 +62,10 @@ func (c *countCmd) Execute(req *Request, rows *RecordReader) (*Response, error) 
 	}
 	resp := &Response{Finished: req.Finished || c.executes == c.finishAt}
 	if n > 0 {
-		resp.Table = &table.Table{Columns: []string{"rows", "v"}, Rows: []table.Row{{{strconv.Itoa(n)}, vals}}}
+		out.WriteHeader([]string{"rows", "v"}, []bool{false, len(vals) > 1})
+		if err := out.Write([][]string{{strconv.Itoa(n)}, vals}); err != nil {
+			return nil, err
+		}
 		resp.Messages = []Message{Info(fmt.Sprintf("read %d rows", n))}
 	}
 	return resp, nil

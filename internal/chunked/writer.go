@@ -6,9 +6,6 @@ import (
 	"errors"
 	"io"
 	"strconv"
-	"strings"
-
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
 // Metadata is the JSON metadata of a reply. Empty fields are left out, so
@@ -50,9 +47,10 @@ func Error(text string) Message { return Message{"ERROR", text} }
 func Bool(v bool) *bool { return &v }
 
 // Writer writes reply chunks to splunkd. A chunk is assembled completely and
-// handed to the underlying writer in one Write, so a failure never leaves
-// half a chunk followed by another; after a failed write every later call
-// fails with the same error.
+// handed to the underlying writer in one Write (except the body of a
+// Response.Rows reply, streamed behind its header), so a failure never
+// leaves half a chunk followed by another; after a failed write every
+// later call fails with the same error.
 type Writer struct {
 	w   io.Writer
 	buf []byte
@@ -79,25 +77,129 @@ func (cw *Writer) WriteChunk(meta *Metadata, body []byte) error {
 	if cw.err != nil {
 		return cw.err
 	}
+	head, err := cw.head(meta, len(body))
+	if err != nil {
+		return err
+	}
+	b := append(head, body...)
+	cw.buf = b
+	if cap(cw.buf) > 64<<20 {
+		cw.buf = nil // don't keep one huge reply's buffer for the process lifetime
+	}
+	return cw.write(b)
+}
+
+// writeReply writes a chunk whose body is what rw wrote, as WriteChunk
+// would. The framing goes into the room rw keeps in front of the body, so
+// the body is not copied unless the metadata is too long for that room.
+func (cw *Writer) writeReply(meta *Metadata, rw *RecordWriter) error {
+	if cw.err != nil {
+		return cw.err
+	}
+	body := rw.body()
+	head, err := cw.head(meta, len(body))
+	if err != nil {
+		return err
+	}
+	if len(head) > rw.base {
+		return cw.WriteChunk(meta, body)
+	}
+	start := rw.base - len(head)
+	copy(rw.buf[start:], head)
+	return cw.write(rw.buf[start:])
+}
+
+// countRows runs rows on a RecordWriter that only counts, and returns the
+// bytes and rows it wrote.
+func countRows(rows func(*RecordWriter) error) (n int64, nrows int, err error) {
+	var c countWriter
+	rw := NewRecordWriter(&c)
+	if err := rows(rw); err != nil {
+		return 0, 0, err
+	}
+	if err := rw.Flush(); err != nil {
+		return 0, 0, err
+	}
+	return c.n, rw.Rows(), nil
+}
+
+// countWriter counts the bytes written to it, optionally passing them on
+// to w.
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	if c.w == nil {
+		c.n += int64(len(p))
+		return len(p), nil
+	}
+	k, err := c.w.Write(p)
+	c.n += int64(k)
+	return k, err
+}
+
+// errRowsChanged means Response.Rows wrote a different body the second
+// time it was called.
+var errRowsChanged = errors.New("chunked: Response.Rows wrote a different body on its second call")
+
+// writeRows writes a chunk whose n-byte body rows writes, streaming it to
+// w behind the header instead of assembling the chunk first. A failure
+// after the header leaves a broken chunk, so it sticks like a failed write.
+func (cw *Writer) writeRows(meta *Metadata, n int64, rows func(*RecordWriter) error) error {
+	if cw.err != nil {
+		return cw.err
+	}
+	head, err := cw.head(meta, int(n))
+	if err != nil {
+		return err
+	}
+	c := &countWriter{w: cw.w}
+	if _, err = c.Write(head); err == nil {
+		rw := NewRecordWriter(c)
+		if err = rows(rw); err == nil {
+			err = rw.Flush()
+		}
+	}
+	if err == nil && c.n != int64(len(head))+n {
+		err = errRowsChanged
+	}
+	if err == nil {
+		if f, ok := cw.w.(interface{ Flush() error }); ok {
+			err = f.Flush()
+		}
+	}
+	if err != nil {
+		cw.err = err
+	}
+	return err
+}
+
+// head returns the chunk header and meta's JSON for a body of n bytes, in
+// cw.buf.
+func (cw *Writer) head(meta *Metadata, n int) ([]byte, error) {
 	cw.js.Reset()
 	if meta == nil {
 		meta = &Metadata{}
 	}
 	if err := cw.enc.Encode(meta); err != nil {
-		return err
+		return nil, err
 	}
 	js := bytes.TrimSuffix(cw.js.Bytes(), []byte{'\n'})
 	b := append(cw.buf[:0], "chunked 1.0,"...)
 	b = strconv.AppendInt(b, int64(len(js)), 10)
 	b = append(b, ',')
-	b = strconv.AppendInt(b, int64(len(body)), 10)
+	b = strconv.AppendInt(b, int64(n), 10)
 	b = append(b, '\n')
 	b = append(b, js...)
-	b = append(b, body...)
 	cw.buf = b
-	if cap(cw.buf) > 64<<20 {
-		cw.buf = nil // don't keep one huge reply's buffer for the process lifetime
-	}
+	return b, nil
+}
+
+// write hands a whole chunk to w in one Write and flushes it; an error
+// sticks.
+func (cw *Writer) write(b []byte) error {
 	n, err := cw.w.Write(b)
 	if err == nil && n != len(b) {
 		err = errShortWrite
@@ -111,141 +213,4 @@ func (cw *Writer) WriteChunk(meta *Metadata, body []byte) error {
 		cw.err = err
 	}
 	return err
-}
-
-// AppendCSV appends t to dst in the CSV dialect splunkd reads: a header
-// row, then one row per table row, CRLF row ends (as splunklib writes),
-// fields quoted only when they contain a comma, a quote, CR or LF.
-// Multivalue cells are written as the values joined by "\n" in the plain
-// column and as $v1$;$v2$ (with '$' doubled) in a __mv_<column> column;
-// such a column is added, after all plain columns, only for columns that
-// hold a multivalue cell. A table without columns appends nothing.
-func AppendCSV(dst []byte, t table.Table) []byte {
-	if len(t.Columns) == 0 {
-		return dst
-	}
-	mv := make([]bool, len(t.Columns))
-	anyMV := false
-	for _, r := range t.Rows {
-		for c, cell := range r {
-			if len(cell) > 1 && c < len(mv) {
-				mv[c] = true
-				anyMV = true
-			}
-		}
-	}
-	width := len(t.Columns)
-	for _, m := range mv {
-		if m {
-			width++
-		}
-	}
-
-	for c, name := range t.Columns {
-		if c > 0 {
-			dst = append(dst, ',')
-		}
-		dst = appendField(dst, name, width)
-	}
-	if anyMV {
-		for c, name := range t.Columns {
-			if mv[c] {
-				dst = append(dst, ',')
-				dst = appendField(dst, mvPrefix+name, width)
-			}
-		}
-	}
-	dst = append(dst, '\r', '\n')
-
-	var scratch []byte
-	for _, r := range t.Rows {
-		for c := range t.Columns {
-			if c > 0 {
-				dst = append(dst, ',')
-			}
-			var cell []string
-			if c < len(r) {
-				cell = r[c]
-			}
-			switch len(cell) {
-			case 0:
-				if width == 1 {
-					dst = append(dst, '"', '"') // a blank line would be skipped
-				}
-			case 1:
-				dst = appendField(dst, cell[0], width)
-			default:
-				scratch = scratch[:0]
-				for k, v := range cell {
-					if k > 0 {
-						scratch = append(scratch, '\n')
-					}
-					scratch = append(scratch, v...)
-				}
-				dst = appendQuoted(dst, scratch)
-			}
-		}
-		if anyMV {
-			for c := range t.Columns {
-				if !mv[c] {
-					continue
-				}
-				dst = append(dst, ',')
-				if c < len(r) && len(r[c]) > 1 {
-					scratch = appendMV(scratch[:0], r[c])
-					dst = appendFieldBytes(dst, scratch)
-				}
-			}
-		}
-		dst = append(dst, '\r', '\n')
-	}
-	return dst
-}
-
-// appendField appends s, quoted if needed. width is the row's column
-// count: a lone empty field must be quoted or its line reads as blank.
-func appendField(dst []byte, s string, width int) []byte {
-	if s == "" && width == 1 {
-		return append(dst, '"', '"')
-	}
-	if strings.ContainsAny(s, ",\"\r\n") {
-		return appendQuoted(dst, s)
-	}
-	return append(dst, s...)
-}
-
-func appendFieldBytes(dst, s []byte) []byte {
-	if bytes.ContainsAny(s, ",\"\r\n") {
-		return appendQuoted(dst, s)
-	}
-	return append(dst, s...)
-}
-
-// appendQuoted appends s in quotes, each '"' doubled. It takes strings
-// (table cells) and byte slices (header names) alike.
-func appendQuoted[T ~string | ~[]byte](dst []byte, s T) []byte {
-	dst = append(dst, '"')
-	for {
-		i := indexQuote(s)
-		if i < 0 {
-			break
-		}
-		dst = append(dst, s[:i+1]...)
-		dst = append(dst, '"')
-		s = s[i+1:]
-	}
-	dst = append(dst, s...)
-	return append(dst, '"')
-}
-
-// indexQuote is strings.IndexByte or bytes.IndexByte (both vectorised)
-// for either kind of text.
-func indexQuote[T ~string | ~[]byte](s T) int {
-	switch v := any(s).(type) {
-	case string:
-		return strings.IndexByte(v, '"')
-	case []byte:
-		return bytes.IndexByte(v, '"')
-	}
-	return strings.IndexByte(string(s), '"')
 }

@@ -27,7 +27,6 @@ import (
 
 	"github.com/kubeprivpod/kubeprivpod/internal/auditfield"
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
 // The fields the search reads. The first nBy are the stats by-fields, in
@@ -254,7 +253,7 @@ func decodeKey(key string) (vals [nBy]string, ok [nBy]bool) {
 
 // Result applies fillnull, stats' final grouping and ordering, and rename
 // to everything added so far. It does not change the detector.
-func (d *Detector) Result() table.Table {
+func (d *Detector) Result() detect.Table {
 	type row struct {
 		key    [nBy]string
 		count  int64
@@ -307,9 +306,9 @@ func (d *Detector) Result() table.Table {
 		}
 		return 0
 	})
-	t := table.Table{Columns: slices.Clone(Columns), Rows: make([]table.Row, 0, len(sorted))}
+	t := detect.Table{Columns: slices.Clone(Columns), Rows: make([]detect.Row, 0, len(sorted))}
 	for _, r := range sorted {
-		out := make(table.Row, len(Columns))
+		out := make(detect.Row, len(Columns))
 		for f := 0; f < nBy; f++ {
 			out[f] = []string{r.key[f]}
 		}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
+	"github.com/kubeprivpod/kubeprivpod/internal/detect"
 )
 
 // privAnnotation is what kubectl apply stores for a privileged pod.
@@ -68,7 +68,7 @@ func run(events ...[]byte) *Detector {
 
 // rows renders a result as one line per row, cells joined by " | ",
 // multivalue cells by ",", the annotation shortened to its length.
-func rows(t table.Table) []string {
+func rows(t detect.Table) []string {
 	var out []string
 	for _, r := range t.Rows {
 		cells := make([]string, len(r))

@@ -11,13 +11,13 @@ import (
 	"testing"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
+	"github.com/kubeprivpod/kubeprivpod/internal/detect"
 )
 
 // referenceResult is the ESCU pipeline written the slow, obvious way, on
 // encoding/json and maps, sharing no code with the detector: flatten every
 // event, run the search, fillnull, stats, sort, rename.
-func referenceResult(t testing.TB, events [][]byte) table.Table {
+func referenceResult(t testing.TB, events [][]byte) detect.Table {
 	var passing []map[string][]string
 	for _, raw := range events {
 		fields, ok := flatten(raw)
@@ -88,11 +88,11 @@ func referenceResult(t testing.TB, events [][]byte) table.Table {
 		order = append(order, k)
 	}
 	slices.SortFunc(order, func(a, b string) int { return slices.Compare(keys[a], keys[b]) })
-	out := table.Table{Columns: []string{"kind", "objectRef.name", "objectRef.namespace", "objectRef.resource",
+	out := detect.Table{Columns: []string{"kind", "objectRef.name", "objectRef.namespace", "objectRef.resource",
 		"requestObject.kind", "responseStatus.code", "src_ip", "stage", "user", "userAgent", "verb",
-		annotationField, "count", "user_groups"}, Rows: []table.Row{}}
+		annotationField, "count", "user_groups"}, Rows: []detect.Row{}}
 	for _, k := range order {
-		r := table.Row{}
+		r := detect.Row{}
 		for _, v := range keys[k] {
 			r = append(r, []string{v})
 		}

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
+	"github.com/kubeprivpod/kubeprivpod/internal/detect"
 )
 
 // envelopeFile reads one event of testdata/envelopes (see its README),
@@ -26,13 +26,13 @@ func envelopeFile(tb testing.TB, name string) []byte {
 
 // finding is what the differential tests compare of a row: what the
 // issue asks every envelope to fill as the bare event does.
-func findingOf(tb table.Table, r table.Row) string {
+func findingOf(tb detect.Table, r detect.Row) string {
 	get := func(c string) string { return strings.Join(r[tb.Index(c)], ",") }
 	return summary(tb, r) + " src_ip=" + get("src_ip") + " time=" + get("firstTime") + "/" + get("lastTime") +
 		" ua=" + get("userAgent") + " msg=" + get("message")
 }
 
-func findingsOf(tb table.Table) []string {
+func findingsOf(tb detect.Table) []string {
 	var out []string
 	for _, r := range tb.Rows {
 		out = append(out, findingOf(tb, r))

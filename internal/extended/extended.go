@@ -22,7 +22,6 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
 // Columns are the result columns, in order.
@@ -389,7 +388,7 @@ func (d *Detector) request(r *record) request {
 // same user and user agent doing the same verb to the same object with the
 // same outcome, containers, reasons and explanation. count is the number of
 // distinct requests; user_groups and src_ip are the union over them.
-func (d *Detector) Result() table.Table {
+func (d *Detector) Result() detect.Table {
 	groups := map[string]*group{}
 	byFinding := map[*finding]*group{}
 	var order []*group
@@ -422,7 +421,7 @@ func (d *Detector) Result() table.Table {
 		}
 		return a.key < b.key
 	})
-	t := table.Table{Columns: Columns, Rows: make([]table.Row, 0, len(order))}
+	t := detect.Table{Columns: Columns, Rows: make([]detect.Row, 0, len(order))}
 	for _, g := range order {
 		t.Rows = append(t.Rows, g.row())
 	}

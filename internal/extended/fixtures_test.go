@@ -15,8 +15,8 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/auditlog"
+	"github.com/kubeprivpod/kubeprivpod/internal/detect"
 	"github.com/kubeprivpod/kubeprivpod/internal/sharedtest"
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
 // fixtureEvents reads every event of a fixture file, as scan would.
@@ -123,7 +123,7 @@ func TestFixturesGolden(t *testing.T) {
 
 // hasAllowed reports a row with an allowed outcome and a reason for which
 // match is true.
-func hasAllowed(tb table.Table, match func(reason string) bool) bool {
+func hasAllowed(tb detect.Table, match func(reason string) bool) bool {
 	for _, r := range tb.Rows {
 		if r[tb.Index("outcome")][0] != OutcomeAllowed {
 			continue
@@ -135,7 +135,7 @@ func hasAllowed(tb table.Table, match func(reason string) bool) bool {
 	return false
 }
 
-func hasAny(tb table.Table, match func(reason string) bool) (outcome string, ok bool) {
+func hasAny(tb detect.Table, match func(reason string) bool) (outcome string, ok bool) {
 	for _, r := range tb.Rows {
 		if slices.ContainsFunc(r[tb.Index("reasons")], match) {
 			return r[tb.Index("outcome")][0], true

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
+	"github.com/kubeprivpod/kubeprivpod/internal/detect"
 )
 
 // ev describes one audit event for a test; zero fields take the defaults
@@ -122,7 +122,7 @@ func run(events ...[]byte) *Detector {
 
 // summary is a row in one line, the fields a reader checks first:
 // user verb resource[/sub] ns/name outcome [containers] [reasons] risk count.
-func summary(t table.Table, r table.Row) string {
+func summary(t detect.Table, r detect.Row) string {
 	get := func(c string) string { return strings.Join(r[t.Index(c)], ",") }
 	res := get("resource")
 	if s := get("subresource"); s != "" {
@@ -134,7 +134,7 @@ func summary(t table.Table, r table.Row) string {
 	}, " ")
 }
 
-func summaries(t table.Table) []string {
+func summaries(t detect.Table) []string {
 	out := make([]string, 0, len(t.Rows))
 	for _, r := range t.Rows {
 		out = append(out, summary(t, r))

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
+	"github.com/kubeprivpod/kubeprivpod/internal/detect"
 )
 
 // record is the finding of one request. It is also what a map process
@@ -155,9 +155,9 @@ func one(s string) []string {
 	return []string{s}
 }
 
-func (g *group) row() table.Row {
+func (g *group) row() detect.Row {
 	r := g.fin
-	return table.Row{
+	return detect.Row{
 		one(stampText(g.first, g.firstForm)),
 		one(stampText(g.last, g.lastForm)),
 		one(strconv.Itoa(g.count)),

@@ -6,8 +6,6 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -59,7 +57,7 @@ func TestSample(t *testing.T) {
 	})
 	// Every cell, byte for byte (messages, times, multivalue order).
 	var buf bytes.Buffer
-	if err := table.WriteJSON(&buf, tb); err != nil {
+	if err := writeJSONLines(&buf, tb); err != nil {
 		t.Fatal(err)
 	}
 	golden(t, "sample.golden.json", buf.Bytes())

@@ -10,6 +10,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -20,7 +21,6 @@ import (
 
 	"github.com/kubeprivpod/kubeprivpod/internal/chunked"
 	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
 func main() {
@@ -113,16 +113,20 @@ func (c *config) writeChunked(w io.Writer, g *corpus.Generator) error {
 	}
 
 	// splunkd sends every field with its __mv_ twin, empty for single values.
-	t := table.Table{Columns: []string{"_raw", "__mv__raw"}}
+	columns := []string{"_raw", "__mv__raw"}
 	if c.chunkedIdx {
-		t.Columns = []string{"_raw", "_chunked_idx", "__mv__raw", "__mv__chunked_idx"}
+		columns = []string{"_raw", "_chunked_idx", "__mv__raw", "__mv__chunked_idx"}
 	}
-	var body []byte
+	var body bytes.Buffer
 	var raws []byte // event bytes of the chunk, one allocation reused
 	idx := 0
 	for sent := int64(0); sent < c.events || sent == 0; {
 		n := min(int64(c.rows), c.events-sent)
-		t.Rows = t.Rows[:0]
+		body.Reset()
+		rw := chunked.NewRecordWriter(&body)
+		if err := rw.WriteHeader(columns, nil); err != nil {
+			return err
+		}
 		raws = raws[:0]
 		ends := make([]int, 0, n)
 		for i := int64(0); i < n; i++ {
@@ -131,22 +135,28 @@ func (c *config) writeChunked(w io.Writer, g *corpus.Generator) error {
 		}
 		start := 0
 		for _, end := range ends {
-			row := table.Row{{string(raws[start:end])}, nil}
+			var err error
 			if c.chunkedIdx {
-				row = table.Row{{string(raws[start:end])}, {fmt.Sprint(idx)}, nil, nil}
+				err = rw.WriteFields(raws[start:end], fmt.Append(nil, idx))
 				idx++
+			} else {
+				err = rw.WriteFields(raws[start:end])
 			}
-			t.Rows = append(t.Rows, row)
+			if err != nil {
+				return err
+			}
 			start = end
 		}
 		sent += n
 		finished := sent >= c.events
-		body = chunked.AppendCSV(body[:0], t)
+		if err := rw.Flush(); err != nil {
+			return err
+		}
 		meta := []byte(`{"action":"execute","finished":false}`)
 		if finished {
 			meta = []byte(`{"action":"execute","finished":true}`)
 		}
-		if err := writeRequest(w, meta, body); err != nil {
+		if err := writeRequest(w, meta, body.Bytes()); err != nil {
 			return err
 		}
 		if finished {

@@ -1,10 +1,12 @@
-package searchcmd
+package main
 
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -15,9 +17,7 @@ import (
 	"github.com/kubeprivpod/kubeprivpod/internal/chunked"
 	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
-	"github.com/kubeprivpod/kubeprivpod/internal/modes"
 	"github.com/kubeprivpod/kubeprivpod/internal/sharedtest"
-	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
 // --- building splunkd's side of a conversation ---------------------------
@@ -50,11 +50,16 @@ func execute(buf *bytes.Buffer, finished bool, body []byte) {
 // rawBody is a CSV body with a _raw column (and splunkd's _chunked_idx
 // bookkeeping column), as splunkd sends events.
 func rawBody(events [][]byte) []byte {
-	t := table.Table{Columns: []string{"_raw", "_chunked_idx"}}
+	var b bytes.Buffer
+	w := chunked.NewRecordWriter(&b)
+	w.WriteHeader([]string{"_raw", "_chunked_idx"}, nil)
 	for i, e := range events {
-		t.Rows = append(t.Rows, table.Row{{string(e)}, {strconv.Itoa(i)}})
+		w.WriteFields(e, []byte(strconv.Itoa(i)))
 	}
-	return chunked.AppendCSV(nil, t)
+	if err := w.Flush(); err != nil {
+		panic(err)
+	}
+	return b.Bytes()
 }
 
 // --- reading the command's side -------------------------------------------
@@ -93,24 +98,31 @@ func parseReplies(t *testing.T, out []byte) []reply {
 	return rs
 }
 
-func run(t *testing.T, in []byte) ([]reply, int, string) {
+// serve runs the search command as splunkd would, on the conversation in.
+func serve(t *testing.T, in []byte) ([]reply, int, string) {
 	t.Helper()
 	var out, errOut bytes.Buffer
-	code := Run(bytes.NewReader(in), &out, &errOut)
+	code := runSearch(bytes.NewReader(in), &out, &errOut)
 	return parseReplies(t, out.Bytes()), code, errOut.String()
 }
 
+// runSearch runs the program as splunkd starts it: no arguments, stdin a pipe.
+func runSearch(stdin io.Reader, stdout, stderr io.Writer) int {
+	m := &Main{Stdin: stdin, Stdout: stdout, Stderr: stderr}
+	return m.Run(context.Background(), nil)
+}
+
 // readTable decodes a reply body with the codec, keeping multivalue cells.
-func readTable(t *testing.T, body []byte) table.Table {
+func readTable(t *testing.T, body []byte) detect.Table {
 	t.Helper()
 	rr := chunked.NewRecordReader(bytes.NewReader(body))
 	h, err := rr.Header()
 	if err != nil {
 		t.Fatal(err)
 	}
-	tb := table.Table{Columns: h}
+	tb := detect.Table{Columns: h}
 	for rr.Next() {
-		row := make(table.Row, len(h))
+		row := make(detect.Row, len(h))
 		for i := range h {
 			for _, v := range rr.Values(i) {
 				row[i] = append(row[i], string(v))
@@ -126,7 +138,7 @@ func readTable(t *testing.T, body []byte) table.Table {
 
 // --- corpora -----------------------------------------------------------------
 
-func lines(t *testing.T, path string) [][]byte {
+func eventLines(t *testing.T, path string) [][]byte {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -147,14 +159,14 @@ func lines(t *testing.T, path string) [][]byte {
 	return evs
 }
 
-func sample(t *testing.T) [][]byte {
-	return lines(t, filepath.Join("..", "..", "testdata", "audit.log"))
+func sampleEvents(t *testing.T) [][]byte {
+	return eventLines(t, filepath.Join("..", "..", "testdata", "audit.log"))
 }
 
 // mixedCorpus is the bundled sample, every real fixture event, synthetic
 // events and a few non-JSON lines, shuffled deterministically.
 func mixedCorpus(t *testing.T) [][]byte {
-	evs := sample(t)
+	evs := sampleEvents(t)
 	dir := sharedtest.Dir(t, "fixtures", "audit")
 	files, _ := filepath.Glob(filepath.Join(dir, "*", "*.json*"))
 	files = append(files, filepath.Join(dir, "liggitt-audit2rbac", "demo.log"))
@@ -162,7 +174,7 @@ func mixedCorpus(t *testing.T) [][]byte {
 		if strings.HasSuffix(f, "panther_tests_expected.json") {
 			continue
 		}
-		evs = append(evs, lines(t, f)...)
+		evs = append(evs, eventLines(t, f)...)
 	}
 	g := corpus.New(7)
 	for range 3000 {
@@ -195,7 +207,7 @@ func TestGetInfoReplies(t *testing.T) {
 		var in bytes.Buffer
 		getinfo(&in, c.args...)
 		var out bytes.Buffer
-		if code := Run(&in, &out, new(bytes.Buffer)); code != 0 {
+		if code := runSearch(&in, &out, new(bytes.Buffer)); code != 0 {
 			t.Fatalf("%v: exit %d", c.args, code)
 		}
 		// A getinfo-only process (splunkd starts some) exits quietly.
@@ -216,8 +228,8 @@ func TestBadArguments(t *testing.T) {
 	for want, args := range cases {
 		var in bytes.Buffer
 		getinfo(&in, args...)
-		execute(&in, true, rawBody(sample(t)[:3]))
-		rs, code, stderr := run(t, in.Bytes())
+		execute(&in, true, rawBody(sampleEvents(t)[:3]))
+		rs, code, stderr := serve(t, in.Bytes())
 		if code != 1 {
 			t.Errorf("%v: exit %d, want 1", args, code)
 		}
@@ -235,7 +247,7 @@ func TestMissingRawColumn(t *testing.T) {
 	getinfo(&in)
 	execute(&in, false, []byte("host,source\nweb1,/var/log/x\n"))
 	execute(&in, true, nil)
-	rs, code, _ := run(t, in.Bytes())
+	rs, code, _ := serve(t, in.Bytes())
 	if code != 1 || len(rs) != 2 {
 		t.Fatalf("exit %d, %d replies; want 1 and getinfo+error", code, len(rs))
 	}
@@ -248,7 +260,7 @@ func TestBadPartialRow(t *testing.T) {
 	var in bytes.Buffer
 	getinfo(&in)
 	execute(&in, true, []byte("__kubeprivpod_partial\n\"{\"\"v\"\":999}\"\n"))
-	rs, code, _ := run(t, in.Bytes())
+	rs, code, _ := serve(t, in.Bytes())
 	if code != 1 || len(rs) != 2 || !strings.Contains(rs[1].raw, "row 1: __kubeprivpod_partial") {
 		t.Fatalf("exit %d, replies %+v", code, rs)
 	}
@@ -257,14 +269,14 @@ func TestBadPartialRow(t *testing.T) {
 // The reduce process answers every non-final chunk with an empty
 // {"finished":false} and the table once, at the end.
 func TestReduceLockStep(t *testing.T) {
-	evs := sample(t)
+	evs := sampleEvents(t)
 	var in bytes.Buffer
 	getinfo(&in)
 	execute(&in, false, rawBody(evs[:40]))
 	execute(&in, false, []byte(`"_raw","_chunked_idx"`+"\n")) // header only
 	execute(&in, false, nil)                                  // empty
 	execute(&in, true, rawBody(evs[40:]))
-	rs, code, stderr := run(t, in.Bytes())
+	rs, code, stderr := serve(t, in.Bytes())
 	if code != 0 {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -280,7 +292,7 @@ func TestReduceLockStep(t *testing.T) {
 		t.Fatalf("last reply %s", rs[4].raw)
 	}
 	got := readTable(t, rs[4].body)
-	d, _ := modes.New("escu")
+	d, _ := newDetector("escu")
 	for _, e := range evs {
 		d.AddEvent(e)
 	}
@@ -295,8 +307,8 @@ func TestReduceLockStep(t *testing.T) {
 func TestNonJSONWarning(t *testing.T) {
 	var in bytes.Buffer
 	getinfo(&in)
-	execute(&in, true, rawBody([][]byte{[]byte("plain text"), []byte("{broken"), sample(t)[0]}))
-	rs, code, _ := run(t, in.Bytes())
+	execute(&in, true, rawBody([][]byte{[]byte("plain text"), []byte("{broken"), sampleEvents(t)[0]}))
+	rs, code, _ := serve(t, in.Bytes())
 	if code != 0 || len(rs) != 2 {
 		t.Fatalf("exit %d, %d replies", code, len(rs))
 	}
@@ -305,14 +317,14 @@ func TestNonJSONWarning(t *testing.T) {
 	}
 }
 
-func tablesEqual(a, b table.Table) bool {
+func tablesEqual(a, b detect.Table) bool {
 	ja, _ := json.Marshal(normalize(a))
 	jb, _ := json.Marshal(normalize(b))
 	return bytes.Equal(ja, jb)
 }
 
 // normalize makes empty and nil cells equal, as they are on the wire.
-func normalize(t table.Table) table.Table {
+func normalize(t detect.Table) detect.Table {
 	for _, r := range t.Rows {
 		for i := range r {
 			if len(r[i]) == 0 {
@@ -333,7 +345,7 @@ func mapProcess(t *testing.T, mode string, events [][]byte, size int) [][]byte {
 		end := min(i+size, len(events))
 		execute(&in, end == len(events), rawBody(events[i:end]))
 	}
-	rs, code, stderr := run(t, in.Bytes())
+	rs, code, stderr := serve(t, in.Bytes())
 	if code != 0 {
 		t.Fatalf("map: exit %d: %s", code, stderr)
 	}
@@ -357,7 +369,7 @@ func reduceProcess(t *testing.T, mode string, bodies [][]byte) reply {
 	if len(bodies) == 0 {
 		execute(&in, true, nil)
 	}
-	rs, code, stderr := run(t, in.Bytes())
+	rs, code, stderr := serve(t, in.Bytes())
 	if code != 0 {
 		t.Fatalf("reduce: exit %d: %s", code, stderr)
 	}
@@ -370,7 +382,7 @@ func reduceProcess(t *testing.T, mode string, bodies [][]byte) reply {
 // mixed into the reduce input, as when splunkd runs no preop for some.
 func TestDistributed(t *testing.T) {
 	evs := mixedCorpus(t)
-	for _, mode := range modes.Names {
+	for _, mode := range modeNames {
 		t.Run(mode, func(t *testing.T) {
 			single := reduceProcess(t, mode, [][]byte{rawBody(evs)})
 			if len(single.body) == 0 {
@@ -404,13 +416,13 @@ func TestDistributed(t *testing.T) {
 // The map phase's rows carry only the partial column, and a reduce that is
 // given nothing at all answers {"finished":true} with no body.
 func TestMapOutputShape(t *testing.T) {
-	bodies := mapProcess(t, "escu", sample(t), 25)
+	bodies := mapProcess(t, "escu", sampleEvents(t), 25)
 	if len(bodies) == 0 {
 		t.Fatal("no partials")
 	}
 	for _, b := range bodies {
 		tb := readTable(t, b)
-		if len(tb.Columns) != 1 || tb.Columns[0] != detect.PartialField {
+		if len(tb.Columns) != 1 || tb.Columns[0] != partialField {
 			t.Fatalf("map columns %v", tb.Columns)
 		}
 	}

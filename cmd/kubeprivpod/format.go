@@ -1,4 +1,4 @@
-package table
+package main
 
 import (
 	"bufio"
@@ -7,15 +7,17 @@ import (
 	"io"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/detect"
 )
 
-// This file renders a Table for people and programs outside Splunk: the
-// offline scanner prints its result with one of these.
+// This file renders a detection's table for people and programs outside
+// Splunk: scan prints its result with one of these.
 
-// WriteCSV writes t as CSV with a header row, the way Splunk exports
+// writeCSV writes t as CSV with a header row, the way Splunk exports
 // results: a multivalue cell holds its values joined by newlines (inside
 // the quoted field), a null cell is empty.
-func WriteCSV(w io.Writer, t Table) error {
+func writeCSV(w io.Writer, t detect.Table) error {
 	cw := csv.NewWriter(w)
 	if err := cw.Write(t.Columns); err != nil {
 		return err
@@ -33,18 +35,24 @@ func WriteCSV(w io.Writer, t Table) error {
 	return cw.Error()
 }
 
-// WriteJSON writes t as JSON lines: one object per row, keys in column
-// order, a single value as a string, a multivalue cell as an array of
-// strings; null cells are left out.
-func WriteJSON(w io.Writer, t Table) error {
+// writeJSON writes t as JSON lines: one object per row, keys in column
+// order, each value typed by its column in types (see columnType; docs/scan.md
+// has the schema). A column types does not name is a string when it holds
+// one value and an array when it holds several. Null cells are left out,
+// except in list columns, which are always arrays.
+func writeJSON(w io.Writer, t detect.Table, types map[string]columnType) error {
 	bw := bufio.NewWriter(w)
+	kinds := make([]columnType, len(t.Columns))
+	for i, name := range t.Columns {
+		kinds[i] = types[name]
+	}
 	var buf []byte
 	for _, row := range t.Rows {
 		buf = append(buf[:0], '{')
 		first := true
 		for i, name := range t.Columns {
 			vals := cell(row, i)
-			if len(vals) == 0 {
+			if len(vals) == 0 && kinds[i] != listColumn {
 				continue
 			}
 			if !first {
@@ -53,18 +61,21 @@ func WriteJSON(w io.Writer, t Table) error {
 			first = false
 			buf = appendJSONString(buf, name)
 			buf = append(buf, ':')
-			if len(vals) == 1 {
+			switch {
+			case kinds[i] == numberColumn && len(vals) == 1 && isInteger(vals[0]):
+				buf = append(buf, vals[0]...)
+			case len(vals) == 1 && kinds[i] != listColumn:
 				buf = appendJSONString(buf, vals[0])
-				continue
-			}
-			buf = append(buf, '[')
-			for j, v := range vals {
-				if j > 0 {
-					buf = append(buf, ',')
+			default:
+				buf = append(buf, '[')
+				for j, v := range vals {
+					if j > 0 {
+						buf = append(buf, ',')
+					}
+					buf = appendJSONString(buf, v)
 				}
-				buf = appendJSONString(buf, v)
+				buf = append(buf, ']')
 			}
-			buf = append(buf, ']')
 		}
 		buf = append(buf, '}', '\n')
 		if _, err := bw.Write(buf); err != nil {
@@ -74,7 +85,23 @@ func WriteJSON(w io.Writer, t Table) error {
 	return bw.Flush()
 }
 
-// WriteText writes t for a person at a terminal. When the widest row fits
+// isInteger reports whether s is an integer as JSON writes one: an
+// optional minus, then digits without a leading zero, at most 15 of them
+// so every JSON reader holds it exactly in a float64.
+func isInteger(s string) bool {
+	d := strings.TrimPrefix(s, "-")
+	if d == "" || len(d) > 15 || (d[0] == '0' && len(d) > 1) {
+		return false
+	}
+	for i := 0; i < len(d); i++ {
+		if d[i] < '0' || d[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// writeText writes t for a person at a terminal. When the widest row fits
 // in width columns (or width <= 0), t is an aligned table; otherwise each
 // row is a block of "column  value" lines, since a table wider than the
 // terminal wraps into something nobody can read (the ESCU table has 14
@@ -82,7 +109,7 @@ func WriteJSON(w io.Writer, t Table) error {
 // shows one value per line, text inside a value keeps its line breaks, and
 // control characters are escaped so that event text cannot drive the
 // terminal.
-func WriteText(w io.Writer, t Table, width int) error {
+func writeText(w io.Writer, t detect.Table, width int) error {
 	bw := bufio.NewWriter(w)
 	cells := make([][][]string, len(t.Rows)) // row, column, display lines
 	widths := make([]int, len(t.Columns))
@@ -195,7 +222,7 @@ func writeRecords(w *bufio.Writer, cols []string, cells [][][]string) {
 }
 
 // cell returns the values of column i in row, nil when the row is short.
-func cell(row Row, i int) []string {
+func cell(row detect.Row, i int) []string {
 	if i < len(row) {
 		return row[i]
 	}
