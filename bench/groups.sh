@@ -8,8 +8,8 @@
 # testdata/audit.log with its name and audit ID made unique, so each one
 # is its own row in both modes), once as splunkd would (the reduce
 # process, 5,000-row chunks) and once to 'scan --format csv', and prints
-# peak RSS (from /usr/bin/time) beside the output's size. The goal of
-# issue 15 is peak RSS <= 2 x the reply's bytes + 32 MiB at any N.
+# peak RSS (from /usr/bin/time) beside the output's size. The memory
+# goal is peak RSS <= 2 x the reply's bytes + 32 MiB at any N.
 #
 # Usage: bench/groups.sh [BINARY]      (default: builds ./cmd/kubeprivpod)
 # Knobs: SIZES="1000 10000 30000 100000"  MODES="escu extended"  OUT=bench/out

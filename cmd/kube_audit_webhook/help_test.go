@@ -9,7 +9,7 @@ import (
 )
 
 // --version and version print the same line as kubeprivpod's, stamped the
-// same way (issue 12, point 5).
+// same way.
 func TestVersion(t *testing.T) {
 	old := version
 	defer func() { version = old }()

@@ -9,7 +9,7 @@ import (
 	"testing"
 )
 
-// Errors that name the fix (issue 13, point 4).
+// Errors that name the fix.
 
 // 'scan mode=extended FILE' is SPL's spelling: it must not run the
 // default mode and call mode=extended a missing file.

@@ -109,7 +109,7 @@ func TestVersionCommand(t *testing.T) {
 	}
 }
 
-// Both binaries answer --version and version alike (issue 12, point 5).
+// Both binaries answer --version and version alike.
 func TestVersionFlag(t *testing.T) {
 	old := version
 	defer func() { version = old }()
