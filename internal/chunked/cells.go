@@ -1,0 +1,262 @@
+package chunked
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"io"
+	"math/bits"
+)
+
+// Lazy cells: a reader in lazy mode only locates each quoted field and
+// leaves its "" pairs in place. A consumer that can work on the quoted
+// bytes (the default mode's detector rejects most events with one
+// substring scan) reads them with Cell and never pays for decoding; Field
+// and Values still decode, on demand.
+
+// SetLazy switches lazy mode on or off. It takes effect from the next
+// record read, so set it before Header for a new body; Reset keeps it.
+func (rr *RecordReader) SetLazy(on bool) { rr.lazy = on }
+
+// Cell returns column i (Header order) of the current row as it stands in
+// the body. When quoted is true, b holds the bytes between the field's
+// quotes with every '"' still written as "" (only in lazy mode); otherwise
+// b is the value itself, as Field returns it. The bytes are only valid
+// until the next call to Next and must not be modified.
+func (rr *RecordReader) Cell(i int) (b []byte, quoted bool) {
+	if i < 0 || i >= len(rr.plainCol) || len(rr.fields) == 0 {
+		return nil, false
+	}
+	c := rr.plainCol[i]
+	if s, e := rr.fields[2*c], rr.fields[2*c+1]; rr.lazy && s < 0 {
+		return rr.rec[-1-s : e : e], true
+	}
+	return rr.raw(c), false
+}
+
+// lazyField decodes the lazy quoted field rec[s:e] into out: each "" is
+// one quote.
+func (rr *RecordReader) lazyField(s, e int) []byte {
+	q := rr.rec[s:e]
+	o := len(rr.out)
+	for {
+		j := bytes.IndexByte(q, '"')
+		if j < 0 {
+			rr.out = append(rr.out, q...)
+			break
+		}
+		rr.out = append(rr.out, q[:j+1]...)
+		q = q[min(j+2, len(q)):]
+	}
+	return rr.out[o:len(rr.out):len(rr.out)]
+}
+
+// quotedEnd finds the closing quote of a quoted field whose content
+// starts at b[p]. It returns the quote's index and true, or, when b ends
+// before that is decided, the index to resume from once more input is
+// buffered and false.
+//
+// Eight bytes are looked at a time: quoted JSON has a "" pair every ten
+// bytes or so, and a word whose quotes are all in pairs of two is skipped
+// whole. Rarer shapes (runs of three or more quotes, a quote in the last
+// byte of the word) go byte by byte.
+func quotedEnd(b []byte, p int) (int, bool) {
+	const lo7, highs = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
+	for p+8 <= len(b) {
+		y := binary.LittleEndian.Uint64(b[p:]) ^ 0x2222222222222222
+		m := ^((y&lo7 + lo7) | y | lo7) // exactly the high bits of the '"' bytes
+		if m == 0 {
+			p += 8
+			continue
+		}
+		pairs := m & (m >> 8) // a quote followed by a quote
+		if pairs&(pairs>>8) == 0 {
+			lone := m &^ (pairs | pairs<<8)
+			if lone == 0 { // a pair in the last byte is whole: runs are at most 2
+				p += 8
+				continue
+			}
+			if k := bits.TrailingZeros64(lone) >> 3; lone != 0 && k < 7 {
+				return p + k, true
+			}
+		}
+		// Byte by byte through this word; a pair may run into the next.
+		for end := p + 8; p < end; {
+			if b[p] != '"' {
+				p++
+				continue
+			}
+			if p+1 == len(b) {
+				return p, false
+			}
+			if b[p+1] != '"' {
+				return p, true
+			}
+			p += 2
+		}
+	}
+	for p < len(b) {
+		if b[p] != '"' {
+			p++
+			continue
+		}
+		if p+1 == len(b) {
+			return p, false // "" or the closing quote? more input decides
+		}
+		if b[p+1] != '"' {
+			return p, true
+		}
+		p += 2
+	}
+	return p, false
+}
+
+// readRecordLazy is readRecord for lazy mode: quoted fields are located
+// with quotedEnd and recorded as spans of rec with a negative start
+// (-1-start), to be decoded by lazyField if asked for.
+func (rr *RecordReader) readRecordLazy() error {
+	rr.fields = rr.fields[:0]
+	rr.out = rr.out[:0]
+	for {
+		b := rr.buf[rr.pos:rr.end]
+		switch {
+		case len(b) == 0 || (len(b) == 1 && b[0] == '\r'):
+			if !rr.fill() {
+				if err := rr.readErr(); err != nil {
+					return err
+				}
+				rr.pos = rr.end
+				return io.EOF
+			}
+			continue
+		case b[0] == '\n':
+			rr.pos++
+			rr.line++
+			continue
+		case b[0] == '\r' && b[1] == '\n':
+			rr.pos += 2
+			rr.line++
+			continue
+		}
+		break
+	}
+
+	rr.recLine = rr.line
+	b := rr.buf[rr.pos:rr.end]
+	p := 0
+	lineStart := 0
+	lines := 0
+	for {
+		if p == len(b) {
+			if !rr.fill() {
+				if err := rr.readErr(); err != nil {
+					return err
+				}
+				rr.fields = append(rr.fields, p, p)
+				return rr.endRecord(b, p, lines)
+			}
+			b = rr.buf[rr.pos:rr.end]
+		}
+
+		if b[p] != '"' {
+			fs := p
+			for {
+				for p < len(b) {
+					if c := b[p]; c == ',' || c == '\n' || c == '"' {
+						break
+					}
+					p++
+				}
+				if p < len(b) {
+					break
+				}
+				if !rr.fill() {
+					if err := rr.readErr(); err != nil {
+						return err
+					}
+					fe := p
+					if fe > fs && b[fe-1] == '\r' {
+						fe--
+					}
+					rr.fields = append(rr.fields, fs, fe)
+					return rr.endRecord(b, p, lines)
+				}
+				b = rr.buf[rr.pos:rr.end]
+			}
+			switch b[p] {
+			case '"':
+				return &ParseError{Line: rr.line + lines, Column: p - lineStart + 1, Err: ErrBareQuote}
+			case '\n':
+				fe := p
+				if fe > fs && b[fe-1] == '\r' {
+					fe--
+				}
+				rr.fields = append(rr.fields, fs, fe)
+				return rr.endRecord(b, p+1, lines)
+			default:
+				rr.fields = append(rr.fields, fs, p)
+				p++
+				continue
+			}
+		}
+
+		open := p
+		p++
+		for {
+			q, ok := quotedEnd(b, p)
+			p = q
+			if ok {
+				break
+			}
+			if !rr.fill() {
+				if err := rr.readErr(); err != nil {
+					return err
+				}
+				if p < len(b) {
+					break // the quote is the last byte of the body
+				}
+				return &ParseError{Line: rr.line + lines, Column: open - lineStart + 1,
+					Err: fmt.Errorf("%w: quoted field not closed at the end of the body", ErrQuote)}
+			}
+			b = rr.buf[rr.pos:rr.end]
+		}
+		// b[p] is the closing quote.
+		rr.fields = append(rr.fields, -1-(open+1), p)
+		if v := b[open+1 : p]; bytes.IndexByte(v, '\n') >= 0 {
+			lines += bytes.Count(v, []byte{'\n'})
+			lineStart = open + 1 + bytes.LastIndexByte(v, '\n') + 1
+		}
+		p++
+
+		if p == len(b) {
+			if !rr.fill() {
+				if err := rr.readErr(); err != nil {
+					return err
+				}
+				return rr.endRecord(b, p, lines)
+			}
+			b = rr.buf[rr.pos:rr.end]
+		}
+		switch b[p] {
+		case ',':
+			p++
+			continue
+		case '\n':
+			return rr.endRecord(b, p+1, lines)
+		case '\r':
+			if p+1 == len(b) {
+				if rr.fill() {
+					b = rr.buf[rr.pos:rr.end]
+				} else if err := rr.readErr(); err != nil {
+					return err
+				} else {
+					return rr.endRecord(b, p+1, lines)
+				}
+			}
+			if b[p+1] == '\n' {
+				return rr.endRecord(b, p+2, lines)
+			}
+		}
+		return &ParseError{Line: rr.line + lines, Column: p - lineStart + 1, Err: ErrQuote}
+	}
+}
