@@ -90,7 +90,8 @@ type Detector struct {
 	nonJSON int64  // events whose _raw is not a JSON object
 	tooMany int64  // events skipped for exceeding MaxGroupsPerEvent
 
-	key []byte // scratch for group keys
+	key      []byte // scratch for group keys
+	unquoted []byte // scratch for a candidate's _raw without CSV quoting
 }
 
 var _ detect.Detector = (*Detector)(nil)
@@ -133,6 +134,12 @@ func (d *Detector) AddEvent(raw []byte) {
 	if !candidate(raw) {
 		return
 	}
+	d.addCandidate(raw)
+}
+
+// addCandidate runs the search on an event the pre-filter let through and
+// aggregates it if it passes.
+func (d *Detector) addCandidate(raw []byte) {
 	d.arena = d.arena[:0]
 	for f := range d.vals {
 		d.vals[f] = d.vals[f][:0]

@@ -137,7 +137,15 @@ func (c *Command) Execute(req *chunked.Request, rows *chunked.RecordReader) (*ch
 // errNoRaw is returned when splunkd sends rows the command cannot read.
 var errNoRaw = errors.New("input has neither a _raw field nor kubeprivpod partial results; run kubeprivpod on raw audit events")
 
+// csvFieldAdder is a detector that takes _raw as its CSV cell, quoting and
+// all, and rejects most events without unquoting them (escu.Detector).
+type csvFieldAdder interface {
+	AddCSVField(field []byte, quoted bool)
+}
+
 func (c *Command) consume(rows *chunked.RecordReader) error {
+	cells, _ := c.det.(csvFieldAdder)
+	rows.SetLazy(cells != nil)
 	header, err := rows.Header()
 	if err != nil {
 		return err
@@ -157,6 +165,10 @@ func (c *Command) consume(rows *chunked.RecordReader) error {
 		}
 		if c.cols.raw < 0 {
 			return fmt.Errorf("row %d: %w (columns: %s)", rows.Row(), errNoRaw, strings.Join(header, ", "))
+		}
+		if cells != nil {
+			cells.AddCSVField(rows.Cell(c.cols.raw))
+			continue
 		}
 		c.det.AddEvent(rows.Field(c.cols.raw))
 	}
