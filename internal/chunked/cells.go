@@ -56,44 +56,37 @@ func (rr *RecordReader) lazyField(s, e int) []byte {
 // before that is decided, the index to resume from once more input is
 // buffered and false.
 //
-// Eight bytes are looked at a time: quoted JSON has a "" pair every ten
-// bytes or so, and a word whose quotes are all in pairs of two is skipped
-// whole. Rarer shapes (runs of three or more quotes, a quote in the last
-// byte of the word) go byte by byte.
+// Inside the field quotes come in "" pairs, so starting from a pair
+// boundary every run of quotes has even length, except the run that ends
+// with the closing quote. Sixty-four bytes at a time, the quotes become a
+// bit mask and the runs of odd length are found with carries (the way
+// simdjson finds odd runs of backslashes), without a branch per quote:
+// quoted JSON has a pair every ten bytes or so.
 func quotedEnd(b []byte, p int) (int, bool) {
-	const lo7, highs = 0x7F7F7F7F7F7F7F7F, 0x8080808080808080
-	for p+8 <= len(b) {
-		y := binary.LittleEndian.Uint64(b[p:]) ^ 0x2222222222222222
-		m := ^((y&lo7 + lo7) | y | lo7) // exactly the high bits of the '"' bytes
-		if m == 0 {
-			p += 8
+	const even = 0x5555555555555555
+	for p+64 <= len(b) {
+		blk := b[p : p+64 : p+64]
+		q := quoteBits(blk[0:]) | quoteBits(blk[8:])<<8 | quoteBits(blk[16:])<<16 | quoteBits(blk[24:])<<24 |
+			quoteBits(blk[32:])<<32 | quoteBits(blk[40:])<<40 | quoteBits(blk[48:])<<48 | quoteBits(blk[56:])<<56
+		if q == 0 {
+			p += 64
 			continue
 		}
-		pairs := m & (m >> 8) // a quote followed by a quote
-		if pairs&(pairs>>8) == 0 {
-			lone := m &^ (pairs | pairs<<8)
-			if lone == 0 { // a pair in the last byte is whole: runs are at most 2
-				p += 8
-				continue
-			}
-			if k := bits.TrailingZeros64(lone) >> 3; lone != 0 && k < 7 {
-				return p + k, true
-			}
+		starts := q &^ (q << 1)
+		// Adding a run's first bit carries through the run to the bit
+		// after it; that bit's parity against the start's is the run's
+		// length parity. A run reaching bit 63 carries out and is left
+		// for the next block.
+		evenEnds := (starts&even + q) &^ q
+		oddEnds := (starts&^even + q) &^ q
+		if odd := evenEnds&^even | oddEnds&even; odd != 0 {
+			return p + bits.TrailingZeros64(odd) - 1, true
 		}
-		// Byte by byte through this word; a pair may run into the next.
-		for end := p + 8; p < end; {
-			if b[p] != '"' {
-				p++
-				continue
-			}
-			if p+1 == len(b) {
-				return p, false
-			}
-			if b[p+1] != '"' {
-				return p, true
-			}
-			p += 2
+		n := 64 - bits.LeadingZeros64(^q) // where the last run starts, if it reaches bit 63
+		if n == 0 {
+			break // 64 quotes in a row: byte by byte
 		}
+		p += n
 	}
 	for p < len(b) {
 		if b[p] != '"' {
@@ -109,6 +102,16 @@ func quotedEnd(b []byte, p int) (int, bool) {
 		p += 2
 	}
 	return p, false
+}
+
+// quoteBits returns a mask of the '"' bytes among the first eight of b,
+// bit i for byte i.
+func quoteBits(b []byte) uint64 {
+	const lo7 = 0x7F7F7F7F7F7F7F7F
+	y := binary.LittleEndian.Uint64(b) ^ 0x2222222222222222
+	m := ^((y&lo7 + lo7) | y | lo7) // exactly the high bits of the zero bytes
+	// The multiply gathers bit 8i to bit 56+i; no two products meet there.
+	return (m >> 7) * 0x0102040810204080 >> 56
 }
 
 // readRecordLazy is readRecord for lazy mode: quoted fields are located

@@ -73,10 +73,13 @@ func TestLazyCells(t *testing.T) {
 	for _, s := range csvSeeds {
 		checkLazy(t, []byte(s))
 	}
-	for n := range 20 {
-		// a run of n quotes inside a field, at every alignment
-		for pad := range 9 {
-			checkLazy(t, []byte("a,b\n\""+strings.Repeat("x", pad)+strings.Repeat(`"`, n)+"y\",z\n"))
+	long := strings.Repeat(`ab""cd`, 30)
+	for n := range 140 {
+		// a run of n quotes inside a field, at every alignment of the
+		// eight-byte words and the 64-byte blocks, the field long enough
+		// for the block scan
+		for pad := range 70 {
+			checkLazy(t, []byte("a,b\n\""+strings.Repeat("x", pad)+strings.Repeat(`"`, n)+"y"+long+"\",z\n"))
 		}
 	}
 	checkLazy(t, benchBody(300, true))
@@ -117,5 +120,22 @@ func FuzzLazyCells(f *testing.F) {
 	for _, s := range csvSeeds {
 		f.Add([]byte(s))
 	}
+	f.Add([]byte("a,b\n\"" + strings.Repeat(`x""y`, 40) + `"""",1` + "\n\"" + strings.Repeat(`""`, 70) + "\",2\n"))
 	f.Fuzz(func(t *testing.T, body []byte) { checkLazy(t, body) })
+}
+
+// TestQuoteMask: the multiply gathers each byte's high bit into one byte,
+// bit i for byte i, for every combination.
+func TestQuoteMask(t *testing.T) {
+	for mask := range 256 {
+		var m uint64
+		for i := range 8 {
+			if mask>>i&1 != 0 {
+				m |= 0x80 << (8 * i)
+			}
+		}
+		if got := (m >> 7) * 0x0102040810204080 >> 56; got != uint64(mask) {
+			t.Fatalf("mask %08b gathered as %08b", mask, got)
+		}
+	}
 }
