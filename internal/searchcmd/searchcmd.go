@@ -35,7 +35,7 @@ const rawField = "_raw"
 // 0 after a normal end, 1 after an error that was reported to splunkd.
 func Run(stdin io.Reader, stdout, stderr io.Writer) int {
 	out := bufio.NewWriterSize(stdout, 64<<10)
-	err := chunked.Serve(bufio.NewReaderSize(stdin, 1<<20), out, &Command{New: modes.New})
+	err := chunked.Serve(stdin, out, &Command{New: modes.New}) // chunked.NewReader buffers; a second buffer would copy every byte once more
 	if ferr := out.Flush(); err == nil && ferr != nil {
 		err = ferr
 	}
