@@ -2,7 +2,6 @@ package chunked
 
 import (
 	"bytes"
-	"encoding/binary"
 	"fmt"
 	"io"
 	"math/bits"
@@ -65,9 +64,7 @@ func (rr *RecordReader) lazyField(s, e int) []byte {
 func quotedEnd(b []byte, p int) (int, bool) {
 	const even = 0x5555555555555555
 	for p+64 <= len(b) {
-		blk := b[p : p+64 : p+64]
-		q := quoteBits(blk[0:]) | quoteBits(blk[8:])<<8 | quoteBits(blk[16:])<<16 | quoteBits(blk[24:])<<24 |
-			quoteBits(blk[32:])<<32 | quoteBits(blk[40:])<<40 | quoteBits(blk[48:])<<48 | quoteBits(blk[56:])<<56
+		q := quoteMask64(b[p : p+64 : p+64])
 		if q == 0 {
 			p += 64
 			continue
@@ -102,16 +99,6 @@ func quotedEnd(b []byte, p int) (int, bool) {
 		p += 2
 	}
 	return p, false
-}
-
-// quoteBits returns a mask of the '"' bytes among the first eight of b,
-// bit i for byte i.
-func quoteBits(b []byte) uint64 {
-	const lo7 = 0x7F7F7F7F7F7F7F7F
-	y := binary.LittleEndian.Uint64(b) ^ 0x2222222222222222
-	m := ^((y&lo7 + lo7) | y | lo7) // exactly the high bits of the zero bytes
-	// The multiply gathers bit 8i to bit 56+i; no two products meet there.
-	return (m >> 7) * 0x0102040810204080 >> 56
 }
 
 // readRecordLazy is readRecord for lazy mode: quoted fields are located

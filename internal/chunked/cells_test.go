@@ -124,18 +124,44 @@ func FuzzLazyCells(f *testing.F) {
 	f.Fuzz(func(t *testing.T, body []byte) { checkLazy(t, body) })
 }
 
-// TestQuoteMask: the multiply gathers each byte's high bit into one byte,
-// bit i for byte i, for every combination.
-func TestQuoteMask(t *testing.T) {
-	for mask := range 256 {
-		var m uint64
-		for i := range 8 {
-			if mask>>i&1 != 0 {
-				m |= 0x80 << (8 * i)
+// TestQuoteMask64 compares both versions of quoteMask64 with a byte loop,
+// on blocks with quotes at every position and random ones.
+func TestQuoteMask64(t *testing.T) {
+	want := func(blk []byte) (m uint64) {
+		for i, c := range blk {
+			if c == '"' {
+				m |= 1 << i
 			}
 		}
-		if got := (m >> 7) * 0x0102040810204080 >> 56; got != uint64(mask) {
-			t.Fatalf("mask %08b gathered as %08b", mask, got)
+		return m
+	}
+	check := func(blk []byte) {
+		if got, w := quoteMask64(blk), want(blk); got != w {
+			t.Fatalf("quoteMask64(%q) = %064b, want %064b", blk, got, w)
 		}
+		if got, w := quoteMask64Go(blk), want(blk); got != w {
+			t.Fatalf("quoteMask64Go(%q) = %064b, want %064b", blk, got, w)
+		}
+	}
+	blk := make([]byte, 64)
+	for i := range 64 {
+		for j := range blk {
+			blk[j] = byte('a' + j%26)
+		}
+		blk[i] = '"'
+		check(blk)
+		blk[i] = '"' + 1 // the byte above a quote, and below
+		if i > 0 {
+			blk[i-1] = '"'
+		}
+		check(blk)
+	}
+	seed := uint64(1)
+	for range 10000 {
+		for j := range blk {
+			seed = seed*6364136223846793005 + 1442695040888963407
+			blk[j] = "\"\"#!x\x00\xff\\"[seed>>61]
+		}
+		check(blk)
 	}
 }
