@@ -70,8 +70,12 @@ func TestCandidateQuoted(t *testing.T) {
 		{`{"a":"x\"}`, false},
 		{`{"a":"privileged\"`, false},
 	} {
-		if got := candidateQuoted(csvQuote([]byte(c.raw))); got != c.want || got != candidate([]byte(c.raw)) {
-			t.Errorf("candidateQuoted(%s) = %v, want %v", c.raw, got, c.want)
+		// The sign at every offset of the 64-byte blocks.
+		for pad := range 140 {
+			raw := `{"p":"` + strings.Repeat("x", pad) + `",` + c.raw[1:]
+			if got := candidateQuoted(csvQuote([]byte(raw))); got != c.want || got != candidate([]byte(raw)) {
+				t.Fatalf("candidateQuoted(%s) = %v, want %v", raw, got, c.want)
+			}
 		}
 	}
 }
