@@ -5,7 +5,7 @@
 # ~10% pod writes, ~3% privileged) as the chunked-protocol input splunkd
 # sends, and feeds it through a pipe (cat FILE |, as splunkd writes to the
 # command's stdin) to, round after round:
-#   sink      bench/ratiotool sink: reads the pipe in 1 MiB blocks and
+#   sink      bench/ratiotool.go (sink): reads the pipe in 1 MiB blocks and
 #             discards them — the ceiling any command has on this feed;
 #   escu      the default mode (reduce phase on raw events);
 #   extended  mode=extended;
@@ -53,7 +53,7 @@ if command -v taskset >/dev/null 2>&1; then pin=(taskset -c "$CPUS"); fi
 echo "building" >&2
 go build -trimpath -o "$OUT/kubeprivpod" ./cmd/kubeprivpod
 go build -trimpath -o "$OUT/gencorpus" ./tools/gencorpus
-go build -trimpath -o "$OUT/ratiotool" ./bench/ratiotool
+go build -trimpath -o "$OUT/ratiotool" ./bench
 bins=(new)
 declare -A binpath=([new]="$OUT/kubeprivpod")
 if [ -n "$OLD" ]; then bins=(old new); binpath[old]=$OLD; fi

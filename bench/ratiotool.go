@@ -1,4 +1,4 @@
-// Command ratiotool is bench/ratios.sh's helper.
+// Command ratiotool is bench/ratios.sh's helper (go build -o ratiotool ./bench).
 //
 //	ratiotool sink < input
 //	    reads stdin to the end in 1 MiB blocks and throws it away: the
