@@ -28,6 +28,9 @@
 #   ROWS=50000      events per execute chunk (splunkd's maxresultrows)
 #   ROUNDS=5        rounds
 #   CPUS=0          taskset CPU list for the consumer
+#   NICE=           e.g. -10 (root only): run feeder and consumer at that
+#                   niceness, so that on a shared machine other jobs
+#                   disturb the timed pipe less
 #   CASES="sink escu extended mapreduce"
 #   OUT=bench/out   binaries, inputs, runs.txt and ratios.md
 #   CALLGRIND=0     1: also count the instructions of escu and extended
@@ -49,6 +52,8 @@ mkdir -p "$OUT"
 [ -x /usr/bin/time ] || { echo "ratios.sh: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
 pin=()
 if command -v taskset >/dev/null 2>&1; then pin=(taskset -c "$CPUS"); fi
+prio=()
+if [ -n "${NICE:-}" ]; then prio=(nice -n "$NICE"); fi
 
 echo "building" >&2
 go build -trimpath -o "$OUT/kubeprivpod" ./cmd/kubeprivpod
@@ -71,7 +76,7 @@ run() {
   local name=$1 in=$2 reply=$3
   shift 3
   cat "$in" > /dev/null # into the page cache
-  if ! cat "$in" | GOMAXPROCS=1 /usr/bin/time -f "%e %U %S %M" -o "$OUT/time.txt" "${pin[@]}" "$@" > "$reply" 2> "$OUT/stderr.txt"; then
+  if ! "${prio[@]}" cat "$in" | GOMAXPROCS=1 "${prio[@]}" /usr/bin/time -f "%e %U %S %M" -o "$OUT/time.txt" "${pin[@]}" "$@" > "$reply" 2> "$OUT/stderr.txt"; then
     echo "ratios.sh: $name failed; see $OUT/stderr.txt" >&2
     exit 1
   fi
@@ -124,7 +129,7 @@ result="$OUT/ratios.md"
   echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'); go: $(go version | cut -d' ' -f3)"
   echo "commit: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo '-dirty')${OLD:+; old binary: $OLD}"
   echo "date: $(date -u +%Y-%m-%dT%H:%MZ); load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
-  echo "method: EVENTS=$EVENTS ($((bytes / 1000000)) MB) ROWS=$ROWS ROUNDS=$ROUNDS, cat FILE | ${pin[*]:-unpinned} GOMAXPROCS=1"
+  echo "method: EVENTS=$EVENTS ($((bytes / 1000000)) MB) ROWS=$ROWS ROUNDS=$ROUNDS, ${prio[*]:+${prio[*]} }cat FILE | ${prio[*]:+${prio[*]} }${pin[*]:-unpinned} GOMAXPROCS=1"
   echo
   awk -v bytes="$bytes" -v bins="${bins[*]}" '
     { key = $3 "/" $4; wall[$1, key] = $5; cpu[$1, key] = $6; rss[key] = ($7 > rss[key] ? $7 : rss[key]); load[$1] = $2; if ($1 > n) n = $1 }
