@@ -50,7 +50,7 @@ type SearchCommand struct {
 func (c *SearchCommand) Run() error {
 	in := &firstBytes{r: c.Stdin}
 	out := bufio.NewWriterSize(c.Stdout, 64<<10)
-	err := chunked.Serve(bufio.NewReaderSize(in, 1<<20), out, &searchSession{newDetector: c.NewDetector})
+	err := chunked.Serve(in, out, &searchSession{newDetector: c.NewDetector})
 	if ferr := out.Flush(); err == nil && ferr != nil {
 		err = ferr
 	}
@@ -188,7 +188,15 @@ func writeTable(out *chunked.RecordWriter, t detect.Table) error {
 // errNoRaw is returned when splunkd sends rows the command cannot read.
 var errNoRaw = errors.New("input has neither a _raw field nor kubeprivpod partial results; run kubeprivpod on raw audit events")
 
+// csvFieldAdder is a detector that takes _raw as its CSV cell, quoting and
+// all, and rejects most events without unquoting them (escu.Detector).
+type csvFieldAdder interface {
+	AddCSVField(field []byte, quoted bool)
+}
+
 func (s *searchSession) consume(rows *chunked.RecordReader) error {
+	cells, _ := s.det.(csvFieldAdder)
+	rows.SetLazy(cells != nil)
 	header, err := rows.Header()
 	if err != nil {
 		return err
@@ -208,6 +216,10 @@ func (s *searchSession) consume(rows *chunked.RecordReader) error {
 		}
 		if s.raw < 0 {
 			return fmt.Errorf("row %d: %w (columns: %s)", rows.Row(), errNoRaw, strings.Join(header, ", "))
+		}
+		if cells != nil {
+			cells.AddCSVField(rows.Cell(s.raw))
+			continue
 		}
 		s.det.AddEvent(rows.Field(s.raw))
 	}

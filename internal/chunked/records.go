@@ -93,6 +93,8 @@ type RecordReader struct {
 
 	vals  [][]byte // Values' result, reused
 	mvBuf []byte   // Values' decoded bytes, reused
+
+	lazy bool // quoted fields are decoded on demand (cells.go)
 }
 
 // NewRecordReader returns a RecordReader for body. Nothing is read until
@@ -114,6 +116,7 @@ func (rr *RecordReader) Reset(body io.Reader) {
 		fields:    rr.fields[:0],
 		vals:      rr.vals[:0],
 		mvBuf:     rr.mvBuf[:0],
+		lazy:      rr.lazy,
 		// the header slices are handed out by Header, so they are not reused
 	}
 }
@@ -185,6 +188,9 @@ func (rr *RecordReader) Field(i int) []byte {
 // rec; quoted ones, decoded, in out (marked by a negative start).
 func (rr *RecordReader) raw(c int) []byte {
 	s, e := rr.fields[2*c], rr.fields[2*c+1]
+	if s < 0 && rr.lazy {
+		return rr.lazyField(-1-s, e)
+	}
 	if s < 0 {
 		return rr.out[-1-s : e : e]
 	}
@@ -333,6 +339,9 @@ func (rr *RecordReader) readErr() error {
 // end of input. Positions are kept relative to rr.pos so fill may move the
 // data.
 func (rr *RecordReader) readRecord() error {
+	if rr.lazy {
+		return rr.readRecordLazy()
+	}
 	rr.fields = rr.fields[:0]
 	rr.out = rr.out[:0]
 	// Skip blank lines.

@@ -23,8 +23,6 @@ import (
 	"slices"
 	"strconv"
 
-	"github.com/tidwall/gjson"
-
 	"github.com/kubeprivpod/kubeprivpod/internal/auditfield"
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
 )
@@ -89,7 +87,8 @@ type Detector struct {
 	nonJSON int64  // events whose _raw is not a JSON object
 	tooMany int64  // events skipped for exceeding MaxGroupsPerEvent
 
-	key []byte // scratch for group keys
+	key      []byte // scratch for group keys
+	unquoted []byte // scratch for a candidate's _raw without CSV quoting
 }
 
 var _ detect.Detector = (*Detector)(nil)
@@ -120,10 +119,10 @@ func New() *Detector {
 }
 
 // AddEvent offers one event (Splunk's _raw). Events that cannot pass the
-// search cost a couple of substring scans; only candidates are parsed, and
-// only events that pass are validated. An event counts as not JSON when
-// it is not shaped like an object ({...}), or when it would pass the
-// search but is not valid JSON; other broken events cannot match anyway.
+// search cost a substring scan; only candidates are parsed, validated in
+// the same pass. An event counts as not JSON when it is not shaped like an
+// object ({...}), or when it would pass the search but is not valid JSON
+// (gjson.ValidBytes' grammar); other broken events cannot match anyway.
 func (d *Detector) AddEvent(raw []byte) {
 	if !looksLikeObject(raw) {
 		d.nonJSON++
@@ -132,21 +131,36 @@ func (d *Detector) AddEvent(raw []byte) {
 	if !candidate(raw) {
 		return
 	}
+	d.addCandidate(raw)
+}
+
+// addCandidate runs the search on an event the pre-filter let through and
+// aggregates it if it passes.
+func (d *Detector) addCandidate(raw []byte) {
+	// One pass validates and extracts. Valid JSON (nearly every event)
+	// is done with; for broken JSON the outcome must not depend on where
+	// the validator gave up, so the lenient walk decides, as it always
+	// has, whether the event would have passed and so counts as not JSON.
+	d.clearValues()
+	if d.x.ExtractValid(raw, d.collect) {
+		if d.passes() {
+			d.aggregate()
+		}
+		return
+	}
+	d.clearValues()
+	d.x.Extract(raw, d.collect)
+	if d.passes() {
+		d.nonJSON++
+	}
+}
+
+// clearValues forgets the current event's values.
+func (d *Detector) clearValues() {
 	d.arena = d.arena[:0]
 	for f := range d.vals {
 		d.vals[f] = d.vals[f][:0]
 	}
-	// The walk copes with broken JSON, so validation, a full pass over the
-	// event, is left for the few events that pass the search.
-	d.x.Extract(raw, d.collect)
-	if !d.passes() {
-		return
-	}
-	if !gjson.ValidBytes(raw) {
-		d.nonJSON++
-		return
-	}
-	d.aggregate()
 }
 
 // passes evaluates the search on the current event's values. A clause

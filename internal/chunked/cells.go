@@ -1,0 +1,252 @@
+package chunked
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"math/bits"
+)
+
+// Lazy cells: a reader in lazy mode only locates each quoted field and
+// leaves its "" pairs in place. A consumer that can work on the quoted
+// bytes (the default mode's detector rejects most events with one
+// substring scan) reads them with Cell and never pays for decoding; Field
+// and Values still decode, on demand.
+
+// SetLazy switches lazy mode on or off. It takes effect from the next
+// record read, so set it before Header for a new body; Reset keeps it.
+func (rr *RecordReader) SetLazy(on bool) { rr.lazy = on }
+
+// Cell returns column i (Header order) of the current row as it stands in
+// the body. When quoted is true, b holds the bytes between the field's
+// quotes with every '"' still written as "" (only in lazy mode); otherwise
+// b is the value itself, as Field returns it. The bytes are only valid
+// until the next call to Next and must not be modified.
+func (rr *RecordReader) Cell(i int) (b []byte, quoted bool) {
+	if i < 0 || i >= len(rr.plainCol) || len(rr.fields) == 0 {
+		return nil, false
+	}
+	c := rr.plainCol[i]
+	if s, e := rr.fields[2*c], rr.fields[2*c+1]; rr.lazy && s < 0 {
+		return rr.rec[-1-s : e : e], true
+	}
+	return rr.raw(c), false
+}
+
+// lazyField decodes the lazy quoted field rec[s:e] into out: each "" is
+// one quote.
+func (rr *RecordReader) lazyField(s, e int) []byte {
+	q := rr.rec[s:e]
+	o := len(rr.out)
+	for {
+		j := bytes.IndexByte(q, '"')
+		if j < 0 {
+			rr.out = append(rr.out, q...)
+			break
+		}
+		rr.out = append(rr.out, q[:j+1]...)
+		q = q[min(j+2, len(q)):]
+	}
+	return rr.out[o:len(rr.out):len(rr.out)]
+}
+
+// quotedEnd finds the closing quote of a quoted field whose content
+// starts at b[p]. It returns the quote's index and true, or, when b ends
+// before that is decided, the index to resume from once more input is
+// buffered and false.
+//
+// Inside the field quotes come in "" pairs, so starting from a pair
+// boundary every run of quotes has even length, except the run that ends
+// with the closing quote. Sixty-four bytes at a time, the quotes become a
+// bit mask and the runs of odd length are found with carries (the way
+// simdjson finds odd runs of backslashes), without a branch per quote:
+// quoted JSON has a pair every ten bytes or so.
+func quotedEnd(b []byte, p int) (int, bool) {
+	const even = 0x5555555555555555
+	for p+64 <= len(b) {
+		q := quoteMask64(b[p : p+64 : p+64])
+		if q == 0 {
+			p += 64
+			continue
+		}
+		starts := q &^ (q << 1)
+		// Adding a run's first bit carries through the run to the bit
+		// after it; that bit's parity against the start's is the run's
+		// length parity. A run reaching bit 63 carries out and is left
+		// for the next block.
+		evenEnds := (starts&even + q) &^ q
+		oddEnds := (starts&^even + q) &^ q
+		if odd := evenEnds&^even | oddEnds&even; odd != 0 {
+			return p + bits.TrailingZeros64(odd) - 1, true
+		}
+		n := 64 - bits.LeadingZeros64(^q) // where the last run starts, if it reaches bit 63
+		if n == 0 {
+			break // 64 quotes in a row: byte by byte
+		}
+		p += n
+	}
+	for p < len(b) {
+		if b[p] != '"' {
+			p++
+			continue
+		}
+		if p+1 == len(b) {
+			return p, false // "" or the closing quote? more input decides
+		}
+		if b[p+1] != '"' {
+			return p, true
+		}
+		p += 2
+	}
+	return p, false
+}
+
+// readRecordLazy is readRecord for lazy mode: quoted fields are located
+// with quotedEnd and recorded as spans of rec with a negative start
+// (-1-start), to be decoded by lazyField if asked for.
+func (rr *RecordReader) readRecordLazy() error {
+	rr.fields = rr.fields[:0]
+	rr.out = rr.out[:0]
+	for {
+		b := rr.buf[rr.pos:rr.end]
+		switch {
+		case len(b) == 0 || (len(b) == 1 && b[0] == '\r'):
+			if !rr.fill() {
+				if err := rr.readErr(); err != nil {
+					return err
+				}
+				rr.pos = rr.end
+				return io.EOF
+			}
+			continue
+		case b[0] == '\n':
+			rr.pos++
+			rr.line++
+			continue
+		case b[0] == '\r' && b[1] == '\n':
+			rr.pos += 2
+			rr.line++
+			continue
+		}
+		break
+	}
+
+	rr.recLine = rr.line
+	b := rr.buf[rr.pos:rr.end]
+	p := 0
+	lineStart := 0
+	lines := 0
+	for {
+		if p == len(b) {
+			if !rr.fill() {
+				if err := rr.readErr(); err != nil {
+					return err
+				}
+				rr.fields = append(rr.fields, p, p)
+				return rr.endRecord(b, p, lines)
+			}
+			b = rr.buf[rr.pos:rr.end]
+		}
+
+		if b[p] != '"' {
+			fs := p
+			for {
+				for p < len(b) {
+					if c := b[p]; c == ',' || c == '\n' || c == '"' {
+						break
+					}
+					p++
+				}
+				if p < len(b) {
+					break
+				}
+				if !rr.fill() {
+					if err := rr.readErr(); err != nil {
+						return err
+					}
+					fe := p
+					if fe > fs && b[fe-1] == '\r' {
+						fe--
+					}
+					rr.fields = append(rr.fields, fs, fe)
+					return rr.endRecord(b, p, lines)
+				}
+				b = rr.buf[rr.pos:rr.end]
+			}
+			switch b[p] {
+			case '"':
+				return &ParseError{Line: rr.line + lines, Column: p - lineStart + 1, Err: ErrBareQuote}
+			case '\n':
+				fe := p
+				if fe > fs && b[fe-1] == '\r' {
+					fe--
+				}
+				rr.fields = append(rr.fields, fs, fe)
+				return rr.endRecord(b, p+1, lines)
+			default:
+				rr.fields = append(rr.fields, fs, p)
+				p++
+				continue
+			}
+		}
+
+		open := p
+		p++
+		for {
+			q, ok := quotedEnd(b, p)
+			p = q
+			if ok {
+				break
+			}
+			if !rr.fill() {
+				if err := rr.readErr(); err != nil {
+					return err
+				}
+				if p < len(b) {
+					break // the quote is the last byte of the body
+				}
+				return &ParseError{Line: rr.line + lines, Column: open - lineStart + 1,
+					Err: fmt.Errorf("%w: quoted field not closed at the end of the body", ErrQuote)}
+			}
+			b = rr.buf[rr.pos:rr.end]
+		}
+		// b[p] is the closing quote.
+		rr.fields = append(rr.fields, -1-(open+1), p)
+		if v := b[open+1 : p]; bytes.IndexByte(v, '\n') >= 0 {
+			lines += bytes.Count(v, []byte{'\n'})
+			lineStart = open + 1 + bytes.LastIndexByte(v, '\n') + 1
+		}
+		p++
+
+		if p == len(b) {
+			if !rr.fill() {
+				if err := rr.readErr(); err != nil {
+					return err
+				}
+				return rr.endRecord(b, p, lines)
+			}
+			b = rr.buf[rr.pos:rr.end]
+		}
+		switch b[p] {
+		case ',':
+			p++
+			continue
+		case '\n':
+			return rr.endRecord(b, p+1, lines)
+		case '\r':
+			if p+1 == len(b) {
+				if rr.fill() {
+					b = rr.buf[rr.pos:rr.end]
+				} else if err := rr.readErr(); err != nil {
+					return err
+				} else {
+					return rr.endRecord(b, p+1, lines)
+				}
+			}
+			if b[p+1] == '\n' {
+				return rr.endRecord(b, p+2, lines)
+			}
+		}
+		return &ParseError{Line: rr.line + lines, Column: p - lineStart + 1, Err: ErrQuote}
+	}
+}

@@ -1,0 +1,104 @@
+package escu
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+	"slices"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/auditfield"
+)
+
+// AddCSVField offers one event as the CSV field that holds its _raw, so
+// that the events which cannot pass — nearly all of them — are rejected
+// without their CSV quoting ever being removed. When quoted is true, field
+// is the text between the field's quotes with every '"' written as ""
+// (chunked.RecordReader.Cell in lazy mode); otherwise it is _raw itself.
+// The outcome is exactly AddEvent's on the unquoted _raw.
+func (d *Detector) AddCSVField(field []byte, quoted bool) {
+	if !quoted {
+		d.AddEvent(field)
+		return
+	}
+	// Blanks and braces are not quotes, so the shape test reads the same
+	// on the quoted bytes.
+	if !looksLikeObject(field) {
+		d.nonJSON++
+		return
+	}
+	if !candidateQuoted(field) {
+		return
+	}
+	d.unquoted = unquoteCSV(d.unquoted[:0], field)
+	d.addCandidate(d.unquoted)
+}
+
+// candidateQuoted is candidate on the CSV-quoted form of the event. The
+// signs it looks for are made of backslashes, letters, a colon and hex
+// digits, which quoting leaves alone, and a JSON \" which it writes \"".
+// So the quoted bytes hold a sign exactly when the unquoted ones do.
+func candidateQuoted(q []byte) bool {
+	for i := 0; ; {
+		j := bytes.IndexByte(q[i:], '\\')
+		if j < 0 {
+			return false
+		}
+		p := i + j
+		if p+1 < len(q) {
+			switch q[p+1] {
+			case '"':
+				if p+2 >= len(q) || q[p+2] != '"' {
+					return true // a lone quote: not a cell, let the exact path decide
+				}
+				// privileged\"":true
+				if p >= len(privileged) && p+4+len(trueLit) <= len(q) && q[p+2] == '"' && q[p+3] == ':' &&
+					equalFold(q[p-len(privileged):p], privileged) &&
+					equalFold(q[p+4:p+4+len(trueLit)], trueLit) {
+					return true
+				}
+			case 'u':
+				r, ok := auditfield.Hex4(q[p+2:])
+				if !ok || r < 0x80 && (r == '"' || r == ':' || 'a' <= r|0x20 && r|0x20 <= 'z') {
+					return true
+				}
+			}
+		}
+		i = p + 1
+	}
+}
+
+// unquoteCSV appends q with each "" turned into one quote. A lone quote
+// (which a well-formed cell does not have) is kept. Eight bytes are copied
+// at a time; quoted JSON has a pair every ten bytes or so.
+func unquoteCSV(dst, q []byte) []byte {
+	w := len(dst)
+	dst = slices.Grow(dst, len(q)+8)[:w+len(q)+8] // slack for whole-word stores
+	i := 0
+	for i+8 <= len(q) {
+		x := binary.LittleEndian.Uint64(q[i:])
+		binary.LittleEndian.PutUint64(dst[w:], x) // the output never outruns the input
+		y := x ^ 0x2222222222222222
+		m := (y - 0x0101010101010101) &^ y & 0x8080808080808080 // lowest set byte exact
+		if m == 0 {
+			i += 8
+			w += 8
+			continue
+		}
+		k := bits.TrailingZeros64(m)>>3 + 1 // through the quote
+		i += k
+		w += k
+		if i < len(q) && q[i] == '"' {
+			i++
+		}
+	}
+	for i < len(q) {
+		c := q[i]
+		dst[w] = c
+		w++
+		i++
+		if c == '"' && i < len(q) && q[i] == '"' {
+			i++
+		}
+	}
+	return dst[:w]
+}
