@@ -10,10 +10,13 @@ import (
 
 // partialMagic marks the partial rows this mode writes; AddPartial rejects
 // any other row.
-// Version 2 carries request keys as 32 hex digits of their hash (see
-// reqKey), in "rec.k" and in "cnt.blind"; version 1 carried the key itself
-// and a 64-bit FNV hash, and is not read.
-const partialMagic = "kubeprivpod/extended/2"
+// Version 3 adds the judged images, the code fingerprint, the fields a
+// patch changed and the resourceVersions (img, sp, chg, brv, nrv), which
+// folding and the restatement rule need in the reduce. Version 2 carried
+// request keys as 32 hex digits of their hash (see reqKey), in "rec.k" and
+// in "cnt.blind", as version 3 does; version 1 carried the key itself and
+// a 64-bit FNV hash. Neither is read.
+const partialMagic = "kubeprivpod/extended/3"
 
 // ErrForeignPartial is returned (wrapped) by AddPartial for a row this mode
 // did not write.

@@ -134,8 +134,8 @@ func TestFlushFormat(t *testing.T) {
 		lines = append(lines, string(p))
 	}
 	equalLines(t, "partials", lines, []string{
-		`{"kpp":"kubeprivpod/extended/2","rec":{"k":"` + hexHash("r1\x00eve@example.com\x00/api/v1/namespaces/default/pods") + `","r":9,"t":"2026-11-24T10:00:00.5Z","u":"eve@example.com","g":["system:authenticated"],"ip":["192.0.2.7"],"ua":"kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46","v":"create","res":"pods","ns":"default","name":"p","o":"allowed","c":201,"ctr":["containers/c"],"rsn":["privileged"],"risk":49,"d":"container c runs privileged (all host devices and capabilities)"}}`,
-		`{"kpp":"kubeprivpod/extended/2","cnt":{"nonjson":1,"blind":{"` + hexHash("r2\x00eve@example.com\x00/api/v1/namespaces/default/pods") + `":1}}}`,
+		`{"kpp":"kubeprivpod/extended/3","rec":{"k":"` + hexHash("r1\x00eve@example.com\x00/api/v1/namespaces/default/pods") + `","r":9,"t":"2026-11-24T10:00:00.5Z","u":"eve@example.com","g":["system:authenticated"],"ip":["192.0.2.7"],"ua":"kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46","v":"create","res":"pods","ns":"default","name":"p","o":"allowed","c":201,"ctr":["containers/c"],"img":["busybox"],"rsn":["privileged"],"sp":"b65c8158a3f78bdc","risk":49,"d":"container c (image busybox) runs privileged (all host devices and capabilities)"}}`,
+		`{"kpp":"kubeprivpod/extended/3","cnt":{"nonjson":1,"blind":{"` + hexHash("r2\x00eve@example.com\x00/api/v1/namespaces/default/pods") + `":1}}}`,
 	})
 	if tb := d.Result(); len(tb.Rows) != 0 || len(d.Messages()) != 0 {
 		t.Errorf("after Flush: %d rows, messages %q", len(tb.Rows), d.Messages())
@@ -160,26 +160,27 @@ func TestAddPartialRejects(t *testing.T) {
 	for _, c := range []struct{ row, want string }{
 		{``, "not a partial row of kubeprivpod mode=extended"},
 		{`not json`, "not a partial row"},
-		{`{}`, `field "kpp" is "", want "kubeprivpod/extended/2"`},
+		{`{}`, `field "kpp" is "", want "kubeprivpod/extended/3"`},
 		{`{"kpp":"kubeprivpod/escu/1","rec":{` + good + `}}`, `field "kpp" is "kubeprivpod/escu/1"`},
-		{`{"kpp":"kubeprivpod/extended/2"}`, `want exactly one of the fields "rec" and "cnt"`},
-		{`{"kpp":"kubeprivpod/extended/2","rec":{` + good + `},"cnt":{}}`, `want exactly one of the fields "rec" and "cnt"`},
-		{`{"kpp":"kubeprivpod/extended/2","rec":{` + good + `,"extra":1}}`, `unknown field "extra"`},
-		{`{"kpp":"kubeprivpod/extended/2","rec":{` + good + `}} {}`, "data after the object at byte"},
-		{`{"kpp":"kubeprivpod/extended/2","rec":{"res":"pods","o":"allowed","rsn":["privileged"],"risk":49}}`, `field "rec": field "v" (verb) is empty`},
-		{`{"kpp":"kubeprivpod/extended/2","rec":{"v":"create","o":"allowed","rsn":["privileged"],"risk":49}}`, `field "res" (resource) is empty`},
-		{`{"kpp":"kubeprivpod/extended/2","rec":{"v":"create","res":"pods","o":"allowed","risk":49}}`, `field "rsn" (reasons) is empty`},
-		{`{"kpp":"kubeprivpod/extended/2","rec":{"v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":0}}`, `field "risk" is not positive`},
-		{`{"kpp":"kubeprivpod/extended/2","rec":{"v":"create","res":"pods","o":"maybe","rsn":["x"],"risk":1}}`, `field "o" (outcome) is "maybe"`},
-		{`{"kpp":"kubeprivpod/extended/1","rec":{` + good + `}}`, `field "kpp" is "kubeprivpod/extended/1", want "kubeprivpod/extended/2"`},
-		{`{"kpp":"kubeprivpod/extended/2","rec":{"k":"r1\u0000eve","v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "k" (request key) is "r1\x00eve", want 32 hex digits`},
-		{`{"kpp":"kubeprivpod/extended/2","rec":{"r":10,"v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "r" (stage rank) is 10, want 0 to 9`},
-		{`{"kpp":"kubeprivpod/extended/2","rec":{"r":-1,"v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "r" (stage rank) is -1, want 0 to 9`},
-		{`{"kpp":"kubeprivpod/extended/2","cnt":{"nonjson":-1}}`, `field "cnt": negative count`},
-		{`{"kpp":"kubeprivpod/extended/2","cnt":{"blind":{"xyz":1}}}`, `field "cnt.blind": bad entry "xyz"`},
-		{`{"kpp":"kubeprivpod/extended/2","cnt":{"blind":{"ff":1}}}`, `field "cnt.blind": bad entry "ff"`},
-		{`{"kpp":"kubeprivpod/extended/2","cnt":{"blind":{"000000000000000000000000000000ff":4}}}`, `field "cnt.blind": bad entry "000000000000000000000000000000ff": 4`},
-		{`{"kpp":"kubeprivpod/extended/2","cnt":{"blind":{"000000000000000000000000000000ff":0}}}`, `field "cnt.blind": bad entry "000000000000000000000000000000ff": 0`},
+		{`{"kpp":"kubeprivpod/extended/3"}`, `want exactly one of the fields "rec" and "cnt"`},
+		{`{"kpp":"kubeprivpod/extended/3","rec":{` + good + `},"cnt":{}}`, `want exactly one of the fields "rec" and "cnt"`},
+		{`{"kpp":"kubeprivpod/extended/3","rec":{` + good + `,"extra":1}}`, `unknown field "extra"`},
+		{`{"kpp":"kubeprivpod/extended/3","rec":{` + good + `}} {}`, "data after the object at byte"},
+		{`{"kpp":"kubeprivpod/extended/3","rec":{"res":"pods","o":"allowed","rsn":["privileged"],"risk":49}}`, `field "rec": field "v" (verb) is empty`},
+		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"create","o":"allowed","rsn":["privileged"],"risk":49}}`, `field "res" (resource) is empty`},
+		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"create","res":"pods","o":"allowed","risk":49}}`, `field "rsn" (reasons) is empty`},
+		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":0}}`, `field "risk" is not positive`},
+		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"create","res":"pods","o":"maybe","rsn":["x"],"risk":1}}`, `field "o" (outcome) is "maybe"`},
+		{`{"kpp":"kubeprivpod/extended/1","rec":{` + good + `}}`, `field "kpp" is "kubeprivpod/extended/1", want "kubeprivpod/extended/3"`},
+		{`{"kpp":"kubeprivpod/extended/2","rec":{` + good + `}}`, `field "kpp" is "kubeprivpod/extended/2", want "kubeprivpod/extended/3"`},
+		{`{"kpp":"kubeprivpod/extended/3","rec":{"k":"r1\u0000eve","v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "k" (request key) is "r1\x00eve", want 32 hex digits`},
+		{`{"kpp":"kubeprivpod/extended/3","rec":{"r":10,"v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "r" (stage rank) is 10, want 0 to 9`},
+		{`{"kpp":"kubeprivpod/extended/3","rec":{"r":-1,"v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "r" (stage rank) is -1, want 0 to 9`},
+		{`{"kpp":"kubeprivpod/extended/3","cnt":{"nonjson":-1}}`, `field "cnt": negative count`},
+		{`{"kpp":"kubeprivpod/extended/3","cnt":{"blind":{"xyz":1}}}`, `field "cnt.blind": bad entry "xyz"`},
+		{`{"kpp":"kubeprivpod/extended/3","cnt":{"blind":{"ff":1}}}`, `field "cnt.blind": bad entry "ff"`},
+		{`{"kpp":"kubeprivpod/extended/3","cnt":{"blind":{"000000000000000000000000000000ff":4}}}`, `field "cnt.blind": bad entry "000000000000000000000000000000ff": 4`},
+		{`{"kpp":"kubeprivpod/extended/3","cnt":{"blind":{"000000000000000000000000000000ff":0}}}`, `field "cnt.blind": bad entry "000000000000000000000000000000ff": 0`},
 	} {
 		d := New()
 		err := d.AddPartial([]byte(c.row))
@@ -193,7 +194,7 @@ func TestAddPartialRejects(t *testing.T) {
 	if err := New().AddPartial([]byte(`{"kpp":"x"}`)); !errors.Is(err, ErrForeignPartial) {
 		t.Errorf("foreign row error %v does not wrap ErrForeignPartial", err)
 	}
-	if err := New().AddPartial([]byte(`{"kpp":"kubeprivpod/extended/2","rec":{` + good + `}}`)); err != nil {
+	if err := New().AddPartial([]byte(`{"kpp":"kubeprivpod/extended/3","rec":{` + good + `}}`)); err != nil {
 		t.Errorf("minimal row: %v", err)
 	}
 }
