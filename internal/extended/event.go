@@ -52,7 +52,9 @@ type event struct {
 	request    gjson.Result
 	response   gjson.Result
 	time       string
-	truncated  bool // the API server dropped the bodies (audit.k8s.io/truncated)
+	truncated  bool   // the API server dropped the bodies (audit.k8s.io/truncated)
+	failure    bool   // the response says Failure without an HTTP code (GKE)
+	decision   string // authorization.k8s.io/decision: "forbid" when RBAC refused it
 	watch      *watched
 	annotation gjson.Result
 	raw        string // the audit event's text, not yet validated; "" when validated
@@ -73,6 +75,28 @@ func stageRank(stage string) int {
 		return 3
 	}
 	return 4
+}
+
+// refusedUndecoded reports a write the API server refused before it
+// decoded the body, so that no audit level would have logged one: an
+// authorization denial (authorization.k8s.io/decision forbid), a failed
+// authentication (401), a body it could not read or decode (400, 413,
+// 415), a method or media type it does not serve (405, 406) or a request
+// priority and fairness rejected (429). An event logged at level Request
+// or above without a body is such a write too, whatever its code: had the
+// body been decoded, that level would have logged it.
+func (e *event) refusedUndecoded() bool {
+	if e.truncated {
+		return false
+	}
+	if e.decision == "forbid" || e.level == "Request" || e.level == "RequestResponse" {
+		return true
+	}
+	switch e.code {
+	case 400, 401, 405, 406, 413, 415, 429:
+		return e.hasCode
+	}
+	return false
 }
 
 // bodyExpected reports whether a stage would carry the request body at
@@ -172,9 +196,20 @@ func parseAudit(s string, e *event) {
 		e.time = stageTS
 	}
 	e.truncated = e.annotation.Get(`audit\.k8s\.io/truncated`).Str == "true"
-	if auditID != "" {
-		e.key = auditID + "\x00" + e.user + "\x00" + e.uri
+	e.decision = e.annotation.Get(`authorization\.k8s\.io/decision`).Str
+	e.key = auditKey(auditID, e.user, e.uri, received)
+}
+
+// auditKey is the request key of an audit.k8s.io Event: its auditID, user
+// and URI, which a client can set (the Audit-ID request header), and the
+// requestReceivedTimestamp, which the API server sets once per request and
+// copies into every stage. Two requests sent with the same Audit-ID are
+// thus two requests. "" when the event has no auditID.
+func auditKey(auditID, user, uri, received string) string {
+	if auditID == "" {
+		return ""
 	}
+	return auditID + "\x00" + user + "\x00" + uri + "\x00" + received
 }
 
 // parseGKE fills e from a Google Cloud audit log entry for GKE, whose
@@ -211,8 +246,13 @@ func parseGKE(s string, pp gjson.Result, e *event) bool {
 		return false
 	}
 	e.user = pp.Get("authenticationInfo.principalEmail").Str
-	e.ips = pp.Get("requestMetadata.callerIP")
-	e.userAgent = pp.Get("requestMetadata.callerSuppliedUserAgent").Str
+	meta := pp.Get("requestMetadata")
+	// Cloud Logging writes callerIp; callerIP is only seen in hand-written
+	// test events, read as a fallback.
+	if e.ips = meta.Get("callerIp"); !e.ips.Exists() {
+		e.ips = meta.Get("callerIP")
+	}
+	e.userAgent = meta.Get("callerSuppliedUserAgent").Str
 	// resourceName: <group>/<version>/namespaces/<ns>/<resource>/<name>[/<sub>]
 	rn := strings.Split(pp.Get("resourceName").Str, "/")
 	for i := 0; i+1 < len(rn); i++ {
@@ -225,16 +265,38 @@ func parseGKE(s string, pp gjson.Result, e *event) bool {
 	}
 	e.request = pp.Get("request")
 	e.response = pp.Get("response")
-	if c := e.response.Get("code"); isStatus(e.response) && c.Type == gjson.Number {
-		e.code, e.hasCode = int(c.Int()), true
-	} else {
-		e.code, e.hasCode = grpcToHTTP(pp.Get("status.code").Int()), true
-	}
-	e.time = gjson.Get(s, "timestamp").Str
-	if id := gjson.Get(s, "insertId").Str; id != "" {
+	gkeOutcome(pp, e)
+	top := gjson.GetMany(s, "timestamp", "insertId", `labels.authorization\.k8s\.io/decision`)
+	e.time = top[0].Str
+	e.decision = top[2].Str
+	// insertId is set by Cloud Logging, not by the client.
+	if id := top[1].Str; id != "" {
 		e.key = id + "\x00" + e.user + "\x00" + method
 	}
 	return true
+}
+
+// gkeOutcome sets e's HTTP code from what a Cloud Audit Log entry records:
+// the code of an error response (a metav1.Status), else the entry's
+// google.rpc status (an empty status object is OK: proto3 leaves out a
+// zero code). A response whose status is "Failure" without a code is a
+// failure of unknown code; an entry with neither status nor response
+// status records no outcome, and none is made up.
+func gkeOutcome(pp gjson.Result, e *event) {
+	status := pp.Get("status")
+	failure := e.response.Get("status").Str == "Failure"
+	if c := e.response.Get("code"); (failure || isStatus(e.response)) && c.Type == gjson.Number {
+		e.code, e.hasCode = int(c.Int()), true
+		return
+	}
+	if status.IsObject() {
+		c := status.Get("code").Int()
+		if c != 0 || !failure {
+			e.code, e.hasCode = grpcToHTTP(c), true
+			return
+		}
+	}
+	e.failure = failure
 }
 
 func isAPIVersion(s string) bool {
@@ -283,7 +345,9 @@ func isStatus(o gjson.Result) bool {
 	if k := o.Get("kind"); k.Exists() {
 		return k.Str == "Status"
 	}
-	return strings.HasSuffix(o.Get(`@type`).Str, ".Status")
+	// A resource's status is an object; a Status's is a string.
+	r := o.Get(`@type`)
+	return strings.HasSuffix(r.Str, ".Status") || o.Get("status").Type == gjson.String
 }
 
 // body returns the document to inspect: for patch the resulting object when
@@ -309,6 +373,9 @@ func (e *event) outcome() string {
 		if e.code == 403 {
 			return OutcomeDenied
 		}
+		return OutcomeFailed
+	}
+	if e.failure {
 		return OutcomeFailed
 	}
 	if isDryRun(e.uri) {

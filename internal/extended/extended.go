@@ -60,6 +60,12 @@ type Detector struct {
 
 	nonJSON int
 
+	// JSON objects that are neither audit events nor a known envelope,
+	// and the top-level keys of one of them (the least, so that the
+	// message does not depend on the order or split of the events).
+	unknown     int
+	unknownKeys string
+
 	// exhaustive turns the pre-filter's shortcuts off (quickWatch, mayFind,
 	// quickHasBody), so tests can check that they never change a finding.
 	exhaustive bool
@@ -84,42 +90,40 @@ func (d *Detector) reset() {
 	d.blind = map[reqKey]uint8{}
 	d.blindNoKey = [2]int{}
 	d.nonJSON = 0
+	d.unknown, d.unknownKeys = 0, ""
 }
 
-// AddEvent offers one audit event (Splunk's _raw): a Kubernetes
-// audit.k8s.io Event, an AKS diagnostic record wrapping one in
-// properties.log, or a GKE Cloud Audit Log entry. Audit events that
-// cannot change a pod spec cost a scan of their first few members and no
-// allocation.
+// AddEvent offers one event (Splunk's _raw): a Kubernetes audit.k8s.io
+// Event, a GKE Cloud Audit Log entry, or one of the envelopes cloud
+// pipelines wrap them in (see envelope.go), or a JSON array of those.
+// Audit events that cannot change a pod spec cost a scan of their first
+// few members and no allocation.
 func (d *Detector) AddEvent(raw []byte) {
-	raw = trimBlank(raw)
-	if len(raw) < 2 || raw[0] != '{' || raw[len(raw)-1] != '}' {
-		d.notObject(view(raw))
-		return
-	}
-	d.event(view(raw), true)
+	d.inner(view(raw), 0)
 }
 
 // trimBlank drops the JSON whitespace around an event.
-func trimBlank(b []byte) []byte {
-	for len(b) > 0 && isBlank(b[0]) {
-		b = b[1:]
+func trimBlank(s string) string {
+	for len(s) > 0 && isBlank(s[0]) {
+		s = s[1:]
 	}
-	for len(b) > 0 && isBlank(b[len(b)-1]) {
-		b = b[:len(b)-1]
+	for len(s) > 0 && isBlank(s[len(s)-1]) {
+		s = s[:len(s)-1]
 	}
-	return b
+	return s
 }
 
 func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
-// event routes one JSON object. The pre-filter reads the verb, which the
-// API server writes early, and for writes the objectRef next to it: that
-// rules out nearly every event (reads, leases, configmaps, core events)
-// near the start of the event (quickWatch, with gjson as the fallback).
-// Of the rest, only events whose bytes can spell a node-escape field are
-// walked, and only those that would count are validated.
-func (d *Detector) event(s string, envelopes bool) {
+// event routes one JSON object; depth counts the envelopes around it.
+// The pre-filter reads the verb, which the API server writes early, and
+// for writes the objectRef next to it: that rules out nearly every audit
+// event (reads, leases, configmaps, core events) near the start of the
+// event (quickWatch, with gjson as the fallback). Of the rest, only
+// events whose bytes can spell a node-escape field are walked, and only
+// those that would count are validated. Objects without a verb are looked
+// at as envelopes (envelope.go), and counted when they are none.
+func (d *Detector) event(s string, depth int) {
 	var w *watched
 	switch q, ok := quickWatch(s); {
 	case !ok || d.exhaustive:
@@ -156,29 +160,8 @@ func (d *Detector) event(s string, envelopes bool) {
 		d.judge(&e, may)
 		return
 	}
-	if !envelopes {
-		return
-	}
-	if pp := gjson.Get(s, "protoPayload"); pp.IsObject() {
-		var e event
-		if !parseGKE(s, pp, &e) {
-			return
-		}
-		if !gjson.Valid(s) {
-			d.nonJSON++
-			return
-		}
-		d.judge(&e, true)
-		return
-	}
-	if l := gjson.Get(s, "properties.log"); l.Type == gjson.String {
-		// AKS: the audit event is a JSON string inside the record.
-		inner := strings.TrimSpace(l.Str)
-		if len(inner) < 2 || inner[0] != '{' || inner[len(inner)-1] != '}' {
-			d.notObject(inner)
-			return
-		}
-		d.event(inner, false)
+	if !d.envelope(s, depth) {
+		d.unrecognized(s)
 	}
 }
 
@@ -197,11 +180,8 @@ func (d *Detector) notObject(s string) {
 				d.nonJSON++ // a broken early stage: nothing to judge either way
 				return
 			}
-			var key string
-			if id := gjson.Get(s, "auditID").Str; id != "" {
-				key = id + "\x00" + gjson.Get(s, "user.username").Str + "\x00" + gjson.Get(s, "requestURI").Str
-			}
-			d.markBlind(key, blindTruncated)
+			f := gjson.GetMany(s, "auditID", "user.username", "requestURI", "requestReceivedTimestamp")
+			d.markBlind(auditKey(f[0].Str, f[1].Str, f[2].Str, f[3].Str), blindTruncated)
 			return
 		}
 	}
@@ -226,7 +206,9 @@ func (d *Detector) markBlind(key string, flag uint8) {
 func (d *Detector) judge(e *event, may bool) {
 	body := e.body()
 	if !body.Exists() {
-		if bodyExpected(e.stage) {
+		// A write refused before its body was decoded is not blind: no
+		// audit level would show more of it.
+		if bodyExpected(e.stage) && !e.refusedUndecoded() {
 			if !e.valid() {
 				d.notObject(e.raw)
 				return
@@ -482,7 +464,8 @@ func (d *Detector) Result() table.Table {
 	return t
 }
 
-// Messages returns the warnings of the run: events that were not JSON and
+// Messages returns the warnings of the run: events that were not JSON,
+// JSON objects that were not audit events in a known envelope, and
 // pod-spec writes that could not be judged for lack of a request body.
 func (d *Detector) Messages() []string {
 	var msgs []string
@@ -494,14 +477,27 @@ func (d *Detector) Messages() []string {
 		msgs = append(msgs, "kubeprivpod mode=extended skipped "+strconv.Itoa(d.nonJSON)+what+
 			" (not Kubernetes audit events, or cut short)")
 	}
+	if d.unknown > 0 {
+		msgs = append(msgs, "kubeprivpod mode=extended ignored "+plural(d.unknown, "JSON object that is", "JSON objects that are")+
+			" neither a Kubernetes audit event nor a known envelope of one (one has the top-level keys: "+d.unknownKeys+
+			"): if they hold audit events, send the events themselves or one of the envelopes docs/extended.md lists")
+	}
 	noBody, truncated := d.blindCounts()
 	if n := noBody + truncated; n > 0 {
+		// Name only the remedies that apply: a higher audit level shows
+		// nothing of a truncated event, and a size limit nothing of one
+		// logged at level Metadata.
+		var fix []string
+		if noBody > 0 {
+			fix = append(fix, "set the audit policy level to Request or RequestResponse for pods, pods/ephemeralcontainers, "+
+				"podtemplates, replicationcontrollers, replicasets, deployments, statefulsets, daemonsets, jobs and cronjobs")
+		}
+		if truncated > 0 {
+			fix = append(fix, "keep such events below the API server's --audit-log-truncate-max-event-size and Splunk's TRUNCATE limit")
+		}
 		msgs = append(msgs, "kubeprivpod mode=extended cannot see inside "+plural(n, "write", "writes")+
 			" to pods or workload objects because the audit event has no request body ("+
-			strconv.Itoa(noBody)+" logged without it, "+strconv.Itoa(truncated)+" truncated): "+
-			"set the audit policy level to Request or RequestResponse for pods, pods/ephemeralcontainers, "+
-			"podtemplates, replicationcontrollers, replicasets, deployments, statefulsets, daemonsets, jobs and cronjobs, "+
-			"and keep such events below the API server's --audit-log-truncate-max-event-size and Splunk's TRUNCATE limit")
+			strconv.Itoa(noBody)+" logged without it, "+strconv.Itoa(truncated)+" truncated): "+strings.Join(fix, ", and "))
 	}
 	return msgs
 }

@@ -89,9 +89,10 @@ func TestFixturesPrivilegedPodCreations(t *testing.T) {
 		"k8s_privileged_pod_created.yml.jsonl:  create pods default/ failed [containers/nginx] [privileged] 49 1",
 		"k8s_privileged_pod_created.yml.jsonl: admin@example.com create pods default/test-pod allowed [containers/nginx] [privileged] 49 1",
 		// Line 1 (privileged) and line 4 (Run-As-Root) of this file share
-		// auditID, user and request URI, so scanned together they are one
-		// request and its order-independent tie-break keeps line 4, now a
-		// runAsRoot finding. Each line alone is found (TestPantherExpected).
+		// auditID, user and request URI but not requestReceivedTimestamp:
+		// two requests, each found (before the timestamp joined the key,
+		// line 4 replaced line 1).
+		"k8s_privileged_pod_created.yml.jsonl: john.doe@company.com create pods default/test-privileged-pod allowed [containers/nginx] [privileged] 49 1",
 		"k8s_privileged_pod_created.yml.jsonl: system:serviceaccount:kube-system:deployment-controller create pods kube-system/network-agent allowed [containers/agent] [privileged] 49 1",
 		"k8s_privileged_pod_created.yml.jsonl: john.doe@company.com create pods default/test-privileged-pod allowed [containers/nginx] [privileged] 49 1",
 	})
@@ -281,6 +282,9 @@ func TestPantherExpected(t *testing.T) {
 			outcome, any := hasAny(tb, match)
 			if !c.Expected && any && outcome != OutcomeAllowed {
 				continue // Panther drops failed requests; this mode reports them as denied/failed
+			}
+			if c.Expected && any && outcome == OutcomeUnknown {
+				continue // Panther's hand-written GKE entries record no status: found, its outcome not made up
 			}
 			t.Errorf("%s (%s): Panther expects %v, found %v: %q", key, c.Test, c.Expected, found, summaries(tb))
 		}

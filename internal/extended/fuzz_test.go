@@ -118,8 +118,8 @@ func FuzzAddPartial(f *testing.F) {
 	if err := d.Flush(func(p []byte) error { f.Add(slices.Clone(p)); return nil }); err != nil {
 		f.Fatal(err)
 	}
-	f.Add([]byte(`{"kpp":"kubeprivpod/extended/2","cnt":{"blind":{"000000000000000000000000000000ff":3},"nobody":2}}`))
-	f.Add([]byte(`{"kpp":"kubeprivpod/extended/2","rec":{"v":"x","res":"y","o":"unknown","rsn":["a"],"risk":1,"t":"bad time"}}`))
+	f.Add([]byte(`{"kpp":"kubeprivpod/extended/3","cnt":{"blind":{"000000000000000000000000000000ff":3},"nobody":2}}`))
+	f.Add([]byte(`{"kpp":"kubeprivpod/extended/3","rec":{"v":"x","res":"y","o":"unknown","rsn":["a"],"risk":1,"t":"bad time"}}`))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		a := New()
 		if err := a.AddPartial(p); err != nil {

@@ -4,9 +4,11 @@ import (
 	"testing"
 )
 
-const raiseLevel = "set the audit policy level to Request or RequestResponse for pods, pods/ephemeralcontainers, " +
-	"podtemplates, replicationcontrollers, replicasets, deployments, statefulsets, daemonsets, jobs and cronjobs, and keep such events " +
-	"below the API server's --audit-log-truncate-max-event-size and Splunk's TRUNCATE limit"
+const (
+	raiseLevel = "set the audit policy level to Request or RequestResponse for pods, pods/ephemeralcontainers, " +
+		"podtemplates, replicationcontrollers, replicasets, deployments, statefulsets, daemonsets, jobs and cronjobs"
+	keepSize = "keep such events below the API server's --audit-log-truncate-max-event-size and Splunk's TRUNCATE limit"
+)
 
 func TestMessages(t *testing.T) {
 	body := pod("p", privSpec)
@@ -23,9 +25,11 @@ func TestMessages(t *testing.T) {
 		{"metadata level", [][]byte{ev{id: "m1", level: "Metadata"}.raw(), ev{id: "m2", level: "Metadata", verb: "patch", resource: "daemonsets", group: "apps", nm: "ds"}.raw()},
 			[]string{"kubeprivpod mode=extended cannot see inside 2 writes to pods or workload objects because the audit event has no request body (2 logged without it, 0 truncated): " + raiseLevel}},
 		{"truncated by the API server", [][]byte{ev{id: "t1", annotations: map[string]string{"audit.k8s.io/truncated": "true"}}.raw()},
-			[]string{"kubeprivpod mode=extended cannot see inside 1 write to pods or workload objects because the audit event has no request body (0 logged without it, 1 truncated): " + raiseLevel}},
+			[]string{"kubeprivpod mode=extended cannot see inside 1 write to pods or workload objects because the audit event has no request body (0 logged without it, 1 truncated): " + keepSize}},
 		{"cut by Splunk", [][]byte{cut},
-			[]string{"kubeprivpod mode=extended cannot see inside 1 write to pods or workload objects because the audit event has no request body (0 logged without it, 1 truncated): " + raiseLevel}},
+			[]string{"kubeprivpod mode=extended cannot see inside 1 write to pods or workload objects because the audit event has no request body (0 logged without it, 1 truncated): " + keepSize}},
+		{"both remedies", [][]byte{ev{id: "m1", level: "Metadata"}.raw(), cut},
+			[]string{"kubeprivpod mode=extended cannot see inside 2 writes to pods or workload objects because the audit event has no request body (1 logged without it, 1 truncated): " + raiseLevel + ", and " + keepSize}},
 		{"early stages say nothing", [][]byte{ev{id: "e1", stage: "RequestReceived", code: -1}.raw(), ev{id: "e2", stage: "ResponseStarted"}.raw()}, nil},
 		{"blind copy of a judged request", [][]byte{ev{id: "j1", level: "Metadata"}.raw(), ev{id: "j1", req: body}.raw()}, nil},
 		{"reads and other resources are not writes", [][]byte{ev{id: "g1", verb: "get", level: "Metadata"}.raw(), ev{id: "c1", resource: "configmaps", level: "Metadata"}.raw()}, nil},

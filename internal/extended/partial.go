@@ -10,12 +10,13 @@ import (
 
 // partialMagic marks the partial rows this mode writes; AddPartial rejects
 // any other row.
-// Version 3 adds the judged images, the code fingerprint, the fields a
-// patch changed and the resourceVersions (img, sp, chg, brv, nrv), which
-// folding and the restatement rule need in the reduce. Version 2 carried
-// request keys as 32 hex digits of their hash (see reqKey), in "rec.k" and
-// in "cnt.blind", as version 3 does; version 1 carried the key itself and
-// a 64-bit FNV hash. Neither is read.
+// Version 3 hashes the request key with the requestReceivedTimestamp,
+// counts unknown objects ("cnt.unknown", "cnt.ukeys"), and carries the
+// judged images, the code fingerprint, the fields a patch changed and the
+// resourceVersions ("img", "sp", "chg", "brv", "nrv"), which folding and
+// the restatement rule need in the reduce. Version 2 carried 32 hex
+// digits of a key without the timestamp, and version 1 the key itself.
+// Neither is read: a split run would merge differently.
 const partialMagic = "kubeprivpod/extended/3"
 
 // ErrForeignPartial is returned (wrapped) by AddPartial for a row this mode
@@ -38,6 +39,8 @@ type counters struct {
 	NoKeyBody  int              `json:"nobody,omitempty"`
 	NoKeyTrunc int              `json:"notrunc,omitempty"`
 	Blind      map[string]uint8 `json:"blind,omitempty"`
+	Unknown    int              `json:"unknown,omitempty"`
+	UnknownKey string           `json:"ukeys,omitempty"`
 }
 
 // Flush writes one partial row per finding, then one with the counters,
@@ -59,8 +62,9 @@ func (d *Detector) Flush(emit func(p []byte) error) error {
 			return err
 		}
 	}
-	if d.nonJSON > 0 || len(d.blind) > 0 || d.blindNoKey != [2]int{} {
-		c := &counters{NonJSON: d.nonJSON, NoKeyBody: d.blindNoKey[0], NoKeyTrunc: d.blindNoKey[1]}
+	if d.nonJSON > 0 || d.unknown > 0 || len(d.blind) > 0 || d.blindNoKey != [2]int{} {
+		c := &counters{NonJSON: d.nonJSON, NoKeyBody: d.blindNoKey[0], NoKeyTrunc: d.blindNoKey[1],
+			Unknown: d.unknown, UnknownKey: d.unknownKeys}
 		if len(d.blind) > 0 {
 			c.Blind = make(map[string]uint8, len(d.blind))
 			for k, f := range d.blind {
@@ -108,7 +112,7 @@ func (d *Detector) AddPartial(p []byte) error {
 		d.add(row.Rec, true)
 	case row.Cnt != nil && row.Rec == nil:
 		c := row.Cnt
-		if c.NonJSON < 0 || c.NoKeyBody < 0 || c.NoKeyTrunc < 0 {
+		if c.NonJSON < 0 || c.NoKeyBody < 0 || c.NoKeyTrunc < 0 || c.Unknown < 0 {
 			return errors.New("extended: partial row: field \"cnt\": negative count")
 		}
 		blind := make(map[reqKey]uint8, len(c.Blind))
@@ -120,6 +124,7 @@ func (d *Detector) AddPartial(p []byte) error {
 			blind[h] = f
 		}
 		d.nonJSON += c.NonJSON
+		d.noteUnknown(c.Unknown, c.UnknownKey)
 		d.blindNoKey[0] += c.NoKeyBody
 		d.blindNoKey[1] += c.NoKeyTrunc
 		for h, f := range blind {

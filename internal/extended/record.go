@@ -344,5 +344,5 @@ func (g *group) outcomeSentence() string {
 	case OutcomeDryRun:
 		return "It was a server-side dry run (dryRun=All)" + http + ": nothing was stored, but someone tested whether the cluster would accept it."
 	}
-	return "The event records no response status, so whether it took effect is unknown; find the request's ResponseComplete event."
+	return "No response status was recorded for it, so whether it took effect is unknown; find the request's ResponseComplete event or complete log entry."
 }

@@ -55,8 +55,7 @@ func TestSample(t *testing.T) {
 	equalLines(t, "messages", d.Messages(), []string{
 		"kubeprivpod mode=extended cannot see inside 1 write to pods or workload objects because the audit event has no request body " +
 			"(1 logged without it, 0 truncated): set the audit policy level to Request or RequestResponse for pods, pods/ephemeralcontainers, " +
-			"podtemplates, replicationcontrollers, replicasets, deployments, statefulsets, daemonsets, jobs and cronjobs, and keep such events " +
-			"below the API server's --audit-log-truncate-max-event-size and Splunk's TRUNCATE limit",
+			"podtemplates, replicationcontrollers, replicasets, deployments, statefulsets, daemonsets, jobs and cronjobs",
 	})
 	// Every cell, byte for byte (messages, times, multivalue order).
 	var buf bytes.Buffer

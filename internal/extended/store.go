@@ -125,11 +125,17 @@ func (r *record) forget() {
 }
 
 // better reports whether r should replace old as the finding of their
-// request: a more complete stage wins; between equals, the one that sorts
-// first field by field, an arbitrary but order-independent choice.
+// request: a more complete stage wins; at equal stage the higher risk;
+// between equals, the one that sorts first field by field, an arbitrary
+// but order-independent choice.
 func (r *record) better(old *request) bool {
 	if r.Rank != int(old.rank) {
 		return r.Rank > int(old.rank)
+	}
+	// A copy that shares a request's key never hides a stronger finding
+	// (a decoy sent with the same Audit-ID in the same microsecond).
+	if r.Risk != old.fin.Risk {
+		return r.Risk > old.fin.Risk
 	}
 	return r.compare(old) < 0
 }
