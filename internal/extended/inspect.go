@@ -511,6 +511,7 @@ func (in *inspector) fragment(rest []string, v gjson.Result) {
 	if !v.Exists() {
 		return
 	}
+	in.touchSpec = true
 	switch rest[0] {
 	case "containers", "initContainers", "ephemeralContainers":
 		if len(rest) >= 2 {

@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -69,45 +70,54 @@ func TestDistributedEqualsSingle(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for trial := range 30 {
-		order := slices.Clone(evs)
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		procs := 1 + rng.IntN(6)
-		chunk := 1 + rng.IntN(60)
-		rawTail := rng.IntN(len(order) / 3)
-		var partials [][]byte
-		maps := make([]*Detector, procs)
-		for i := range maps {
-			maps[i] = New()
-		}
-		head := order[:len(order)-rawTail]
-		for i, e := range head {
-			m := maps[i%procs]
-			m.AddEvent(e)
-			if (i/procs)%chunk == chunk-1 {
-				flushTo(t, m, &partials)
-			}
-		}
-		for _, m := range maps {
-			flushTo(t, m, &partials)
-		}
-		rng.Shuffle(len(partials), func(i, j int) { partials[i], partials[j] = partials[j], partials[i] })
-		reduce := New()
-		tail := order[len(order)-rawTail:]
-		for i, p := range partials {
-			if err := reduce.AddPartial(p); err != nil {
-				t.Fatalf("trial %d: AddPartial(%s): %v", trial, p, err)
-			}
-			if i < len(tail) {
-				reduce.AddEvent(tail[i])
-			}
-		}
-		for i := len(partials); i < len(tail); i++ {
-			reduce.AddEvent(tail[i])
-		}
+		reduce, how := splitRun(t, evs, rng)
 		if got := resultOf(reduce); !reflect.DeepEqual(got, want) {
-			t.Fatalf("trial %d (%d procs, chunk %d, %d raw): differs\n got %q\nwant %q", trial, procs, chunk, rawTail, got, want)
+			t.Fatalf("trial %d (%s): differs\n got %q\nwant %q", trial, how, got, want)
 		}
 	}
+}
+
+// splitRun runs evs as Splunk's distributed search may: shuffled, over 1
+// to 6 map processes flushing every 1 to 60 events, their partial rows
+// shuffled into one reduce process, which also gets some raw events.
+func splitRun(t *testing.T, evs [][]byte, rng *rand.Rand) (*Detector, string) {
+	t.Helper()
+	order := slices.Clone(evs)
+	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	procs := 1 + rng.IntN(6)
+	chunk := 1 + rng.IntN(60)
+	rawTail := rng.IntN(len(order)/3 + 1)
+	var partials [][]byte
+	maps := make([]*Detector, procs)
+	for i := range maps {
+		maps[i] = New()
+	}
+	head := order[:len(order)-rawTail]
+	for i, e := range head {
+		m := maps[i%procs]
+		m.AddEvent(e)
+		if (i/procs)%chunk == chunk-1 {
+			flushTo(t, m, &partials)
+		}
+	}
+	for _, m := range maps {
+		flushTo(t, m, &partials)
+	}
+	rng.Shuffle(len(partials), func(i, j int) { partials[i], partials[j] = partials[j], partials[i] })
+	reduce := New()
+	tail := order[len(order)-rawTail:]
+	for i, p := range partials {
+		if err := reduce.AddPartial(p); err != nil {
+			t.Fatalf("AddPartial(%s): %v", p, err)
+		}
+		if i < len(tail) {
+			reduce.AddEvent(tail[i])
+		}
+	}
+	for i := len(partials); i < len(tail); i++ {
+		reduce.AddEvent(tail[i])
+	}
+	return reduce, fmt.Sprintf("%d procs, chunk %d, %d raw", procs, chunk, rawTail)
 }
 
 func flushTo(t *testing.T, d *Detector, out *[][]byte) {
