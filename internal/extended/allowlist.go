@@ -157,15 +157,18 @@ func listPattern(patterns string) *regexp.Regexp {
 	return regexp.MustCompile(listRegex(patterns))
 }
 
-// listRegex is the SPL's rewrite: trim, "." → "[.]", "*" → "[^ ]*",
-// spaces → "|", wrapped in "^(?:(?:…) )+$".
+// listRegex is the SPL's rewrite: trim, spaces → "|", "." → "[.]", "*"
+// → "[^ ]*" (in this order: the last one brings a space), wrapped in
+// "^(?:(?:…) )+$".
 func listRegex(patterns string) string {
 	s := strings.TrimSpace(patterns)
+	s = spaces.ReplaceAllString(s, "|")
 	s = strings.ReplaceAll(s, ".", "[.]")
 	s = strings.ReplaceAll(s, "*", "[^ ]*")
-	s = regexp.MustCompile(" +").ReplaceAllString(s, "|")
 	return "^(?:(?:" + s + ") )+$"
 }
+
+var spaces = regexp.MustCompile(" +")
 
 // covers reports whether every value is matched by the list pattern re,
 // as the SPL checks it: values holding a space are never covered.
