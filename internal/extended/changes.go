@@ -48,14 +48,15 @@ func (d *Detector) patchChanges(e *event, body gjson.Result) (changed []string, 
 		}
 	}
 	for _, c := range in.ctrs {
-		if len(c.set) == 0 {
+		set := c.set()
+		if len(set) == 0 {
 			continue
 		}
 		label := resolveLabel(c.label, body, e.watch.spec)
 		if !podLevel && !d.in.hasContainer(label) {
 			continue
 		}
-		for _, f := range c.set {
+		for _, f := range set {
 			changed = append(changed, f+":"+label)
 		}
 	}
@@ -137,27 +138,30 @@ func (d *Detector) changeClause(changed []string) string {
 // fingerprint of their code, so that pods of one owner made from another
 // image or command are not folded into the same row.
 func (d *Detector) judgedCode(dst, containers []string, podLevel bool) ([]string, string) {
-	h := sha256.New()
-	coded := false
-	for _, c := range d.in.ctrs {
+	b := d.specBuf[:0]
+	for i := range d.in.ctrs {
+		c := &d.in.ctrs[i]
 		if !podLevel && !contains(containers, c.label) {
 			continue
 		}
 		if c.image != "" && !contains(dst, c.image) {
 			dst = append(dst, c.image)
 		}
-		if c.code != "" {
-			coded = true
-			h.Write([]byte(c.label))
-			h.Write([]byte{0})
-			h.Write([]byte(c.code))
-			h.Write([]byte{0})
+		if c.code != [len(codeFields)]string{} {
+			b = appendString(b, c.label)
+			for _, raw := range c.code {
+				b = appendString(b, raw)
+			}
 		}
 	}
-	if !coded {
+	d.specBuf = b
+	if len(b) == 0 {
 		return dst, ""
 	}
-	return dst, hex.EncodeToString(h.Sum(nil)[:8])
+	sum := sha256.Sum256(b)
+	var h [16]byte
+	hex.Encode(h[:], sum[:8])
+	return dst, string(h[:])
 }
 
 // objectVersion keys a version of an object.
@@ -170,8 +174,8 @@ func objectVersion(f *finding, rv string) string {
 func madeVersions(reqs []*request) map[string]*finding {
 	m := map[string]*finding{}
 	for _, q := range reqs {
-		if q.ver != nil && q.ver.made != "" && q.fin.Outcome == OutcomeAllowed {
-			k := objectVersion(q.fin, q.ver.made)
+		if made := q.ver.madeRV(); made != "" && q.fin.Outcome == OutcomeAllowed {
+			k := objectVersion(q.fin, made)
 			if _, ok := m[k]; !ok {
 				m[k] = q.fin
 			}
@@ -183,10 +187,11 @@ func madeVersions(reqs []*request) map[string]*finding {
 // restates reports an update whose previous version is in the search and
 // judges exactly the same: it grants nothing new.
 func restates(q *request, made map[string]*finding) bool {
-	if q.fin.Verb != "update" || q.ver == nil || q.ver.base == "" {
+	base := q.ver.baseRV()
+	if q.fin.Verb != "update" || base == "" {
 		return false
 	}
-	p := made[objectVersion(q.fin, q.ver.base)]
+	p := made[objectVersion(q.fin, base)]
 	return p != nil && p.sameJudged(q.fin)
 }
 

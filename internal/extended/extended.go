@@ -52,6 +52,7 @@ type Detector struct {
 	intern  interner
 	cand    record // the finding being added; its strings alias the event
 	keyBuf  []byte // keyOf's
+	specBuf []byte // judgedCode's
 
 	// Pod-spec writes without a body, by request key, and those without
 	// a key.
@@ -404,7 +405,7 @@ func (d *Detector) request(r *record) request {
 		time: t, form: f, code: r.Code, rank: int32(r.Rank),
 	}
 	if r.BaseRV != "" || r.NewRV != "" {
-		q.ver = &versions{base: strings.Clone(r.BaseRV), made: strings.Clone(r.NewRV)}
+		q.ver = newVersions(r.BaseRV, r.NewRV)
 	}
 	return q
 }

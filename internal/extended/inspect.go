@@ -49,10 +49,20 @@ type inspector struct {
 
 // ctrInfo is what a body says about one container.
 type ctrInfo struct {
-	label string   // "<list>/<name>"
-	image string   // "" when the body does not set it
-	code  string   // the raw image, command, args and lifecycle, for the spec fingerprint
-	set   []string // of codeFields, those the body sets
+	label string                  // "<list>/<name>"
+	image string                  // "" when the body does not set it
+	code  [len(codeFields)]string // the raw JSON of each code field the body sets ("" if not); aliases the input
+}
+
+// set returns the code fields the body sets on the container.
+func (c *ctrInfo) set() []string {
+	var out []string
+	for i, raw := range c.code {
+		if raw != "" {
+			out = append(out, codeFields[i])
+		}
+	}
+	return out
 }
 
 // codeFields are the container fields that decide what code runs: a patch
@@ -321,17 +331,9 @@ func (in *inspector) container(list string, c gjson.Result, fallback string, vol
 	if code[0].Type == gjson.String {
 		ci.image = code[0].Str
 	}
-	var raw strings.Builder
 	for i, v := range code {
-		if v.Exists() {
-			ci.set = append(ci.set, codeFields[i])
-			raw.WriteString(codeFields[i])
-			raw.WriteByte(0)
-			raw.WriteString(v.Raw)
-			raw.WriteByte(0)
-		}
+		ci.code[i] = v.Raw
 	}
-	ci.code = raw.String()
 	in.ctrs = append(in.ctrs, ci)
 	// The clauses name the container with its image, so that the message
 	// says which code has the access.

@@ -144,7 +144,7 @@ func TestFlushFormat(t *testing.T) {
 		lines = append(lines, string(p))
 	}
 	equalLines(t, "partials", lines, []string{
-		`{"kpp":"kubeprivpod/extended/3","rec":{"k":"` + hexHash("r1\x00eve@example.com\x00/api/v1/namespaces/default/pods\x002026-11-24T10:00:00.5Z") + `","r":9,"t":"2026-11-24T10:00:00.5Z","u":"eve@example.com","g":["system:authenticated"],"ip":["192.0.2.7"],"ua":"kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46","v":"create","res":"pods","ns":"default","name":"p","o":"allowed","c":201,"ctr":["containers/c"],"img":["busybox"],"rsn":["privileged"],"sp":"b65c8158a3f78bdc","risk":49,"d":"container c (image busybox) runs privileged (all host devices and capabilities)"}}`,
+		`{"kpp":"kubeprivpod/extended/3","rec":{"k":"` + hexHash("r1\x00eve@example.com\x00/api/v1/namespaces/default/pods\x002026-11-24T10:00:00.5Z") + `","r":9,"t":"2026-11-24T10:00:00.5Z","u":"eve@example.com","g":["system:authenticated"],"ip":["192.0.2.7"],"ua":"kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46","v":"create","res":"pods","ns":"default","name":"p","o":"allowed","c":201,"ctr":["containers/c"],"img":["busybox"],"rsn":["privileged"],"sp":"3d6b489e03ce02a4","risk":49,"d":"container c (image busybox) runs privileged (all host devices and capabilities)"}}`,
 		`{"kpp":"kubeprivpod/extended/3","cnt":{"nonjson":1,"blind":{"` + hexHash("r2\x00eve@example.com\x00/api/v1/namespaces/default/pods\x002026-11-24T10:00:00.000000Z") + `":1}}}`,
 	})
 	if tb := d.Result(); len(tb.Rows) != 0 || len(d.Messages()) != 0 {

@@ -74,7 +74,7 @@ const maxRank = 4*2 + 1
 type request struct {
 	fin  *finding
 	org  *origin
-	ver  *versions // nil when the write logged neither resourceVersion
+	ver  versions // empty when the write logged neither resourceVersion
 	time stamp
 	code int
 	rank int32 // 0 to maxRank (validated)
@@ -82,11 +82,13 @@ type request struct {
 }
 
 // versions are the resourceVersions around a write: the one an update was
-// based on and the one the write produced. They chain an update to the
-// previous version of its object when that is in the same search.
-type versions struct {
-	base, made string
-}
+// based on and the one the write produced, as "<base>\x00<made>" in one
+// string (one allocation, one word pair per request). They chain an
+// update to the previous version of its object when that is in the same
+// search.
+type versions string
+
+func newVersions(base, made string) versions { return versions(base + "\x00" + made) }
 
 // record returns the request as a partial row's record.
 func (q *request) record(key string) *record {
@@ -98,9 +100,7 @@ func (q *request) record(key string) *record {
 		Outcome: f.Outcome, Code: q.code, Owner: f.Owner, Containers: f.Containers, Images: f.Images,
 		Reasons: f.Reasons, Changed: f.Changed, Spec: f.Spec, Risk: f.Risk, Detail: f.Detail,
 	}
-	if q.ver != nil {
-		r.BaseRV, r.NewRV = q.ver.base, q.ver.made
-	}
+	r.BaseRV, r.NewRV = q.ver.baseRV(), q.ver.madeRV()
 	return r
 }
 
@@ -175,18 +175,14 @@ func (r *record) compare(o *request) int {
 	return 0
 }
 
-func (v *versions) baseRV() string {
-	if v == nil {
-		return ""
-	}
-	return v.base
+func (v versions) baseRV() string {
+	b, _, _ := strings.Cut(string(v), "\x00")
+	return b
 }
 
-func (v *versions) madeRV() string {
-	if v == nil {
-		return ""
-	}
-	return v.made
+func (v versions) madeRV() string {
+	_, m, _ := strings.Cut(string(v), "\x00")
+	return m
 }
 
 // interner stores findings and origins once per distinct value, and
