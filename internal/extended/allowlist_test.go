@@ -262,3 +262,52 @@ func TestAllowlistSPLPieces(t *testing.T) {
 		}
 	}
 }
+
+// The examples of docs/precision.md parse, allow their workload at a
+// version their patterns cover, and do not allow an image swap under the
+// same name.
+func TestAllowlistDocExamples(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/precision.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, rest, ok := strings.Cut(string(doc), "<!-- allowlist-examples -->\n```csv\n")
+	block, _, ok2 := strings.Cut(rest, "```\n<!-- /allowlist-examples -->")
+	if !ok || !ok2 {
+		t.Fatal("docs/precision.md has no allowlist-examples block")
+	}
+	al, err := ParseAllowlist(strings.NewReader(block), "docs/precision.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(al.Entries) < 6 {
+		t.Fatalf("%d examples", len(al.Entries))
+	}
+	before := time.Date(2027, 6, 29, 0, 0, 0, 0, time.UTC)
+	for _, e := range al.Entries {
+		img := strings.ReplaceAll(strings.Fields(e.Images)[0], "*", "1")
+		mk := func(images ...string) table.Row {
+			r := make(table.Row, len(Columns))
+			set := func(c string, v ...string) { r[slices.Index(Columns, c)] = v }
+			set("namespace", e.Namespace)
+			set("workload", e.Owner)
+			set("user", dsController)
+			set("images", images...)
+			set("reasons", "privileged")
+			return r
+		}
+		tb := al.Apply(table.Table{Columns: Columns, Rows: []table.Row{mk(img), mk("evil.example/x:1"), mk(img, "evil.example/x:1")}}, before)
+		got := allowOf(tb)
+		if !strings.HasSuffix(got[0], ": "+e.Comment+" | ") {
+			t.Errorf("%s: its own image %s: %s", e.Comment, img, got[0])
+		}
+		for _, g := range got[1:] {
+			if !strings.Contains(g, ":  | images ") {
+				t.Errorf("%s: an image swap: %s", e.Comment, g)
+			}
+		}
+		if g := allowOf(al.Apply(table.Table{Columns: Columns, Rows: []table.Row{mk(img)}}, before.AddDate(0, 0, 2))); !strings.Contains(g[0], "expired on") {
+			t.Errorf("%s: after its expiry: %s", e.Comment, g[0])
+		}
+	}
+}
