@@ -148,7 +148,7 @@ func (d *Detector) event(s string, depth int) {
 				return
 			}
 		}
-		may := d.exhaustive || mayFind(s)
+		may := d.exhaustive || mayFind(s) || mayPatchCode(s)
 		if !may {
 			if has, ok := quickHasBody(s); ok && has {
 				return
@@ -237,6 +237,7 @@ func (d *Detector) judge(e *event, may bool) {
 		d.in.object(body, e.watch.spec)
 	}
 	if len(d.in.facts) == 0 {
+		d.pendingPatch(e, body)
 		return
 	}
 	changed, keep := d.patchChanges(e, body)
@@ -427,10 +428,23 @@ func (d *Detector) Result() table.Table {
 		reqs = append(reqs, &d.unkeyed[i])
 	}
 	made := madeVersions(reqs)
+	var versions versionIndex
 	groups := map[string]*group{}
 	byFinding := map[*finding]*group{}
 	var order []*group
 	for _, q := range reqs {
+		if q.fin.Pend {
+			if versions == nil {
+				versions = indexVersions(reqs)
+			}
+			f := versions.resolve(q)
+			if f == nil {
+				continue
+			}
+			r := *q
+			r.fin = f
+			q = &r
+		}
 		if restates(q, made) {
 			continue
 		}

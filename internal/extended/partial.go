@@ -145,11 +145,15 @@ func (r *record) validate() error {
 		return errors.New(`field "v" (verb) is empty`)
 	case r.Resource == "":
 		return errors.New(`field "res" (resource) is empty`)
+	case r.Pend && (r.Verb != "patch" || len(r.Changed) == 0 || len(r.Reasons) != 0 || r.Risk != 0):
+		return errors.New(`field "pend": a pending code patch has verb patch, changed fields, and no reasons or risk`)
+	case r.Pend:
+		// Judged at Result against the object's previous version.
 	case len(r.Reasons) == 0:
 		return errors.New(`field "rsn" (reasons) is empty`)
 	case r.Rank < 0 || r.Rank > maxRank:
 		return fmt.Errorf("field \"r\" (stage rank) is %d, want 0 to %d", r.Rank, maxRank)
-	case r.Risk <= 0:
+	case r.Risk <= 0 && !r.Pend:
 		return errors.New(`field "risk" is not positive`)
 	case r.Outcome != OutcomeAllowed && r.Outcome != OutcomeDenied && r.Outcome != OutcomeFailed &&
 		r.Outcome != OutcomeDryRun && r.Outcome != OutcomeUnknown:

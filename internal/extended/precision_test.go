@@ -381,3 +381,76 @@ func TestPrecisionDistributedEqualsSingle(t *testing.T) {
 		}
 	}
 }
+
+// requestLevelDS is the Request-level log of a DaemonSet write (no
+// response object), at the given second.
+func requestLevelDS(id, user, verb string, sec int, body string) []byte {
+	return ev{id: id, user: user, verb: verb, level: "Request", resource: "daemonsets", group: "apps", ns: "kube-system", nm: "calico-node",
+		time: "2026-11-24T10:00:" + twoDigits(sec) + ".000000Z", req: obj(body)}.raw()
+}
+
+// At audit level Request a patch shows only what it changes: an image
+// swap in a privileged DaemonSet is judged against the last version of
+// the DaemonSet in the search, and reported with its author.
+func TestPendingCodePatchAtRequestLevel(t *testing.T) {
+	create := requestLevelDS("c", "admin@example.com", "create", 1,
+		`{"kind":"DaemonSet","apiVersion":"apps/v1","metadata":{"name":"calico-node","namespace":"kube-system"},"spec":{"template":{"spec":{`+calicoSpec(calicoImage)+`}}}}`)
+	swap := requestLevelDS("s", "mallory@example.com", "patch", 5,
+		`{"spec":{"template":{"spec":{"$setElementOrder/containers":[{"name":"calico-node"}],"containers":[{"image":"evil.example/node:1","name":"calico-node"}]}}}}`)
+	sidecar := requestLevelDS("x", "mallory@example.com", "patch", 6,
+		`{"spec":{"template":{"spec":{"containers":[{"image":"busybox:2","name":"side"}]}}}}`)
+	jsonPatch := requestLevelDS("j", "mallory@example.com", "patch", 7,
+		`[{"op":"replace","path":"/spec/template/spec/containers/0/command","value":["sh"]}]`)
+	early := requestLevelDS("e", "mallory@example.com", "patch", 0,
+		`{"spec":{"template":{"spec":{"containers":[{"image":"evil.example/node:0","name":"calico-node"}]}}}}`)
+
+	tb := run(create, swap).Result()
+	equalLines(t, "swap", summaries(tb), []string{
+		"admin@example.com create daemonsets kube-system/calico-node allowed [containers/calico-node] [privileged,hostPath:/lib/modules,hostNetwork] 49 1",
+		"mallory@example.com patch daemonsets kube-system/calico-node allowed [containers/calico-node] [privileged,hostPath:/lib/modules,hostNetwork] 49 1",
+	})
+	r := tb.Rows[1]
+	if got := col(tb, r, "images"); !slices.Equal(got, []string{"evil.example/node:1", calicoImage}) {
+		t.Errorf("images %q", got)
+	}
+	if got := col(tb, r, "changed"); !slices.Equal(got, []string{"image:containers/calico-node"}) {
+		t.Errorf("changed %q", got)
+	}
+	msg := col(tb, r, "message")[0]
+	if want := "mallory@example.com patched daemon set kube-system/calico-node from 192.0.2.7 using kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46: " +
+		"the patch changes the image of container calico-node (now evil.example/node:1), which in the last version of this daemon set seen in this search " +
+		"(created by admin@example.com at 2026-11-24T10:00:01.000000Z) had node access: container calico-node (image " + calicoImage + ") runs privileged"; !strings.HasPrefix(msg, want) {
+		t.Errorf("message:\n%s\nwant prefix:\n%s", msg, want)
+	}
+	// A container without access, no earlier version, or only a later one:
+	// nothing. In a host-network pod every container has access. A JSON
+	// patch by index: the earlier version cannot say which container it
+	// is, so it counts.
+	plainSide := requestLevelDS("p", "admin@example.com", "create", 1,
+		`{"kind":"DaemonSet","metadata":{"name":"calico-node","namespace":"kube-system"},"spec":{"template":{"spec":{`+
+			`"containers":[{"name":"calico-node","image":"a:1","securityContext":{"privileged":true}},{"name":"side","image":"b:1"}]}}}}`)
+	for name, c := range map[string]struct {
+		evs  [][]byte
+		want int
+	}{
+		"sidecar without access":    {[][]byte{plainSide, sidecar}, 1},
+		"sidecar in a host network": {[][]byte{create, sidecar}, 2},
+		"no version":                {[][]byte{swap}, 0},
+		"version after":             {[][]byte{early, create}, 1},
+		"JSON patch":                {[][]byte{create, jsonPatch}, 2},
+	} {
+		if got := run(c.evs...).Result(); len(got.Rows) != c.want {
+			t.Errorf("%s: %d rows, want %d: %q", name, len(got.Rows), c.want, summaries(got))
+		}
+	}
+	// Through map → reduce.
+	evs := [][]byte{create, swap, sidecar, jsonPatch, early}
+	want := resultOf(run(evs...))
+	rng := rand.New(rand.NewPCG(3, 4))
+	for trial := range 30 {
+		reduce, how := splitRun(t, evs, rng)
+		if got := resultOf(reduce); !reflect.DeepEqual(got, want) {
+			t.Fatalf("trial %d (%s): differs\n got %q\nwant %q", trial, how, got, want)
+		}
+	}
+}

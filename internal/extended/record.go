@@ -31,10 +31,11 @@ type record struct {
 	Containers []string `json:"ctr,omitempty"`
 	Images     []string `json:"img,omitempty"` // of the judged containers
 	Reasons    []string `json:"rsn"`
-	Changed    []string `json:"chg,omitempty"` // "<field>:<container>" a patch set on a container with access
-	Spec       string   `json:"sp,omitempty"`  // fingerprint of the judged containers' code
-	BaseRV     string   `json:"brv,omitempty"` // resourceVersion an update was based on
-	NewRV      string   `json:"nrv,omitempty"` // resourceVersion the write produced
+	Changed    []string `json:"chg,omitempty"`  // "<field>:<container>" a patch set on a container with access
+	Spec       string   `json:"sp,omitempty"`   // fingerprint of the judged containers' code
+	BaseRV     string   `json:"brv,omitempty"`  // resourceVersion an update was based on
+	NewRV      string   `json:"nrv,omitempty"`  // resourceVersion the write produced
+	Pend       bool     `json:"pend,omitempty"` // a code patch judged against the previous version at Result
 	Risk       int      `json:"risk"`
 	Detail     string   `json:"d"`
 }

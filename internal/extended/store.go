@@ -52,6 +52,7 @@ type finding struct {
 	User, UserAgent, Verb, Resource, Sub, Namespace, Name, Outcome, Owner, Detail, Spec string
 	Containers, Images, Reasons, Changed                                                []string
 	Risk                                                                                int
+	Pend                                                                                bool // see record.Pend
 
 	hash uint64   // of the value, its key in interner.findings
 	refs int      // requests that hold it
@@ -98,7 +99,7 @@ func (q *request) record(key string) *record {
 		User: f.User, Groups: q.org.groups, IPs: q.org.ips, UserAgent: f.UserAgent,
 		Verb: f.Verb, Resource: f.Resource, Sub: f.Sub, Namespace: f.Namespace, Name: f.Name,
 		Outcome: f.Outcome, Code: q.code, Owner: f.Owner, Containers: f.Containers, Images: f.Images,
-		Reasons: f.Reasons, Changed: f.Changed, Spec: f.Spec, Risk: f.Risk, Detail: f.Detail,
+		Reasons: f.Reasons, Changed: f.Changed, Spec: f.Spec, Risk: f.Risk, Detail: f.Detail, Pend: f.Pend,
 	}
 	r.BaseRV, r.NewRV = q.ver.baseRV(), q.ver.madeRV()
 	return r
@@ -166,6 +167,12 @@ func (r *record) compare(o *request) int {
 	if c := cmp.Compare(r.Risk, f.Risk); c != 0 {
 		return c
 	}
+	if r.Pend != f.Pend {
+		if r.Pend {
+			return 1
+		}
+		return -1
+	}
 	for _, p := range [...][2][]string{{r.Groups, o.org.groups}, {r.IPs, o.org.ips}, {r.Containers, f.Containers},
 		{r.Images, f.Images}, {r.Reasons, f.Reasons}, {r.Changed, f.Changed}} {
 		if c := slices.Compare(p[0], p[1]); c != 0 {
@@ -219,6 +226,9 @@ func (in *interner) finding(r *record) *finding {
 	b = appendList(b, r.Reasons)
 	b = appendList(b, r.Changed)
 	b = binary.AppendVarint(b, int64(r.Risk))
+	if r.Pend {
+		b = append(b, 1)
+	}
 	in.buf = b
 	h := maphash.Bytes(in.seed, b)
 	head := in.findings[h]
@@ -233,7 +243,7 @@ func (in *interner) finding(r *record) *finding {
 		Resource: in.str(r.Resource), Sub: in.str(r.Sub), Namespace: in.str(r.Namespace),
 		Name: strings.Clone(r.Name), Outcome: in.str(r.Outcome), Owner: in.str(r.Owner),
 		Detail: in.str(r.Detail), Spec: in.str(r.Spec), Containers: in.list(r.Containers), Images: in.list(r.Images),
-		Reasons: in.list(r.Reasons), Changed: in.list(r.Changed), Risk: r.Risk, hash: h, refs: 1, next: head,
+		Reasons: in.list(r.Reasons), Changed: in.list(r.Changed), Risk: r.Risk, Pend: r.Pend, hash: h, refs: 1, next: head,
 	}
 	in.findings[h] = f
 	return f
@@ -267,7 +277,7 @@ func (in *interner) release(f *finding) {
 func (f *finding) equal(r *record) bool {
 	return f.User == r.User && f.UserAgent == r.UserAgent && f.Verb == r.Verb && f.Resource == r.Resource &&
 		f.Sub == r.Sub && f.Namespace == r.Namespace && f.Name == r.Name && f.Outcome == r.Outcome &&
-		f.Owner == r.Owner && f.Detail == r.Detail && f.Spec == r.Spec && f.Risk == r.Risk &&
+		f.Owner == r.Owner && f.Detail == r.Detail && f.Spec == r.Spec && f.Risk == r.Risk && f.Pend == r.Pend &&
 		slices.Equal(f.Containers, r.Containers) && slices.Equal(f.Images, r.Images) &&
 		slices.Equal(f.Reasons, r.Reasons) && slices.Equal(f.Changed, r.Changed)
 }
