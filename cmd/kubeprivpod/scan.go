@@ -181,6 +181,9 @@ func (c *ScanCommand) scanFile(ctx context.Context, d detect.Detector, name stri
 			fmt.Fprintf(c.Stderr, "kubeprivpod: skipped %v\n", err)
 		}
 	}
+	if enc := r.Encoding(); enc != "" {
+		fmt.Fprintf(c.Stderr, "kubeprivpod: %s: decoded from %s\n", r.Name(), enc)
+	}
 	if bad > maxErrorsPerFile {
 		fmt.Fprintf(c.Stderr, "kubeprivpod: %s: %d more bad documents skipped\n", r.Name(), bad-maxErrorsPerFile)
 	}
@@ -220,10 +223,13 @@ Runs the detection over Kubernetes audit log files and prints the table the
 Splunk search '... | kubeprivpod mode=MODE' would give for the same events.
 
 Files may hold JSON lines, as the API server's log backend writes them,
-audit EventList documents (one per line, or pretty-printed), or any mix;
-gzip-compressed files are recognised by their content. With no FILE, or
-with -, it reads stdin. Bad lines are reported with their file and line
-and skipped.
+audit EventList documents (one per line, or pretty-printed), JSON arrays
+of events (gcloud logging read --format=json), or any mix; gzip, UTF-16
+and UTF-32 are recognised by their content. --mode extended also reads
+the cloud envelopes (GKE log entries, Pub/Sub messages, AKS and Event Hub
+records, CloudWatch Logs subscription records). With no FILE, or with -,
+it reads stdin. Bad documents are reported with their file and line and
+skipped; a broken pretty-printed document costs only itself.
 
 Options:
 

@@ -74,12 +74,16 @@ type Reader struct {
 	// DefaultMaxDocumentSize.
 	MaxDocumentSize int
 
-	name    string
-	src     io.Reader
-	closers []io.Closer
-	br      *bufio.Reader
-	started bool
-	err     error // sticky error that ends reading (I/O, gzip)
+	name     string
+	src      io.Reader
+	closers  []io.Closer
+	br       *bufio.Reader
+	started  bool
+	err      error  // sticky error that ends reading (I/O, gzip)
+	encoding string // how the text was decoded: "" for UTF-8, else e.g. "UTF-16LE (byte order mark)"
+
+	pending    []byte // a line read ahead that starts the next document (resync)
+	hasPending bool
 
 	line    int    // lines read so far
 	docLine int    // line where the current document starts
@@ -191,11 +195,26 @@ func (r *Reader) start() error {
 		r.closers = append(r.closers, zr)
 		r.br = bufio.NewReaderSize(zr, 256<<10)
 	}
+	head, _ := r.br.Peek(4)
+	if name, unit, big, bom := detectEncoding(head); name != "" {
+		r.br.Discard(bom)
+		how := " (byte order mark)"
+		if bom == 0 {
+			how = " (recognised by its NUL bytes)"
+		}
+		r.encoding = name + how
+		r.br = bufio.NewReaderSize(&utfDecoder{src: r.br, unit: unit, bigEndian: big}, 256<<10)
+	}
 	if bom, _ := r.br.Peek(3); bytes.Equal(bom, []byte("\xef\xbb\xbf")) {
 		r.br.Discard(3)
 	}
 	return nil
 }
+
+// Encoding names the encoding the stream was decoded from, e.g.
+// "UTF-16LE (byte order mark)", or "" for UTF-8 (the default, and what
+// the API server writes). It is known once Next has been called.
+func (r *Reader) Encoding() string { return r.encoding }
 
 func (r *Reader) maxSize() int {
 	if r.MaxDocumentSize > 0 {
@@ -208,6 +227,11 @@ func (r *Reader) maxSize() int {
 // valid until the next read. tooLong reports a line longer than the
 // limit, whose bytes were dropped. At end of input it returns io.EOF.
 func (r *Reader) readLine() (line []byte, tooLong bool, err error) {
+	if r.hasPending {
+		r.hasPending = false
+		r.line++
+		return r.pending, len(r.pending) > r.maxSize(), nil
+	}
 	line, err = r.br.ReadSlice('\n')
 	if err == bufio.ErrBufferFull {
 		// A long line: gather it in r.doc, up to the limit.
@@ -265,9 +289,16 @@ func (r *Reader) readDocument() ([]byte, error) {
 
 // readMultiLine gathers a pretty-printed document that began with a line
 // holding only open, tracking brackets outside strings to find its end.
+//
+// A pretty-printer indents everything inside a document, so a line that
+// starts with '{' or '[' at the document's own indentation or less begins
+// the next document: the current one was cut short (a truncated write, an
+// editor). It is reported, and reading resumes at that line, so a broken
+// document costs itself only, never the complete one after it.
 func (r *Reader) readMultiLine(open byte) ([]byte, error) {
 	var s scanner
 	s.feed([]byte{open})
+	startIndent := r.indent
 	r.indent = 0
 	buf := append(r.doc[:0], open, '\n')
 	tooLong := false
@@ -275,11 +306,18 @@ func (r *Reader) readMultiLine(open byte) ([]byte, error) {
 		line, long, err := r.readLine()
 		if err == io.EOF {
 			r.doc = buf
-			return nil, r.parseError(0, ErrUnterminated)
+			return nil, r.parseError(0, fmt.Errorf("%w (lines %d-%d)", ErrUnterminated, r.docLine, r.line))
 		}
 		if err != nil {
 			r.err = err
 			return nil, err
+		}
+		if startsDocument(line, startIndent) {
+			r.pending = append(r.pending[:0], line...)
+			r.hasPending = true
+			r.line--
+			r.doc = buf
+			return nil, r.parseError(0, fmt.Errorf("%w (lines %d-%d): the next document starts at line %d", ErrUnterminated, r.docLine, r.line, r.line+1))
 		}
 		s.feed(line)
 		if long || len(buf)+len(line)+1 > r.maxSize() {
@@ -297,6 +335,17 @@ func (r *Reader) readMultiLine(open byte) ([]byte, error) {
 	return bytes.TrimSpace(buf), nil
 }
 
+// startsDocument reports whether a line inside a pretty-printed document
+// opens a new one: its first non-blank byte is '{' or '[', no further in
+// than the document's first line.
+func startsDocument(line []byte, indent int) bool {
+	i := 0
+	for i < len(line) && (line[i] == ' ' || line[i] == '\t') {
+		i++
+	}
+	return i <= indent && i < len(line) && (line[i] == '{' || line[i] == '[')
+}
+
 // event turns one document into the event it is, or the first event of
 // the EventList it is.
 func (r *Reader) event(doc []byte) ([]byte, error) {
@@ -308,6 +357,8 @@ func (r *Reader) event(doc []byte) ([]byte, error) {
 		return nil, r.parseError(0, ErrTooDeep)
 	case err != nil:
 		return nil, r.syntaxError(doc)
+	case doc[0] == '[':
+		return nil, r.array(doc)
 	case doc[0] != '{':
 		return nil, r.parseError(0, ErrNotObject)
 	case !isEventList(doc):
@@ -324,6 +375,47 @@ func (r *Reader) event(doc []byte) ([]byte, error) {
 		r.itemsErr = r.parseError(0, err)
 	}
 	return nil, nil
+}
+
+// array queues the events of a JSON array, as gcloud logging read
+// --format=json and other exporters write them: each object element is an
+// event (an EventList element is split), anything else is reported once,
+// with the count, after the events.
+func (r *Reader) array(doc []byte) error {
+	r.items = r.items[:0]
+	bad, first := 0, 0
+	var err error
+	n := 0
+	gjson.Parse(unsafe.String(unsafe.SliceData(doc), len(doc))).ForEach(func(_, v gjson.Result) bool {
+		n++
+		el := doc[v.Index : v.Index+len(v.Raw)]
+		switch {
+		case !v.IsObject():
+			if bad == 0 {
+				first = n
+			}
+			bad++
+		case isEventList(el):
+			if e := eventlist.Split(el, func(ev []byte) error {
+				r.items = append(r.items, ev)
+				return nil
+			}); e != nil && err == nil {
+				err = e
+			}
+		default:
+			r.items = append(r.items, el)
+		}
+		return true
+	})
+	switch {
+	case err != nil:
+		r.itemsErr = r.parseError(0, err)
+	case bad > 0 && bad == n:
+		r.itemsErr = r.parseError(0, ErrNotObject)
+	case bad > 0:
+		r.itemsErr = r.parseError(0, fmt.Errorf("%w: %d of the array's %d elements, the first at position %d", ErrNotObject, bad, n, first))
+	}
+	return nil
 }
 
 // isEventList reports whether doc's top-level kind is "EventList". It

@@ -130,7 +130,7 @@ func TestPrettyPrinted(t *testing.T) {
 		"err: in.log:3:14: not valid JSON: invalid character 'p' looking for beginning of value",
 		"ev 005: "+ev1)
 	check(t, ev1+"\n{\n  \"kind\": \"Event\",\n", "ev 001: "+ev1,
-		"err: in.log:2: JSON document not terminated at end of input")
+		"err: in.log:2: JSON document not terminated at end of input (lines 2-3)")
 	check(t, "[\n1,\n2\n]\n"+ev1, "err: in.log:1: JSON value is not an object", "ev 005: "+ev1)
 }
 

@@ -21,6 +21,10 @@ func FuzzReader(f *testing.F) {
 		gz(f, ev1+"\n{\n"),
 		"\x1f\x8b",
 		`{"kind":"Event\u004cist","items":[{}]}`,
+		"[\n  " + ev1 + ",\n  7,\n  {\"kind\":\"EventList\",\"items\":[" + ev2 + "]}\n]\n",
+		"{\n  \"a\": {\n    \"b\": \"cut\n{\n  \"c\": 1\n}\n" + ev1,
+		string(utf16Bytes("\uFEFF"+ev1+"\n[\n"+ev2+"\n]", false, false)),
+		string(utf32Bytes(ev1, true, false)) + "\x00",
 	} {
 		f.Add([]byte(s), uint16(0))
 		f.Add([]byte(s), uint16(20))

@@ -83,7 +83,7 @@ func (d *Detector) envelope(s string, depth int) bool {
 		return false
 	}
 	// Of a key given twice the first counts, as for gjson.Get.
-	var pp, props, records, logEvents, msgType, data, message, items, kind gjson.Result
+	var pp, props, records, logEvents, msgType, data, message, items, kind, category gjson.Result
 	pubsub := false
 	set := func(dst *gjson.Result, v gjson.Result) {
 		if !dst.Exists() {
@@ -110,6 +110,8 @@ func (d *Detector) envelope(s string, depth int) bool {
 			set(&items, v)
 		case "kind":
 			set(&kind, v)
+		case "category":
+			set(&category, v)
 		case "attributes", "publish_time", "publishTime", "message_id", "messageId":
 			pubsub = true
 		}
@@ -131,6 +133,13 @@ func (d *Detector) envelope(s string, depth int) bool {
 	case props.IsObject() && props.Get("log").Exists():
 		l := props.Get("log")
 		if l.Type == gjson.String {
+			if category.Type == gjson.String && !strings.HasPrefix(category.Str, "kube-audit") &&
+				!strings.HasPrefix(strings.TrimSpace(l.Str), "{") {
+				// Another AKS component's log line (kube-apiserver,
+				// cluster-autoscaler, …), sent down the same Event Hub:
+				// known, and nothing to judge.
+				return true
+			}
 			d.inner(l.Str, depth+1)
 		} else {
 			d.inner(l.Raw, depth+1)
@@ -187,6 +196,12 @@ func (d *Detector) pubsub(data gjson.Result, depth int) {
 // known envelope, keeping the least list of top-level keys among them.
 func (d *Detector) unrecognized(s string) {
 	if !gjson.Valid(s) {
+		// Broken JSON in which gjson found no verb: when the fast scan
+		// reads one that rules the event out, the event is dropped as it
+		// would have been without the exhaustive look (FuzzEnvelopes).
+		if q, ok := quickWatch(s); ok && q == notWatched {
+			return
+		}
 		d.notObject(s)
 		return
 	}
@@ -199,7 +214,8 @@ func (d *Detector) noteUnknown(n int, keys string) {
 		return
 	}
 	if d.unknown == 0 || keys < d.unknownKeys {
-		d.unknownKeys = keys
+		// keys may alias the caller's event buffer, which is reused.
+		d.unknownKeys = strings.Clone(keys)
 	}
 	d.unknown += n
 }

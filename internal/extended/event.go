@@ -195,9 +195,24 @@ func parseAudit(s string, e *event) {
 	if e.time == "" {
 		e.time = stageTS
 	}
-	e.truncated = e.annotation.Get(`audit\.k8s\.io/truncated`).Str == "true"
-	e.decision = e.annotation.Get(`authorization\.k8s\.io/decision`).Str
 	e.key = auditKey(auditID, e.user, e.uri, received)
+}
+
+// readAnnotations sets truncated and decision from the audit annotations.
+// Only a write without a body needs them, so judge calls it then: a path
+// with escaped dots would cost gjson an allocation on every event.
+func (e *event) readAnnotations() {
+	// Of a key given twice the first counts, as for gjson.Get.
+	var seenTrunc, seenDecision bool
+	e.annotation.ForEach(func(k, v gjson.Result) bool {
+		switch {
+		case k.Str == "audit.k8s.io/truncated" && !seenTrunc:
+			e.truncated, seenTrunc = v.Str == "true", true
+		case k.Str == "authorization.k8s.io/decision" && !seenDecision:
+			e.decision, seenDecision = v.Str, true
+		}
+		return true
+	})
 }
 
 // auditKey is the request key of an audit.k8s.io Event: its auditID, user

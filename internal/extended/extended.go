@@ -207,6 +207,7 @@ func (d *Detector) markBlind(key string, flag uint8) {
 func (d *Detector) judge(e *event, may bool) {
 	body := e.body()
 	if !body.Exists() {
+		e.readAnnotations()
 		// A write refused before its body was decoded is not blind: no
 		// audit level would show more of it.
 		if bodyExpected(e.stage) && !e.refusedUndecoded() {
