@@ -2,11 +2,13 @@
 # Builds and checks the kubeprivpod Splunk app.
 #
 #   ./build.sh          build the binaries and dist/kubeprivpod-<version>.tgz
-#   ./build.sh test     gofmt, go vet, staticcheck (if installed), go test,
-#                       build the package, run the package checks on it
+#   ./build.sh test     gofmt, go vet, staticcheck (if installed), go test
+#                       (with a count of the tests skipped and why), build the
+#                       package, run the package checks (tools/pkgcheck) on it
 #   ./build.sh conf     re-render default/savedsearches.conf and
 #                       default/macros.conf from the content YAML in app/
 #   ./build.sh clean    remove build outputs
+#   ./build.sh help     print this
 #
 # The version comes from default/app.conf ([launcher] version), the one place
 # it is written. Builds are static (CGO_ENABLED=0) and reproducible: -trimpath,
@@ -16,15 +18,30 @@ set -euo pipefail
 cd "$(dirname "$0")"
 
 APP=kubeprivpod
-PROGRAMS=(kubeprivpod kube_audit_webhook)
-# GOOS/GOARCH -> the platform folder splunkd looks in (commands.conf.spec).
-PLATFORMS=("linux/amd64 linux_x86_64" "darwin/amd64 darwin_x86_64" "windows/amd64 windows_x86_64")
-# What the package holds; everything else (cmd/, internal/, app/, docs/, go.mod,
-# tests, this script) is development material and stays out.
-SHIP=(default metadata README README.md LICENSE static bin appserver lookups
-      linux_x86_64 darwin_x86_64 windows_x86_64)
+TARGETS=tools/targets.txt
 
 die() { echo "build.sh: $*" >&2; exit 1; }
+
+usage() { sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; }
+
+# The programs and platforms come from tools/targets.txt, which the package
+# checks read too: "program NAME", "platform GOOS/GOARCH FOLDER FORMAT",
+# "fallback FOLDER PLATFORM-FOLDER".
+PROGRAMS=() PLATFORMS=() FALLBACKS=() PLATFORM_DIRS=()
+while read -r word a b _; do
+  case "$word" in
+    program) PROGRAMS+=("$a") ;;
+    platform) PLATFORMS+=("$a $b"); PLATFORM_DIRS+=("$b") ;;
+    fallback) FALLBACKS+=("$a $b") ;;
+    ''|'#'*) ;;
+    *) die "$TARGETS: unknown line '$word $a $b'" ;;
+  esac
+done <"$TARGETS"
+[ ${#PROGRAMS[@]} -gt 0 ] && [ ${#PLATFORMS[@]} -gt 0 ] || die "$TARGETS names no program or no platform"
+# What the package holds besides the platform folders and the README.md that
+# tools/pkgreadme writes; everything else (cmd/, internal/, tools/, app/,
+# docs/, go.mod, tests, this script) is development material and stays out.
+SHIP=(default metadata README LICENSE app.manifest static bin appserver lookups "${PLATFORM_DIRS[@]}")
 
 # app_version prints [launcher] version from default/app.conf.
 app_version() {
@@ -53,10 +70,14 @@ build_binaries() {
         -o "$dir/bin/$prog$exe" "./cmd/$prog"
     done
   done
-  # bin/ is the fallback for platforms without their own folder: Linux x86-64,
-  # what Splunk Enterprise and Splunk Cloud run on.
-  for prog in "${PROGRAMS[@]}"; do
-    cp linux_x86_64/bin/"$prog" bin/"$prog"
+  # A fallback folder (bin/) serves hosts without a folder of their own; it
+  # holds the Linux x86-64 builds, what Splunk Enterprise and Cloud run on.
+  for p in "${FALLBACKS[@]}"; do
+    read -r dir from <<<"$p"
+    mkdir -p "$dir"
+    for prog in "${PROGRAMS[@]}"; do
+      cp "$from/bin/$prog" "$dir/$prog"
+    done
   done
 }
 
@@ -67,6 +88,9 @@ build_package() {
   for item in "${SHIP[@]}"; do
     [ -e "$item" ] && cp -R "$item" "$stage/$APP/"
   done
+  # The package's README: the admin's text and the Binary File Declaration,
+  # generated from the programs' Go build information.
+  go run ./tools/pkgreadme -targets "$TARGETS" -root . -o "$stage/$APP/README.md"
   # No local settings, no hidden files (.gitignore, editor files).
   rm -rf "$stage/$APP/local" "$stage/$APP/metadata/local.meta"
   find "$stage" -name '.*' -exec rm -rf {} +
@@ -101,10 +125,10 @@ run_tests() {
   else
     echo "test: staticcheck not installed (go install honnef.co/go/tools/cmd/staticcheck@v0.8.2); skipped"
   fi
-  echo "test: go test (all but the package checks)"
-  go test $(go list ./... | grep -v '/internal/pkgcheck$')
+  echo "test: go test (the tests skipped, and why, are listed at the end)"
+  go test -json ./... | go run ./tools/testsummary
   echo "test: test/k8swebhook (Kubernetes' own audit webhook client against the input binary; a separate module)"
-  (cd test/k8swebhook && go vet ./... && go test ./...)
+  (cd test/k8swebhook && go vet ./... && go test -json ./... | go run ../../tools/testsummary)
   build_binaries
   build_package
   echo "test: the package is reproducible (assembled twice, compared byte for byte)"
@@ -113,13 +137,20 @@ run_tests() {
   cmp dist/first.tgz "$PACKAGE" || die "two assemblies of $PACKAGE differ"
   rm dist/first.tgz
   echo "test: package checks on $PACKAGE"
-  KUBEPRIVPOD_PACKAGE="$PWD/$PACKAGE" go test -count=1 ./internal/pkgcheck/
+  go run ./tools/pkgcheck -targets "$TARGETS" -app app "$PACKAGE"
 }
 
 case "${1:-build}" in
   build) build_binaries; build_package ;;
   test) run_tests ;;
-  conf) go run ./internal/appcontent/cmd/render ;;
-  clean) rm -rf dist linux_x86_64 darwin_x86_64 windows_x86_64 bin/kubeprivpod bin/kube_audit_webhook ;;
-  *) die "unknown command '$1' (use: build, test, conf, clean)" ;;
+  conf) go run ./tools/renderconf ;;
+  e2e) test/e2e/run.sh ;;
+  clean)
+    rm -rf dist "${PLATFORM_DIRS[@]}"
+    for p in "${FALLBACKS[@]}"; do
+      read -r dir _ <<<"$p"
+      for prog in "${PROGRAMS[@]}"; do rm -f "$dir/$prog"; done
+    done ;;
+  help|-h|--help) usage ;;
+  *) usage >&2; die "unknown command '$1' (use: build, test, conf, clean, help)" ;;
 esac

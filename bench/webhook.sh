@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Benchmarks of the kube_audit_webhook input (issue 4, point 6).
+# Benchmarks of the kube_audit_webhook input.
 #
 # Process:   the built binary as splunkd runs it (configuration XML on
 #            stdin, XML stream on a drained stdout pipe); four senders post
@@ -13,10 +13,15 @@
 # Micro:     Batch.Parse, dedupe, XML stream writing (escaped and plain
 #            batches), Split.
 #
-# Usage: bench/webhook.sh            (from anywhere in the repository)
+# Usage: bench/webhook.sh              (from anywhere in the repository)
+#        bench/webhook.sh OLD_BINARY   before/after in one run: Process
+#            alternates between OLD_BINARY (e.g. built from main into /tmp:
+#            git worktree add /tmp/main main && go build -o /tmp/kaw-old
+#            ./cmd/kube_audit_webhook there) and this tree, RUNS rounds,
+#            then prints the mean of each and the ratio new/old.
 # Knobs (environment):
 #   BATCHES=1000   batches per benchmark run (400 events each)
-#   RUNS=3         runs of each benchmark (-count)
+#   RUNS=3         runs of each benchmark (-count), or rounds with OLD_BINARY
 # On a shared machine wall-clock figures vary with the load; the input's
 # CPU time per event (input-cpu-ns/event) is the steadier measure.
 set -euo pipefail
@@ -26,5 +31,22 @@ BATCHES=${BATCHES:-1000}
 RUNS=${RUNS:-3}
 
 echo "# $(go version), $(nproc) cores, load: $(cut -d' ' -f1-3 /proc/loadavg)"
+if [ $# -ge 1 ]; then
+  old="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
+  tb=$(mktemp -d)/kaw.test
+  go test -c -o "$tb" ./cmd/kube_audit_webhook
+  for r in $(seq "$RUNS"); do
+    for which in old new; do
+      if [ "$which" = old ]; then export KAW_BINARY="$old"; else unset KAW_BINARY; fi
+      (cd cmd/kube_audit_webhook && "$tb" -test.run '^$' -test.bench '^BenchmarkProcess$' -test.benchtime "${BATCHES}x") |
+        grep '^BenchmarkProcess' | sed "s/^/$which round $r: /"
+    done
+  done | tee /dev/stderr | awk '
+    { for (i = 1; i < NF; i++) { if ($(i+1) == "events/s") ev[$1] += $i; if ($(i+1) == "input-cpu-ns/event") cpu[$1] += $i; if ($(i+1) == "input-maxrss-MiB") rss[$1] += $i }; n[$1]++ }
+    END { for (w in n) printf "%s: mean %.0f events/s, %.0f input-cpu-ns/event, %.1f MiB peak RSS (%d rounds)\n", w, ev[w]/n[w], cpu[w]/n[w], rss[w]/n[w], n[w]
+          if (n["old"] && n["new"]) printf "new/old: events/s %.3f, input CPU per event %.3f\n", (ev["new"]/n["new"])/(ev["old"]/n["old"]), (cpu["new"]/n["new"])/(cpu["old"]/n["old"]) }'
+  rm -rf "$(dirname "$tb")"
+  exit 0
+fi
 go test -run '^$' -bench 'Process|EndToEnd' -benchtime "${BATCHES}x" -count "$RUNS" ./cmd/kube_audit_webhook
 go test -run '^$' -bench . -benchtime 500x -count "$RUNS" ./internal/webhook ./internal/modinput ./internal/eventlist

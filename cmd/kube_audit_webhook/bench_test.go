@@ -235,7 +235,11 @@ func BenchmarkProcess(b *testing.B) {
 	ln.Close()
 	cfg := inputXML(stanzaXML("kube_audit_webhook://bench", param{"listen", addr}, param{"tls_cert_file", p.ServerCertFile},
 		param{"tls_key_file", p.ServerKeyFile}, param{"client_ca_file", p.CAFile}, param{"cluster", "bench"}, param{"index", "main"}))
-	cmd := exec.Command(binary)
+	bin := binary
+	if b := os.Getenv("KAW_BINARY"); b != "" {
+		bin = b // another build, for before/after in one run (bench/webhook.sh OLD)
+	}
+	cmd := exec.Command(bin)
 	cmd.Stdin = strings.NewReader(cfg)
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
@@ -293,4 +297,57 @@ func BenchmarkProcess(b *testing.B) {
 // rusageCPU is user plus system time in nanoseconds.
 func rusageCPU(ru *syscall.Rusage) int64 {
 	return syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime)
+}
+
+// BenchmarkPipeSize measures what the capacity of the stdout pipe buys:
+// batches of 400 ~2 KB events written by the Stream into a pipe of each
+// size, read by another goroutine 64 KiB at a time as fast as it can (as
+// splunkd reads when it keeps up). It reports events/s and the worst case
+// the size risks: the events a full pipe holds, acknowledged but unread,
+// lost if splunkd dies (at-risk-events).
+func BenchmarkPipeSize(b *testing.B) {
+	var batch webhook.Batch
+	doc := benchBatch(0, 400)
+	if err := batch.Parse(doc); err != nil {
+		b.Fatal(err)
+	}
+	route := modinput.NewRoute("kube_audit_webhook://bench", "kube_audit_webhook://bench", DefaultSourcetype, "main", "bench")
+	for _, size := range []int{64 << 10, 256 << 10, 1 << 20} {
+		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
+			pr, pw, err := os.Pipe()
+			if err != nil {
+				b.Fatal(err)
+			}
+			if got := growPipe(pw, size); got != size {
+				b.Skipf("pipe size %d not granted (%d)", size, got)
+			}
+			var read int64
+			done := make(chan struct{})
+			go func() {
+				buf := make([]byte, 64<<10)
+				for {
+					n, err := pr.Read(buf)
+					read += int64(n)
+					if err != nil {
+						close(done)
+						return
+					}
+				}
+			}()
+			s := modinput.NewStream(pw)
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := s.WriteBatch(route, &batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			b.StopTimer()
+			pw.Close()
+			<-done
+			pr.Close()
+			perEvent := float64(read) / float64(b.N*400)
+			b.ReportMetric(float64(b.N*400)/b.Elapsed().Seconds(), "events/s")
+			b.ReportMetric(float64(size)/perEvent, "at-risk-events")
+		})
+	}
 }

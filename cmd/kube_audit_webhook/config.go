@@ -9,6 +9,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/modinput"
 	"github.com/kubeprivpod/kubeprivpod/internal/webhook"
@@ -21,6 +22,14 @@ const (
 	maxBodyBytes = 1 << 30
 )
 
+// Bounds of max_events_per_batch: the API server sends up to
+// --audit-webhook-batch-max-size (default 400) events per batch; each
+// event held costs 40 bytes beyond its own.
+const (
+	minEvents = 1
+	maxEvents = 10_000_000
+)
+
 // input is one validated stanza.
 type input struct {
 	stanza     string // as Splunk names it, e.g. kube_audit_webhook://prod
@@ -31,6 +40,7 @@ type input struct {
 	token      []byte
 	cluster    string
 	maxBody    int64
+	maxEvents  int
 	index      string
 	sourcetype string
 }
@@ -54,6 +64,7 @@ func parseInput(st modinput.Stanza) (*input, error) {
 		path:       st.Param(paramPath, webhook.DefaultPath),
 		cluster:    strings.TrimSpace(st.Param(paramCluster, "")),
 		maxBody:    webhook.DefaultMaxBodyBytes,
+		maxEvents:  webhook.DefaultMaxEventsPerBatch,
 		index:      strings.TrimSpace(st.Param(paramIndex, "")),
 		sourcetype: strings.TrimSpace(st.Param(paramSourcetype, DefaultSourcetype)),
 	}
@@ -96,6 +107,17 @@ func parseInput(st modinput.Stanza) (*input, error) {
 	if err != nil {
 		return nil, &fieldError{paramCert + "/" + paramKey, "cannot load the key pair: " + err.Error(), "Both must be PEM, the key unencrypted and matching the certificate."}
 	}
+	if leaf := in.cert.Leaf; leaf != nil {
+		// An expired certificate makes every handshake fail on the API
+		// server's side, with nothing in splunkd.log to say why.
+		now := time.Now()
+		if now.After(leaf.NotAfter) {
+			return nil, &fieldError{paramCert, fmt.Sprintf("certificate expired on %s", leaf.NotAfter.UTC().Format(time.RFC3339)), "Issue a new server certificate (section 1 of docs/webhook.md) and restart the input."}
+		}
+		if now.Before(leaf.NotBefore) {
+			return nil, &fieldError{paramCert, fmt.Sprintf("certificate not valid before %s (this host's clock says %s)", leaf.NotBefore.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339)), "Check this host's clock, or issue a certificate valid from now."}
+		}
+	}
 
 	if caFile := expandPath(st.Param(paramClientCA, "")); caFile != "" {
 		pem, err := os.ReadFile(caFile)
@@ -130,6 +152,13 @@ func parseInput(st modinput.Stanza) (*input, error) {
 			return nil, &fieldError{paramMaxBodyBytes, fmt.Sprintf("%q is not a whole number of bytes from %d to %d", v, minBodyBytes, maxBodyBytes), "Leave it empty for 64 MiB (67108864), or give a byte count such as 134217728."}
 		}
 		in.maxBody = n
+	}
+	if v := strings.TrimSpace(st.Param(paramMaxEvents, "")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < minEvents || n > maxEvents {
+			return nil, &fieldError{paramMaxEvents, fmt.Sprintf("%q is not a whole number from %d to %d", v, minEvents, maxEvents), fmt.Sprintf("Leave it empty for %d, or give at least the API server's --audit-webhook-batch-max-size.", webhook.DefaultMaxEventsPerBatch)}
+		}
+		in.maxEvents = n
 	}
 	if strings.ContainsAny(in.cluster, "\r\n") {
 		return nil, &fieldError{paramCluster, "contains a line break", "Use a single-line name such as prod-eu-1."}

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
 	"time"
@@ -35,14 +36,44 @@ func (k stanzaSink) Deliver(b *webhook.Batch) error { return k.stream.WriteBatch
 // runInputs is run mode: one HTTPS listener per enabled stanza, all
 // writing to one serialised XML stream on stdout, until a signal arrives
 // on sig (exit 0 after draining) or stdout fails (exit 1).
-func runInputs(stdin io.Reader, stdout, stderr io.Writer, sig <-chan os.Signal) int {
+//
+// pipeBytes is the capacity of the stdout pipe (0 when stdout is not a
+// pipe): what was written but may not have been read yet.
+func runInputs(stdin io.Reader, stdout, stderr io.Writer, sig <-chan os.Signal, pipeBytes int) int {
 	log := modinput.NewLogger(stderr)
-	def, err := modinput.ReadInputDefinition(stdin)
-	if err != nil {
-		log.Logf(modinput.Error, "%v", err)
-		return 1
+	// splunkd writes the configuration at once; a person running the
+	// input by hand may not, and must be able to stop it meanwhile.
+	type read struct {
+		def *modinput.InputDefinition
+		err error
 	}
+	got := make(chan read, 1)
+	go func() {
+		def, err := modinput.ReadInputDefinition(stdin)
+		got <- read{def, err}
+	}()
+	if f, ok := stdin.(*os.File); ok {
+		if fi, err := f.Stat(); err == nil && fi.Mode()&os.ModeCharDevice != 0 {
+			log.Logf(modinput.Info, "waiting for the configuration XML on stdin, as splunkd sends it (see docs/webhook.md); Ctrl-C to stop")
+		}
+	}
+	var def *modinput.InputDefinition
+	select {
+	case r := <-got:
+		if r.err != nil {
+			log.Logf(modinput.Error, "%v", r.err)
+			return 1
+		}
+		def = r.def
+	case s := <-sig:
+		log.Logf(modinput.Info, "received %v while waiting for the configuration; exiting", s)
+		return 0
+	}
+	setMemoryLimit(def, log)
 	stream := modinput.NewStream(stdout)
+	if pipeBytes > 0 {
+		stream.KeepWindow(int64(pipeBytes))
+	}
 	sinkFailed := make(chan error, 1)
 	var servers []*webhook.Server
 	served := make(chan error, len(def.Stanzas))
@@ -82,6 +113,10 @@ wait:
 			break wait
 		case err := <-sinkFailed:
 			log.Logf(modinput.Error, "stopping: writing to stdout failed: %v", err)
+			if pipeBytes > 0 {
+				ev, n := stream.Unread()
+				log.Logf(modinput.Error, "up to %d acknowledged events (%d bytes; the stdout pipe holds %d) may not have reached splunkd", ev, n, pipeBytes)
+			}
 			code = 1
 			break wait
 		case err := <-served:
@@ -135,12 +170,13 @@ wait:
 
 func newServer(in *input, stream *modinput.Stream, log *modinput.Logger, sinkFailed chan<- error) *webhook.Server {
 	return &webhook.Server{
-		Addr:         in.listen,
-		Path:         in.path,
-		TLSConfig:    &tls.Config{Certificates: []tls.Certificate{in.cert}, MinVersion: tls.VersionTLS12},
-		ClientCAs:    in.clientCAs,
-		Token:        in.token,
-		MaxBodyBytes: in.maxBody,
+		Addr:              in.listen,
+		Path:              in.path,
+		TLSConfig:         &tls.Config{Certificates: []tls.Certificate{in.cert}, MinVersion: tls.VersionTLS12},
+		ClientCAs:         in.clientCAs,
+		Token:             in.token,
+		MaxBodyBytes:      in.maxBody,
+		MaxEventsPerBatch: in.maxEvents,
 		Sink: stanzaSink{
 			stream: stream,
 			route:  modinput.NewRoute(in.stanza, in.stanza, in.sourcetype, in.index, in.cluster),
@@ -155,4 +191,36 @@ func newServer(in *input, stream *modinput.Stream, log *modinput.Logger, sinkFai
 			log.Logf(modinput.Level(level), "stanza "+in.stanza+": "+format, args...)
 		},
 	}
+}
+
+// setMemoryLimit sets the Go runtime's soft memory limit (unless GOMEMLIMIT
+// is set) to what the stanzas may hold at once by docs/webhook.md's
+// formula, so garbage from one large batch is collected before the next
+// one doubles the heap.
+func setMemoryLimit(def *modinput.InputDefinition, log *modinput.Logger) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	var limit int64 = 32 << 20 // the process without batches, with slack
+	for _, st := range def.Stanzas {
+		if d := strings.TrimSpace(st.Params["disabled"]); d == "1" || strings.EqualFold(d, "true") {
+			continue
+		}
+		in, err := parseInput(st)
+		if err != nil {
+			continue
+		}
+		limit += memoryBound(in)
+	}
+	debug.SetMemoryLimit(limit)
+	log.Logf(modinput.Info, "memory limit for the Go runtime: %d MiB (GOMEMLIMIT overrides it)", limit>>20)
+}
+
+// memoryBound is one stanza's share of the bound in docs/webhook.md:
+// bodies being read (MaxBufferedBytes, by default 4 × max_body_bytes),
+// 40 bytes per event held by the 4 batches parsed at once, the duplicate
+// filter's 1M keys at about 100 bytes, and the XML chunk.
+func memoryBound(in *input) int64 {
+	batches := int64(webhook.DefaultMaxConcurrentBatches)
+	return batches*in.maxBody + batches*64*int64(in.maxEvents) + webhook.DefaultDedupeMaxKeys*100 + 2*modinput.ChunkBytes
 }

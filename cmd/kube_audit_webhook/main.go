@@ -38,10 +38,11 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		sig := make(chan os.Signal, 1)
 		signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
 		defer signal.Stop(sig)
+		pipeBytes := 0
 		if f, ok := stdout.(*os.File); ok {
-			growPipe(f, stdoutPipeBytes)
+			pipeBytes = growPipe(f, stdoutPipeBytes)
 		}
-		return runInputs(stdin, stdout, stderr, sig)
+		return runInputs(stdin, stdout, stderr, sig, pipeBytes)
 	case len(args) == 1 && args[0] == "--scheme":
 		if _, err := scheme().WriteTo(stdout); err != nil {
 			fmt.Fprintf(stderr, "ERROR writing scheme: %v\n", err)

@@ -3,6 +3,9 @@ package main
 import (
 	"bytes"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -57,7 +60,7 @@ func TestScheme(t *testing.T) {
 	}
 	// Every parameter parseInput reads is declared (Splunk rejects
 	// unknown stanza keys that are not in the spec).
-	for _, p := range []string{paramListen, paramPath, paramCert, paramKey, paramClientCA, paramToken, paramCluster, paramMaxBodyBytes} {
+	for _, p := range []string{paramListen, paramPath, paramCert, paramKey, paramClientCA, paramToken, paramCluster, paramMaxBodyBytes, paramMaxEvents} {
 		if !strings.Contains(out.String(), `<arg name="`+p+`">`) {
 			t.Errorf("scheme lacks %s", p)
 		}
@@ -111,7 +114,7 @@ func TestValidateArguments(t *testing.T) {
 	os.WriteFile(tokenFile, []byte("abc123\n"), 0o600)
 	emptyFile := filepath.Join(p.Dir, "empty")
 	os.WriteFile(emptyFile, []byte(" \n"), 0o600)
-	base := []param{{"listen", "127.0.0.1:9443"}, {"tls_cert_file", p.ServerCertFile}, {"tls_key_file", p.ServerKeyFile}, {"client_ca_file", p.CAFile}}
+	base := []param{{"listen", freePort(t)}, {"tls_cert_file", p.ServerCertFile}, {"tls_key_file", p.ServerKeyFile}, {"client_ca_file", p.CAFile}}
 	with := func(extra ...param) []param {
 		out := []param{}
 		for _, b := range base {
@@ -133,6 +136,35 @@ func TestValidateArguments(t *testing.T) {
 		return out
 	}
 	missing := filepath.Join(p.Dir, "nope.pem")
+	past := time.Now().Add(-48 * time.Hour).Truncate(time.Second)
+	_, expiredCert, expiredKey := p.Issue(t, "expired", &x509.Certificate{Subject: pkix.Name{CommonName: "x"}, NotBefore: past.Add(-time.Hour), NotAfter: past})
+	expiredAt := past.UTC().Format(time.RFC3339)
+	future := time.Now().Add(48 * time.Hour).Truncate(time.Second)
+	_, futureCert, futureKey := p.Issue(t, "future", &x509.Certificate{Subject: pkix.Name{CommonName: "x"}, NotBefore: future, NotAfter: future.Add(time.Hour)})
+	futureFrom := future.UTC().Format(time.RFC3339)
+	// A port another program holds, and one the input itself (same
+	// certificate) already serves.
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer busy.Close()
+	_, busyPort, _ := net.SplitHostPort(busy.Addr().String())
+	ours, err := tls.Listen("tcp", "127.0.0.1:0", &tls.Config{Certificates: []tls.Certificate{p.Server}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ours.Close()
+	go func() {
+		for {
+			c, err := ours.Accept()
+			if err != nil {
+				return
+			}
+			c.(*tls.Conn).Handshake()
+			c.Close()
+		}
+	}()
 	for _, tc := range []struct {
 		name   string
 		params []param
@@ -152,6 +184,13 @@ func TestValidateArguments(t *testing.T) {
 		{"empty token", with(param{"token_file", emptyFile}), "token_file: " + emptyFile + " is empty. Write the token (e.g. from openssl rand -hex 32) into the file."},
 		{"no credentials", with(param{"client_ca_file", "-"}), "client_ca_file/token_file: neither is set, and there is no unauthenticated mode. Set client_ca_file (client certificates, recommended), token_file, or both."},
 		{"body limit", with(param{"max_body_bytes", "12x"}), `max_body_bytes: "12x" is not a whole number of bytes from 1024 to 1073741824. Leave it empty for 64 MiB (67108864), or give a byte count such as 134217728.`},
+		{"expired certificate", with(param{"tls_cert_file", expiredCert}, param{"tls_key_file", expiredKey}), "tls_cert_file: certificate expired on " + expiredAt + ". Issue a new server certificate (section 1 of docs/webhook.md) and restart the input."},
+		{"certificate not yet valid", with(param{"tls_cert_file", futureCert}, param{"tls_key_file", futureKey}), "tls_cert_file: certificate not valid before " + futureFrom + " (this host's clock says "},
+		{"port in use", with(param{"listen", busy.Addr().String()}), "listen: " + busy.Addr().String() + " is already in use by another program. Choose a free port, or stop what listens there (ss -ltnp 'sport = :" + busyPort + "' shows it)."},
+		{"port of the running input", with(param{"listen", ours.Addr().String()}), ""},
+		{"not this host's address", with(param{"listen", "192.0.2.1:9443"}), "listen: cannot bind 192.0.2.1:9443: the address is not one of this host's. Use one of this host's addresses, or 0.0.0.0 for all of them."},
+		{"events limit", with(param{"max_events_per_batch", "0"}), `max_events_per_batch: "0" is not a whole number from 1 to 10000000. Leave it empty for 200000, or give at least the API server's --audit-webhook-batch-max-size.`},
+		{"events limit set", with(param{"max_events_per_batch", "1000"}), ""},
 		{"body limit small", with(param{"max_body_bytes", "10"}), `max_body_bytes: "10" is not a whole number of bytes from 1024 to 1073741824. Leave it empty for 64 MiB (67108864), or give a byte count such as 134217728.`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -166,6 +205,13 @@ func TestValidateArguments(t *testing.T) {
 			var b strings.Builder
 			xml.EscapeText(&b, []byte(tc.msg))
 			want := "<error><message>" + b.String() + "</message></error>\n"
+			if tc.name == "certificate not yet valid" { // ends with the clock's reading
+				want = strings.TrimSuffix(want, "</message></error>\n")
+				if code != 1 || !strings.HasPrefix(out.String(), want) {
+					t.Errorf("exit %d\n got %s\nwant %s...", code, out.String(), want)
+				}
+				return
+			}
 			if code != 1 || out.String() != want {
 				t.Errorf("exit %d\n got %s\nwant %s", code, out.String(), want)
 			}
@@ -174,6 +220,11 @@ func TestValidateArguments(t *testing.T) {
 	var out, errb bytes.Buffer
 	if code := run([]string{"--validate-arguments"}, strings.NewReader("<items>"), &out, &errb); code != 1 || !strings.HasPrefix(out.String(), "<error><message>modular input configuration: line 1:") {
 		t.Errorf("broken XML: exit %d, %q", code, out.String())
+	}
+	out.Reset()
+	if code := run([]string{"--validate-arguments"}, strings.NewReader("listen = 0.0.0.0:9443\n"), &out, &errb); code != 1 ||
+		out.String() != "<error><message>modular input configuration: no XML element in the input, expected &lt;items&gt; as splunkd sends it; got &#34;listen = 0.0.0.0:9443\\n&#34;</message></error>\n" {
+		t.Errorf("not XML: exit %d, %q", code, out.String())
 	}
 }
 
@@ -292,7 +343,7 @@ func TestRunTwoStanzas(t *testing.T) {
 	var out, errb lockedBuffer
 	sig := make(chan os.Signal, 1)
 	done := make(chan int, 1)
-	go func() { done <- runInputs(strings.NewReader(cfg), &out, &errb, sig) }()
+	go func() { done <- runInputs(strings.NewReader(cfg), &out, &errb, sig, 0) }()
 	waitListening(t, addrA)
 	waitListening(t, addrB)
 
@@ -413,13 +464,13 @@ func prefixOf(data string) string {
 func TestRunNoUsableStanza(t *testing.T) {
 	var out, errb bytes.Buffer
 	sig := make(chan os.Signal)
-	code := runInputs(strings.NewReader(inputXML(stanzaXML("kube_audit_webhook://x", param{"listen", "127.0.0.1:1"}))), &out, &errb, sig)
+	code := runInputs(strings.NewReader(inputXML(stanzaXML("kube_audit_webhook://x", param{"listen", "127.0.0.1:1"}))), &out, &errb, sig, 0)
 	if code != 1 || out.String() != "<stream>\n</stream>\n" || !strings.Contains(errb.String(), "ERROR stanza kube_audit_webhook://x not started: tls_cert_file: missing.") ||
 		!strings.Contains(errb.String(), "ERROR no stanza could be started (1 configured)") {
 		t.Errorf("exit %d, stdout %q, stderr %q", code, out.String(), errb.String())
 	}
 	errb.Reset()
-	if code := runInputs(strings.NewReader("<input"), &out, &errb, sig); code != 1 || !strings.HasPrefix(errb.String(), "ERROR modular input configuration: line 1:") {
+	if code := runInputs(strings.NewReader("<input"), &out, &errb, sig, 0); code != 1 || !strings.HasPrefix(errb.String(), "ERROR modular input configuration: line 1:") {
 		t.Errorf("broken config: exit %d, %q", code, errb.String())
 	}
 }
@@ -574,8 +625,14 @@ func TestStdoutFailure(t *testing.T) {
 	}
 	cmd, stderr := startBinary(t, p, addr, w)
 	w.Close()
-	r.Close()
+	// A batch is acknowledged once it is in the pipe; splunkd then goes
+	// away without reading it.
 	doc, _ := batchDoc("f", 2)
+	if code, err := postBatch(client(p), "https://"+addr+"/audit", doc); code != 200 {
+		t.Fatalf("post: %d %v", code, err)
+	}
+	r.Close()
+	doc, _ = batchDoc("g", 2)
 	if code, err := postBatch(client(p), "https://"+addr+"/audit", doc); code != 503 {
 		t.Fatalf("post after stdout closed: %d %v", code, err)
 	}
@@ -586,7 +643,8 @@ func TestStdoutFailure(t *testing.T) {
 	if ee, ok := err.(*exec.ExitError); !ok || ee.ExitCode() != 1 {
 		t.Fatalf("exit: %v; stderr:\n%s", err, stderr.String())
 	}
-	if !strings.Contains(stderr.String(), "ERROR stopping: writing to stdout failed: write /dev/stdout: broken pipe") {
+	if !strings.Contains(stderr.String(), "ERROR stopping: writing to stdout failed: write /dev/stdout: broken pipe") ||
+		!strings.Contains(stderr.String(), "ERROR up to 2 acknowledged events (1275 bytes; the stdout pipe holds 262144) may not have reached splunkd") {
 		t.Errorf("stderr:\n%s", stderr.String())
 	}
 }
@@ -631,7 +689,7 @@ func TestSIGTERMWithBlockedStdout(t *testing.T) {
 	done := make(chan int, 1)
 	go func() {
 		done <- runInputs(strings.NewReader(inputXML(stanzaXML("kube_audit_webhook://b", param{"listen", addr}, param{"tls_cert_file", p.ServerCertFile},
-			param{"tls_key_file", p.ServerKeyFile}, param{"client_ca_file", p.CAFile}))), out, &errb, sig)
+			param{"tls_key_file", p.ServerKeyFile}, param{"client_ca_file", p.CAFile}))), out, &errb, sig, 0)
 	}()
 	waitListening(t, addr)
 	doc, _ := batchDoc("blk", 1)
@@ -670,5 +728,62 @@ func TestGrowPipe(t *testing.T) {
 	defer f.Close()
 	if got := growPipe(f, stdoutPipeBytes); got != 0 {
 		t.Errorf("regular file: %d, want 0 (left alone)", got)
+	}
+}
+
+// TestSignalWhileWaitingForConfiguration: started by hand, the input waits
+// for its configuration on stdin; SIGTERM or SIGINT ends the wait.
+func TestSignalWhileWaitingForConfiguration(t *testing.T) {
+	for _, sig := range []syscall.Signal{syscall.SIGTERM, syscall.SIGINT} {
+		cmd := exec.Command(binary)
+		stdin, err := cmd.StdinPipe() // never written
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer stdin.Close()
+		var stderr lockedBuffer
+		cmd.Stderr = &stderr
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(200 * time.Millisecond)
+		cmd.Process.Signal(sig)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			if err != nil || !strings.Contains(stderr.String(), "INFO received "+sig.String()+" while waiting for the configuration; exiting") {
+				t.Errorf("%v: exit %v, stderr %q", sig, err, stderr.String())
+			}
+		case <-time.After(5 * time.Second):
+			cmd.Process.Kill()
+			t.Fatalf("%v ignored while waiting for the configuration", sig)
+		}
+	}
+}
+
+// TestSaysItIsWaitingOnATerminal: started by hand with a terminal on
+// stdin, the input says it is waiting for its configuration.
+func TestSaysItIsWaitingOnATerminal(t *testing.T) {
+	pt, err := openPTY()
+	if err != nil {
+		t.Skipf("no pseudo-terminal: %v", err)
+	}
+	defer pt.Close()
+	cmd := exec.Command(binary)
+	cmd.Stdin = pt
+	var stderr lockedBuffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(stderr.String(), "INFO waiting for the configuration XML on stdin") && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	cmd.Process.Signal(syscall.SIGINT)
+	if err := cmd.Wait(); err != nil || !strings.Contains(stderr.String(), "INFO waiting for the configuration XML on stdin") {
+		t.Errorf("exit %v, stderr %q", err, stderr.String())
 	}
 }

@@ -47,8 +47,7 @@ const opensslMarker = "<!-- kube_audit_webhook: openssl commands"
 // TestREADMEOpenSSL runs the certificate commands of the user docs
 // exactly as written and checks the input accepts the result: validation
 // passes, and the API server's client certificate (and token) get a batch
-// through. It covers docs/webhook.md and the README once the section is
-// merged there.
+// through. It covers docs/webhook.md, and README.md if it holds the block.
 func TestREADMEOpenSSL(t *testing.T) {
 	if _, err := exec.LookPath("openssl"); err != nil {
 		if os.Getenv("CI") != "" {
@@ -91,7 +90,7 @@ func checkOpenSSLScript(t *testing.T, script string) {
 	sig := make(chan os.Signal, 1)
 	done := make(chan int, 1)
 	go func() {
-		done <- runInputs(strings.NewReader(inputXML(stanzaXML("kube_audit_webhook://docs", params...))), &stream, &logs, sig)
+		done <- runInputs(strings.NewReader(inputXML(stanzaXML("kube_audit_webhook://docs", params...))), &stream, &logs, sig, 0)
 	}()
 	waitListening(t, addr)
 

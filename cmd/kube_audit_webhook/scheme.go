@@ -17,6 +17,7 @@ const (
 	paramToken        = "token_file"
 	paramCluster      = "cluster"
 	paramMaxBodyBytes = "max_body_bytes"
+	paramMaxEvents    = "max_events_per_batch"
 	paramIndex        = "index"
 	paramSourcetype   = "sourcetype"
 )
@@ -50,6 +51,9 @@ func scheme() *modinput.Scheme {
 			{Name: paramMaxBodyBytes, Title: "Maximum body size", DataType: modinput.TypeNumber,
 				Description: "Largest batch accepted, in bytes after gzip decompression; larger ones get 413. Default " +
 					strconv.Itoa(webhook.DefaultMaxBodyBytes) + " (64 MiB)."},
+			{Name: paramMaxEvents, Title: "Maximum events per batch", DataType: modinput.TypeNumber,
+				Description: "Most events accepted in one batch; larger ones get 413. Default " +
+					strconv.Itoa(webhook.DefaultMaxEventsPerBatch) + " (the API server sends 400 by default)."},
 		},
 	}
 }

@@ -12,7 +12,7 @@ import (
 // BenchmarkAddEventMix runs the sample log as it is: 118 events averaging
 // 1.9 KB, 25% pod writes, 6% candidates of the pre-filter and 4% passing
 // the search — harsher than a real cluster. BenchmarkAddEventMix10 dilutes
-// it with the sample's other events to the mix issue 2 names: 10% pod
+// it with the sample's other events to the mix the speed goal names: 10% pod
 // writes, 2% privileged.
 
 func corpusBytes(ev [][]byte) int64 {

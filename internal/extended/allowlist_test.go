@@ -10,8 +10,8 @@ import (
 
 	"gopkg.in/yaml.v3"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/conf"
 	"github.com/kubeprivpod/kubeprivpod/internal/table"
+	"github.com/kubeprivpod/kubeprivpod/tools/conf"
 )
 
 var allowNow = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)

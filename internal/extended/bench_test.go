@@ -13,7 +13,7 @@ import (
 // workload writes, a few percent privileged or host-level, built once per
 // benchmark from a fixed seed. The same events feed the default mode's
 // benchmark here, so the ratio of the two is measured under the same
-// conditions (issue 5 point 8: within 2×).
+// conditions (the goal: within 2×).
 
 const mixEvents = 10000
 

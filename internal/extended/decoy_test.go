@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// decoyPair is the attack of issue 10: a privileged pod create and a
+// decoyPair is the decoy attack: a privileged pod create and a
 // harmless-looking run-as-root decoy sent with the same Audit-ID header,
 // by the same user, to the same URI, the decoy named to sort first. The
 // API server stamps each with its own requestReceivedTimestamp, or with

@@ -92,7 +92,7 @@ func TestFixturesPrivilegedPodCreations(t *testing.T) {
 		// auditID, user and request URI and have no
 		// requestReceivedTimestamp: one request, and the stronger finding
 		// is kept (before, the tie-break by name let line 4 replace line 1,
-		// the decoy attack of issue 10). Each line alone is found
+		// the decoy attack). Each line alone is found
 		// (TestPantherExpected).
 		"k8s_privileged_pod_created.yml.jsonl: john.doe@company.com create pods default/test-privileged-pod allowed [containers/nginx] [privileged] 49 1",
 		"k8s_privileged_pod_created.yml.jsonl: system:serviceaccount:kube-system:deployment-controller create pods kube-system/network-agent allowed [containers/agent] [privileged] 49 1",

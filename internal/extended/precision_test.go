@@ -11,7 +11,7 @@ import (
 	"github.com/kubeprivpod/kubeprivpod/internal/table"
 )
 
-// Tests of issue 11's rules: one row per decision (folding a controller's
+// Tests of the precision rules (docs/precision.md): one row per decision (folding a controller's
 // pods), changes rather than restatements, and the images.
 
 const (
@@ -270,7 +270,7 @@ func TestPatchChangesNotRestatements(t *testing.T) {
 	}
 }
 
-// The classic label patch of a privileged pod (issue 11, seen on a real
+// The classic label patch of a privileged pod (seen on a real
 // API server) is no finding; kubectl set image on it is.
 func TestPatchPodLabelsVersusImage(t *testing.T) {
 	resp := pod("priv-pod", `"containers":[{"name":"c","image":"nginx:2","securityContext":{"privileged":true}}]`)

@@ -84,7 +84,7 @@ func TestPrecisionDayRecording(t *testing.T) {
 		rows, risk, evts int
 	}{
 		// The documented policy (level Request) and its RequestResponse
-		// alternative; before issue 11 the same events gave 14 rows (626
+		// alternative; before these rules the same events gave 14 rows (626
 		// risk points, the controller's pods merged across specs, the image
 		// swap invisible) and 325 rows (15,795 points).
 		{"day-request", 20, 920, 388},

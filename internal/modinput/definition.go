@@ -1,6 +1,7 @@
 package modinput
 
 import (
+	"bytes"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -138,16 +139,35 @@ func ReadValidationDefinition(r io.Reader) (*ValidationDefinition, error) {
 	return &ValidationDefinition{Metadata: x.meta(), Item: st}, nil
 }
 
+// headRecorder keeps the first bytes read through it, to quote them when
+// the input turns out not to be XML.
+type headRecorder struct {
+	r    io.Reader
+	head []byte
+}
+
+func (h *headRecorder) Read(p []byte) (int, error) {
+	n, err := h.r.Read(p)
+	if room := 64 - len(h.head); room > 0 {
+		h.head = append(h.head, p[:min(n, room)]...)
+	}
+	return n, err
+}
+
 func decode(r io.Reader, root string) (*xmlInput, error) {
 	var x xmlInput
-	d := xml.NewDecoder(r)
+	hr := &headRecorder{r: r}
+	d := xml.NewDecoder(hr)
 	if err := d.Decode(&x); err != nil {
 		var se *xml.SyntaxError
 		if errors.As(err, &se) {
 			return nil, &ConfigError{Line: se.Line, Err: errors.New(se.Msg)}
 		}
 		if err == io.EOF {
-			return nil, &ConfigError{Err: errors.New("empty input, expected <" + root + ">")}
+			if len(bytes.TrimSpace(hr.head)) == 0 {
+				return nil, &ConfigError{Err: errors.New("empty input, expected <" + root + "> XML as splunkd sends it")}
+			}
+			return nil, &ConfigError{Err: fmt.Errorf("no XML element in the input, expected <%s> as splunkd sends it; got %q", root, hr.head)}
 		}
 		return nil, &ConfigError{Err: err}
 	}

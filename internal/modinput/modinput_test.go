@@ -115,7 +115,10 @@ func TestDefinitionErrors(t *testing.T) {
 		name, doc, want string
 		validation      bool
 	}{
-		{"empty", "", "modular input configuration: empty input, expected <input>", false},
+		{"empty", "", "modular input configuration: empty input, expected <input> XML as splunkd sends it", false},
+		{"blank", " \n\t", "modular input configuration: empty input, expected <input> XML as splunkd sends it", false},
+		{"not XML", "listen=0.0.0.0:9443\npath=/audit\n", `modular input configuration: no XML element in the input, expected <input> as splunkd sends it; got "listen=0.0.0.0:9443\npath=/audit\n"`, false},
+		{"JSON", `{"listen":"0.0.0.0:9443"}`, `modular input configuration: no XML element in the input, expected <items> as splunkd sends it; got "{\"listen\":\"0.0.0.0:9443\"}"`, true},
 		{"wrong root", "<items></items>", "modular input configuration: root element is <items>, expected <input>", false},
 		{"syntax", "<input>\n<configuration>\n<stanza name='a'>\n</input>", "modular input configuration: line 4: element <stanza> closed by </input>", false},
 		{"no name", "<input><configuration><stanza><param name='x'>1</param></stanza></configuration></input>", "modular input configuration: configuration stanza 1: missing name attribute", false},
@@ -350,9 +353,93 @@ func TestLogger(t *testing.T) {
 	l := NewLogger(&b)
 	l.Logf(Info, "listening on %s", ":9443")
 	l.Logf(Error, "multi\nline\r\nmessage")
-	if want := "INFO listening on :9443\nERROR multi line message\n"; b.String() != want {
+	if want := "INFO listening on :9443\nERROR multi\\nline\\r\\nmessage\n"; b.String() != want {
 		t.Errorf("got %q want %q", b.String(), want)
 	}
+}
+
+// TestLoggerEscapesControls: nothing a client sends can end a line, start
+// a forged one, move the cursor or reorder text in splunkd.log.
+func TestLoggerEscapesControls(t *testing.T) {
+	var b bytes.Buffer
+	l := NewLogger(&b)
+	in := "a\x00b\x1b[2Jc\vd\fe\x7ff\u0085g\u2028h\u2029i\u202ej\u2066k\u200bl\ufeffm\xffn\\o\ufffdp é 日本"
+	l.Logf(Warn, "refused %s", in)
+	want := `WARN refused a\x00b\x1b[2Jc\x0bd\x0ce\x7ff\u0085g\u2028h\u2029i\u202ej\u2066k\u200bl\ufeffm\xffn\\o\ufffdp é 日本` + "\n"
+	if b.String() != want {
+		t.Errorf("got  %q\nwant %q", b.String(), want)
+	}
+	for i, c := range b.String()[:b.Len()-1] {
+		if c < 0x20 || c == 0x7f || c >= 0x80 && c < 0xa0 || c == 0x2028 || c == 0x2029 {
+			t.Errorf("control %U left at %d", c, i)
+		}
+	}
+	// A long message is cut, and says by how much.
+	b.Reset()
+	l.Logf(Warn, "path %s", strings.Repeat("x", 60000))
+	if b.Len() > MaxLineBytes+64 || !strings.HasSuffix(b.String(), "... (55909 more bytes)\n") {
+		t.Errorf("long line: %d bytes, ends %q", b.Len(), b.String()[b.Len()-40:])
+	}
+}
+
+// TestStreamChunksAndUnread: a large batch is written in ChunkBytes
+// pieces (its buffer is not kept), and Unread counts the batches that may
+// still sit in a pipe of the window's size.
+func TestStreamChunksAndUnread(t *testing.T) {
+	var w countingWriter
+	s := NewStream(&w)
+	s.KeepWindow(10000)
+	r := NewRoute("s", "", "", "", "")
+	big := make(events, 5000)
+	for i := range big {
+		big[i] = struct {
+			t    time.Time
+			data []byte
+		}{time.Time{}, bytes.Repeat([]byte("x"), 200)}
+	}
+	if err := s.WriteBatch(r, big); err != nil {
+		t.Fatal(err)
+	}
+	if w.writes < 4 || w.max > ChunkBytes+1024 {
+		t.Errorf("%d writes, largest %d bytes", w.writes, w.max)
+	}
+	if cap(s.buf) > 2*ChunkBytes {
+		t.Errorf("kept a %d-byte buffer", cap(s.buf))
+	}
+	// Of a large batch only the events in the window's bytes count.
+	perBig := len(`<event stanza="s" unbroken="1"><data></data><done/></event>`) + 1 + 200
+	if ev, _ := s.Unread(); ev < int64(10000/perBig) || ev > int64(10000/perBig)+1 {
+		t.Errorf("after a 5000-event batch Unread = %d events, want %d", ev, 10000/perBig)
+	}
+	small := events{{time.Time{}, []byte("y")}, {time.Time{}, []byte("z")}}
+	for i := 0; i < 100; i++ {
+		s.WriteBatch(r, small)
+	}
+	per := int64(len(`<event stanza="s" unbroken="1"><data>y</data><done/></event>`) + 1)
+	ev, n := s.Unread()
+	// 10000 bytes hold the last 10000/(2*per) batches of two events, and
+	// the one cut by the window's start.
+	if wantEv := 2 * (10000/(2*per) + 1); ev != wantEv || n != 10000 {
+		t.Errorf("Unread = %d events, %d bytes; want %d, 10000", ev, n, wantEv)
+	}
+	if len(s.recent) > 2*int(10000/(2*per))+2 {
+		t.Errorf("remembers %d batches", len(s.recent))
+	}
+	if tb, te := s.Written(); te != 5200 || tb != w.n {
+		t.Errorf("Written = %d, %d; wrote %d", tb, te, w.n)
+	}
+}
+
+type countingWriter struct {
+	n           int64
+	writes, max int
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	c.n += int64(len(p))
+	c.writes++
+	c.max = max(c.max, len(p))
+	return len(p), nil
 }
 
 // BenchmarkStreamWriteBatch writes 400 events that need escaping checked
@@ -417,4 +504,32 @@ func TestStreamPlainBatch(t *testing.T) {
 	if want := "<stream>\n" + `<event stanza="s://p" unbroken="1"><data>&lt;&amp;&gt;</data><done/></event>` + "\n"; out.String() != want {
 		t.Errorf("not plain: %q, want %q", out.String(), want)
 	}
+}
+
+// FuzzLoggerEscapes: whatever a message holds, Logf writes one line of
+// at most MaxLineBytes (plus the level and the cut note), valid UTF-8,
+// without a control, separator or bidirectional character.
+func FuzzLoggerEscapes(f *testing.F) {
+	f.Add("plain")
+	f.Add("a\x00b\x1b[2J\r\n\u2028\u2029\u202e\xff\\")
+	f.Add(strings.Repeat("\u0085", 3000))
+	f.Fuzz(func(t *testing.T, msg string) {
+		var b bytes.Buffer
+		NewLogger(&b).Logf(Warn, "%s", msg)
+		out := b.String()
+		if strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, "\n") || !strings.HasPrefix(out, "WARN ") {
+			t.Fatalf("not one line: %q", out)
+		}
+		if len(out) > MaxLineBytes+64 {
+			t.Fatalf("%d bytes", len(out))
+		}
+		if !utf8.ValidString(out) {
+			t.Fatalf("invalid UTF-8: %q", out)
+		}
+		for _, r := range out[:len(out)-1] {
+			if r < 0x20 || r == 0x7f || unsafeRune(r) && r >= 0x80 {
+				t.Fatalf("%U left in %q", r, out)
+			}
+		}
+	})
 }

@@ -61,6 +61,19 @@ type PlainBatch interface {
 	Plain() bool
 }
 
+// PartsBatch is a Batch whose events may be stored in two parts: a head
+// (nil or a short constant) followed by the rest. WriteBatch writes head
+// and rest one after the other, so the Batch need not copy an event to
+// put something in front of it.
+type PartsBatch interface {
+	Batch
+	EventParts(i int) (t time.Time, head, rest []byte)
+}
+
+// ChunkBytes is how much of a batch's XML WriteBatch gathers before
+// writing it: a large batch costs this much buffer, not its whole size.
+const ChunkBytes = 256 << 10
+
 // ErrClosed is returned by WriteBatch after Close.
 var ErrClosed = errors.New("modinput: stream closed")
 
@@ -70,15 +83,62 @@ var ErrClosed = errors.New("modinput: stream closed")
 type Stream struct {
 	mu      sync.Mutex
 	w       io.Writer
-	buf     []byte // reused for each batch so a batch costs one write
+	buf     []byte // reused for each batch, up to ChunkBytes (plus one event)
 	started bool
 	closed  bool
 	err     error // sticky: after the first failure nothing more is written
+
+	// What was written and acknowledged, to say after a failed write how
+	// much may still have been in the pipe: total bytes and events of
+	// completed batches, and the recent batches (see Unread).
+	written, events int64
+	recent          []span
+	window          int64 // how far back recent reaches; 0: not kept
 }
+
+// span is one write of a completed batch: where it starts and ends in the
+// stream and how many events ended in it.
+type span struct{ start, end, events int64 }
 
 // NewStream returns a Stream writing to w (normally os.Stdout). Nothing is
 // written until the first batch or Close.
 func NewStream(w io.Writer) *Stream { return &Stream{w: w} }
+
+// KeepWindow makes the Stream remember its batches that ended within the
+// last n bytes written, so Unread can count them. n is the capacity of
+// the pipe w writes to: bytes handed to it but not yet read by splunkd.
+func (s *Stream) KeepWindow(n int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.window = n
+}
+
+// Written reports the bytes and events of the batches written so far.
+func (s *Stream) Written() (bytes, events int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.written, s.events
+}
+
+// Unread reports what WriteBatch reported written but the reader may
+// never have read, when the reader went away: the last window bytes
+// (KeepWindow) and the events that ended in them. An event cut by the
+// window's start counts; within a write events are taken as equally long.
+func (s *Stream) Unread() (events, bytes int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	from := s.written - s.window
+	for _, sp := range s.recent {
+		switch {
+		case sp.end <= from:
+		case sp.start >= from || sp.end == sp.start:
+			events += sp.events
+		default: // the write the window starts in: its share, rounded up
+			events += (sp.events*(sp.end-from) + sp.end - sp.start - 1) / (sp.end - sp.start)
+		}
+	}
+	return events, min(s.window, s.written)
+}
 
 // WriteBatch writes every event of b under route r and returns once the
 // bytes have been handed to the underlying writer. It returns the first
@@ -98,26 +158,65 @@ func (s *Stream) WriteBatch(r *Route, b Batch) error {
 	}
 	pb, ok := b.(PlainBatch)
 	plain := ok && pb.Plain()
+	parts, _ := b.(PartsBatch)
+	// The batch's writes, remembered once the whole batch is written.
+	var chunks []span
+	start, off, counted := s.written, int64(0), 0
 	for i, n := 0, b.Len(); i < n; i++ {
-		t, data := b.Event(i)
+		var t time.Time
+		var head, data []byte
+		if parts != nil {
+			t, head, data = parts.EventParts(i)
+		} else {
+			t, data = b.Event(i)
+		}
 		buf = append(buf, r.open...)
 		if !t.IsZero() {
 			buf = appendTime(buf, t)
 		}
 		buf = append(buf, "<data>"...)
 		if plain {
+			buf = append(buf, head...)
 			buf = append(buf, data...)
 		} else {
+			buf = appendEscaped(buf, head, false)
 			buf = appendEscaped(buf, data, false)
 		}
 		buf = append(buf, "</data>"...)
 		buf = append(buf, r.close...)
+		if len(buf) >= ChunkBytes && i < n-1 {
+			if err := s.write(buf); err != nil {
+				return err
+			}
+			chunks = append(chunks, span{start + off, start + off + int64(len(buf)), int64(i + 1 - counted)})
+			off += int64(len(buf))
+			counted = i + 1
+			buf = buf[:0]
+		}
 	}
-	s.buf = buf
+	if cap(buf) <= 2*ChunkBytes {
+		s.buf = buf // one huge event is not kept
+	} else {
+		s.buf = nil
+	}
 	if err := s.write(buf); err != nil {
 		return err
 	}
+	chunks = append(chunks, span{start + off, start + off + int64(len(buf)), int64(b.Len() - counted)})
+	s.written = start + off + int64(len(buf))
+	s.events += int64(b.Len())
 	s.started = true
+	if s.window > 0 {
+		s.recent = append(s.recent, chunks...)
+		// Forget batches that ended before the window.
+		drop := 0
+		for drop < len(s.recent) && s.recent[drop].end <= s.written-s.window {
+			drop++
+		}
+		if drop > 0 && drop >= len(s.recent)/2 {
+			s.recent = append(s.recent[:0], s.recent[drop:]...)
+		}
+	}
 	return nil
 }
 

@@ -2,8 +2,12 @@ package webhook
 
 import (
 	"bytes"
+	"errors"
+	"fmt"
 	"hash/maphash"
+	"math"
 	"time"
+	"unsafe"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/eventlist"
 )
@@ -13,43 +17,103 @@ import (
 // "apiVersion" put in front when the item lacks them (the webhook backend
 // leaves them out of EventList items; the log backend writes them first).
 //
-// A Batch is reused between requests; its event data aliases the document
-// it was parsed from, or its own buffer.
+// A Batch is reused between requests. Its events alias the document they
+// were parsed from; an inserted "kind"/"apiVersion" is one of a few
+// constant heads, not a copy of the item, so an event costs the bytes of
+// its item plus eventSize, whatever its size.
 type Batch struct {
-	cur    pending // members of the item being split
-	events []event
-	arena  []byte // rebuilt items, so aliasing slices are cut only once it stops growing
-	plain  bool   // every event is plain text (see Plain)
+	// MaxEvents, when positive, is the most events Parse accepts: past it
+	// Parse fails with ErrTooManyEvents, before holding more.
+	MaxEvents int
 
-	// During Parse: the document, its apiVersion once looked up, and the
-	// callbacks, made once per Batch rather than per Parse.
-	doc, apiVersion []byte
-	memberFn        func(k, v []byte)
-	itemFn          func(item []byte) error
+	cur    pending   // members of the item being split
+	blocks [][]event // the events, blockEvents to a block: growing never copies
+	n      int       // number of events
+	doc    []byte    // the document the events alias
+	plain  bool      // every event is plain text (see Plain)
+	itemFn func(item []byte) error
+	memFn  func(k, v []byte)
+	err    error // an item refused by item
 }
 
 // pending is what member gathered about the item being split.
 type pending struct {
 	hasKind, hasVersion, hasTime bool
-	id, stage                    []byte
+	badVersion, id, stage        []byte // badVersion: the first apiVersion that is not APIVersion
 	t                            time.Time
 }
 
+// event is one item: its bytes are doc[off:end], preceded by heads[head]
+// in place of the item's '{' when head is not 0. 40 bytes (eventSize).
 type event struct {
-	t     time.Time
-	data  []byte // nil while the bytes are still in arena[off:end]
-	off   int
-	end   int
-	key   key
-	keyed bool // false when the item has no auditID to deduplicate on
+	us       int64 // requestReceivedTimestamp in Unix microseconds; noTime when absent
+	off, end uint32
+	head     uint8
+	keyed    bool // false when the item has no auditID to deduplicate on
+	key      key
+}
+
+// eventSize is the memory one event costs beyond its bytes.
+const eventSize = int(unsafe.Sizeof(event{}))
+
+// noTime marks an event without a usable requestReceivedTimestamp.
+const noTime = math.MinInt64
+
+// heads are what replaces an item's '{' when it lacks "kind" or
+// "apiVersion" (index 0: nothing is inserted). Odd indexes are for items
+// with no members, which need no comma after the inserted ones.
+var heads = [...][]byte{
+	nil,
+	nil,
+	[]byte(`{"kind":"Event","apiVersion":"` + APIVersion + `",`),
+	[]byte(`{"kind":"Event","apiVersion":"` + APIVersion + `"`),
+	[]byte(`{"kind":"Event",`),
+	[]byte(`{"kind":"Event"`),
+	[]byte(`{"apiVersion":"` + APIVersion + `",`),
+	[]byte(`{"apiVersion":"` + APIVersion + `"`),
 }
 
 // Len reports the number of events.
-func (b *Batch) Len() int { return len(b.events) }
+func (b *Batch) Len() int { return b.n }
+
+// blockEvents is the number of events in one block of Batch.blocks.
+const blockEvents = 1024
+
+func (b *Batch) at(i int) *event { return &b.blocks[i/blockEvents][i%blockEvents] }
+
+func (b *Batch) push(e event) {
+	if b.n/blockEvents == len(b.blocks) {
+		b.blocks = append(b.blocks, make([]event, blockEvents))
+	}
+	*b.at(b.n) = e
+	b.n++
+}
 
 // Event returns the i-th event's requestReceivedTimestamp (zero when
-// absent or unreadable) and its bytes.
-func (b *Batch) Event(i int) (time.Time, []byte) { return b.events[i].t, b.events[i].data }
+// absent or unreadable) and its bytes. When kind or apiVersion were
+// inserted the bytes are a new copy; EventParts avoids it.
+func (b *Batch) Event(i int) (time.Time, []byte) {
+	t, head, rest := b.EventParts(i)
+	if head == nil {
+		return t, rest
+	}
+	return t, append(append(make([]byte, 0, len(head)+len(rest)), head...), rest...)
+}
+
+// EventParts returns the i-th event's time and its bytes as two parts,
+// head (nil or a constant holding the inserted kind and apiVersion) and
+// rest (aliasing the document): the event is head followed by rest. It
+// makes b a modinput.PartsBatch.
+func (b *Batch) EventParts(i int) (t time.Time, head, rest []byte) {
+	e := b.at(i)
+	if e.us != noTime {
+		t = time.UnixMicro(e.us).UTC()
+	}
+	if e.head == 0 {
+		return t, nil, b.doc[e.off:e.end:e.end]
+	}
+	return t, heads[e.head], b.doc[e.off+1 : e.end : e.end]
+}
 
 // Plain reports whether every event's bytes are plain text (printable
 // ASCII without '<', '>' or '&', and tab and LF), as the API server's
@@ -57,53 +121,144 @@ func (b *Batch) Event(i int) (time.Time, []byte) { return b.events[i].t, b.event
 // makes b a modinput.PlainBatch, whose events need no XML escaping.
 func (b *Batch) Plain() bool { return b.plain }
 
-// DefaultAPIVersion is the audit API version put into items that lack one
-// when the document does not name its own.
-const DefaultAPIVersion = "audit.k8s.io/v1"
+// APIVersion is the only audit API version accepted, and the one put into
+// items that lack one. Kubernetes API servers send nothing else: the
+// --audit-webhook-version flag of k8s.io/apiserver (v0.37) knows only
+// audit.k8s.io/v1 (v1alpha1 and v1beta1 were removed in 1.24).
+const APIVersion = "audit.k8s.io/v1"
 
-// Parse replaces b's events with those of doc, an audit.k8s.io EventList
-// or a single Event. It returns an *eventlist.Error when doc is not one.
-// The events alias doc, which must not change while b is in use.
+// DefaultAPIVersion is APIVersion, under its former name.
+const DefaultAPIVersion = APIVersion
+
+// ErrTooManyEvents is returned by Parse when a document holds more than
+// MaxEvents events.
+var ErrTooManyEvents = errors.New("more events than the batch limit")
+
+// VersionError is returned by Parse when the document or an item names an
+// apiVersion other than APIVersion, or the document names none.
+type VersionError struct {
+	Item int    // index of the item, or -1 for the document
+	Got  string // the raw JSON value, truncated; "" when missing
+}
+
+func (e *VersionError) Error() string {
+	where := "audit document"
+	if e.Item >= 0 {
+		where = fmt.Sprintf("audit document: items[%d]", e.Item)
+	}
+	if e.Got == "" {
+		return where + ": apiVersion missing; only " + APIVersion + " is accepted"
+	}
+	return fmt.Sprintf("%s: apiVersion %s is not %s, the only version accepted", where, e.Got, APIVersion)
+}
+
+// Parse replaces b's events with those of doc, an audit.k8s.io/v1
+// EventList or a single Event. It returns an *eventlist.Error when doc is
+// not one, a *VersionError for another apiVersion, and ErrTooManyEvents
+// past MaxEvents. The events alias doc, which must not change while b is
+// in use.
 func (b *Batch) Parse(doc []byte) error {
-	b.events = b.events[:0]
-	b.arena = b.arena[:0]
+	b.n = 0
 	b.cur = pending{}
 	b.plain = false
-	// The document's own apiVersion is looked up only when an item lacks
-	// one. Items arrive while doc is still being validated: Fields stops
-	// early, without harm, on invalid JSON, and a document found invalid
-	// later drops everything.
-	b.doc, b.apiVersion = doc, nil
-	defer func() { b.doc, b.apiVersion = nil, nil }()
-	if b.memberFn == nil {
-		b.memberFn, b.itemFn = b.member, b.item
+	b.err = nil
+	b.doc = doc
+	if uint64(len(doc)) > math.MaxUint32 {
+		return &eventlist.Error{Item: -1, Err: errors.New("document larger than 4 GiB")}
 	}
-	// Inserted kind and apiVersion are plain text too: constants, or the
-	// document's own apiVersion.
-	plain, err := eventlist.SplitFieldsPlain(doc, b.memberFn, b.itemFn)
+	if b.itemFn == nil {
+		b.itemFn, b.memFn = b.item, b.member
+	}
+	// Items arrive while doc is still being validated; a document found
+	// invalid later drops everything.
+	plain, err := eventlist.SplitFieldsPlain(doc, b.memFn, b.itemFn)
+	if err == nil && b.err != nil {
+		err = b.err
+	}
+	if err == nil {
+		err = checkDocVersion(doc)
+	}
 	if err != nil {
-		b.events = b.events[:0]
-		return err
-	}
-	for i := range b.events {
-		if e := &b.events[i]; e.data == nil {
-			e.data = b.arena[e.off:e.end:e.end]
+		b.n = 0
+		if b.err != nil {
+			err = b.err // SplitFieldsPlain may have wrapped it
 		}
+		return err
 	}
 	b.plain = plain
 	return nil
 }
 
-// item adds one item of b.doc.
-func (b *Batch) item(item []byte) error {
-	if b.apiVersion == nil && !(b.cur.hasKind && b.cur.hasVersion) {
-		b.apiVersion = docAPIVersion(b.doc)
+// checkDocVersion requires the (validated) document's own apiVersion to
+// be APIVersion. The API server writes it before the items, so the walk
+// stops early.
+func checkDocVersion(doc []byte) error {
+	var got []byte
+	eventlist.Fields(doc, func(k, raw []byte) bool {
+		if eventlist.KeyIs(k, "apiVersion") {
+			got = raw
+			return false
+		}
+		return true
+	})
+	if got == nil {
+		return &VersionError{Item: -1}
 	}
-	b.add(item, b.apiVersion)
+	if !eventlist.StringIs(got, APIVersion) {
+		return &VersionError{Item: -1, Got: truncate(got)}
+	}
 	return nil
 }
 
-// member notes what add needs from one top-level member of the item
+// truncate keeps the start of a raw JSON value for an error message (the
+// logger escapes what it must).
+func truncate(raw []byte) string {
+	const max = 64
+	if len(raw) > max {
+		return string(raw[:max]) + "..."
+	}
+	return string(raw)
+}
+
+// item adds one item of b.doc.
+func (b *Batch) item(item []byte) error {
+	c := b.cur
+	b.cur = pending{}
+	n := b.n
+	if c.badVersion != nil {
+		b.err = &VersionError{Item: n, Got: truncate(c.badVersion)}
+		return b.err
+	}
+	if b.MaxEvents > 0 && n >= b.MaxEvents {
+		b.err = ErrTooManyEvents
+		return b.err
+	}
+	off := uintptr(unsafe.Pointer(unsafe.SliceData(item))) - uintptr(unsafe.Pointer(unsafe.SliceData(b.doc)))
+	e := event{us: noTime, off: uint32(off), end: uint32(int(off) + len(item))}
+	if !c.t.IsZero() {
+		e.us = c.t.UnixMicro()
+	}
+	if c.id != nil {
+		e.key, e.keyed = makeKey(c.id, c.stage), true
+	}
+	if !c.hasKind || !c.hasVersion {
+		switch {
+		case !c.hasKind && !c.hasVersion:
+			e.head = 2
+		case !c.hasKind:
+			e.head = 4
+		default:
+			e.head = 6
+		}
+		if emptyObjectTail(item[1:]) {
+			e.head++
+		}
+	}
+	b.push(e)
+	return nil
+}
+
+// member notes what item needs from one top-level member of the item
 // being split; only the first occurrence of a key counts. Keys are
 // compared as they are; only a key with an escape in it is decoded.
 func (b *Batch) member(k, v []byte) {
@@ -112,7 +267,7 @@ func (b *Batch) member(k, v []byte) {
 	case "kind":
 		c.hasKind = true
 	case "apiVersion":
-		c.hasVersion = true
+		c.version(v)
 	case "auditID":
 		if c.id == nil {
 			c.id = v
@@ -137,13 +292,22 @@ func (b *Batch) escapedMember(k, v []byte) {
 	case eventlist.KeyIs(k, "kind"):
 		c.hasKind = true
 	case eventlist.KeyIs(k, "apiVersion"):
-		c.hasVersion = true
+		c.version(v)
 	case c.id == nil && eventlist.KeyIs(k, "auditID"):
 		c.id = v
 	case c.stage == nil && eventlist.KeyIs(k, "stage"):
 		c.stage = v
 	case eventlist.KeyIs(k, "requestReceivedTimestamp"):
 		c.time(v)
+	}
+}
+
+// version notes an apiVersion member of the item. Every occurrence is
+// checked: readers of a key given twice disagree on which one counts.
+func (c *pending) version(v []byte) {
+	c.hasVersion = true
+	if c.badVersion == nil && !eventlist.StringIs(v, APIVersion) {
+		c.badVersion = v
 	}
 }
 
@@ -156,58 +320,6 @@ func (c *pending) time(v []byte) {
 	if len(v) >= 2 && v[0] == '"' {
 		c.t = parseMicroTime(v[1 : len(v)-1])
 	}
-}
-
-// add records one item, whose members member has just seen, and resets
-// that state for the next item.
-func (b *Batch) add(item []byte, apiVersion []byte) {
-	c := b.cur
-	b.cur = pending{}
-	e := event{t: c.t}
-	if c.id != nil {
-		e.key, e.keyed = makeKey(c.id, c.stage), true
-	}
-	if c.hasKind && c.hasVersion {
-		e.data = item
-		b.events = append(b.events, e)
-		return
-	}
-	e.off = len(b.arena)
-	b.arena = append(b.arena, '{')
-	if !c.hasKind {
-		b.arena = append(b.arena, `"kind":"Event"`...)
-	}
-	if !c.hasVersion {
-		if !c.hasKind {
-			b.arena = append(b.arena, ',')
-		}
-		b.arena = append(b.arena, `"apiVersion":`...)
-		b.arena = append(b.arena, apiVersion...)
-	}
-	rest := item[1:]
-	if !emptyObjectTail(rest) {
-		b.arena = append(b.arena, ',')
-	}
-	b.arena = append(b.arena, rest...)
-	e.end = len(b.arena)
-	b.events = append(b.events, e)
-}
-
-// docAPIVersion returns the raw apiVersion of the (validated) document
-// when it is an audit.k8s.io version, else DefaultAPIVersion quoted.
-func docAPIVersion(doc []byte) []byte {
-	v := []byte(`"` + DefaultAPIVersion + `"`)
-	eventlist.Fields(doc, func(k, raw []byte) bool {
-		if !eventlist.KeyIs(k, "apiVersion") {
-			return true
-		}
-		const prefix = `"audit.k8s.io/`
-		if len(raw) > len(prefix)+1 && string(raw[:len(prefix)]) == prefix && bytes.IndexByte(raw[1:len(raw)-1], '"') < 0 {
-			v = raw
-		}
-		return false
-	})
-	return v
 }
 
 // emptyObjectTail reports whether rest (an object without its '{') holds
@@ -364,15 +476,16 @@ func (d *dedupe) pop() {
 // fails the process stops, so nothing is wrongly remembered for long.
 func (d *dedupe) filter(b *Batch, now time.Time) int {
 	d.expire(now)
-	kept := b.events[:0]
-	dropped := 0
-	for _, e := range b.events {
+	kept, dropped := 0, 0
+	for i := 0; i < b.n; i++ {
+		e := b.at(i)
 		if e.keyed && !d.remember(e.key, now) {
 			dropped++
 			continue
 		}
-		kept = append(kept, e)
+		*b.at(kept) = *e
+		kept++
 	}
-	b.events = kept
+	b.n = kept
 	return dropped
 }

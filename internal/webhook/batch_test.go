@@ -2,6 +2,7 @@ package webhook
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -67,31 +68,69 @@ func TestBatchParseInsertsKindAndAPIVersion(t *testing.T) {
 	}
 }
 
-func TestBatchParseInheritsListAPIVersion(t *testing.T) {
-	b := parse(t, `{"kind":"EventList","apiVersion":"audit.k8s.io/v1beta1","items":[{"auditID":"x"}]}`)
-	if _, d := b.Event(0); string(d) != `{"kind":"Event","apiVersion":"audit.k8s.io/v1beta1","auditID":"x"}` {
-		t.Errorf("got %s", d)
-	}
-	b = parse(t, `{"kind":"EventList","apiVersion":"v1","items":[{"auditID":"x"}]}`)
-	if _, d := b.Event(0); string(d) != `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"x"}` {
-		t.Errorf("non-audit list version: got %s", d)
-	}
-	// A single Event posted on its own.
-	b = parse(t, "{\"auditID\":\"x\",\"stage\":\"RequestReceived\"}\n")
+func TestBatchParseAPIVersion(t *testing.T) {
+	// A single Event posted on its own keeps its bytes.
+	b := parse(t, "{\"apiVersion\":\"audit.k8s.io/v1\",\"auditID\":\"x\",\"stage\":\"RequestReceived\"}\n")
 	if _, d := b.Event(0); string(d) != `{"kind":"Event","apiVersion":"audit.k8s.io/v1","auditID":"x","stage":"RequestReceived"}` {
 		t.Errorf("single event: got %s", d)
+	}
+	// An escaped spelling of the right version is the right version.
+	parse(t, `{"kind":"EventList","apiVersion":"audit.k8s.io\/v1","items":[{"auditID":"x"}]}`)
+	for _, tc := range []struct{ doc, err string }{
+		{`{"kind":"EventList","apiVersion":"audit.k8s.io/v1beta1","items":[{"auditID":"x"}]}`,
+			`audit document: apiVersion "audit.k8s.io/v1beta1" is not audit.k8s.io/v1, the only version accepted`},
+		{`{"kind":"EventList","apiVersion":"foo/v9","items":[{"auditID":"x"}]}`,
+			`audit document: apiVersion "foo/v9" is not audit.k8s.io/v1, the only version accepted`},
+		{`{"kind":"EventList","items":[{"auditID":"x"}]}`,
+			`audit document: apiVersion missing; only audit.k8s.io/v1 is accepted`},
+		{`{"kind":"EventList","apiVersion":1,"items":[]}`,
+			`audit document: apiVersion 1 is not audit.k8s.io/v1, the only version accepted`},
+		{`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"x"},{"apiVersion":"audit.k8s.io/v1beta1","auditID":"y"}]}`,
+			`audit document: items[1]: apiVersion "audit.k8s.io/v1beta1" is not audit.k8s.io/v1, the only version accepted`},
+		{`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"apiVersion":"audit.k8s.io/v1","apiVersion":"foo"}]}`,
+			`audit document: items[0]: apiVersion "foo" is not audit.k8s.io/v1, the only version accepted`},
+		{`{"auditID":"x","apiVersion":"v1"}`,
+			`audit document: items[0]: apiVersion "v1" is not audit.k8s.io/v1, the only version accepted`},
+		{`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"apiVersion":"` + strings.Repeat("v", 100) + `"}]}`,
+			`audit document: items[0]: apiVersion "` + strings.Repeat("v", 63) + `... is not audit.k8s.io/v1, the only version accepted`},
+	} {
+		var b Batch
+		err := b.Parse([]byte(tc.doc))
+		var ve *VersionError
+		if err == nil || err.Error() != tc.err || !errors.As(err, &ve) {
+			t.Errorf("%s:\n got %v\nwant %s", tc.doc, err, tc.err)
+		}
+		if b.Len() != 0 {
+			t.Errorf("%s: %d events kept", tc.doc, b.Len())
+		}
+	}
+}
+
+func TestBatchMaxEvents(t *testing.T) {
+	b := Batch{MaxEvents: 3}
+	if err := b.Parse([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{},{},{}]}`)); err != nil || b.Len() != 3 {
+		t.Fatalf("3 events: %v, %d", err, b.Len())
+	}
+	err := b.Parse([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{},{},{},{}]}`))
+	if !errors.Is(err, ErrTooManyEvents) || b.Len() != 0 {
+		t.Errorf("4 events: %v, %d kept", err, b.Len())
+	}
+	// An event costs the same whatever its size: no copy of items that
+	// get kind and apiVersion inserted.
+	if eventSize > 40 {
+		t.Errorf("event struct is %d bytes", eventSize)
 	}
 }
 
 func TestBatchParseErrors(t *testing.T) {
 	var b Batch
-	if err := b.Parse([]byte(`{"kind":"EventList","items":[{"auditID":"ok"},7]}`)); err == nil || err.Error() != "audit document: items[1]: EventList item is not a JSON object" {
+	if err := b.Parse([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"ok"},7]}`)); err == nil || err.Error() != "audit document: items[1]: EventList item is not a JSON object" {
 		t.Errorf("err = %v", err)
 	}
 	if b.Len() != 0 {
 		t.Errorf("failed parse left %d events", b.Len())
 	}
-	if err := b.Parse([]byte(`{"kind":"EventList","items":[`)); err == nil {
+	if err := b.Parse([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[`)); err == nil {
 		t.Error("truncated document accepted")
 	} else if _, ok := err.(*eventlist.Error); !ok {
 		t.Errorf("err %T", err)
@@ -131,7 +170,7 @@ func eventsOf(b *Batch) []string {
 func TestDedupe(t *testing.T) {
 	d := newDedupe(time.Minute, 3)
 	now := time.Unix(1000, 0)
-	doc := `{"kind":"EventList","items":[{"auditID":"a","stage":"RequestReceived"},{"auditID":"a","stage":"ResponseComplete"},{"stage":"ResponseComplete"},{"auditID":"a","stage":"ResponseComplete"}]}`
+	doc := `{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a","stage":"RequestReceived"},{"auditID":"a","stage":"ResponseComplete"},{"stage":"ResponseComplete"},{"auditID":"a","stage":"ResponseComplete"}]}`
 	b := parse(t, doc)
 	if n := d.filter(b, now); n != 1 || b.Len() != 3 {
 		t.Fatalf("first batch: dropped %d, kept %d", n, b.Len())
@@ -152,7 +191,7 @@ func TestDedupe(t *testing.T) {
 	// Capacity: with 3 keys remembered, a fourth pushes out the oldest.
 	d = newDedupe(time.Hour, 3)
 	for _, id := range []string{"1", "2", "3", "4"} {
-		d.filter(parse(t, `{"auditID":"`+id+`","stage":"s"}`), now)
+		d.filter(parse(t, `{"apiVersion":"audit.k8s.io/v1","auditID":"`+id+`","stage":"s"}`), now)
 	}
 	if d.n != 3 || d.has(makeKey([]byte(`"1"`), []byte(`"s"`))) || !d.has(makeKey([]byte(`"4"`), []byte(`"s"`))) || !d.has(makeKey([]byte(`"2"`), []byte(`"s"`))) {
 		t.Errorf("eviction: n=%d", d.n)
@@ -188,7 +227,7 @@ func FuzzBatchParse(f *testing.F) {
 	f.Add([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"auditID":"a","requestReceivedTimestamp":"2024-05-06T07:08:09.123456Z"},{}]}`))
 	f.Add([]byte(`{"auditID":"x"}`))
 	f.Add([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/\"x","items":[{"kind":"Event"}]}`))
-	f.Add([]byte(`{"kind":"EventList","items":[{ }, {"apiVersion":1}]}`))
+	f.Add([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{ }, {"apiVersion":1}]}`))
 	f.Add([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1<","items":[{"a":"\u003c"}]}`))
 	f.Fuzz(func(t *testing.T, doc []byte) {
 		var b Batch
@@ -212,8 +251,9 @@ func FuzzBatchParse(f *testing.F) {
 			if _, ok := m["kind"]; !ok {
 				t.Fatalf("event %d lacks kind: %s", i, d)
 			}
-			if _, ok := m["apiVersion"]; !ok {
-				t.Fatalf("event %d lacks apiVersion: %s", i, d)
+			var v string
+			if err := json.Unmarshal(m["apiVersion"], &v); err != nil || v != APIVersion {
+				t.Fatalf("event %d of an accepted batch has apiVersion %s: %s", i, m["apiVersion"], d)
 			}
 		}
 	})
@@ -237,7 +277,7 @@ func TestBatchPlain(t *testing.T) {
 	if err := b.Parse(realisticBatch(1)); err != nil || !b.Plain() {
 		t.Fatalf("Parse: %v, Plain() %v", err, b.Plain())
 	}
-	if b.Parse([]byte(`{"kind":"EventList","items":[1]}`)) == nil || b.Plain() {
+	if b.Parse([]byte(`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[1]}`)) == nil || b.Plain() {
 		t.Errorf("a refused document left Plain() %v", b.Plain())
 	}
 }
@@ -262,7 +302,7 @@ func TestBatchParseEscapedKeys(t *testing.T) {
 		t.Errorf("time = %v, want %v (the first, escaped key)", tm, want)
 	}
 	// Both items have the same (auditID, stage) text: one key.
-	if !b.events[0].keyed || b.events[0].key != b.events[1].key {
-		t.Errorf("escaped auditID/stage not used for the key: %+v %+v", b.events[0], b.events[1])
+	if !b.at(0).keyed || b.at(0).key != b.at(1).key {
+		t.Errorf("escaped auditID/stage not used for the key: %+v %+v", b.at(0), b.at(1))
 	}
 }

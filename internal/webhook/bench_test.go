@@ -44,14 +44,19 @@ func BenchmarkDedupe(b *testing.B) {
 		b.Fatal(err)
 	}
 	d := newDedupe(time.Hour, 1<<20)
-	saved := append([]event(nil), batch.events...)
+	saved := make([]event, batch.Len())
+	for i := range saved {
+		saved[i] = *batch.at(i)
+	}
 	now := time.Now()
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
-		batch.events = append(batch.events[:0], saved...)
-		for i := range batch.events {
-			batch.events[i].key.b = uint64(n) // new keys each round
+		batch.n = len(saved)
+		for i := range saved {
+			e := batch.at(i)
+			*e = saved[i]
+			e.key.b = uint64(n) // new keys each round
 			n++
 		}
 		if dropped := d.filter(&batch, now); dropped != 0 {

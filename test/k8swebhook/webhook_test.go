@@ -59,7 +59,7 @@ func buildBinary(t *testing.T) string {
 }
 
 // docBlock returns the fenced code block that follows marker in the
-// user docs (docs/webhook.md; README.md too once the section is merged).
+// user docs (docs/webhook.md, or README.md if it holds the block).
 func docBlocks(t *testing.T, marker string) []string {
 	t.Helper()
 	var blocks []string

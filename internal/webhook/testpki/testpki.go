@@ -78,8 +78,8 @@ func New(tb testing.TB) *PKI {
 
 var serial atomic.Int64
 
-// Issue signs tmpl (fresh key, validity and serial filled in) with the CA
-// and writes name.crt and name.key.
+// Issue signs tmpl (fresh key and serial filled in, and validity unless
+// tmpl sets NotAfter) with the CA and writes name.crt and name.key.
 func (p *PKI) Issue(tb testing.TB, name string, tmpl *x509.Certificate) (tls.Certificate, string, string) {
 	tb.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
@@ -87,8 +87,10 @@ func (p *PKI) Issue(tb testing.TB, name string, tmpl *x509.Certificate) (tls.Cer
 		tb.Fatal(err)
 	}
 	tmpl.SerialNumber = big.NewInt(serial.Add(1) + 1)
-	tmpl.NotBefore = time.Now().Add(-time.Hour)
-	tmpl.NotAfter = time.Now().Add(24 * time.Hour)
+	if tmpl.NotAfter.IsZero() {
+		tmpl.NotBefore = time.Now().Add(-time.Hour)
+		tmpl.NotAfter = time.Now().Add(24 * time.Hour)
+	}
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, p.caCert, &key.PublicKey, p.caKey)
 	if err != nil {
