@@ -45,9 +45,11 @@ var jsonSchemas = map[string]map[string]columnType{
 	"extended": {
 		"firstTime": textColumn, "lastTime": textColumn, "count": numberColumn, "user": textColumn,
 		"user_groups": listColumn, "src_ip": listColumn, "userAgent": textColumn, "verb": textColumn,
-		"resource": textColumn, "subresource": textColumn, "namespace": textColumn, "name": textColumn,
-		"outcome": textColumn, "containers": listColumn, "reasons": listColumn, "risk_score": numberColumn,
-		"message": textColumn,
+		"resource": textColumn, "subresource": textColumn, "namespace": textColumn,
+		// name lists the pods of a folded controller row, so it is a list everywhere.
+		"name": listColumn, "owner_kind": textColumn, "owner_namespace": textColumn, "owner_name": textColumn,
+		"workload": textColumn, "outcome": textColumn, "containers": listColumn, "images": listColumn,
+		"reasons": listColumn, "changed": listColumn, "risk_score": numberColumn, "message": textColumn,
 	},
 }
 

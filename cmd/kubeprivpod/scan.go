@@ -10,9 +10,11 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/auditlog"
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
+	"github.com/kubeprivpod/kubeprivpod/internal/extended"
 )
 
 // ScanCommand runs a detection over audit log files, the offline
@@ -59,6 +61,7 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 	fs.SetOutput(io.Discard) // errors are reported once, by main
 	mode := fs.String("mode", defaultMode, "")
 	format := fs.String("format", "table", "")
+	allowFile := fs.String("allowlist", "", "")
 	var files []string
 	for {
 		if err := fs.Parse(args); err != nil {
@@ -90,6 +93,15 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 	if err := checkSPLOptions(files); err != nil {
 		return err
 	}
+	var allow *extended.Allowlist
+	if *allowFile != "" {
+		if *mode != "extended" {
+			return usageErrorf("--allowlist applies to --mode extended only")
+		}
+		if allow, err = readAllowlist(*allowFile); err != nil {
+			return err
+		}
+	}
 	if len(files) == 0 {
 		files = []string{"-"}
 	}
@@ -109,6 +121,9 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 	}
 
 	t := d.Result()
+	if allow != nil {
+		t = allow.Apply(t, time.Now())
+	}
 	width := c.Width
 	if width == 0 {
 		width = defaultWidth
@@ -214,6 +229,16 @@ type outputOptions struct {
 	types map[string]columnType // json: the mode's schema
 }
 
+// readAllowlist reads an allowlist file for --allowlist.
+func readAllowlist(name string) (*extended.Allowlist, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return extended.ParseAllowlist(f, name)
+}
+
 // formats maps --format values to writers.
 var formats = map[string]func(w io.Writer, t detect.Table, o outputOptions) error{
 	"table": func(w io.Writer, t detect.Table, o outputOptions) error { return writeText(w, t, o.width) },
@@ -254,6 +279,10 @@ Options:
 	                    controller, with the reasons
 	--format FORMAT   table (default), csv (as Splunk exports), or json
 	                  (one object per line)
+	--allowlist FILE  with --mode extended: mark the rows an entry of FILE
+	                  (kubeprivpod_allowlist.csv) allows, as the Splunk
+	                  macro kubeprivpod_allowlist does (columns allowlisted,
+	                  allowlist_note; no row is removed)
 
 Exit status: 0 when every file was read; 1 when some input was bad or
 unreadable (the result covers the rest, stderr says what was skipped);

@@ -17,7 +17,7 @@ import (
 
 const mixEvents = 10000
 
-func mix(b *testing.B) (evs [][]byte, size int64) {
+func mix(b testing.TB) (evs [][]byte, size int64) {
 	g := corpus.New(1)
 	for range mixEvents {
 		e := g.Append(nil)

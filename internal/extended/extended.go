@@ -27,8 +27,9 @@ import (
 // Columns are the result columns, in order.
 var Columns = []string{
 	"firstTime", "lastTime", "count", "user", "user_groups", "src_ip", "userAgent",
-	"verb", "resource", "subresource", "namespace", "name", "outcome",
-	"containers", "reasons", "risk_score", "message",
+	"verb", "resource", "subresource", "namespace", "name",
+	"owner_kind", "owner_namespace", "owner_name", "workload", "outcome",
+	"containers", "images", "reasons", "changed", "risk_score", "message",
 }
 
 // Blind-write flags: why a pod-spec write could not be judged.
@@ -39,7 +40,8 @@ const (
 
 // Detector is one run of the extended detection. Use New.
 type Detector struct {
-	in inspector
+	in  inspector
+	pin inspector // of a patch document whose result the event also holds
 
 	// Findings of keyed requests, one per request, and of requests whose
 	// events carry no audit ID (each its own request), sharing the stored
@@ -49,6 +51,7 @@ type Detector struct {
 	intern  interner
 	cand    record // the finding being added; its strings alias the event
 	keyBuf  []byte // keyOf's
+	specBuf []byte // judgedCode's
 
 	// Pod-spec writes without a body, by request key, and those without
 	// a key.
@@ -144,7 +147,7 @@ func (d *Detector) event(s string, depth int) {
 				return
 			}
 		}
-		may := d.exhaustive || mayFind(s)
+		may := d.exhaustive || mayFind(s) || mayPatchCode(s)
 		if !may {
 			if has, ok := quickHasBody(s); ok && has {
 				return
@@ -234,6 +237,11 @@ func (d *Detector) judge(e *event, may bool) {
 		d.in.object(body, e.watch.spec)
 	}
 	if len(d.in.facts) == 0 {
+		d.pendingPatch(e, body)
+		return
+	}
+	changed, keep := d.patchChanges(e, body)
+	if !keep {
 		return
 	}
 	// Validate only now: a broken event is worth a full pass only when it
@@ -242,7 +250,7 @@ func (d *Detector) judge(e *event, may bool) {
 		d.notObject(e.raw)
 		return
 	}
-	r := d.candidate(e, body)
+	r := d.candidate(e, body, changed)
 	r.coerceUTF8()
 	d.add(r, false)
 	d.cand.forget()
@@ -250,7 +258,7 @@ func (d *Detector) judge(e *event, may bool) {
 
 // candidate fills d.cand with the finding of e. Its strings alias the
 // event: add copies what it keeps.
-func (d *Detector) candidate(e *event, body gjson.Result) *record {
+func (d *Detector) candidate(e *event, body gjson.Result, changed []string) *record {
 	r := &d.cand
 	*r = record{
 		Key:        e.key,
@@ -267,7 +275,9 @@ func (d *Detector) candidate(e *event, body gjson.Result) *record {
 		Name:       e.name,
 		Outcome:    e.outcome(),
 		Containers: r.Containers[:0],
+		Images:     r.Images[:0],
 		Reasons:    r.Reasons[:0],
+		Changed:    append(r.Changed[:0], changed...),
 	}
 	if e.hasCode {
 		r.Code = e.code
@@ -290,11 +300,23 @@ func (d *Detector) candidate(e *event, body gjson.Result) *record {
 	if r.Owner == "" && obj.IsObject() {
 		r.Owner = owner(obj)
 	}
+	if r.Verb == "update" && e.request.IsObject() {
+		r.BaseRV = e.request.Get("metadata.resourceVersion").Str
+	}
+	if r.Outcome == OutcomeAllowed {
+		r.NewRV = resp.Get("metadata.resourceVersion").Str
+	}
 	facts := d.in.sorted()
-	texts := make([]string, len(facts))
-	for i, f := range facts {
-		texts[i] = f.text
-		if f.container != "" && !contains(r.Containers, f.container) {
+	texts := make([]string, 0, len(facts)+1)
+	if len(changed) > 0 {
+		texts = append(texts, d.changeClause(changed))
+	}
+	podLevel := false
+	for _, f := range facts {
+		texts = append(texts, f.text)
+		if f.container == "" {
+			podLevel = true
+		} else if !contains(r.Containers, f.container) {
 			r.Containers = append(r.Containers, f.container)
 		}
 		if !contains(r.Reasons, f.reason) {
@@ -303,6 +325,7 @@ func (d *Detector) candidate(e *event, body gjson.Result) *record {
 		r.Risk = max(r.Risk, f.score)
 	}
 	r.Detail = strings.Join(texts, "; ")
+	r.Images, r.Spec = d.judgedCode(r.Images, r.Containers, podLevel)
 	r.Nano = parseTime(r.Time)
 	return r
 }
@@ -378,26 +401,59 @@ func (d *Detector) add(r *record, hashed bool) {
 // request stores what the dedupe and the result need of r.
 func (d *Detector) request(r *record) request {
 	t, f := newStamp(r.Time, r.Nano)
-	return request{
+	q := request{
 		fin: d.intern.finding(r), org: d.intern.origin(r),
 		time: t, form: f, code: r.Code, rank: int32(r.Rank),
 	}
+	if r.BaseRV != "" || r.NewRV != "" {
+		q.ver = newVersions(r.BaseRV, r.NewRV)
+	}
+	return q
 }
 
 // Result aggregates the findings into one row per distinct finding: the
 // same user and user agent doing the same verb to the same object with the
-// same outcome, containers, reasons and explanation. count is the number of
-// distinct requests; user_groups and src_ip are the union over them.
+// same outcome, containers, images, reasons and explanation. count is the
+// number of distinct requests; user_groups and src_ip are the union over
+// them. A controller's writes for one owner with one spec are one row
+// (see foldable); an update that restates the previous version of its
+// object, when that version is in the search, is no row at all.
 func (d *Detector) Result() detect.Table {
+	reqs := make([]*request, 0, len(d.keyed)+len(d.unkeyed))
+	for k := range d.keyed {
+		q := d.keyed[k]
+		reqs = append(reqs, &q)
+	}
+	for i := range d.unkeyed {
+		reqs = append(reqs, &d.unkeyed[i])
+	}
+	made := madeVersions(reqs)
+	var versions versionIndex
 	groups := map[string]*group{}
 	byFinding := map[*finding]*group{}
 	var order []*group
-	addReq := func(q *request) {
+	for _, q := range reqs {
+		if q.fin.Pend {
+			if versions == nil {
+				versions = indexVersions(reqs)
+			}
+			f := versions.resolve(q)
+			if f == nil {
+				continue
+			}
+			r := *q
+			r.fin = f
+			q = &r
+		}
+		if restates(q, made) {
+			continue
+		}
 		g := byFinding[q.fin]
 		if g == nil {
-			k := q.fin.groupKey()
+			folded := q.fin.foldable()
+			k := q.fin.groupKey(folded)
 			if g = groups[k]; g == nil {
-				g = &group{fin: q.fin, key: k}
+				g = &group{fin: q.fin, key: k, folded: folded}
 				groups[k] = g
 				order = append(order, g)
 			}
@@ -405,12 +461,7 @@ func (d *Detector) Result() detect.Table {
 		}
 		g.merge(q)
 	}
-	for _, q := range d.keyed {
-		addReq(&q)
-	}
-	for i := range d.unkeyed {
-		addReq(&d.unkeyed[i])
-	}
+	countVariants(order)
 	sort.Slice(order, func(i, j int) bool {
 		a, b := order[i], order[j]
 		if a.fin.Risk != b.fin.Risk {

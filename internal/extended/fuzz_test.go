@@ -78,6 +78,8 @@ func FuzzAddEvent(f *testing.F) {
 	addSeeds(f)
 	f.Add([]byte("not json"))
 	f.Add([]byte(`{"verb":"create","objectRef":{"resource":"pods"},"stage":"ResponseComplete"`))
+	// A code patch logged without its result (pending until Result).
+	f.Add([]byte(`{"auditID":"a","verb":"patch","stage":"ResponseComplete","objectRef":{"resource":"daemonsets","apiGroup":"apps","namespace":"kube-system","name":"x"},"responseStatus":{"code":200},"requestObject":{"spec":{"template":{"spec":{"containers":[{"name":"c","image":"evil:1"}]}}}}}`))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		fast := New()
 		fast.AddEvent(b)

@@ -2,6 +2,7 @@ package extended
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -46,7 +47,7 @@ func TestEveryResourceAtItsSpecPath(t *testing.T) {
 			// patch to the field at this resource's spec path.
 			pointer := "/" + strings.Join(resources[c.resource].spec, "/") + "/containers/0/securityContext/privileged"
 			for form, e := range map[string]ev{
-				"response object": {req: obj(`{"metadata":{"labels":{"a":"b"}}}`), resp: wrap(c.kind, c.resource, privSpec)},
+				"response object": {req: wrap(c.kind, c.resource, `"containers":[{"name":"c","securityContext":{"runAsUser":5}}]`), resp: wrap(c.kind, c.resource, privSpec)},
 				"merge patch":     {level: "Request", req: wrap(c.kind, c.resource, privSpec)},
 				"JSON patch":      {level: "Request", req: obj(`[{"op":"replace","path":"` + pointer + `","value":true}]`)},
 			} {
@@ -238,7 +239,7 @@ func TestPatchForms(t *testing.T) {
 		{"JSON patch string 0", dep("18", `[{"op":"replace","path":"/spec/template/spec/containers/0/securityContext/runAsUser","value":"0"}]`), ""},
 		{"JSON patch elsewhere", dep("11", `[{"op":"add","path":"/spec/selector/hostPID","value":true}]`), ""},
 		{"response object wins", ev{id: "12", verb: "patch", resource: "deployments", group: "apps", nm: "web",
-			req:  obj(`{"metadata":{"labels":{"x":"y"}}}`),
+			req:  obj(`{"spec":{"template":{"spec":{"containers":[{"name":"web","securityContext":{"allowPrivilegeEscalation":true}}]}}}}`),
 			resp: obj(`{"kind":"Deployment","metadata":{"name":"web","namespace":"default"},"spec":{"template":{"spec":{"containers":[{"name":"web","securityContext":{"privileged":true}}]}}}}`)}.raw(),
 			"[containers/web] [privileged] 49"},
 		{"error response: the patch is read", ev{id: "13", verb: "patch", resource: "deployments", group: "apps", nm: "web", code: 422,
@@ -315,7 +316,7 @@ func TestOutcomes(t *testing.T) {
 			t.Errorf("%s: %d rows", c.name, len(rows))
 			continue
 		}
-		if got := rows[0][12]; len(got) != 1 || got[0] != c.want {
+		if got := rows[0][slices.Index(Columns, "outcome")]; len(got) != 1 || got[0] != c.want {
 			t.Errorf("%s: outcome %q, want %q", c.name, got, c.want)
 		}
 	}

@@ -34,11 +34,58 @@ func listNoun(list string) string {
 // inspector collects the facts of one request body. Only JSON booleans
 // count as true: the string "true", a privileged field at the wrong level
 // or text inside an env var are ignored, as Kubernetes ignores them.
+//
+// It also notes what the body touches, which matters when the body is a
+// patch document: whether it reaches the pod spec at all, whether it sets
+// a field that grants node access (touchAccess), and which containers'
+// code (image, command, args, lifecycle hooks) it sets.
 type inspector struct {
 	facts []fact
+	ctrs  []ctrInfo // the containers walked, in order
+
+	touchSpec   bool // a pod spec (or part of one) was walked
+	touchAccess bool // a key that can grant node access was set
 }
 
-func (in *inspector) reset() { in.facts = in.facts[:0] }
+// ctrInfo is what a body says about one container.
+type ctrInfo struct {
+	label string                  // "<list>/<name>"
+	image string                  // "" when the body does not set it
+	code  [len(codeFields)]string // the raw JSON of each code field the body sets ("" if not); aliases the input
+}
+
+// set returns the code fields the body sets on the container.
+func (c *ctrInfo) set() []string {
+	var out []string
+	for i, raw := range c.code {
+		if raw != "" {
+			out = append(out, codeFields[i])
+		}
+	}
+	return out
+}
+
+// codeFields are the container fields that decide what code runs: a patch
+// setting one of them on a container with node access runs new code with
+// that access.
+var codeFields = [...]string{"image", "command", "args", "lifecycle"}
+
+func (in *inspector) reset() {
+	in.facts = in.facts[:0]
+	clear(in.ctrs)
+	in.ctrs = in.ctrs[:0]
+	in.touchSpec, in.touchAccess = false, false
+}
+
+// image returns the image of the container labelled label, or "".
+func (in *inspector) image(label string) string {
+	for _, c := range in.ctrs {
+		if c.label == label {
+			return c.image
+		}
+	}
+	return ""
+}
 
 func (in *inspector) add(f fact) {
 	for _, g := range in.facts {
@@ -134,7 +181,12 @@ func (in *inspector) podSpec(s gjson.Result) {
 	var pod runAs
 	var volumes gjson.Result
 	var lists [len(containerLists)]gjson.Result
+	in.touchSpec = true
 	s.ForEach(func(k, v gjson.Result) bool {
+		switch k.Str {
+		case "hostPID", "hostIPC", "hostNetwork", "securityContext", "volumes":
+			in.touchAccess = true
+		}
 		switch k.Str {
 		case "hostPID":
 			hostPID = v.Type == gjson.True
@@ -249,14 +301,25 @@ func (in *inspector) container(list string, c gjson.Result, fallback string, vol
 	}
 	var name string
 	var sc, mounts gjson.Result
+	var code [len(codeFields)]gjson.Result
 	c.ForEach(func(k, v gjson.Result) bool {
 		switch k.Str {
 		case "name":
 			name = v.String()
 		case "securityContext":
 			sc = v
+			in.touchAccess = true
 		case "volumeMounts":
 			mounts = v
+			in.touchAccess = true
+		case "image":
+			code[0] = v
+		case "command":
+			code[1] = v
+		case "args":
+			code[2] = v
+		case "lifecycle":
+			code[3] = v
 		}
 		return true
 	})
@@ -264,7 +327,21 @@ func (in *inspector) container(list string, c gjson.Result, fallback string, vol
 		name = fallback
 	}
 	label := list + "/" + name
-	in.securityContext(list, label, name, sc, pod)
+	ci := ctrInfo{label: label}
+	if code[0].Type == gjson.String {
+		ci.image = code[0].Str
+	}
+	for i, v := range code {
+		ci.code[i] = v.Raw
+	}
+	in.ctrs = append(in.ctrs, ci)
+	// The clauses name the container with its image, so that the message
+	// says which code has the access.
+	who := listNoun(list) + " " + name
+	if ci.image != "" {
+		who += " (image " + ci.image + ")"
+	}
+	in.securityContext(label, who, sc, pod)
 	if len(vols) == 0 || !mounts.IsArray() {
 		return
 	}
@@ -276,16 +353,18 @@ func (in *inspector) container(list string, c gjson.Result, fallback string, vol
 		for i, v := range vols {
 			if mn.Type == gjson.String && mn.Str == v.name {
 				mounted[i] = true
-				in.hostPath(v.path, label, listNoun(list)+" "+name+" mounts host path "+v.path)
+				in.hostPath(v.path, label, who+" mounts host path "+v.path)
 			}
 		}
 		return true
 	})
 }
 
-func (in *inspector) securityContext(list, label, name string, sc gjson.Result, pod runAs) {
+// securityContext inspects a container's securityContext; who names the
+// container in messages.
+func (in *inspector) securityContext(label, who string, sc gjson.Result, pod runAs) {
 	if !sc.IsObject() {
-		in.runAsRoot(list, label, name, pod)
+		in.runAsRoot(label, who, pod)
 		return
 	}
 	var privileged, hostProcess bool
@@ -308,46 +387,46 @@ func (in *inspector) securityContext(list, label, name string, sc gjson.Result, 
 		return true
 	})
 	if privileged {
-		in.privileged(list, label, name)
+		in.privileged(label, who)
 	}
 	if add.IsArray() {
-		in.capabilities(list, label, name, add)
+		in.capabilities(label, who, add)
 	}
 	if hostProcess {
-		in.hostProcess(list, label, name)
+		in.hostProcess(label, who)
 	}
-	in.runAsRoot(list, label, name, own.over(pod))
+	in.runAsRoot(label, who, own.over(pod))
 }
 
 // runAsRoot reports a container whose effective setting explicitly lets
 // it run as root.
-func (in *inspector) runAsRoot(list, label, name string, eff runAs) {
+func (in *inspector) runAsRoot(label, who string, eff runAs) {
 	if why := eff.why(); why != "" {
-		in.add(fact{ReasonRunAsRoot, ScoreRunAsRoot, label, listNoun(list) + " " + name + " " + eff.verb() + " as root (" + why + ")"})
+		in.add(fact{ReasonRunAsRoot, ScoreRunAsRoot, label, who + " " + eff.verb() + " as root (" + why + ")"})
 	}
 }
 
-func (in *inspector) privileged(list, label, name string) {
-	in.add(fact{ReasonPrivileged, ScorePrivileged, label, listNoun(list) + " " + name + " runs privileged (all host devices and capabilities)"})
+func (in *inspector) privileged(label, who string) {
+	in.add(fact{ReasonPrivileged, ScorePrivileged, label, who + " runs privileged (all host devices and capabilities)"})
 }
 
-func (in *inspector) hostProcess(list, label, name string) {
-	in.add(fact{ReasonHostProcess, ScoreHostProcess, label, listNoun(list) + " " + name + " runs as a Windows HostProcess"})
+func (in *inspector) hostProcess(label, who string) {
+	in.add(fact{ReasonHostProcess, ScoreHostProcess, label, who + " runs as a Windows HostProcess"})
 }
 
-func (in *inspector) capabilities(list, label, name string, add gjson.Result) {
+func (in *inspector) capabilities(label, who string, add gjson.Result) {
 	add.ForEach(func(_, c gjson.Result) bool {
-		in.capability(list, label, name, c)
+		in.capability(label, who, c)
 		return true
 	})
 }
 
-func (in *inspector) capability(list, label, name string, c gjson.Result) {
+func (in *inspector) capability(label, who string, c gjson.Result) {
 	if c.Type != gjson.String {
 		return
 	}
 	if s := capabilityScore(c.Str); s > 0 {
-		in.add(fact{ReasonCapabilityPrefix + c.Str, s, label, listNoun(list) + " " + name + " adds capability " + c.Str})
+		in.add(fact{ReasonCapabilityPrefix + c.Str, s, label, who + " adds capability " + c.Str})
 	}
 }
 
@@ -359,7 +438,8 @@ func (in *inspector) jsonPatch(ops gjson.Result, spec []string) {
 		if !op.IsObject() {
 			return true
 		}
-		if o := op.Get("op").Str; o != "add" && o != "replace" {
+		o := op.Get("op").Str
+		if o != "add" && o != "replace" && o != "move" && o != "copy" {
 			return true
 		}
 		p := op.Get("path")
@@ -370,9 +450,28 @@ func (in *inspector) jsonPatch(ops gjson.Result, spec []string) {
 		if !ok {
 			return true
 		}
+		if o == "move" || o == "copy" {
+			// The value comes from the stored object, which the event
+			// does not hold: whatever lands in the pod spec may grant
+			// access.
+			if onPath(toks, spec) {
+				in.touchSpec, in.touchAccess = true, true
+			}
+			return true
+		}
 		in.at(toks, op.Get("value"), spec)
 		return true
 	})
+}
+
+// onPath reports whether pointer toks lies on, above or below spec.
+func onPath(toks, spec []string) bool {
+	for i := 0; i < min(len(toks), len(spec)); i++ {
+		if toks[i] != spec[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // pointer splits an RFC 6901 JSON pointer into unescaped tokens.
@@ -414,6 +513,7 @@ func (in *inspector) fragment(rest []string, v gjson.Result) {
 	if !v.Exists() {
 		return
 	}
+	in.touchSpec = true
 	switch rest[0] {
 	case "containers", "initContainers", "ephemeralContainers":
 		if len(rest) >= 2 {

@@ -10,10 +10,13 @@ import (
 
 // partialMagic marks the partial rows this mode writes; AddPartial rejects
 // any other row.
-// Version 3 hashes the request key with the requestReceivedTimestamp and
-// counts unknown objects ("cnt.unknown", "cnt.ukeys"); version 2 carried
-// the same 32 hex digits of a key without the timestamp, and version 1
-// the key itself. Neither is read: a split run would merge differently.
+// Version 3 hashes the request key with the requestReceivedTimestamp,
+// counts unknown objects ("cnt.unknown", "cnt.ukeys"), and carries the
+// judged images, the code fingerprint, the fields a patch changed and the
+// resourceVersions ("img", "sp", "chg", "brv", "nrv"), which folding and
+// the restatement rule need in the reduce. Version 2 carried 32 hex
+// digits of a key without the timestamp, and version 1 the key itself.
+// Neither is read: a split run would merge differently.
 const partialMagic = "kubeprivpod/extended/3"
 
 // ErrForeignPartial is returned (wrapped) by AddPartial for a row this mode
@@ -142,11 +145,15 @@ func (r *record) validate() error {
 		return errors.New(`field "v" (verb) is empty`)
 	case r.Resource == "":
 		return errors.New(`field "res" (resource) is empty`)
+	case r.Pend && (r.Verb != "patch" || len(r.Changed) == 0 || len(r.Reasons) != 0 || r.Risk != 0):
+		return errors.New(`field "pend": a pending code patch has verb patch, changed fields, and no reasons or risk`)
+	case r.Pend:
+		// Judged at Result against the object's previous version.
 	case len(r.Reasons) == 0:
 		return errors.New(`field "rsn" (reasons) is empty`)
 	case r.Rank < 0 || r.Rank > maxRank:
 		return fmt.Errorf("field \"r\" (stage rank) is %d, want 0 to %d", r.Rank, maxRank)
-	case r.Risk <= 0:
+	case r.Risk <= 0 && !r.Pend:
 		return errors.New(`field "risk" is not positive`)
 	case r.Outcome != OutcomeAllowed && r.Outcome != OutcomeDenied && r.Outcome != OutcomeFailed &&
 		r.Outcome != OutcomeDryRun && r.Outcome != OutcomeUnknown:

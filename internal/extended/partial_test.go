@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"slices"
@@ -69,45 +70,54 @@ func TestDistributedEqualsSingle(t *testing.T) {
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for trial := range 30 {
-		order := slices.Clone(evs)
-		rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
-		procs := 1 + rng.IntN(6)
-		chunk := 1 + rng.IntN(60)
-		rawTail := rng.IntN(len(order) / 3)
-		var partials [][]byte
-		maps := make([]*Detector, procs)
-		for i := range maps {
-			maps[i] = New()
-		}
-		head := order[:len(order)-rawTail]
-		for i, e := range head {
-			m := maps[i%procs]
-			m.AddEvent(e)
-			if (i/procs)%chunk == chunk-1 {
-				flushTo(t, m, &partials)
-			}
-		}
-		for _, m := range maps {
-			flushTo(t, m, &partials)
-		}
-		rng.Shuffle(len(partials), func(i, j int) { partials[i], partials[j] = partials[j], partials[i] })
-		reduce := New()
-		tail := order[len(order)-rawTail:]
-		for i, p := range partials {
-			if err := reduce.AddPartial(p); err != nil {
-				t.Fatalf("trial %d: AddPartial(%s): %v", trial, p, err)
-			}
-			if i < len(tail) {
-				reduce.AddEvent(tail[i])
-			}
-		}
-		for i := len(partials); i < len(tail); i++ {
-			reduce.AddEvent(tail[i])
-		}
+		reduce, how := splitRun(t, evs, rng)
 		if got := resultOf(reduce); !reflect.DeepEqual(got, want) {
-			t.Fatalf("trial %d (%d procs, chunk %d, %d raw): differs\n got %q\nwant %q", trial, procs, chunk, rawTail, got, want)
+			t.Fatalf("trial %d (%s): differs\n got %q\nwant %q", trial, how, got, want)
 		}
 	}
+}
+
+// splitRun runs evs as Splunk's distributed search may: shuffled, over 1
+// to 6 map processes flushing every 1 to 60 events, their partial rows
+// shuffled into one reduce process, which also gets some raw events.
+func splitRun(t *testing.T, evs [][]byte, rng *rand.Rand) (*Detector, string) {
+	t.Helper()
+	order := slices.Clone(evs)
+	rng.Shuffle(len(order), func(i, j int) { order[i], order[j] = order[j], order[i] })
+	procs := 1 + rng.IntN(6)
+	chunk := 1 + rng.IntN(60)
+	rawTail := rng.IntN(len(order)/3 + 1)
+	var partials [][]byte
+	maps := make([]*Detector, procs)
+	for i := range maps {
+		maps[i] = New()
+	}
+	head := order[:len(order)-rawTail]
+	for i, e := range head {
+		m := maps[i%procs]
+		m.AddEvent(e)
+		if (i/procs)%chunk == chunk-1 {
+			flushTo(t, m, &partials)
+		}
+	}
+	for _, m := range maps {
+		flushTo(t, m, &partials)
+	}
+	rng.Shuffle(len(partials), func(i, j int) { partials[i], partials[j] = partials[j], partials[i] })
+	reduce := New()
+	tail := order[len(order)-rawTail:]
+	for i, p := range partials {
+		if err := reduce.AddPartial(p); err != nil {
+			t.Fatalf("AddPartial(%s): %v", p, err)
+		}
+		if i < len(tail) {
+			reduce.AddEvent(tail[i])
+		}
+	}
+	for i := len(partials); i < len(tail); i++ {
+		reduce.AddEvent(tail[i])
+	}
+	return reduce, fmt.Sprintf("%d procs, chunk %d, %d raw", procs, chunk, rawTail)
 }
 
 func flushTo(t *testing.T, d *Detector, out *[][]byte) {
@@ -134,7 +144,7 @@ func TestFlushFormat(t *testing.T) {
 		lines = append(lines, string(p))
 	}
 	equalLines(t, "partials", lines, []string{
-		`{"kpp":"kubeprivpod/extended/3","rec":{"k":"` + hexHash("r1\x00eve@example.com\x00/api/v1/namespaces/default/pods\x002026-11-24T10:00:00.5Z") + `","r":9,"t":"2026-11-24T10:00:00.5Z","u":"eve@example.com","g":["system:authenticated"],"ip":["192.0.2.7"],"ua":"kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46","v":"create","res":"pods","ns":"default","name":"p","o":"allowed","c":201,"ctr":["containers/c"],"rsn":["privileged"],"risk":49,"d":"container c runs privileged (all host devices and capabilities)"}}`,
+		`{"kpp":"kubeprivpod/extended/3","rec":{"k":"` + hexHash("r1\x00eve@example.com\x00/api/v1/namespaces/default/pods\x002026-11-24T10:00:00.5Z") + `","r":9,"t":"2026-11-24T10:00:00.5Z","u":"eve@example.com","g":["system:authenticated"],"ip":["192.0.2.7"],"ua":"kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46","v":"create","res":"pods","ns":"default","name":"p","o":"allowed","c":201,"ctr":["containers/c"],"img":["busybox"],"rsn":["privileged"],"sp":"3d6b489e03ce02a4","risk":49,"d":"container c (image busybox) runs privileged (all host devices and capabilities)"}}`,
 		`{"kpp":"kubeprivpod/extended/3","cnt":{"nonjson":1,"blind":{"` + hexHash("r2\x00eve@example.com\x00/api/v1/namespaces/default/pods\x002026-11-24T10:00:00.000000Z") + `":1}}}`,
 	})
 	if tb := d.Result(); len(tb.Rows) != 0 || len(d.Messages()) != 0 {
@@ -172,9 +182,13 @@ func TestAddPartialRejects(t *testing.T) {
 		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":0}}`, `field "risk" is not positive`},
 		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"create","res":"pods","o":"maybe","rsn":["x"],"risk":1}}`, `field "o" (outcome) is "maybe"`},
 		{`{"kpp":"kubeprivpod/extended/1","rec":{` + good + `}}`, `field "kpp" is "kubeprivpod/extended/1", want "kubeprivpod/extended/3"`},
+		{`{"kpp":"kubeprivpod/extended/2","rec":{` + good + `}}`, `field "kpp" is "kubeprivpod/extended/2", want "kubeprivpod/extended/3"`},
 		{`{"kpp":"kubeprivpod/extended/3","rec":{"k":"r1\u0000eve","v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "k" (request key) is "r1\x00eve", want 32 hex digits`},
 		{`{"kpp":"kubeprivpod/extended/3","rec":{"r":10,"v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "r" (stage rank) is 10, want 0 to 9`},
 		{`{"kpp":"kubeprivpod/extended/3","rec":{"r":-1,"v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "r" (stage rank) is -1, want 0 to 9`},
+		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"create","res":"pods","o":"allowed","pend":true,"chg":["image:containers/a"],"risk":0}}`, `field "pend": a pending code patch`},
+		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"patch","res":"pods","o":"allowed","pend":true,"risk":0}}`, `field "pend": a pending code patch`},
+		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"patch","res":"pods","o":"allowed","pend":true,"chg":["image:containers/a"],"rsn":["privileged"],"risk":49}}`, `field "pend": a pending code patch`},
 		{`{"kpp":"kubeprivpod/extended/3","cnt":{"nonjson":-1}}`, `field "cnt": negative count`},
 		{`{"kpp":"kubeprivpod/extended/3","cnt":{"blind":{"xyz":1}}}`, `field "cnt.blind": bad entry "xyz"`},
 		{`{"kpp":"kubeprivpod/extended/3","cnt":{"blind":{"ff":1}}}`, `field "cnt.blind": bad entry "ff"`},

@@ -29,16 +29,29 @@ type record struct {
 	Code       int      `json:"c,omitempty"`
 	Owner      string   `json:"own,omitempty"`
 	Containers []string `json:"ctr,omitempty"`
+	Images     []string `json:"img,omitempty"` // of the judged containers
 	Reasons    []string `json:"rsn"`
+	Changed    []string `json:"chg,omitempty"`  // "<field>:<container>" a patch set on a container with access
+	Spec       string   `json:"sp,omitempty"`   // fingerprint of the judged containers' code
+	BaseRV     string   `json:"brv,omitempty"`  // resourceVersion an update was based on
+	NewRV      string   `json:"nrv,omitempty"`  // resourceVersion the write produced
+	Pend       bool     `json:"pend,omitempty"` // a code patch judged against the previous version at Result
 	Risk       int      `json:"risk"`
 	Detail     string   `json:"d"`
 }
 
-// groupKey is what makes two requests the same finding.
-func (r *finding) groupKey() string {
+// groupKey is what makes two requests the same finding. A folded
+// finding (a controller's write for its owner) leaves the object's name
+// out, so that the pods of one owner with one spec are one row.
+func (r *finding) groupKey(folded bool) string {
+	name := r.Name
+	if folded {
+		name = "\x02folded"
+	}
 	return strings.Join([]string{
-		r.User, r.UserAgent, r.Verb, r.Resource, r.Sub, r.Namespace, r.Name, r.Outcome, r.Owner,
-		strings.Join(r.Containers, "\x01"), strings.Join(r.Reasons, "\x01"), r.Detail,
+		r.User, r.UserAgent, r.Verb, r.Resource, r.Sub, r.Namespace, name, r.Outcome, r.Owner,
+		strings.Join(r.Containers, "\x01"), strings.Join(r.Images, "\x01"), strings.Join(r.Reasons, "\x01"),
+		strings.Join(r.Changed, "\x01"), r.Spec, r.Detail,
 	}, "\x00")
 }
 
@@ -53,10 +66,20 @@ type group struct {
 	groups, ips         map[string]bool
 	codes               map[int]bool
 	origins             map[*origin]bool // merged into groups and ips
+
+	folded   bool            // a controller's writes for one owner
+	names    map[string]bool // of the folded objects
+	variants int             // folded rows of the same owner with another spec
 }
 
 func (g *group) merge(q *request) {
 	g.count++
+	if g.folded && q.fin.Name != "" {
+		if g.names == nil {
+			g.names = map[string]bool{}
+		}
+		g.names[q.fin.Name] = true
+	}
 	if q.time.text != nil || q.form != 0 {
 		// By time, and between equal times by text, as Splunk's min and max.
 		t, f := q.time, q.form
@@ -105,10 +128,10 @@ func addAll(set map[string]bool, vs []string) map[string]bool {
 // both paths hash the same bytes.
 func (r *record) coerceUTF8() {
 	for _, p := range [...]*string{&r.Time, &r.User, &r.UserAgent, &r.Verb, &r.Resource, &r.Sub,
-		&r.Namespace, &r.Name, &r.Outcome, &r.Owner, &r.Detail} {
+		&r.Namespace, &r.Name, &r.Outcome, &r.Owner, &r.Detail, &r.Spec, &r.BaseRV, &r.NewRV} {
 		*p = validUTF8(*p)
 	}
-	for _, l := range [...][]string{r.Groups, r.IPs, r.Containers, r.Reasons} {
+	for _, l := range [...][]string{r.Groups, r.IPs, r.Containers, r.Images, r.Reasons, r.Changed} {
 		for i := range l {
 			l[i] = validUTF8(l[i])
 		}
@@ -155,8 +178,24 @@ func one(s string) []string {
 	return []string{s}
 }
 
+// maxNames bounds the object names a folded row lists.
+const maxNames = 10
+
 func (g *group) row() detect.Row {
 	r := g.fin
+	name := one(r.Name)
+	if g.folded {
+		name = values(g.names)
+		if n := len(name); n > maxNames {
+			name = append(name[:maxNames:maxNames], "… "+strconv.Itoa(n-maxNames)+" more")
+		}
+	}
+	kind, ownerName := splitOwner(r.Owner)
+	ownerNS := ""
+	if kind != "" {
+		// ownerReferences point into the object's own namespace.
+		ownerNS = r.Namespace
+	}
 	return detect.Row{
 		one(stampText(g.first, g.firstForm)),
 		one(stampText(g.last, g.lastForm)),
@@ -169,13 +208,36 @@ func (g *group) row() detect.Row {
 		one(r.Resource),
 		one(r.Sub),
 		one(r.Namespace),
-		one(r.Name),
+		name,
+		one(kind),
+		one(ownerNS),
+		one(ownerName),
+		one(g.workload()),
 		one(r.Outcome),
 		append([]string(nil), r.Containers...),
+		append([]string(nil), r.Images...),
 		append([]string(nil), r.Reasons...),
+		append([]string(nil), r.Changed...),
 		one(strconv.Itoa(r.Risk)),
 		one(g.message()),
 	}
+}
+
+// workload is what an allowlist entry's owner names: the owner for a
+// folded row (the controller vouches for it), else the object written
+// itself. A pod that merely claims an owner is its own workload, so a
+// forged ownerReference cannot borrow an allowlisted name.
+func (g *group) workload() string {
+	r := g.fin
+	if g.folded {
+		kind, name := splitOwner(r.Owner)
+		return kind + "/" + name
+	}
+	w := resources[r.Resource]
+	if w == nil || r.Name == "" {
+		return ""
+	}
+	return w.kind + "/" + r.Name
 }
 
 // message explains the row in one paragraph: who did what to which
@@ -195,6 +257,10 @@ func (g *group) message() string {
 	noun := "object"
 	if w := resources[r.Resource]; w != nil {
 		noun = w.noun
+	}
+	if g.folded {
+		g.foldedMessage(&b, noun)
+		return b.String()
 	}
 	if r.Sub == ephemeralSubresource {
 		b.WriteString("the ephemeral containers of pod ")
@@ -226,9 +292,28 @@ func (g *group) message() string {
 	}
 	b.WriteString(": ")
 	b.WriteString(r.Detail)
+	g.imagesClause(&b)
 	b.WriteString(". ")
 	b.WriteString(g.outcomeSentence())
 	return b.String()
+}
+
+// imagesClause names the judged images the detail does not already name
+// (those of containers that get a pod-level access such as hostNetwork).
+func (g *group) imagesClause(b *strings.Builder) {
+	var missing []string
+	for _, im := range g.fin.Images {
+		if !strings.Contains(g.fin.Detail, "(image "+im+")") {
+			missing = append(missing, im)
+		}
+	}
+	switch len(missing) {
+	case 0:
+	case 1:
+		b.WriteString(" (image " + missing[0] + ")")
+	default:
+		b.WriteString(" (images " + strings.Join(missing, ", ") + ")")
+	}
 }
 
 func (g *group) outcomeSentence() string {

@@ -8,6 +8,8 @@ type watched struct {
 	spec []string
 	// noun names the object in messages.
 	noun string
+	// kind is the object's kind, as ownerReferences and allowlists name it.
+	kind string
 }
 
 var (
@@ -20,15 +22,15 @@ var (
 // resources maps objectRef.resource to where its pod spec lives. A write to
 // any other resource cannot create a container.
 var resources = map[string]*watched{
-	"pods":                   {groups: coreGroup, spec: []string{"spec"}, noun: "pod"},
-	"podtemplates":           {groups: coreGroup, spec: []string{"template", "spec"}, noun: "pod template"},
-	"replicationcontrollers": {groups: coreGroup, spec: templated, noun: "replication controller"},
-	"replicasets":            {groups: appsGroups, spec: templated, noun: "replica set"},
-	"deployments":            {groups: appsGroups, spec: templated, noun: "deployment"},
-	"statefulsets":           {groups: []string{"apps"}, spec: templated, noun: "stateful set"},
-	"daemonsets":             {groups: appsGroups, spec: templated, noun: "daemon set"},
-	"jobs":                   {groups: batchGroup, spec: templated, noun: "job"},
-	"cronjobs":               {groups: batchGroup, spec: []string{"spec", "jobTemplate", "spec", "template", "spec"}, noun: "cron job"},
+	"pods":                   {groups: coreGroup, spec: []string{"spec"}, noun: "pod", kind: "Pod"},
+	"podtemplates":           {groups: coreGroup, spec: []string{"template", "spec"}, noun: "pod template", kind: "PodTemplate"},
+	"replicationcontrollers": {groups: coreGroup, spec: templated, noun: "replication controller", kind: "ReplicationController"},
+	"replicasets":            {groups: appsGroups, spec: templated, noun: "replica set", kind: "ReplicaSet"},
+	"deployments":            {groups: appsGroups, spec: templated, noun: "deployment", kind: "Deployment"},
+	"statefulsets":           {groups: []string{"apps"}, spec: templated, noun: "stateful set", kind: "StatefulSet"},
+	"daemonsets":             {groups: appsGroups, spec: templated, noun: "daemon set", kind: "DaemonSet"},
+	"jobs":                   {groups: batchGroup, spec: templated, noun: "job", kind: "Job"},
+	"cronjobs":               {groups: batchGroup, spec: []string{"spec", "jobTemplate", "spec", "template", "spec"}, noun: "cron job", kind: "CronJob"},
 }
 
 // resourceNamed is resources[name] as a switch: the pre-filter asks for

@@ -49,9 +49,10 @@ func parseReqKey(s string) (reqKey, bool) {
 // record but its request key, stage, time, HTTP code, groups and IPs),
 // stored once per distinct value.
 type finding struct {
-	User, UserAgent, Verb, Resource, Sub, Namespace, Name, Outcome, Owner, Detail string
-	Containers, Reasons                                                           []string
-	Risk                                                                          int
+	User, UserAgent, Verb, Resource, Sub, Namespace, Name, Outcome, Owner, Detail, Spec string
+	Containers, Images, Reasons, Changed                                                []string
+	Risk                                                                                int
+	Pend                                                                                bool // see record.Pend
 
 	hash uint64   // of the value, its key in interner.findings
 	refs int      // requests that hold it
@@ -74,22 +75,41 @@ const maxRank = 4*2 + 1
 type request struct {
 	fin  *finding
 	org  *origin
+	ver  versions // empty when the write logged neither resourceVersion
 	time stamp
 	code int
 	rank int32 // 0 to maxRank (validated)
 	form stampForm
 }
 
+// versions are the resourceVersions around a write: the one an update was
+// based on and the one the write produced, as "<base>\x00<made>" in one
+// string (one allocation, one word pair per request). They chain an
+// update to the previous version of its object when that is in the same
+// search.
+type versions string
+
+func newVersions(base, made string) versions { return versions(base + "\x00" + made) }
+
 // record returns the request as a partial row's record.
 func (q *request) record(key string) *record {
 	f := q.fin
-	return &record{
+	r := &record{
 		Key: key, Rank: int(q.rank), Time: stampText(q.time, q.form), Nano: q.time.nano,
 		User: f.User, Groups: q.org.groups, IPs: q.org.ips, UserAgent: f.UserAgent,
 		Verb: f.Verb, Resource: f.Resource, Sub: f.Sub, Namespace: f.Namespace, Name: f.Name,
-		Outcome: f.Outcome, Code: q.code, Owner: f.Owner, Containers: f.Containers, Reasons: f.Reasons,
-		Risk: f.Risk, Detail: f.Detail,
+		Outcome: f.Outcome, Code: q.code, Owner: f.Owner, Containers: f.Containers, Images: f.Images,
+		Reasons: f.Reasons, Changed: f.Changed, Spec: f.Spec, Risk: f.Risk, Detail: f.Detail, Pend: f.Pend,
 	}
+	r.BaseRV, r.NewRV = q.ver.baseRV(), q.ver.madeRV()
+	return r
+}
+
+// sameJudged reports whether two findings judge the same spec: the same
+// containers, images, code, reasons and explanation.
+func (f *finding) sameJudged(o *finding) bool {
+	return f.Detail == o.Detail && f.Spec == o.Spec && slices.Equal(f.Containers, o.Containers) &&
+		slices.Equal(f.Images, o.Images) && slices.Equal(f.Reasons, o.Reasons)
 }
 
 // forget drops r's strings, keeping the lists' capacity: a candidate
@@ -98,8 +118,11 @@ func (r *record) forget() {
 	clear(r.Groups)
 	clear(r.IPs)
 	clear(r.Containers)
+	clear(r.Images)
 	clear(r.Reasons)
-	*r = record{Groups: r.Groups[:0], IPs: r.IPs[:0], Containers: r.Containers[:0], Reasons: r.Reasons[:0]}
+	clear(r.Changed)
+	*r = record{Groups: r.Groups[:0], IPs: r.IPs[:0], Containers: r.Containers[:0], Images: r.Images[:0],
+		Reasons: r.Reasons[:0], Changed: r.Changed[:0]}
 }
 
 // better reports whether r should replace old as the finding of their
@@ -132,7 +155,7 @@ func (r *record) compare(o *request) int {
 	for _, p := range [...][2]string{
 		{r.User, f.User}, {r.UserAgent, f.UserAgent}, {r.Verb, f.Verb}, {r.Resource, f.Resource},
 		{r.Sub, f.Sub}, {r.Namespace, f.Namespace}, {r.Name, f.Name}, {r.Outcome, f.Outcome},
-		{r.Owner, f.Owner}, {r.Detail, f.Detail},
+		{r.Owner, f.Owner}, {r.Detail, f.Detail}, {r.Spec, f.Spec}, {r.BaseRV, o.ver.baseRV()}, {r.NewRV, o.ver.madeRV()},
 	} {
 		if c := strings.Compare(p[0], p[1]); c != 0 {
 			return c
@@ -144,12 +167,29 @@ func (r *record) compare(o *request) int {
 	if c := cmp.Compare(r.Risk, f.Risk); c != 0 {
 		return c
 	}
-	for _, p := range [...][2][]string{{r.Groups, o.org.groups}, {r.IPs, o.org.ips}, {r.Containers, f.Containers}, {r.Reasons, f.Reasons}} {
+	if r.Pend != f.Pend {
+		if r.Pend {
+			return 1
+		}
+		return -1
+	}
+	for _, p := range [...][2][]string{{r.Groups, o.org.groups}, {r.IPs, o.org.ips}, {r.Containers, f.Containers},
+		{r.Images, f.Images}, {r.Reasons, f.Reasons}, {r.Changed, f.Changed}} {
 		if c := slices.Compare(p[0], p[1]); c != 0 {
 			return c
 		}
 	}
 	return 0
+}
+
+func (v versions) baseRV() string {
+	b, _, _ := strings.Cut(string(v), "\x00")
+	return b
+}
+
+func (v versions) madeRV() string {
+	_, m, _ := strings.Cut(string(v), "\x00")
+	return m
 }
 
 // interner stores findings and origins once per distinct value, and
@@ -178,12 +218,17 @@ func (in *interner) reset() {
 // alias the input.
 func (in *interner) finding(r *record) *finding {
 	b := in.buf[:0]
-	for _, s := range [...]string{r.User, r.UserAgent, r.Verb, r.Resource, r.Sub, r.Namespace, r.Name, r.Outcome, r.Owner, r.Detail} {
+	for _, s := range [...]string{r.User, r.UserAgent, r.Verb, r.Resource, r.Sub, r.Namespace, r.Name, r.Outcome, r.Owner, r.Detail, r.Spec} {
 		b = appendString(b, s)
 	}
 	b = appendList(b, r.Containers)
+	b = appendList(b, r.Images)
 	b = appendList(b, r.Reasons)
+	b = appendList(b, r.Changed)
 	b = binary.AppendVarint(b, int64(r.Risk))
+	if r.Pend {
+		b = append(b, 1)
+	}
 	in.buf = b
 	h := maphash.Bytes(in.seed, b)
 	head := in.findings[h]
@@ -197,8 +242,8 @@ func (in *interner) finding(r *record) *finding {
 		User: in.str(r.User), UserAgent: in.str(r.UserAgent), Verb: in.str(r.Verb),
 		Resource: in.str(r.Resource), Sub: in.str(r.Sub), Namespace: in.str(r.Namespace),
 		Name: strings.Clone(r.Name), Outcome: in.str(r.Outcome), Owner: in.str(r.Owner),
-		Detail: in.str(r.Detail), Containers: in.list(r.Containers), Reasons: in.list(r.Reasons),
-		Risk: r.Risk, hash: h, refs: 1, next: head,
+		Detail: in.str(r.Detail), Spec: in.str(r.Spec), Containers: in.list(r.Containers), Images: in.list(r.Images),
+		Reasons: in.list(r.Reasons), Changed: in.list(r.Changed), Risk: r.Risk, Pend: r.Pend, hash: h, refs: 1, next: head,
 	}
 	in.findings[h] = f
 	return f
@@ -232,8 +277,9 @@ func (in *interner) release(f *finding) {
 func (f *finding) equal(r *record) bool {
 	return f.User == r.User && f.UserAgent == r.UserAgent && f.Verb == r.Verb && f.Resource == r.Resource &&
 		f.Sub == r.Sub && f.Namespace == r.Namespace && f.Name == r.Name && f.Outcome == r.Outcome &&
-		f.Owner == r.Owner && f.Detail == r.Detail && f.Risk == r.Risk &&
-		slices.Equal(f.Containers, r.Containers) && slices.Equal(f.Reasons, r.Reasons)
+		f.Owner == r.Owner && f.Detail == r.Detail && f.Spec == r.Spec && f.Risk == r.Risk && f.Pend == r.Pend &&
+		slices.Equal(f.Containers, r.Containers) && slices.Equal(f.Images, r.Images) &&
+		slices.Equal(f.Reasons, r.Reasons) && slices.Equal(f.Changed, r.Changed)
 }
 
 // origin returns the stored copy of r's groups and IPs.

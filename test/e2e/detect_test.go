@@ -123,8 +123,17 @@ func extendedLines(rows []map[string]any) []string {
 		if s := cell(r, "subresource"); s != "" {
 			res += "/" + s
 		}
-		obj := cell(r, "namespace") + "/" + stableName(cell(r, "name"), controllerUser(user))
-		if m := controlledBy.FindStringSubmatch(cell(r, "message")); m != nil {
+		// A folded row names its objects (multivalue): each made stable.
+		var names []string
+		for _, n := range strings.Split(cell(r, "name"), ",") {
+			if n = stableName(n, controllerUser(user)); len(names) == 0 || names[len(names)-1] != n {
+				names = append(names, n)
+			}
+		}
+		obj := cell(r, "namespace") + "/" + strings.Join(names, ",")
+		if k := cell(r, "owner_kind"); k != "" {
+			obj += " (controlled by " + k + " " + stableName(cell(r, "owner_name"), true) + ")"
+		} else if m := controlledBy.FindStringSubmatch(cell(r, "message")); m != nil {
 			obj += " (controlled by " + m[1] + " " + stableName(m[2], true) + ")"
 		}
 		out = append(out, strings.Join([]string{

@@ -86,7 +86,7 @@ func TestESCUValues(t *testing.T) {
 	if got, want := mustGet(t, ext, "action.correlationsearch.annotations"), `{"analytic_story": ["Kubernetes Security"], "cis20": ["CIS 13"], "confidence": 70, "data_source": ["Kubernetes Audit"], "impact": 70, "kill_chain_phases": ["Exploitation", "Installation"], "mitre_attack": ["T1204", "T1610", "T1611"], "nist": ["DE.AE"], "type": "Anomaly", "type_list": ["Anomaly"]}`; got != want {
 		t.Errorf("extended annotations\n got %s\nwant %s", got, want)
 	}
-	if got, want := mustGet(t, ext, "search"), "`kube_audit` | kubeprivpod mode=extended | `kubernetes_privileged_workload_extended_filter`"; got != want {
+	if got, want := mustGet(t, ext, "search"), "`kube_audit` | kubeprivpod mode=extended | `kubeprivpod_allowlist` | where isnull(allowlisted) | `kubernetes_privileged_workload_extended_filter`"; got != want {
 		t.Errorf("extended search %q, want %q", got, want)
 	}
 }
@@ -373,7 +373,7 @@ func TestDrilldownsAndThrottling(t *testing.T) {
 			"`kube_audit` privileged | kubeprivpod | `kubernetes_create_or_update_privileged_pod_filter`",
 			"`kube_audit` objectRef.resource=pods objectRef.namespace=\"$objectRef.namespace$\" objectRef.name=\"$objectRef.name$\"", nil},
 		{"kubeprivpod - Kubernetes Privileged Workload Extended - Rule",
-			"`kube_audit` | kubeprivpod mode=extended | `kubernetes_privileged_workload_extended_filter`",
+			"`kube_audit` | kubeprivpod mode=extended | `kubeprivpod_allowlist` | where isnull(allowlisted) | `kubernetes_privileged_workload_extended_filter`",
 			"`kube_audit` objectRef.resource=\"$resource$\" objectRef.namespace=\"$namespace$\" objectRef.name=\"$name$\"",
 			map[string]string{"alert.suppress": "true", "alert.suppress.fields": "user,namespace,name,reasons", "alert.suppress.period": "86400s"}},
 	} {

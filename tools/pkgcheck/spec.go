@@ -86,6 +86,10 @@ var specs = map[string]spec{
 	},
 	"commands.conf": commandsSpec{},
 	"macros.conf":   keys("args", "definition", "iseval", "validation", "errormsg", "description"),
+
+	// The allowlist lookup's definitions (lookups/kubeprivpod_allowlist.csv).
+	"transforms.conf": keys("filename", "match_type", "max_matches", "min_matches", "default_match", "case_sensitive_match"),
+
 	"searchbnf.conf": keys("syntax", "simplesyntax", "alias", "description", "shortdesc", "example<N>", "comment<N>",
 		"usage", "tags", "maintainer", "appears-in", "related", "category"),
 	"default.meta": keys("access", "export", "owner", "version", "modtime", "import"),
