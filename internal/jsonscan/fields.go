@@ -1,0 +1,114 @@
+package jsonscan
+
+import "bytes"
+
+// Fields calls fn with the key (the text between its quotes, still
+// escaped) and the raw value of each member of the JSON object obj, in
+// order, until fn returns false. It reports whether obj is an object read
+// to its end or to where fn stopped; false means broken JSON, after fn
+// may have seen some members.
+func Fields(obj []byte, fn func(key, value []byte) bool) bool {
+	i := SkipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return false
+	}
+	return FieldsAt(obj, i, fn) >= 0
+}
+
+// FieldsAt walks the object that opens at b[i] like Fields and returns
+// the index after it, or after the value where fn stopped the walk, or -1
+// when the object is broken or not closed within b.
+func FieldsAt(b []byte, i int, fn func(key, value []byte) bool) int {
+	i = SkipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return -1
+		}
+		end := SkipString(b, i)
+		if end < 0 {
+			return -1
+		}
+		key := b[i+1 : end-1]
+		i = SkipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return -1
+		}
+		if i = SkipSpace(b, i+1); i >= len(b) {
+			return -1
+		}
+		vs := i
+		if i = SkipValue(b, i); i < 0 {
+			return -1
+		}
+		if !fn(key, b[vs:i]) {
+			return i
+		}
+		if i = SkipSpace(b, i); i >= len(b) {
+			return -1
+		}
+		switch b[i] {
+		case ',':
+			i = SkipSpace(b, i+1)
+		case '}':
+			return i + 1
+		default:
+			return -1
+		}
+	}
+}
+
+// ElementsAt calls fn with the start index of each element of the array
+// that opens at b[i]; fn returns the index after the element, or -1 to
+// stop. ElementsAt returns the index after the array, or -1 when fn
+// stopped or the array is broken or not closed within b.
+func ElementsAt(b []byte, i int, fn func(start int) int) int {
+	i = SkipSpace(b, i+1)
+	if i < len(b) && b[i] == ']' {
+		return i + 1
+	}
+	for {
+		if i >= len(b) {
+			return -1
+		}
+		if i = fn(i); i < 0 {
+			return -1
+		}
+		if i = SkipSpace(b, i); i >= len(b) {
+			return -1
+		}
+		switch b[i] {
+		case ',':
+			i = SkipSpace(b, i+1)
+		case ']':
+			return i + 1
+		default:
+			return -1
+		}
+	}
+}
+
+// KeyIs reports whether a key as passed by Fields spells name, decoding
+// JSON escapes when the key has any.
+func KeyIs(key []byte, name string) bool {
+	// An escape spells one character with at least two bytes: a key with
+	// one is longer than the name it decodes to.
+	if len(key) <= len(name) {
+		return string(key) == name
+	}
+	if bytes.IndexByte(key, '\\') < 0 {
+		return false
+	}
+	var buf [64]byte
+	return string(AppendUnescaped(buf[:0], key)) == name
+}
+
+// StringIs reports whether the raw JSON value v is a string equal to s.
+func StringIs(v []byte, s string) bool {
+	if len(v) < 2 || v[0] != '"' {
+		return false
+	}
+	return KeyIs(v[1:len(v)-1], s)
+}

@@ -1,0 +1,124 @@
+package jsonscan
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
+
+// The skippers find where a value ends in JSON that is valid or close to
+// it; they decode nothing. Each returns the index just past the value, or
+// -1 when the value does not end within b.
+
+// SkipString returns the index after the string whose opening quote is at
+// b[i], or -1 when it is not closed.
+//
+// Most strings in audit events are short keys and values: their first 16
+// bytes are searched eight at a time for a quote or backslash, where a
+// call to bytes.IndexByte would cost more than it saves. Longer ones (an
+// annotation, an embedded document) go to bytes.IndexByte, which is
+// vectorised, with a look-back for escaping backslashes.
+func SkipString(b []byte, i int) int {
+	i++
+	for {
+		short := false
+		for n := 0; n < 2 && i+8 <= len(b); n++ {
+			x := binary.LittleEndian.Uint64(b[i:])
+			if m := HasByte(x, '"') | HasByte(x, '\\'); m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				short = true
+				break
+			}
+			i += 8
+		}
+		if !short {
+			return SkipLongString(b, i)
+		}
+		if b[i] == '\\' {
+			i += 2 // the escaped character, whatever it is
+			continue
+		}
+		return i + 1
+	}
+}
+
+// SkipLongString is SkipString from b[i], inside a string known to be
+// long, by bytes.IndexByte alone: the variant for the pre-filters, which
+// cross a whole request body in few calls.
+func SkipLongString(b []byte, i int) int {
+	for {
+		if i >= len(b) {
+			return -1
+		}
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return -1
+		}
+		i += j
+		// The quote ends the string unless an odd number of backslashes
+		// precede it. The opening quote bounds this look-back.
+		n := 0
+		for k := i - 1; k >= 0 && b[k] == '\\'; k-- {
+			n++
+		}
+		i++
+		if n%2 == 0 {
+			return i
+		}
+	}
+}
+
+// SkipScalar returns the index after the number or literal at b[i]: the
+// next byte that cannot be part of one.
+func SkipScalar(b []byte, i int) int {
+	for i < len(b) && !delimiter[b[i]] {
+		i++
+	}
+	return i
+}
+
+// delimiter marks the bytes that end a number or literal.
+var delimiter = [256]bool{',': true, '}': true, ']': true, ' ': true, '\t': true, '\n': true, '\r': true,
+	':': true, '"': true, '{': true, '[': true}
+
+// structural marks the bytes SkipValue must look at inside a container.
+var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
+
+// SkipValue returns the index after the value that starts at b[i], or -1
+// when it does not end within b (or there is no value at b[i]). Objects
+// and arrays are crossed by bracket depth, looking only at brackets and
+// quotes.
+func SkipValue(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		return SkipString(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			if !structural[b[i]] {
+				i++
+				continue
+			}
+			switch b[i] {
+			case '"':
+				if i = SkipString(b, i); i < 0 {
+					return -1
+				}
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return -1
+	}
+	if e := SkipScalar(b, i); e > i {
+		return e
+	}
+	return -1
+}
