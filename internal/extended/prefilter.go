@@ -1,9 +1,11 @@
 package extended
 
 import (
+	"bytes"
 	"strings"
+	"unsafe"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/auditfield"
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
 // mayFind reports whether an event's bytes can hold a field that yields a
@@ -58,11 +60,11 @@ func mayRunAsRoot(s string) bool {
 		default:
 			return true // another escape
 		}
-		k := skipBlank(s, i)
+		k := jsonscan.SkipSpace(bytesOf(s), i)
 		if k >= len(s) || s[k] != ':' {
 			return true // not a member: a JSON-patch path, or unusual
 		}
-		k = skipBlank(s, k+1)
+		k = jsonscan.SkipSpace(bytesOf(s), k+1)
 		if k >= len(s) {
 			return true
 		}
@@ -85,7 +87,7 @@ func hasLetterEscape(s string) bool {
 			return false
 		}
 		p := i + j + 2
-		r, ok := auditfield.Hex4(s[p:])
+		r, ok := jsonscan.Hex4(s[p:])
 		if !ok || r < 0x80 && 'a' <= r|0x20 && r|0x20 <= 'z' {
 			return true
 		}
@@ -100,133 +102,23 @@ func hasLetterEscape(s string) bool {
 // an escape, or broken structure. Callers then fall back to gjson, so
 // this fast path only has to be exact when it answers.
 //
-// It exists because skipping strings with a vectorised IndexByte is
-// several times faster than gjson's byte loop, and the pre-filter only
-// needs the first few members of most events.
+// It exists because jsonscan's skippers are several times faster than
+// gjson's byte loop, and the pre-filter only needs the first few members
+// of most events.
 func members(s string, f func(key, val string) bool) bool {
-	i := skipBlank(s, 0)
-	if i >= len(s) || s[i] != '{' {
-		return false
-	}
-	i = skipBlank(s, i+1)
-	if i < len(s) && s[i] == '}' {
-		return true
-	}
-	for {
-		if i >= len(s) || s[i] != '"' {
+	plain := true
+	read := jsonscan.Fields(bytesOf(s), func(k, v []byte) bool {
+		if bytes.IndexByte(k, '\\') >= 0 {
+			plain = false
 			return false
 		}
-		end := stringEnd(s, i)
-		if end < 0 {
-			return false
-		}
-		key := s[i+1 : end-1]
-		if strings.IndexByte(key, '\\') >= 0 {
-			return false
-		}
-		i = skipBlank(s, end)
-		if i >= len(s) || s[i] != ':' {
-			return false
-		}
-		i = skipBlank(s, i+1)
-		vend := valueEnd(s, i)
-		if vend < 0 {
-			return false
-		}
-		if !f(key, s[i:vend]) {
-			return true
-		}
-		i = skipBlank(s, vend)
-		if i >= len(s) {
-			return false
-		}
-		switch s[i] {
-		case ',':
-			i = skipBlank(s, i+1)
-		case '}':
-			return true
-		default:
-			return false
-		}
-	}
+		return f(view(k), view(v))
+	})
+	return read && plain
 }
 
-func skipBlank(s string, i int) int {
-	for i < len(s) && isBlank(s[i]) {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index just past the JSON string starting at s[i]
-// (a quote), or -1.
-func stringEnd(s string, i int) int {
-	for j := i + 1; ; {
-		k := strings.IndexByte(s[j:], '"')
-		if k < 0 {
-			return -1
-		}
-		q := j + k
-		// The quote is escaped when an odd number of backslashes precede it.
-		n := 0
-		for p := q - 1; p > i && s[p] == '\\'; p-- {
-			n++
-		}
-		if n%2 == 0 {
-			return q + 1
-		}
-		j = q + 1
-	}
-}
-
-// valueEnd returns the index just past the JSON value starting at s[i], or
-// -1. Nested objects and arrays are skipped by bracket depth, strings by
-// stringEnd; scalars end at the next delimiter.
-func valueEnd(s string, i int) int {
-	if i >= len(s) {
-		return -1
-	}
-	switch s[i] {
-	case '"':
-		return stringEnd(s, i)
-	case '{', '[':
-		// Strings make up most of a nested value: jump from quote to
-		// quote and count brackets only in the short stretches between.
-		depth := 0
-		for j := i; ; {
-			q := strings.IndexByte(s[j:], '"')
-			end := len(s)
-			if q >= 0 {
-				end = j + q
-			}
-			for ; j < end; j++ {
-				switch s[j] {
-				case '{', '[':
-					depth++
-				case '}', ']':
-					depth--
-					if depth == 0 {
-						return j + 1
-					}
-				}
-			}
-			if q < 0 {
-				return -1
-			}
-			if j = stringEnd(s, end); j < 0 {
-				return -1
-			}
-		}
-	}
-	j := i
-	for j < len(s) && s[j] != ',' && s[j] != '}' && s[j] != ']' && !isBlank(s[j]) {
-		j++
-	}
-	if j == i {
-		return -1
-	}
-	return j
-}
+// bytesOf is view's inverse: the bytes of s, to be read, never written.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // plainString returns the text of a raw JSON string value without escapes.
 func plainString(raw string) (string, bool) {

@@ -60,6 +60,50 @@ func FieldsAt(b []byte, i int, fn func(key, value []byte) bool) int {
 	}
 }
 
+// MembersAt walks the object that opens at b[i] like FieldsAt, but
+// leaves each value to fn: fn gets the key and the index where the value
+// starts and returns the index after the value, or -1 to stop. A caller
+// uses it to walk into a value instead of skipping it (to split an
+// EventList's items in the same pass). MembersAt returns the index after
+// the object, or -1 when fn stopped or the object is broken.
+func MembersAt(b []byte, i int, fn func(key []byte, start int) int) int {
+	i = SkipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return i + 1
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return -1
+		}
+		end := SkipString(b, i)
+		if end < 0 {
+			return -1
+		}
+		key := b[i+1 : end-1]
+		i = SkipSpace(b, end)
+		if i >= len(b) || b[i] != ':' {
+			return -1
+		}
+		if i = SkipSpace(b, i+1); i >= len(b) {
+			return -1
+		}
+		if i = fn(key, i); i < 0 {
+			return -1
+		}
+		if i = SkipSpace(b, i); i >= len(b) {
+			return -1
+		}
+		switch b[i] {
+		case ',':
+			i = SkipSpace(b, i+1)
+		case '}':
+			return i + 1
+		default:
+			return -1
+		}
+	}
+}
+
 // ElementsAt calls fn with the start index of each element of the array
 // that opens at b[i]; fn returns the index after the element, or -1 to
 // stop. ElementsAt returns the index after the array, or -1 when fn
