@@ -1,7 +1,6 @@
 package extended
 
 import (
-	"bytes"
 	"strings"
 	"unsafe"
 
@@ -95,26 +94,21 @@ func hasLetterEscape(s string) bool {
 	}
 }
 
-// members calls f with the key and raw value of each member of the JSON
-// object text s, in order, until f returns false. Keys are given without
-// quotes. It returns false, having called f for a prefix of the members
-// or not at all, when s is not an object it can read exactly: a key with
-// an escape, or broken structure. Callers then fall back to gjson, so
-// this fast path only has to be exact when it answers.
-//
-// It exists because jsonscan's skippers are several times faster than
-// gjson's byte loop, and the pre-filter only needs the first few members
-// of most events.
-func members(s string, f func(key, val string) bool) bool {
-	plain := true
-	read := jsonscan.Fields(bytesOf(s), func(k, v []byte) bool {
-		if bytes.IndexByte(k, '\\') >= 0 {
-			plain = false
-			return false
+// The fast paths below read the first few members of an event with
+// jsonscan.Fields, several times faster than gjson's byte loop. They
+// answer only when they read the event exactly: a key with an escape
+// (which might spell a name they look for), or broken structure, makes
+// them give up, and the caller falls back to gjson.
+
+// escaped reports whether a key holds a backslash. Keys are short: a
+// byte loop beats a call to IndexByte.
+func escaped(k []byte) bool {
+	for _, c := range k {
+		if c == '\\' {
+			return true
 		}
-		return f(view(k), view(v))
-	})
-	return read && plain
+	}
+	return false
 }
 
 // bytesOf is view's inverse: the bytes of s, to be read, never written.
@@ -139,20 +133,24 @@ var notWatched = &watched{}
 // no verb, broken structure); the caller then asks gjson, whose answer is
 // the same for every event quickWatch does answer.
 func quickWatch(s string) (w *watched, ok bool) {
-	var verb, ref string
+	var verb, ref []byte
 	var haveVerb, haveRef bool
-	if !members(s, func(k, v string) bool {
+	plain := true
+	if !jsonscan.Fields(bytesOf(s), func(k, v []byte) bool {
 		switch {
-		case k == "verb" && !haveVerb:
+		case escaped(k):
+			plain = false
+			return false
+		case string(k) == "verb" && !haveVerb:
 			verb, haveVerb = v, true
-		case k == "objectRef" && !haveRef:
+		case string(k) == "objectRef" && !haveRef:
 			ref, haveRef = v, true
 		}
 		return !haveVerb || !haveRef
-	}) || !haveVerb {
+	}) || !plain || !haveVerb {
 		return nil, false
 	}
-	vs, ok := plainString(verb)
+	vs, ok := plainString(view(verb))
 	if !ok {
 		return nil, false
 	}
@@ -162,24 +160,27 @@ func quickWatch(s string) (w *watched, ok bool) {
 	if !haveRef {
 		return notWatched, true
 	}
-	var res, sub, group string
+	var res, sub, group []byte
 	var haveRes, haveSub, haveGroup bool
-	if !members(ref, func(k, v string) bool {
+	if !jsonscan.Fields(ref, func(k, v []byte) bool {
 		switch {
-		case k == "resource" && !haveRes:
+		case escaped(k):
+			plain = false
+			return false
+		case string(k) == "resource" && !haveRes:
 			res, haveRes = v, true
-		case k == "subresource" && !haveSub:
+		case string(k) == "subresource" && !haveSub:
 			sub, haveSub = v, true
-		case k == "apiGroup" && !haveGroup:
+		case string(k) == "apiGroup" && !haveGroup:
 			group, haveGroup = v, true
 		}
 		return true
-	}) {
+	}) || !plain {
 		return nil, false
 	}
-	rs, ok1 := refString(res, haveRes)
-	ss, ok2 := refString(sub, haveSub)
-	gs, ok3 := refString(group, haveGroup)
+	rs, ok1 := refString(view(res), haveRes)
+	ss, ok2 := refString(view(sub), haveSub)
+	gs, ok3 := refString(view(group), haveGroup)
 	if !ok1 || !ok2 || !ok3 {
 		return nil, false
 	}
@@ -195,20 +196,24 @@ func quickWatch(s string) (w *watched, ok bool) {
 // request object, before the bulk of the event. ok is false when the
 // answer needs the full parse (no request object, or an unusual shape).
 func quickHasBody(s string) (has, ok bool) {
-	var req string
-	var seen bool
-	if !members(s, func(k, v string) bool {
-		if k == "requestObject" {
+	var req []byte
+	seen, plain := false, true
+	if !jsonscan.Fields(bytesOf(s), func(k, v []byte) bool {
+		switch {
+		case escaped(k):
+			plain = false
+		case string(k) == "requestObject":
 			req, seen = v, true
-			return false
+		default:
+			return true
 		}
-		return true
-	}) || !seen {
+		return false
+	}) || !plain || !seen {
 		return false, false
 	}
 	// An object request body is the body for every verb (body's first
 	// choice); anything else is left to the full parse.
-	if req != "" && req[0] == '{' {
+	if len(req) > 0 && req[0] == '{' {
 		return true, true
 	}
 	return false, false

@@ -145,6 +145,14 @@ func KeyIs(key []byte, name string) bool {
 	if bytes.IndexByte(key, '\\') < 0 {
 		return false
 	}
+	return escapedKeyIs(key, name)
+}
+
+// escapedKeyIs is KeyIs's rare case, apart so that KeyIs stays small
+// enough to inline and zeroes no buffer on the common path.
+//
+//go:noinline
+func escapedKeyIs(key []byte, name string) bool {
 	var buf [64]byte
 	return string(AppendUnescaped(buf[:0], key)) == name
 }

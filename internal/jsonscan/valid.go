@@ -231,8 +231,9 @@ func validString(doc []byte, i int, dirty *bool) (int, error) {
 			// one subtraction finds both control bytes and those above 0x7F.
 			for i+8 <= len(doc) {
 				x := binary.LittleEndian.Uint64(doc[i:])
-				m := HasZero(x&(Ones*0xFB)^(Ones*'"')) | HasZero(x&(Ones*0xFD)^(Ones*'<')) | HasByte(x, '\\') |
-					(x-Ones*0x20|x)&Highs
+				// The high-bit mask is applied once, to the union.
+				qa, lg, bs := x&(Ones*0xFB)^(Ones*'"'), x&(Ones*0xFD)^(Ones*'<'), x^(Ones*'\\')
+				m := ((qa-Ones)&^qa | (lg-Ones)&^lg | (bs-Ones)&^bs | (x - Ones*0x20) | x) & Highs
 				if m != 0 {
 					i += bits.TrailingZeros64(m) / 8
 					break
@@ -242,7 +243,8 @@ func validString(doc []byte, i int, dirty *bool) (int, error) {
 		} else {
 			for i+8 <= len(doc) {
 				x := binary.LittleEndian.Uint64(doc[i:])
-				if m := HasByte(x, '"') | HasByte(x, '\\') | HasLess(x, 0x20); m != 0 {
+				q, bs := x^(Ones*'"'), x^(Ones*'\\')
+				if m := ((q-Ones)&^q | (bs-Ones)&^bs | (x-Ones*0x20)&^x) & Highs; m != 0 {
 					i += bits.TrailingZeros64(m) / 8
 					break
 				}
