@@ -387,7 +387,7 @@ func (r *Reader) array(doc []byte) error {
 	n := 0
 	jsonscan.ElementsAt(doc, 0, func(i int) int {
 		n++
-		end := jsonscan.SkipValue(doc, i)
+		end := jsonscan.SkipLongValue(doc, i)
 		if end < 0 {
 			return -1 // not after validation
 		}

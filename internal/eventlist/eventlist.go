@@ -214,7 +214,7 @@ func splitValid(doc []byte, member func(key, value []byte), event func(ev []byte
 		switch {
 		case !hasKind && jsonscan.KeyIs(k, "kind"):
 			hasKind = true
-			e := jsonscan.SkipValue(doc, vs)
+			e := jsonscan.SkipLongValue(doc, vs)
 			if e >= 0 {
 				kind = doc[vs:e]
 			}
@@ -230,7 +230,7 @@ func splitValid(doc []byte, member func(key, value []byte), event func(ev []byte
 		case !hasAuditID && jsonscan.KeyIs(k, "auditID"):
 			hasAuditID = true
 		}
-		return jsonscan.SkipValue(doc, vs)
+		return jsonscan.SkipLongValue(doc, vs)
 	})
 	switch {
 	case err != nil:
@@ -272,7 +272,7 @@ func splitItems(doc []byte, at int, member func(key, value []byte), event func(e
 		if member != nil {
 			end = jsonscan.FieldsAt(doc, i, each)
 		} else {
-			end = jsonscan.SkipValue(doc, i)
+			end = jsonscan.SkipLongValue(doc, i)
 		}
 		if end < 0 {
 			err = &Error{Item: -1, Err: ErrNotJSON}

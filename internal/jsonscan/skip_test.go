@@ -28,9 +28,12 @@ func TestSkipString(t *testing.T) {
 		if got := SkipString([]byte(tc.s), 0); got != tc.want {
 			t.Errorf("SkipString(%q) = %d, want %d", tc.s, got, tc.want)
 		}
+		if got := SkipLongString([]byte(tc.s), 0); got != tc.want {
+			t.Errorf("SkipLongString(%q) = %d, want %d", tc.s, got, tc.want)
+		}
 		if tc.want != 2 {
-			if got := SkipLongString([]byte(tc.s), 1); got != tc.want {
-				t.Errorf("SkipLongString(%q) = %d, want %d", tc.s, got, tc.want)
+			if got := indexStringEnd([]byte(tc.s), 1); got != tc.want {
+				t.Errorf("indexStringEnd(%q) = %d, want %d", tc.s, got, tc.want)
 			}
 		}
 	}
@@ -47,6 +50,9 @@ func TestSkipValue(t *testing.T) {
 		if got := SkipValue([]byte(tc.s), 0); got != tc.want {
 			t.Errorf("SkipValue(%q) = %d, want %d", tc.s, got, tc.want)
 		}
+		if got := SkipLongValue([]byte(tc.s), 0); got != tc.want {
+			t.Errorf("SkipLongValue(%q) = %d, want %d", tc.s, got, tc.want)
+		}
 	}
 }
 
@@ -61,7 +67,7 @@ func TestIsBlankSkipSpace(t *testing.T) {
 	}
 }
 
-// FuzzSkip checks SkipValue and SkipString on every valid JSON value: the
+// FuzzSkip checks every skipper on every valid JSON value: the
 // value spans the whole text (encoding/json's view of one value), inside
 // an array too, and no proper prefix of a string or container ends it.
 func FuzzSkip(f *testing.F) {
@@ -69,34 +75,45 @@ func FuzzSkip(f *testing.F) {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, v []byte) {
+		skippers := []struct {
+			name string
+			fn   func([]byte, int) int
+		}{{"SkipValue", SkipValue}, {"SkipLongValue", SkipLongValue}}
 		if !json.Valid(v) {
-			if len(v) > 0 {
-				if e := SkipValue(v, 0); e < -1 || e > len(v) {
-					t.Fatalf("SkipValue(%q) = %d", v, e)
+			for _, s := range skippers {
+				if len(v) > 0 {
+					if e := s.fn(v, 0); e < -1 || e > len(v) {
+						t.Fatalf("%s(%q) = %d", s.name, v, e)
+					}
 				}
 			}
 			return
 		}
 		v = bytes.TrimSpace(v)
-		if e := SkipValue(v, 0); e != len(v) {
-			t.Fatalf("SkipValue(%q) = %d, want %d", v, e, len(v))
-		}
 		in := append(append([]byte(`[`), v...), `,0]`...)
-		if e := SkipValue(in, 1); e != len(v)+1 {
-			t.Fatalf("SkipValue(%q, 1) = %d, want %d", in, e, len(v)+1)
+		for _, s := range skippers {
+			if e := s.fn(v, 0); e != len(v) {
+				t.Fatalf("%s(%q) = %d, want %d", s.name, v, e, len(v))
+			}
+			if e := s.fn(in, 1); e != len(v)+1 {
+				t.Fatalf("%s(%q, 1) = %d, want %d", s.name, in, e, len(v)+1)
+			}
+			if v[0] == '"' || v[0] == '{' || v[0] == '[' {
+				for k := 1; k < len(v); k++ {
+					if e := s.fn(v[:k], 0); e != -1 {
+						t.Fatalf("%s(%q) = %d on a cut value", s.name, v[:k], e)
+					}
+				}
+			}
 		}
 		if v[0] == '"' {
-			if e := SkipString(in, 1); e != len(v)+1 {
-				t.Fatalf("SkipString(%q, 1) = %d, want %d", in, e, len(v)+1)
-			}
-			if e := SkipLongString(in, 2); e != len(v)+1 {
-				t.Fatalf("SkipLongString(%q, 2) = %d, want %d", in, e, len(v)+1)
-			}
-		}
-		if v[0] == '"' || v[0] == '{' || v[0] == '[' {
-			for k := 1; k < len(v); k++ {
-				if e := SkipValue(v[:k], 0); e != -1 {
-					t.Fatalf("SkipValue(%q) = %d on a cut value", v[:k], e)
+			for _, s := range []struct {
+				name string
+				fn   func([]byte, int) int
+				at   int
+			}{{"SkipString", SkipString, 1}, {"SkipLongString", SkipLongString, 1}, {"indexStringEnd", indexStringEnd, 2}} {
+				if e := s.fn(in, s.at); e != len(v)+1 {
+					t.Fatalf("%s(%q, %d) = %d, want %d", s.name, in, s.at, e, len(v)+1)
 				}
 			}
 		}
