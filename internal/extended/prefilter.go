@@ -95,21 +95,10 @@ func hasLetterEscape(s string) bool {
 }
 
 // The fast paths below read the first few members of an event with
-// jsonscan.Fields, several times faster than gjson's byte loop. They
+// jsonscan.FieldsPlain, several times faster than gjson's byte loop. They
 // answer only when they read the event exactly: a key with an escape
 // (which might spell a name they look for), or broken structure, makes
 // them give up, and the caller falls back to gjson.
-
-// escaped reports whether a key holds a backslash. Keys are short: a
-// byte loop beats a call to IndexByte.
-func escaped(k []byte) bool {
-	for _, c := range k {
-		if c == '\\' {
-			return true
-		}
-	}
-	return false
-}
 
 // bytesOf is view's inverse: the bytes of s, to be read, never written.
 func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
@@ -135,19 +124,15 @@ var notWatched = &watched{}
 func quickWatch(s string) (w *watched, ok bool) {
 	var verb, ref []byte
 	var haveVerb, haveRef bool
-	plain := true
-	if !jsonscan.Fields(bytesOf(s), func(k, v []byte) bool {
+	if !jsonscan.FieldsPlain(bytesOf(s), func(k, v []byte) bool {
 		switch {
-		case escaped(k):
-			plain = false
-			return false
 		case string(k) == "verb" && !haveVerb:
 			verb, haveVerb = v, true
 		case string(k) == "objectRef" && !haveRef:
 			ref, haveRef = v, true
 		}
 		return !haveVerb || !haveRef
-	}) || !plain || !haveVerb {
+	}) || !haveVerb {
 		return nil, false
 	}
 	vs, ok := plainString(view(verb))
@@ -162,11 +147,8 @@ func quickWatch(s string) (w *watched, ok bool) {
 	}
 	var res, sub, group []byte
 	var haveRes, haveSub, haveGroup bool
-	if !jsonscan.Fields(ref, func(k, v []byte) bool {
+	if !jsonscan.FieldsPlain(ref, func(k, v []byte) bool {
 		switch {
-		case escaped(k):
-			plain = false
-			return false
 		case string(k) == "resource" && !haveRes:
 			res, haveRes = v, true
 		case string(k) == "subresource" && !haveSub:
@@ -175,7 +157,7 @@ func quickWatch(s string) (w *watched, ok bool) {
 			group, haveGroup = v, true
 		}
 		return true
-	}) || !plain {
+	}) {
 		return nil, false
 	}
 	rs, ok1 := refString(view(res), haveRes)
@@ -197,18 +179,14 @@ func quickWatch(s string) (w *watched, ok bool) {
 // answer needs the full parse (no request object, or an unusual shape).
 func quickHasBody(s string) (has, ok bool) {
 	var req []byte
-	seen, plain := false, true
-	if !jsonscan.Fields(bytesOf(s), func(k, v []byte) bool {
-		switch {
-		case escaped(k):
-			plain = false
-		case string(k) == "requestObject":
+	seen := false
+	if !jsonscan.FieldsPlain(bytesOf(s), func(k, v []byte) bool {
+		if string(k) == "requestObject" {
 			req, seen = v, true
-		default:
-			return true
+			return false
 		}
-		return false
-	}) || !plain || !seen {
+		return true
+	}) || !seen {
 		return false, false
 	}
 	// An object request body is the body for every verb (body's first

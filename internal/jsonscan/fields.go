@@ -12,13 +12,30 @@ func Fields(obj []byte, fn func(key, value []byte) bool) bool {
 	if i >= len(obj) || obj[i] != '{' {
 		return false
 	}
-	return FieldsAt(obj, i, fn) >= 0
+	return fieldsAt(obj, i, fn, false) >= 0
+}
+
+// FieldsPlain is Fields for callers that compare keys byte for byte, as
+// a fast path with a fallback: it also reports false at the first key
+// holding an escape (which might spell a name they look for), before fn
+// sees it. Finding the escape costs nothing: the key's bytes are
+// searched for a backslash anyway.
+func FieldsPlain(obj []byte, fn func(key, value []byte) bool) bool {
+	i := SkipSpace(obj, 0)
+	if i >= len(obj) || obj[i] != '{' {
+		return false
+	}
+	return fieldsAt(obj, i, fn, true) >= 0
 }
 
 // FieldsAt walks the object that opens at b[i] like Fields and returns
 // the index after it, or after the value where fn stopped the walk, or -1
 // when the object is broken or not closed within b.
 func FieldsAt(b []byte, i int, fn func(key, value []byte) bool) int {
+	return fieldsAt(b, i, fn, false)
+}
+
+func fieldsAt(b []byte, i int, fn func(key, value []byte) bool, plain bool) int {
 	i = SkipSpace(b, i+1)
 	if i < len(b) && b[i] == '}' {
 		return i + 1
@@ -27,8 +44,8 @@ func FieldsAt(b []byte, i int, fn func(key, value []byte) bool) int {
 		if i >= len(b) || b[i] != '"' {
 			return -1
 		}
-		end := SkipString(b, i)
-		if end < 0 {
+		end, escaped := skipKey(b, i)
+		if end < 0 || plain && escaped {
 			return -1
 		}
 		key := b[i+1 : end-1]

@@ -35,6 +35,20 @@ func TestFields(t *testing.T) {
 	}
 }
 
+func TestFieldsPlain(t *testing.T) {
+	var got []string
+	ok := FieldsPlain([]byte(`{"a":"\\","b":{"c\u0022":1},"v\u0065rb":2,"d":3}`), func(k, v []byte) bool {
+		got = append(got, string(k))
+		return true
+	})
+	if ok || strings.Join(got, ",") != "a,b" {
+		t.Errorf("FieldsPlain went past an escaped key: %v %q", ok, got)
+	}
+	if !FieldsPlain([]byte(`{"a":"\"","b":[]}`), func(k, v []byte) bool { return true }) {
+		t.Error("FieldsPlain refused escapes in values")
+	}
+}
+
 func TestElementsAt(t *testing.T) {
 	arr := []byte(`x[ 1 , "a]" ,{"b":[2]},[],null ]y`)
 	var got []string
@@ -135,6 +149,24 @@ func FuzzFields(f *testing.F) {
 		})
 		if !ok || i != len(keys) {
 			t.Fatalf("%d members (ok %v), want %d", i, ok, len(keys))
+		}
+		// FieldsPlain sees the same members up to the first escaped key.
+		n, escapedKey := 0, false
+		plainOK := FieldsPlain(obj, func(k, v []byte) bool {
+			if bytes.IndexByte(k, '\\') >= 0 {
+				escapedKey = true
+			}
+			n++
+			return true
+		})
+		Fields(obj, func(k, v []byte) bool {
+			if !escapedKey && bytes.IndexByte(k, '\\') >= 0 {
+				escapedKey = true
+			}
+			return true
+		})
+		if escapedKey == plainOK || !plainOK && n >= len(keys) || plainOK && n != len(keys) {
+			t.Fatalf("FieldsPlain = %v after %d of %d members (escaped key: %v)", plainOK, n, len(keys), escapedKey)
 		}
 	})
 }

@@ -45,6 +45,34 @@ func SkipString(b []byte, i int) int {
 	}
 }
 
+// skipKey is SkipString that also reports whether the string holds an
+// escape: the object walks use it for keys.
+func skipKey(b []byte, i int) (end int, escaped bool) {
+	i++
+	for {
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q, bs := x^(Ones*'"'), x^(Ones*'\\')
+			if m := ((q-Ones)&^q | (bs-Ones)&^bs) & Highs; m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		for i < len(b) && b[i] != '"' && b[i] != '\\' {
+			i++
+		}
+		if i >= len(b) {
+			return -1, escaped
+		}
+		if b[i] == '"' {
+			return i + 1, escaped
+		}
+		escaped = true
+		i += 2
+	}
+}
+
 // SkipLongString is SkipString for strings that may run long: the first
 // 16 bytes after the quote or an escape are searched eight at a time, and
 // a string still open after them goes to bytes.IndexByte, which is

@@ -107,6 +107,9 @@ func FuzzSkip(f *testing.F) {
 			}
 		}
 		if v[0] == '"' {
+			if e, esc := skipKey(in, 1); e != len(v)+1 || esc != bytes.Contains(v, []byte{'\\'}) {
+				t.Fatalf("skipKey(%q, 1) = %d, %v", in, e, esc)
+			}
 			for _, s := range []struct {
 				name string
 				fn   func([]byte, int) int
