@@ -22,7 +22,7 @@ import (
 	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
-// Errors wrapped in *ParseError. Errors from eventlist.Split (a bad
+// Errors wrapped in *ParseError. Errors from eventlist.SplitValid (a bad
 // EventList item) are wrapped as they are.
 var (
 	ErrSyntax       = jsonscan.ErrSyntax
