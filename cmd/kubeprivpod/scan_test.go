@@ -174,8 +174,8 @@ func TestScanBadInput(t *testing.T) {
 		"toolbox,create,3,\"alice@example.com\ncarol@example.com\"\n" +
 		"toolbox,get,2,bob@example.com\n"
 	wantErr := "" +
-		"kubeprivpod: skipped testdata/bad.log:2:82: not valid JSON: unexpected end of JSON input\n" +
-		"kubeprivpod: skipped testdata/bad.log:3:1: not valid JSON: invalid character 'N' looking for beginning of value\n" +
+		"kubeprivpod: skipped testdata/bad.log:2:83: not valid JSON: unexpected end of input\n" +
+		"kubeprivpod: skipped testdata/bad.log:3:1: not valid JSON: unexpected 'N' where a value belongs\n" +
 		"kubeprivpod: testdata/missing.log: not found\n" +
 		"kubeprivpod: 2 bad documents skipped, 1 file not found; the result covers the rest\n"
 	if code != exitError || out != wantOut || errs != wantErr {
@@ -188,7 +188,7 @@ func TestScanManyBadLinesAreCounted(t *testing.T) {
 	code, out, errs := scan(t, in, "--format", "json")
 	lines := strings.Split(strings.TrimSuffix(errs, "\n"), "\n")
 	if code != exitError || out != `{"verb":"get","count":1,"users":""}`+"\n" || len(lines) != 12 ||
-		lines[9] != "kubeprivpod: skipped -:10:1: not valid JSON: invalid character 'g' looking for beginning of value" ||
+		lines[9] != "kubeprivpod: skipped -:10:1: not valid JSON: unexpected 'g' where a value belongs" ||
 		lines[10] != "kubeprivpod: -: 15 more bad documents skipped" ||
 		lines[11] != "kubeprivpod: 25 bad documents skipped; the result covers the rest" {
 		t.Errorf("code %d out %q\nstderr:\n%s", code, out, errs)

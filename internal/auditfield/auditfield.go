@@ -20,9 +20,9 @@
 package auditfield
 
 import (
-	"encoding/binary"
-	"math/bits"
 	"unicode/utf8"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
 // Extractor reads a fixed list of fields from events in one pass over each
@@ -63,10 +63,10 @@ type active struct {
 // in document order, until fn returns false. The same rules as Values hold.
 //
 // The walk descends only into values whose key starts one of the names and
-// skips everything else, strings eight bytes at a time, so its cost is a
+// skips everything else (with jsonscan's skippers), so its cost is a
 // little more than one scan of the event.
 func (x *Extractor) Extract(raw []byte, fn func(field int, v []byte) bool) {
-	i := skipBlank(raw, 0)
+	i := jsonscan.SkipSpace(raw, 0)
 	if i >= len(raw) || raw[i] != '{' {
 		return
 	}
@@ -85,7 +85,7 @@ func (x *Extractor) Extract(raw []byte, fn func(field int, v []byte) bool) {
 // object walks the object starting at raw[i] ('{') and returns the index
 // after it, or -1 when the input is broken or fn asked to stop.
 func (x *Extractor) object(raw []byte, i int, acts []active, fn func(int, []byte) bool) int {
-	i = skipBlank(raw, i+1)
+	i = jsonscan.SkipSpace(raw, i+1)
 	if i < len(raw) && raw[i] == '}' {
 		return i + 1
 	}
@@ -93,16 +93,16 @@ func (x *Extractor) object(raw []byte, i int, acts []active, fn func(int, []byte
 		if i >= len(raw) || raw[i] != '"' {
 			return -1
 		}
-		end := skipString(raw, i)
+		end := jsonscan.SkipString(raw, i)
 		if end < 0 {
 			return -1
 		}
 		k := x.key(raw[i+1 : end-1])
-		i = skipBlank(raw, end)
+		i = jsonscan.SkipSpace(raw, end)
 		if i >= len(raw) || raw[i] != ':' {
 			return -1
 		}
-		i = skipBlank(raw, i+1)
+		i = jsonscan.SkipSpace(raw, i+1)
 		if i >= len(raw) {
 			return -1
 		}
@@ -124,18 +124,18 @@ func (x *Extractor) object(raw []byte, i int, acts []active, fn func(int, []byte
 			i = x.value(raw, i, x.stack[base:], fn)
 			x.stack = x.stack[:base]
 		} else {
-			i = skipValue(raw, i)
+			i = jsonscan.SkipValue(raw, i)
 		}
 		if i < 0 {
 			return -1
 		}
-		i = skipBlank(raw, i)
+		i = jsonscan.SkipSpace(raw, i)
 		if i >= len(raw) {
 			return -1
 		}
 		switch raw[i] {
 		case ',':
-			i = skipBlank(raw, i+1)
+			i = jsonscan.SkipSpace(raw, i+1)
 		case '}':
 			return i + 1
 		default:
@@ -150,7 +150,7 @@ func (x *Extractor) key(body []byte) []byte {
 	if !hasEscapeOrBadUTF8(body) {
 		return body
 	}
-	x.keybuf = AppendUnescaped(x.keybuf[:0], body)
+	x.keybuf = jsonscan.AppendUnescaped(x.keybuf[:0], body)
 	return x.keybuf
 }
 
@@ -180,13 +180,13 @@ func (x *Extractor) value(raw []byte, i int, acts []active, fn func(int, []byte)
 			return x.array(raw, i, x.stack[base:], fn)
 		}
 	}
-	return skipValue(raw, i)
+	return jsonscan.SkipValue(raw, i)
 }
 
 // array walks the elements of the array at raw[i] for names whose "{}"
 // has been consumed, and returns the index after it or -1.
 func (x *Extractor) array(raw []byte, i int, acts []active, fn func(int, []byte) bool) int {
-	i = skipBlank(raw, i+1)
+	i = jsonscan.SkipSpace(raw, i+1)
 	if i < len(raw) && raw[i] == ']' {
 		return i + 1
 	}
@@ -208,18 +208,18 @@ func (x *Extractor) array(raw []byte, i int, acts []active, fn func(int, []byte)
 			i = x.value(raw, i, x.stack[base:], fn)
 			x.stack = x.stack[:base]
 		} else {
-			i = skipValue(raw, i)
+			i = jsonscan.SkipValue(raw, i)
 		}
 		if i < 0 {
 			return -1
 		}
-		i = skipBlank(raw, i)
+		i = jsonscan.SkipSpace(raw, i)
 		if i >= len(raw) {
 			return -1
 		}
 		switch raw[i] {
 		case ',':
-			i = skipBlank(raw, i+1)
+			i = jsonscan.SkipSpace(raw, i+1)
 		case ']':
 			return i + 1
 		default:
@@ -235,7 +235,7 @@ func (x *Extractor) leaf(raw []byte, i int, field int, fn func(int, []byte) bool
 	case '{', '[':
 		return true
 	case '"':
-		end := skipString(raw, i)
+		end := jsonscan.SkipString(raw, i)
 		if end < 0 || end-i == 2 {
 			return true
 		}
@@ -243,120 +243,22 @@ func (x *Extractor) leaf(raw []byte, i int, field int, fn func(int, []byte) bool
 		if !hasEscapeOrBadUTF8(body) {
 			return fn(field, body)
 		}
-		x.scratch = AppendUnescaped(x.scratch[:0], body)
+		x.scratch = jsonscan.AppendUnescaped(x.scratch[:0], body)
 		if len(x.scratch) == 0 {
 			return true
 		}
 		return fn(field, x.scratch)
 	}
 	// numbers, true, false, null: their JSON text
-	t := raw[i:skipScalar(raw, i)]
+	t := raw[i:jsonscan.SkipScalar(raw, i)]
 	if len(t) == 0 {
 		return true
 	}
 	if !utf8.Valid(t) { // only in broken JSON
-		x.scratch = AppendUnescaped(x.scratch[:0], t)
+		x.scratch = jsonscan.AppendUnescaped(x.scratch[:0], t)
 		return fn(field, x.scratch)
 	}
 	return fn(field, t)
-}
-
-func skipBlank(raw []byte, i int) int {
-	for i < len(raw) && (raw[i] == ' ' || raw[i] == '\t' || raw[i] == '\n' || raw[i] == '\r') {
-		i++
-	}
-	return i
-}
-
-// skipString returns the index after the string whose opening quote is at
-// raw[i], or -1 when it is not closed.
-//
-// It looks at eight bytes at a time for a quote or a backslash (the
-// classic "has zero byte" bit trick), which beats both a byte loop and a
-// call to bytes.IndexByte on the short strings audit events are made of.
-func skipString(raw []byte, i int) int {
-	i++
-	for {
-		for i+8 <= len(raw) {
-			w := binary.LittleEndian.Uint64(raw[i:])
-			if m := hasByte(w, '"') | hasByte(w, '\\'); m != 0 {
-				i += bits.TrailingZeros64(m) / 8
-				break
-			}
-			i += 8
-		}
-		for i < len(raw) && raw[i] != '"' && raw[i] != '\\' {
-			i++
-		}
-		if i >= len(raw) {
-			return -1
-		}
-		if raw[i] == '"' {
-			return i + 1
-		}
-		i += 2 // a backslash and the character it escapes
-	}
-}
-
-const ones, highs = 0x0101010101010101, 0x8080808080808080
-
-// hasByte sets the high bit of each byte of w equal to b. Bits above the
-// first match may be wrong (borrows), the lowest set bit never is.
-func hasByte(w uint64, b byte) uint64 {
-	x := w ^ (ones * uint64(b))
-	return (x - ones) &^ x & highs
-}
-
-// skipScalar returns the index after a number or literal at raw[i].
-func skipScalar(raw []byte, i int) int {
-	for i < len(raw) {
-		switch raw[i] {
-		case ',', '}', ']', ' ', '\t', '\n', '\r', ':', '"', '{', '[':
-			return i
-		}
-		i++
-	}
-	return i
-}
-
-// structural marks the bytes skipValue must look at inside a nested value.
-var structural = [256]bool{'"': true, '{': true, '[': true, '}': true, ']': true}
-
-// skipValue returns the index after the value at raw[i], or -1.
-func skipValue(raw []byte, i int) int {
-	switch raw[i] {
-	case '"':
-		return skipString(raw, i)
-	case '{', '[':
-		depth := 0
-		for i < len(raw) {
-			if !structural[raw[i]] {
-				i++
-				continue
-			}
-			switch raw[i] {
-			case '"':
-				i = skipString(raw, i)
-				if i < 0 {
-					return -1
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return -1
-	}
-	if e := skipScalar(raw, i); e > i {
-		return e
-	}
-	return -1
 }
 
 func hasEscapeOrBadUTF8(b []byte) bool {

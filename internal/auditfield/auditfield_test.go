@@ -273,20 +273,3 @@ func FuzzValues(f *testing.F) {
 		}
 	})
 }
-
-func FuzzAppendUnescaped(f *testing.F) {
-	for _, s := range []string{`plain`, `\"\\\/\b\f\n\r\t`, `\u0041\ud83d\ude00`, `\ud800`, `\udc00\ud800\u0041`, "\xff\xfe", `\u00e9\u2028`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, s []byte) {
-		got := AppendUnescaped(nil, s)
-		if !utf8.Valid(got) {
-			t.Fatalf("AppendUnescaped(%q) = %q: invalid UTF-8", s, got)
-		}
-		quoted := append(append([]byte{'"'}, s...), '"')
-		var want string
-		if json.Unmarshal(quoted, &want) == nil && string(got) != want {
-			t.Fatalf("AppendUnescaped(%q) = %q, encoding/json gives %q", s, got, want)
-		}
-	})
-}

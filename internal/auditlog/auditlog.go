@@ -13,21 +13,19 @@ import (
 	"bufio"
 	"bytes"
 	"compress/gzip"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"unsafe"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/eventlist"
-	"github.com/tidwall/gjson"
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
-// Errors wrapped in *ParseError. Errors from eventlist.Split (a bad
+// Errors wrapped in *ParseError. Errors from eventlist.SplitValid (a bad
 // EventList item) are wrapped as they are.
 var (
-	ErrSyntax       = errors.New("not valid JSON")
+	ErrSyntax       = jsonscan.ErrSyntax
 	ErrNotObject    = errors.New("JSON value is not an object")
 	ErrTooLong      = errors.New("document longer than the reader's MaxDocumentSize")
 	ErrUnterminated = errors.New("JSON document not terminated at end of input")
@@ -347,16 +345,17 @@ func startsDocument(line []byte, indent int) bool {
 }
 
 // event turns one document into the event it is, or the first event of
-// the EventList it is.
+// the EventList it is. The document is validated once, here; splitting
+// an EventList only finds boundaries.
 func (r *Reader) event(doc []byte) ([]byte, error) {
-	// eventlist.Validate is iterative and depth-bounded: gjson's recursive
+	// jsonscan.Validate is iterative and depth-bounded: gjson's recursive
 	// validator dies of stack overflow on a line of a few million '['.
-	err := eventlist.Validate(doc)
+	err := jsonscan.Validate(doc)
 	switch {
-	case errors.Is(err, eventlist.ErrTooDeep):
+	case errors.Is(err, jsonscan.ErrTooDeep):
 		return nil, r.parseError(0, ErrTooDeep)
 	case err != nil:
-		return nil, r.syntaxError(doc)
+		return nil, r.syntaxError(doc, err)
 	case doc[0] == '[':
 		return nil, r.array(doc)
 	case doc[0] != '{':
@@ -367,7 +366,7 @@ func (r *Reader) event(doc []byte) ([]byte, error) {
 		return doc, nil
 	}
 	r.items = r.items[:0]
-	err = eventlist.Split(doc, func(ev []byte) error {
+	err = eventlist.SplitValid(doc, nil, func(ev []byte) error {
 		r.items = append(r.items, ev)
 		return nil
 	})
@@ -380,23 +379,27 @@ func (r *Reader) event(doc []byte) ([]byte, error) {
 // array queues the events of a JSON array, as gcloud logging read
 // --format=json and other exporters write them: each object element is an
 // event (an EventList element is split), anything else is reported once,
-// with the count, after the events.
+// with the count, after the events. doc has been validated.
 func (r *Reader) array(doc []byte) error {
 	r.items = r.items[:0]
 	bad, first := 0, 0
 	var err error
 	n := 0
-	gjson.Parse(unsafe.String(unsafe.SliceData(doc), len(doc))).ForEach(func(_, v gjson.Result) bool {
+	jsonscan.ElementsAt(doc, 0, func(i int) int {
 		n++
-		el := doc[v.Index : v.Index+len(v.Raw)]
+		end := jsonscan.SkipLongValue(doc, i)
+		if end < 0 {
+			return -1 // not after validation
+		}
+		el := doc[i:end]
 		switch {
-		case !v.IsObject():
+		case el[0] != '{':
 			if bad == 0 {
 				first = n
 			}
 			bad++
 		case isEventList(el):
-			if e := eventlist.Split(el, func(ev []byte) error {
+			if e := eventlist.SplitValid(el, nil, func(ev []byte) error {
 				r.items = append(r.items, ev)
 				return nil
 			}); e != nil && err == nil {
@@ -405,7 +408,7 @@ func (r *Reader) array(doc []byte) error {
 		default:
 			r.items = append(r.items, el)
 		}
-		return true
+		return end
 	})
 	switch {
 	case err != nil:
@@ -418,43 +421,35 @@ func (r *Reader) array(doc []byte) error {
 	return nil
 }
 
-// isEventList reports whether doc's top-level kind is "EventList". It
-// looks at doc through a string header instead of copying it (gjson's
-// GetBytes copies the result), as it runs for every document; the
-// result does not outlive the call. doc has been validated.
+// isEventList reports whether the first top-level kind of the object doc
+// is the string "EventList" (escapes decoded), as gjson.Get(doc, "kind")
+// would read it. doc has been validated.
 func isEventList(doc []byte) bool {
-	k := gjson.Get(unsafe.String(unsafe.SliceData(doc), len(doc)), "kind")
-	return k.Type == gjson.String && k.Str == "EventList"
+	is := false
+	jsonscan.Fields(doc, func(k, v []byte) bool {
+		if !jsonscan.KeyIs(k, "kind") {
+			return true
+		}
+		is = jsonscan.StringIs(v, "EventList")
+		return false
+	})
+	return is
 }
 
-// syntaxError locates a JSON syntax error. It runs only for bad
-// documents, so encoding/json's slower but positioned check is fine here.
-func (r *Reader) syntaxError(doc []byte) error {
-	var v any
-	err := json.Unmarshal(doc, &v)
-	var se *json.SyntaxError
+// syntaxError reports where the validator found doc's fault, as a line
+// and column of the file.
+func (r *Reader) syntaxError(doc []byte, err error) error {
+	var se *jsonscan.SyntaxError
 	if !errors.As(err, &se) {
-		if err == nil {
-			// encoding/json accepts what gjson rejects (invalid UTF-8).
-			return r.parseError(0, ErrSyntax)
-		}
 		return r.parseError(0, fmt.Errorf("%w: %v", ErrSyntax, err))
 	}
-	// Map the byte offset to a line and column within the document. The
-	// offset counts bytes consumed, so the bad byte is the one before it.
-	off := int(se.Offset) - 1
-	if off < 0 {
-		off = 0
-	}
-	if off > len(doc) {
-		off = len(doc)
-	}
+	off := min(max(se.Offset, 0), len(doc))
 	lines := bytes.Count(doc[:off], []byte("\n"))
 	col := off - bytes.LastIndexByte(doc[:off], '\n')
 	if lines == 0 {
 		col += r.indent
 	}
-	return &ParseError{Name: r.name, Line: r.docLine + lines, Column: col, Err: fmt.Errorf("%w: %v", ErrSyntax, se)}
+	return &ParseError{Name: r.name, Line: r.docLine + lines, Column: col, Err: fmt.Errorf("%w: %s", ErrSyntax, se.Msg)}
 }
 
 func (r *Reader) parseError(col int, err error) error {

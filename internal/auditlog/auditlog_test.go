@@ -81,16 +81,16 @@ func TestNonAuditObjectPassesThrough(t *testing.T) {
 func TestBadLinesAreReportedAndSkipped(t *testing.T) {
 	check(t, ev1+"\n"+`{"kind":"Event",}`+"\nnot json\n"+ev2+"\n[1,2]\n42\n"+`  {"a":tru}`+"\n",
 		"ev 001: "+ev1,
-		`err: in.log:2:17: not valid JSON: invalid character '}' looking for beginning of object key string`,
-		`err: in.log:3:2: not valid JSON: invalid character 'o' in literal null (expecting 'u')`,
+		`err: in.log:2:17: not valid JSON: unexpected '}' where an object key belongs`,
+		`err: in.log:3:1: not valid JSON: invalid literal`,
 		"ev 004: "+ev2,
 		"err: in.log:5: JSON value is not an object",
 		"err: in.log:6: JSON value is not an object",
-		`err: in.log:7:11: not valid JSON: invalid character '}' in literal true (expecting 'e')`,
+		`err: in.log:7:8: not valid JSON: invalid literal`,
 	)
 	// A truncated last line, as a log being written or cut leaves it.
 	check(t, ev1+"\n"+ev2[:20], "ev 001: "+ev1,
-		"err: in.log:2:20: not valid JSON: unexpected end of JSON input")
+		"err: in.log:2:17: not valid JSON: unterminated string")
 }
 
 func TestEventList(t *testing.T) {
@@ -127,7 +127,7 @@ func TestPrettyPrinted(t *testing.T) {
 
 	// Errors inside are placed on their own line.
 	check(t, "{\n  \"kind\": \"Event\",\n  \"auditID\": p3\n}\n"+ev1,
-		"err: in.log:3:14: not valid JSON: invalid character 'p' looking for beginning of value",
+		"err: in.log:3:14: not valid JSON: unexpected 'p' where a value belongs",
 		"ev 005: "+ev1)
 	check(t, ev1+"\n{\n  \"kind\": \"Event\",\n", "ev 001: "+ev1,
 		"err: in.log:2: JSON document not terminated at end of input (lines 2-3)")
@@ -178,7 +178,7 @@ func gz(t testing.TB, s string) string {
 
 func TestGzipByContent(t *testing.T) {
 	check(t, gz(t, ev1+"\nbad\n"+ev2+"\n"), "ev 001: "+ev1,
-		"err: in.log:2:1: not valid JSON: invalid character 'b' looking for beginning of value",
+		"err: in.log:2:1: not valid JSON: unexpected 'b' where a value belongs",
 		"ev 003: "+ev2)
 	// Concatenated members, as `cat a.gz b.gz` makes.
 	check(t, gz(t, ev1+"\n")+gz(t, ev2+"\n"), "ev 001: "+ev1, "ev 002: "+ev2)

@@ -11,12 +11,16 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
-// Errors returned by Split, wrapped in *Error.
+// Errors returned by Split, wrapped in *Error. A document that is not
+// JSON gets a *jsonscan.SyntaxError, which wraps ErrNotJSON (and
+// ErrTooDeep for the nesting).
 var (
-	ErrNotJSON  = errors.New("not valid JSON")
-	ErrTooDeep  = errors.New("nested deeper than MaxDepth") // wrapped together with ErrNotJSON
+	ErrNotJSON  = jsonscan.ErrSyntax
+	ErrTooDeep  = jsonscan.ErrTooDeep
 	ErrNotAudit = errors.New("neither an audit EventList nor an audit Event")
 	ErrItem     = errors.New("EventList item is not a JSON object")
 )
@@ -52,9 +56,17 @@ func Split(doc []byte, fn func(event []byte) error) error {
 // the whole event. member may be nil. After an error member may have seen
 // members of an event that event never gets.
 func SplitFields(doc []byte, member func(key, value []byte), event func(ev []byte) error) error {
-	if err := validate(doc); err != nil {
+	if err := jsonscan.Validate(doc); err != nil {
 		return &Error{Item: -1, Err: err}
 	}
+	return splitValid(doc, member, event)
+}
+
+// SplitValid is SplitFields for a document already validated (by
+// jsonscan.Validate), so that a reader which must validate it anyway to
+// tell what it is does not do it twice. A document that is not valid
+// JSON gets an error wrapping ErrNotJSON, or a wrong split; never a panic.
+func SplitValid(doc []byte, member func(key, value []byte), event func(ev []byte) error) error {
 	return splitValid(doc, member, event)
 }
 
@@ -70,7 +82,7 @@ func SplitFields(doc []byte, member func(key, value []byte), event func(ev []byt
 // document that it then reports invalid: discard them when err is not nil.
 func SplitFieldsPlain(doc []byte, member func(key, value []byte), event func(ev []byte) error) (plain bool, err error) {
 	sp := splitter{member: member, event: event, itemsAt: -1}
-	plain, err = validatePlain(doc, &sp)
+	plain, err = jsonscan.ValidatePlain(doc, &sp, 3)
 	if err != nil {
 		return false, &Error{Item: -1, Err: err}
 	}
@@ -115,13 +127,14 @@ const (
 	rootItems
 )
 
-func (s *splitter) key(depth int, k []byte) {
+// Key, Start and End make splitter a jsonscan.Visitor.
+func (s *splitter) Key(depth int, k []byte) {
 	switch depth {
 	case 1:
 		switch {
-		case !s.hasKind && KeyIs(k, "kind"):
+		case !s.hasKind && jsonscan.KeyIs(k, "kind"):
 			s.hasKind, s.rootKey = true, rootKind
-		case s.itemsAt < 0 && KeyIs(k, "items"):
+		case s.itemsAt < 0 && jsonscan.KeyIs(k, "items"):
 			s.rootKey = rootItems
 		default:
 			s.rootKey = rootOther
@@ -131,7 +144,7 @@ func (s *splitter) key(depth int, k []byte) {
 	}
 }
 
-func (s *splitter) start(depth int, doc []byte, i int) {
+func (s *splitter) Start(depth int, doc []byte, i int) {
 	switch depth {
 	case 1:
 		switch s.rootKey {
@@ -139,7 +152,7 @@ func (s *splitter) start(depth int, doc []byte, i int) {
 			s.kindAt = i
 		case rootItems:
 			s.itemsAt = i
-			s.inItems = doc[i] == '[' && StringIs(s.kind, "EventList")
+			s.inItems = doc[i] == '[' && jsonscan.StringIs(s.kind, "EventList")
 		}
 	case 2:
 		if s.inItems && !s.stopped {
@@ -153,7 +166,7 @@ func (s *splitter) start(depth int, doc []byte, i int) {
 	}
 }
 
-func (s *splitter) end(depth int, doc []byte, i int) {
+func (s *splitter) End(depth int, doc []byte, i int) {
 	switch depth {
 	case 1:
 		switch s.rootKey {
@@ -182,7 +195,10 @@ func (s *splitter) end(depth int, doc []byte, i int) {
 
 // splitValid is SplitFields after validation.
 func splitValid(doc []byte, member func(key, value []byte), event func(ev []byte) error) error {
-	i := skipSpace(doc, 0)
+	i := jsonscan.SkipSpace(doc, 0)
+	if i >= len(doc) {
+		return &Error{Item: -1, Err: ErrNotJSON}
+	}
 	if doc[i] != '{' {
 		return &Error{Item: -1, Err: ErrNotAudit}
 	}
@@ -192,46 +208,36 @@ func splitValid(doc []byte, member func(key, value []byte), event func(ev []byte
 	// split during this one walk over the document.
 	var kind []byte
 	var hasKind, hasAuditID, itemsDone bool
+	var err error
 	itemsAt := -1
-	for i++; ; i++ {
-		i = skipSpace(doc, i)
-		if doc[i] != '"' {
-			break // '}'
-		}
-		ks := i + 1
-		i = skipString(doc, i)
-		k := doc[ks : i-1]
-		i = skipSpace(doc, skipSpace(doc, i)+1) // past ':'
-		vs := i
+	end := jsonscan.MembersAt(doc, i, func(k []byte, vs int) int {
 		switch {
-		case !hasKind && KeyIs(k, "kind"):
+		case !hasKind && jsonscan.KeyIs(k, "kind"):
 			hasKind = true
-			i = skipValue(doc, i)
-			kind = doc[vs:i]
-		case itemsAt < 0 && KeyIs(k, "items"):
-			itemsAt = vs
-			if StringIs(kind, "EventList") && doc[vs] == '[' {
-				end, err := splitItems(doc, vs, member, event)
-				if err != nil {
-					return err
-				}
-				i, itemsDone = end, true
-			} else {
-				i = skipValue(doc, i)
+			e := jsonscan.SkipLongValue(doc, vs)
+			if e >= 0 {
+				kind = doc[vs:e]
 			}
-		case !hasAuditID && KeyIs(k, "auditID"):
+			return e
+		case itemsAt < 0 && jsonscan.KeyIs(k, "items"):
+			itemsAt = vs
+			if jsonscan.StringIs(kind, "EventList") && doc[vs] == '[' {
+				var e int
+				e, err = splitItems(doc, vs, member, event)
+				itemsDone = err == nil
+				return e
+			}
+		case !hasAuditID && jsonscan.KeyIs(k, "auditID"):
 			hasAuditID = true
-			i = skipValue(doc, i)
-		default:
-			i = skipValue(doc, i)
 		}
-		i = skipSpace(doc, i)
-		if doc[i] != ',' {
-			break
-		}
-	}
+		return jsonscan.SkipLongValue(doc, vs)
+	})
 	switch {
-	case StringIs(kind, "EventList"):
+	case err != nil:
+		return err
+	case end < 0:
+		return &Error{Item: -1, Err: ErrNotJSON}
+	case jsonscan.StringIs(kind, "EventList"):
 		if itemsDone || itemsAt < 0 || doc[itemsAt] == 'n' {
 			return nil // an empty list may omit items, or send null
 		}
@@ -240,10 +246,10 @@ func splitValid(doc []byte, member func(key, value []byte), event func(ev []byte
 		}
 		_, err := splitItems(doc, itemsAt, member, event)
 		return err
-	case StringIs(kind, "Event"), !hasKind && hasAuditID:
+	case jsonscan.StringIs(kind, "Event"), !hasKind && hasAuditID:
 		ev := bytes.TrimSpace(doc)
 		if member != nil {
-			Fields(ev, func(k, v []byte) bool { member(k, v); return true })
+			jsonscan.Fields(ev, func(k, v []byte) bool { member(k, v); return true })
 		}
 		return event(ev)
 	}
@@ -257,16 +263,20 @@ func splitItems(doc []byte, at int, member func(key, value []byte), event func(e
 	var err error
 	n := 0
 	each := func(k, v []byte) bool { member(k, v); return true }
-	end := elementsAt(doc, at, func(i int) int {
+	end := jsonscan.ElementsAt(doc, at, func(i int) int {
 		if doc[i] != '{' {
 			err = &Error{Item: n, Err: ErrItem}
 			return -1
 		}
 		var end int
 		if member != nil {
-			end = fields(doc, i, each)
+			end = jsonscan.FieldsAt(doc, i, each)
 		} else {
-			end = skipValue(doc, i)
+			end = jsonscan.SkipLongValue(doc, i)
+		}
+		if end < 0 {
+			err = &Error{Item: -1, Err: ErrNotJSON}
+			return -1
 		}
 		if e := event(doc[i:end]); e != nil {
 			err = e
@@ -275,5 +285,8 @@ func splitItems(doc []byte, at int, member func(key, value []byte), event func(e
 		n++
 		return end
 	})
+	if end < 0 && err == nil {
+		err = &Error{Item: -1, Err: ErrNotJSON}
+	}
 	return end, err
 }

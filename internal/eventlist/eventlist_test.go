@@ -172,6 +172,15 @@ func FuzzSplit(f *testing.F) {
 		if !bytes.Equal(doc, orig) {
 			t.Fatal("Split modified its input")
 		}
+		// SplitValid agrees on valid documents and survives the others.
+		var again [][]byte
+		verr := SplitValid(doc, nil, func(ev []byte) error {
+			again = append(again, ev)
+			return nil
+		})
+		if json.Valid(doc) && (fmt.Sprint(verr) != fmt.Sprint(err) || len(again) != len(items)) {
+			t.Fatalf("SplitValid: %d events, %v; Split: %d, %v", len(again), verr, len(items), err)
+		}
 		if err != nil {
 			var e *Error
 			if !errors.As(err, &e) {
@@ -217,154 +226,12 @@ func BenchmarkSplit(b *testing.B) {
 	}
 }
 
-func TestFields(t *testing.T) {
-	obj := []byte(" {\"a\" : 1 ,\"b\\\"q\":\"x\\\\\",\"c\":{\"d\":[1,{\"e\":\"]}\\\"\"}]},\"f\":[],\"g\":true,\"h\":null,\"i\":-1.5e3}\n")
-	var got []string
-	Fields(obj, func(k, v []byte) bool {
-		got = append(got, string(k)+"="+string(v))
-		return true
-	})
-	want := []string{`a=1`, `b\"q="x\\"`, `c={"d":[1,{"e":"]}\""}]}`, `f=[]`, `g=true`, `h=null`, `i=-1.5e3`}
-	if strings.Join(got, "\n") != strings.Join(want, "\n") {
-		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	n := 0
-	Fields(obj, func(k, v []byte) bool { n++; return n < 2 })
-	if n != 2 {
-		t.Errorf("did not stop: %d calls", n)
-	}
-	for _, bad := range []string{"", "[1]", "{", `{"a"`, `{"a":`, `{"a":"x`, `{"a":1`, "\"x\""} {
-		Fields([]byte(bad), func(k, v []byte) bool { return true }) // must not panic
-	}
-}
-
-func TestKeyIsStringIs(t *testing.T) {
-	for _, tc := range []struct {
-		key, name string
-		want      bool
-	}{
-		{"kind", "kind", true},
-		{"kin\\u0064", "kind", true},
-		{"kinds", "kind", false},
-		{"kin\\", "kind", false},
-		{"", "", true},
-	} {
-		if got := KeyIs([]byte(tc.key), tc.name); got != tc.want {
-			t.Errorf("KeyIs(%q, %q) = %v", tc.key, tc.name, got)
-		}
-	}
-	if !StringIs([]byte(`"Event"`), "Event") || !StringIs([]byte(`"Ev\u0065nt"`), "Event") || StringIs([]byte(`1`), "1") || StringIs([]byte(`"`), "") {
-		t.Error("StringIs")
-	}
+func TestSplitEscapedKeys(t *testing.T) {
 	// An escaped key still selects the EventList's items.
 	got, err := collect(t, []byte(`{"kin\u0064":"Ev\u0065ntList","item\u0073":[{"x":1}]}`))
 	if err != nil || len(got) != 1 {
 		t.Errorf("escaped keys: %q %v", got, err)
 	}
-}
-
-// FuzzFields checks Fields against encoding/json's view of the top-level
-// members of any valid JSON object.
-func FuzzFields(f *testing.F) {
-	for _, s := range []string{`{"a":1,"b":[{"c":"\"}"}],"d":"\\"}`, `{}`, `{"k\u0061":{"x":[[]]}}`, ` { "a" : "b" } `} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, obj []byte) {
-		var m map[string]json.RawMessage
-		if json.Unmarshal(obj, &m) != nil || !json.Valid(obj) {
-			Fields(obj, func(k, v []byte) bool { return true }) // no panic on anything
-			return
-		}
-		dec := json.NewDecoder(bytes.NewReader(obj))
-		dec.Token() // {
-		var keys []string
-		var vals []json.RawMessage
-		for dec.More() {
-			k, _ := dec.Token()
-			var v json.RawMessage
-			if err := dec.Decode(&v); err != nil {
-				t.Fatal(err)
-			}
-			keys = append(keys, k.(string))
-			vals = append(vals, v)
-		}
-		i := 0
-		Fields(obj, func(k, v []byte) bool {
-			if i >= len(keys) {
-				t.Fatalf("extra member %q", k)
-			}
-			// Decoded the way encoding/json decodes keys (invalid UTF-8
-			// becomes U+FFFD), the raw key must name the same member.
-			var dk string
-			if err := json.Unmarshal([]byte(`"`+string(k)+`"`), &dk); err != nil || dk != keys[i] {
-				t.Fatalf("member %d key %q (%v), want %q", i, k, err, keys[i])
-			}
-			if !bytes.Equal(v, vals[i]) {
-				t.Fatalf("member %d value %q, want %q", i, v, vals[i])
-			}
-			i++
-			return true
-		})
-		if i != len(keys) {
-			t.Fatalf("%d members, want %d", i, len(keys))
-		}
-	})
-}
-
-func TestValidate(t *testing.T) {
-	for _, tc := range []struct{ doc, err string }{
-		{`{"a":[1,-2.5e+3,0,true,false,null,"x\u00e9\n"],"b":{}}`, ""},
-		{" [ ] ", ""},
-		{`{"a":1,}`, `not valid JSON at byte 7: unexpected '}' where an object key belongs`},
-		{`{"a" 1}`, `not valid JSON at byte 5: missing ':' after object key`},
-		{`[1 2]`, `not valid JSON at byte 3: unexpected '2' after a value`},
-		{`[01]`, `not valid JSON at byte 2: unexpected '1' after a value`},
-		{`[1.]`, `not valid JSON at byte 3: malformed number`},
-		{`[-]`, `not valid JSON at byte 2: malformed number`},
-		{`[tru]`, `not valid JSON at byte 1: invalid literal`},
-		{`["a\x"]`, `not valid JSON at byte 3: invalid escape \x`},
-		{`["\u12G4"]`, `not valid JSON at byte 2: malformed \u escape`},
-		{"[\"a\tb\"]", `not valid JSON at byte 3: control character 0x09 in string`},
-		{`["abc`, `not valid JSON at byte 1: unterminated string`},
-		{`{"a":1`, `not valid JSON at byte 6: unexpected end of input`},
-		{`{} {}`, `not valid JSON at byte 3: data after the top-level value`},
-		{``, `not valid JSON at byte 0: unexpected end of input`},
-		{`]`, `not valid JSON at byte 0: unexpected ']' where a value belongs`},
-		{strings.Repeat("[", MaxDepth) + strings.Repeat("]", MaxDepth), ""},
-		{strings.Repeat("[", MaxDepth+1), `not valid JSON at byte 10000: nested deeper than 10000`},
-	} {
-		err := validate([]byte(tc.doc))
-		if tc.err == "" && err != nil || tc.err != "" && (err == nil || err.Error() != tc.err) {
-			t.Errorf("validate(%.40q) = %v, want %q", tc.doc, err, tc.err)
-		}
-		if err != nil && !errors.Is(err, ErrNotJSON) {
-			t.Errorf("%v is not ErrNotJSON", err)
-		}
-	}
-	// 64 MiB of '[' (a hostile body at the default max_body_bytes) is an
-	// error, not a stack overflow.
-	if err := validate(bytes.Repeat([]byte("["), 64<<20)); err == nil || !strings.Contains(err.Error(), "nested deeper than") {
-		t.Errorf("deep document: %v", err)
-	}
-}
-
-// FuzzValidate checks validate against encoding/json.Valid.
-func FuzzValidate(f *testing.F) {
-	for _, s := range []string{`{"a":[1,2.5e3,"\u00e9"]}`, `[`, `"\ud800"`, `-0.0E+1`, `{"a":{"b":[]}} `, "\"\x7f\xff\"", `[1,]`, `01`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, doc []byte) {
-		err := validate(doc)
-		if want := json.Valid(doc); (err == nil) != want {
-			t.Fatalf("validate = %v, json.Valid = %v for %q", err, want, doc)
-		}
-		if err != nil {
-			var se *syntaxError
-			if !errors.As(err, &se) || se.Offset < 0 || se.Offset > len(doc) {
-				t.Fatalf("bad error %#v", err)
-			}
-		}
-	})
 }
 
 // plainRef is the byte-by-byte definition SplitFieldsPlain documents.

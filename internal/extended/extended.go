@@ -22,6 +22,7 @@ import (
 	"github.com/tidwall/gjson"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
 // Columns are the result columns, in order.
@@ -104,16 +105,14 @@ func (d *Detector) AddEvent(raw []byte) {
 
 // trimBlank drops the JSON whitespace around an event.
 func trimBlank(s string) string {
-	for len(s) > 0 && isBlank(s[0]) {
+	for len(s) > 0 && jsonscan.IsBlank(s[0]) {
 		s = s[1:]
 	}
-	for len(s) > 0 && isBlank(s[len(s)-1]) {
+	for len(s) > 0 && jsonscan.IsBlank(s[len(s)-1]) {
 		s = s[:len(s)-1]
 	}
 	return s
 }
-
-func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }
 
 // event routes one JSON object; depth counts the envelopes around it.
 // The pre-filter reads the verb, which the API server writes early, and

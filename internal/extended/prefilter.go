@@ -2,8 +2,9 @@ package extended
 
 import (
 	"strings"
+	"unsafe"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/auditfield"
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
 // mayFind reports whether an event's bytes can hold a field that yields a
@@ -58,11 +59,11 @@ func mayRunAsRoot(s string) bool {
 		default:
 			return true // another escape
 		}
-		k := skipBlank(s, i)
+		k := jsonscan.SkipSpace(bytesOf(s), i)
 		if k >= len(s) || s[k] != ':' {
 			return true // not a member: a JSON-patch path, or unusual
 		}
-		k = skipBlank(s, k+1)
+		k = jsonscan.SkipSpace(bytesOf(s), k+1)
 		if k >= len(s) {
 			return true
 		}
@@ -85,7 +86,7 @@ func hasLetterEscape(s string) bool {
 			return false
 		}
 		p := i + j + 2
-		r, ok := auditfield.Hex4(s[p:])
+		r, ok := jsonscan.Hex4(s[p:])
 		if !ok || r < 0x80 && 'a' <= r|0x20 && r|0x20 <= 'z' {
 			return true
 		}
@@ -93,140 +94,14 @@ func hasLetterEscape(s string) bool {
 	}
 }
 
-// members calls f with the key and raw value of each member of the JSON
-// object text s, in order, until f returns false. Keys are given without
-// quotes. It returns false, having called f for a prefix of the members
-// or not at all, when s is not an object it can read exactly: a key with
-// an escape, or broken structure. Callers then fall back to gjson, so
-// this fast path only has to be exact when it answers.
-//
-// It exists because skipping strings with a vectorised IndexByte is
-// several times faster than gjson's byte loop, and the pre-filter only
-// needs the first few members of most events.
-func members(s string, f func(key, val string) bool) bool {
-	i := skipBlank(s, 0)
-	if i >= len(s) || s[i] != '{' {
-		return false
-	}
-	i = skipBlank(s, i+1)
-	if i < len(s) && s[i] == '}' {
-		return true
-	}
-	for {
-		if i >= len(s) || s[i] != '"' {
-			return false
-		}
-		end := stringEnd(s, i)
-		if end < 0 {
-			return false
-		}
-		key := s[i+1 : end-1]
-		if strings.IndexByte(key, '\\') >= 0 {
-			return false
-		}
-		i = skipBlank(s, end)
-		if i >= len(s) || s[i] != ':' {
-			return false
-		}
-		i = skipBlank(s, i+1)
-		vend := valueEnd(s, i)
-		if vend < 0 {
-			return false
-		}
-		if !f(key, s[i:vend]) {
-			return true
-		}
-		i = skipBlank(s, vend)
-		if i >= len(s) {
-			return false
-		}
-		switch s[i] {
-		case ',':
-			i = skipBlank(s, i+1)
-		case '}':
-			return true
-		default:
-			return false
-		}
-	}
-}
+// The fast paths below read the first few members of an event with
+// jsonscan.FieldsPlain, several times faster than gjson's byte loop. They
+// answer only when they read the event exactly: a key with an escape
+// (which might spell a name they look for), or broken structure, makes
+// them give up, and the caller falls back to gjson.
 
-func skipBlank(s string, i int) int {
-	for i < len(s) && isBlank(s[i]) {
-		i++
-	}
-	return i
-}
-
-// stringEnd returns the index just past the JSON string starting at s[i]
-// (a quote), or -1.
-func stringEnd(s string, i int) int {
-	for j := i + 1; ; {
-		k := strings.IndexByte(s[j:], '"')
-		if k < 0 {
-			return -1
-		}
-		q := j + k
-		// The quote is escaped when an odd number of backslashes precede it.
-		n := 0
-		for p := q - 1; p > i && s[p] == '\\'; p-- {
-			n++
-		}
-		if n%2 == 0 {
-			return q + 1
-		}
-		j = q + 1
-	}
-}
-
-// valueEnd returns the index just past the JSON value starting at s[i], or
-// -1. Nested objects and arrays are skipped by bracket depth, strings by
-// stringEnd; scalars end at the next delimiter.
-func valueEnd(s string, i int) int {
-	if i >= len(s) {
-		return -1
-	}
-	switch s[i] {
-	case '"':
-		return stringEnd(s, i)
-	case '{', '[':
-		// Strings make up most of a nested value: jump from quote to
-		// quote and count brackets only in the short stretches between.
-		depth := 0
-		for j := i; ; {
-			q := strings.IndexByte(s[j:], '"')
-			end := len(s)
-			if q >= 0 {
-				end = j + q
-			}
-			for ; j < end; j++ {
-				switch s[j] {
-				case '{', '[':
-					depth++
-				case '}', ']':
-					depth--
-					if depth == 0 {
-						return j + 1
-					}
-				}
-			}
-			if q < 0 {
-				return -1
-			}
-			if j = stringEnd(s, end); j < 0 {
-				return -1
-			}
-		}
-	}
-	j := i
-	for j < len(s) && s[j] != ',' && s[j] != '}' && s[j] != ']' && !isBlank(s[j]) {
-		j++
-	}
-	if j == i {
-		return -1
-	}
-	return j
-}
+// bytesOf is view's inverse: the bytes of s, to be read, never written.
+func bytesOf(s string) []byte { return unsafe.Slice(unsafe.StringData(s), len(s)) }
 
 // plainString returns the text of a raw JSON string value without escapes.
 func plainString(raw string) (string, bool) {
@@ -247,20 +122,20 @@ var notWatched = &watched{}
 // no verb, broken structure); the caller then asks gjson, whose answer is
 // the same for every event quickWatch does answer.
 func quickWatch(s string) (w *watched, ok bool) {
-	var verb, ref string
+	var verb, ref []byte
 	var haveVerb, haveRef bool
-	if !members(s, func(k, v string) bool {
+	if !jsonscan.FieldsPlain(bytesOf(s), func(k, v []byte) bool {
 		switch {
-		case k == "verb" && !haveVerb:
+		case string(k) == "verb" && !haveVerb:
 			verb, haveVerb = v, true
-		case k == "objectRef" && !haveRef:
+		case string(k) == "objectRef" && !haveRef:
 			ref, haveRef = v, true
 		}
 		return !haveVerb || !haveRef
 	}) || !haveVerb {
 		return nil, false
 	}
-	vs, ok := plainString(verb)
+	vs, ok := plainString(view(verb))
 	if !ok {
 		return nil, false
 	}
@@ -270,24 +145,24 @@ func quickWatch(s string) (w *watched, ok bool) {
 	if !haveRef {
 		return notWatched, true
 	}
-	var res, sub, group string
+	var res, sub, group []byte
 	var haveRes, haveSub, haveGroup bool
-	if !members(ref, func(k, v string) bool {
+	if !jsonscan.FieldsPlain(ref, func(k, v []byte) bool {
 		switch {
-		case k == "resource" && !haveRes:
+		case string(k) == "resource" && !haveRes:
 			res, haveRes = v, true
-		case k == "subresource" && !haveSub:
+		case string(k) == "subresource" && !haveSub:
 			sub, haveSub = v, true
-		case k == "apiGroup" && !haveGroup:
+		case string(k) == "apiGroup" && !haveGroup:
 			group, haveGroup = v, true
 		}
 		return true
 	}) {
 		return nil, false
 	}
-	rs, ok1 := refString(res, haveRes)
-	ss, ok2 := refString(sub, haveSub)
-	gs, ok3 := refString(group, haveGroup)
+	rs, ok1 := refString(view(res), haveRes)
+	ss, ok2 := refString(view(sub), haveSub)
+	gs, ok3 := refString(view(group), haveGroup)
 	if !ok1 || !ok2 || !ok3 {
 		return nil, false
 	}
@@ -303,10 +178,10 @@ func quickWatch(s string) (w *watched, ok bool) {
 // request object, before the bulk of the event. ok is false when the
 // answer needs the full parse (no request object, or an unusual shape).
 func quickHasBody(s string) (has, ok bool) {
-	var req string
-	var seen bool
-	if !members(s, func(k, v string) bool {
-		if k == "requestObject" {
+	var req []byte
+	seen := false
+	if !jsonscan.FieldsPlain(bytesOf(s), func(k, v []byte) bool {
+		if string(k) == "requestObject" {
 			req, seen = v, true
 			return false
 		}
@@ -316,7 +191,7 @@ func quickHasBody(s string) (has, ok bool) {
 	}
 	// An object request body is the body for every verb (body's first
 	// choice); anything else is left to the full parse.
-	if req != "" && req[0] == '{' {
+	if len(req) > 0 && req[0] == '{' {
 		return true, true
 	}
 	return false, false

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
 // Route says where a batch of events goes: the stanza that produced them
@@ -260,18 +262,12 @@ func appendTime(b []byte, t time.Time) []byte {
 	return append(b, "</time>"...)
 }
 
-const (
-	ones  = 0x0101010101010101
-	highs = 0x8080808080808080
-)
-
 // plain8 reports whether all eight bytes of x are printable ASCII other
 // than '<', '>' and '&' (tab and LF are plain too, but rare enough to be
 // left to the byte loop).
 func plain8(x uint64) bool {
-	less20 := (x - ones*0x20) & ^x & highs // some byte < 0x20
-	zero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
-	return (less20 | x&highs | zero(x^(ones*'<')) | zero(x^(ones*'>')) | zero(x^(ones*'&'))) == 0
+	return (jsonscan.HasLess(x, 0x20) | x&jsonscan.Highs |
+		jsonscan.HasByte(x, '<') | jsonscan.HasByte(x, '>') | jsonscan.HasByte(x, '&')) == 0
 }
 
 // plain[c] is true for ASCII bytes that appear as themselves in XML text.

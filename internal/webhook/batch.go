@@ -10,6 +10,7 @@ import (
 	"unsafe"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/eventlist"
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
 // Batch holds the events of one delivered audit document, each as the
@@ -194,8 +195,8 @@ func (b *Batch) Parse(doc []byte) error {
 // stops early.
 func checkDocVersion(doc []byte) error {
 	var got []byte
-	eventlist.Fields(doc, func(k, raw []byte) bool {
-		if eventlist.KeyIs(k, "apiVersion") {
+	jsonscan.Fields(doc, func(k, raw []byte) bool {
+		if jsonscan.KeyIs(k, "apiVersion") {
 			got = raw
 			return false
 		}
@@ -204,7 +205,7 @@ func checkDocVersion(doc []byte) error {
 	if got == nil {
 		return &VersionError{Item: -1}
 	}
-	if !eventlist.StringIs(got, APIVersion) {
+	if !jsonscan.StringIs(got, APIVersion) {
 		return &VersionError{Item: -1, Got: truncate(got)}
 	}
 	return nil
@@ -289,15 +290,15 @@ func (b *Batch) member(k, v []byte) {
 func (b *Batch) escapedMember(k, v []byte) {
 	c := &b.cur
 	switch {
-	case eventlist.KeyIs(k, "kind"):
+	case jsonscan.KeyIs(k, "kind"):
 		c.hasKind = true
-	case eventlist.KeyIs(k, "apiVersion"):
+	case jsonscan.KeyIs(k, "apiVersion"):
 		c.version(v)
-	case c.id == nil && eventlist.KeyIs(k, "auditID"):
+	case c.id == nil && jsonscan.KeyIs(k, "auditID"):
 		c.id = v
-	case c.stage == nil && eventlist.KeyIs(k, "stage"):
+	case c.stage == nil && jsonscan.KeyIs(k, "stage"):
 		c.stage = v
-	case eventlist.KeyIs(k, "requestReceivedTimestamp"):
+	case jsonscan.KeyIs(k, "requestReceivedTimestamp"):
 		c.time(v)
 	}
 }
@@ -306,7 +307,7 @@ func (b *Batch) escapedMember(k, v []byte) {
 // checked: readers of a key given twice disagree on which one counts.
 func (c *pending) version(v []byte) {
 	c.hasVersion = true
-	if c.badVersion == nil && !eventlist.StringIs(v, APIVersion) {
+	if c.badVersion == nil && !jsonscan.StringIs(v, APIVersion) {
 		c.badVersion = v
 	}
 }
