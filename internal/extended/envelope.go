@@ -5,6 +5,8 @@ import (
 	"strings"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
 // The envelopes cloud pipelines put around audit events before Splunk
@@ -53,7 +55,7 @@ func (d *Detector) inner(s string, depth int) {
 // hasObject reports whether s is a valid JSON array with an object among
 // its elements; any other array is one event that is not an object.
 func hasObject(s string) bool {
-	if !gjson.Valid(s) {
+	if jsonscan.Validate(bytesOf(s)) != nil {
 		return false
 	}
 	found := false
@@ -125,7 +127,7 @@ func (d *Detector) envelope(s string, depth int) bool {
 		if !parseGKE(s, pp, &e) {
 			return true
 		}
-		if !gjson.Valid(s) {
+		if jsonscan.Validate(bytesOf(s)) != nil {
 			d.nonJSON++
 			return true
 		}
@@ -195,7 +197,7 @@ func (d *Detector) pubsub(data gjson.Result, depth int) {
 // unrecognized counts a JSON object that is neither an audit event nor a
 // known envelope, keeping the least list of top-level keys among them.
 func (d *Detector) unrecognized(s string) {
-	if !gjson.Valid(s) {
+	if jsonscan.Validate(bytesOf(s)) != nil {
 		// Broken JSON in which gjson found no verb: when the fast scan
 		// reads one that rules the event out, the event is dropped as it
 		// would have been without the exhaustive look (FuzzEnvelopes).

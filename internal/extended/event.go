@@ -6,6 +6,8 @@ import (
 	"unsafe"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
 // Audit stages, in the order the API server emits them.
@@ -61,7 +63,7 @@ type event struct {
 }
 
 // valid reports whether the event's text is valid JSON.
-func (e *event) valid() bool { return e.raw == "" || gjson.Valid(e.raw) }
+func (e *event) valid() bool { return e.raw == "" || jsonscan.Validate(bytesOf(e.raw)) == nil }
 
 // stageRank orders the stages of one request by completeness. Envelopes
 // without stages (GKE) log each request once, complete.
