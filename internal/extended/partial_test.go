@@ -210,7 +210,7 @@ func TestAddPartialRejects(t *testing.T) {
 		{"kubeprivpod/extended/4", `at byte 22: want " R" (record) or " C" (counters) after the version, found the end of the row`},
 		{good + "1:x", fmt.Sprintf("at byte %d: data after the last field", len(good))},
 		{good[:len(good)-1], `field "d": length 1 runs past the end of the row`},
-		{partialRow(map[string]string{"v": "999:create"}), `field "v": length 999 runs past`},
+		{partialRow(map[string]string{"v": "999:create"}), `at byte 38: field "v": length 999 runs past the end of the row`},
 		{partialRow(map[string]string{"v": "06:create"}), `field "v": number with a leading zero`},
 		{partialRow(map[string]string{"v": "6;create"}), `field "v": length ends with ';', want ':' or 'x'`},
 		{partialRow(map[string]string{"v": "2xzzzz"}), `field "v": bad hex string`},
