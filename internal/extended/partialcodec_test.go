@@ -161,3 +161,26 @@ func FuzzPartialString(f *testing.F) {
 		}
 	})
 }
+
+// cellSafe's eight-bytes-at-a-time test agrees with the plain definition
+// for every byte at every position of a word and of the tail.
+func TestCellSafe(t *testing.T) {
+	plain := func(s string) bool {
+		return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
+	}
+	base := []byte("abcdefghijklmnopqrs")
+	for c := range 256 {
+		for i := range base {
+			s := slices.Clone(base)
+			s[i] = byte(c)
+			if got, want := cellSafe(string(s)), plain(string(s)); got != want {
+				t.Errorf("cellSafe(%q) = %v, want %v", s, got, want)
+			}
+		}
+	}
+	for _, s := range append(oddStrings, "abcdefgh\u00e9\n", "\u00e9abcdefghijklmnop\x1f", "abcdefgh\xc3") {
+		if got, want := cellSafe(s), plain(s); got != want {
+			t.Errorf("cellSafe(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
