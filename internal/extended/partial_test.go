@@ -15,7 +15,7 @@ import (
 // distCorpus is the sample log plus requests made to stress the reduce:
 // stages of one request, duplicates with and without a body, blind and
 // truncated writes, events without an audit ID, and non-JSON lines.
-func distCorpus(t *testing.T) [][]byte {
+func distCorpus(t testing.TB) [][]byte {
 	evs := sampleEvents(t)
 	body := pod("p", privSpec)
 	for i := range 40 {
@@ -120,7 +120,7 @@ func splitRun(t *testing.T, evs [][]byte, rng *rand.Rand) (*Detector, string) {
 	return reduce, fmt.Sprintf("%d procs, chunk %d, %d raw", procs, chunk, rawTail)
 }
 
-func flushTo(t *testing.T, d *Detector, out *[][]byte) {
+func flushTo(t testing.TB, d *Detector, out *[][]byte) {
 	t.Helper()
 	if err := d.Flush(func(p []byte) error {
 		*out = append(*out, slices.Clone(p))
