@@ -10,7 +10,8 @@
 #   escu      the default mode (reduce phase on raw events);
 #   extended  mode=extended;
 #   mapreduce the map phase on the events, then the reduce phase on the
-#             map's partial rows (times and CPU summed).
+#             map's partial rows (times and CPU summed);
+#   xmapreduce the same with mode=extended, against extended (one process).
 # With OLD_BINARY given, each round also runs that binary on the same
 # cases, old and new alternating (old first on odd rounds, new first on
 # even ones), so both see the same neighbours; their replies must be
@@ -31,10 +32,10 @@
 #   NICE=           e.g. -10 (root only): run feeder and consumer at that
 #                   niceness, so that on a shared machine other jobs
 #                   disturb the timed pipe less
-#   CASES="sink escu extended mapreduce"
+#   CASES="sink escu extended mapreduce xmapreduce"
 #   OUT=bench/out   binaries, inputs, runs.txt and ratios.md
-#   CALLGRIND=0     1: also count the instructions of escu and extended
-#                   (valgrind --tool=callgrind, user space only) on
+#   CALLGRIND=0     1: also count the instructions of escu, extended and
+#                   xmapreduce (valgrind --tool=callgrind, user space only) on
 #                   CG_EVENTS=20000 events, a measure neighbours cannot
 #                   disturb
 set -euo pipefail
@@ -46,7 +47,7 @@ EVENTS=${EVENTS:-150000}
 ROWS=${ROWS:-50000}
 ROUNDS=${ROUNDS:-5}
 CPUS=${CPUS:-0}
-CASES=${CASES:-"sink escu extended mapreduce"}
+CASES=${CASES:-"sink escu extended mapreduce xmapreduce"}
 OUT=${OUT:-bench/out}
 mkdir -p "$OUT"
 [ -x /usr/bin/time ] || { echo "ratios.sh: /usr/bin/time is missing (apt-get install time)" >&2; exit 1; }
@@ -67,7 +68,9 @@ echo "generating $EVENTS events" >&2
 "$OUT/gencorpus" -n "$EVENTS" -format chunked -rows "$ROWS" -args "mode=escu" > "$OUT/in-escu.chunked"
 "$OUT/gencorpus" -n "$EVENTS" -format chunked -rows "$ROWS" -args "mode=extended" > "$OUT/in-extended.chunked"
 "$OUT/gencorpus" -n "$EVENTS" -format chunked -rows "$ROWS" -args "phase=map mode=escu" -chunked-idx > "$OUT/in-map.chunked"
+"$OUT/gencorpus" -n "$EVENTS" -format chunked -rows "$ROWS" -args "phase=map mode=extended" -chunked-idx > "$OUT/in-xmap.chunked"
 "$OUT/gencorpus" -n 0 -format chunked -args "mode=escu" > "$OUT/getinfo-reduce.chunked"
+"$OUT/gencorpus" -n 0 -format chunked -args "mode=extended" > "$OUT/getinfo-xreduce.chunked"
 bytes=$(stat -c %s "$OUT/in-escu.chunked")
 
 # run NAME BIN INPUT REPLY ARGS...: one timed run fed through a pipe;
@@ -105,10 +108,11 @@ for r in $(seq "$ROUNDS"); do
       case $c in
         escu | extended)
           read -r w u m < <(run "$c" "$OUT/in-$c.chunked" "$OUT/reply-$c-$b.chunked" "$bin") ;;
-        mapreduce)
-          read -r w1 u1 m1 < <(run map "$OUT/in-map.chunked" "$OUT/reply-map-$b.chunked" "$bin")
-          "$OUT/ratiotool" reduce-input "$OUT/getinfo-reduce.chunked" < "$OUT/reply-map-$b.chunked" > "$OUT/in-reduce-$b.chunked"
-          read -r w2 u2 m2 < <(run reduce "$OUT/in-reduce-$b.chunked" "$OUT/reply-$c-$b.chunked" "$bin")
+        mapreduce | xmapreduce)
+          x=${c%mapreduce}
+          read -r w1 u1 m1 < <(run map "$OUT/in-${x}map.chunked" "$OUT/reply-${x}map-$b.chunked" "$bin")
+          "$OUT/ratiotool" reduce-input "$OUT/getinfo-${x}reduce.chunked" < "$OUT/reply-${x}map-$b.chunked" > "$OUT/in-${x}reduce-$b.chunked"
+          read -r w2 u2 m2 < <(run reduce "$OUT/in-${x}reduce-$b.chunked" "$OUT/reply-$c-$b.chunked" "$bin")
           w=$(awk -v a="$w1" -v b="$w2" 'BEGIN {print a+b}')
           u=$(awk -v a="$u1" -v b="$u2" 'BEGIN {print a+b}')
           m=$(( m1 > m2 ? m1 : m2 )) ;;
@@ -142,9 +146,9 @@ result="$OUT/ratios.md"
     END {
       nb = split(bins, B, " ")
       printf "| round | load | sink MB/s |"
-      for (i = 1; i <= nb; i++) printf " escu %s MB/s | escu/sink %s | extended/escu CPU %s | mapreduce/escu CPU %s |", B[i], B[i], B[i], B[i]
+      for (i = 1; i <= nb; i++) printf " escu %s MB/s | escu/sink %s | extended/escu CPU %s | mapreduce/escu CPU %s | xmapreduce/extended CPU %s |", B[i], B[i], B[i], B[i], B[i]
       printf "\n|---|---:|---:|"
-      for (i = 1; i <= nb; i++) printf "---:|---:|---:|---:|"
+      for (i = 1; i <= nb; i++) printf "---:|---:|---:|---:|---:|"
       printf "\n"
       for (r = 1; r <= n; r++) {
         s = wall[r, "sink/-"]
@@ -152,9 +156,11 @@ result="$OUT/ratios.md"
         for (i = 1; i <= nb; i++) {
           b = B[i]; e = wall[r, "escu/" b]; ec = cpu[r, "escu/" b]
           x = (e > 0 ? s / e : 0); y = (ec > 0 ? cpu[r, "extended/" b] / ec : 0); z = (ec > 0 ? cpu[r, "mapreduce/" b] / ec : 0)
-          printf " %.0f | %.2f | %.2f | %.2f |", mbs(e), x, y, z
+          xc = cpu[r, "extended/" b]; xz = (xc > 0 ? cpu[r, "xmapreduce/" b] / xc : 0)
+          printf " %.0f | %.2f | %.2f | %.2f | %.2f |", mbs(e), x, y, z, xz
           upd("escu MB/s (wall), " b, mbs(e)); upd("escu MB/s per CPU second, " b, mbs(ec))
           upd("escu/sink (wall), " b, x); upd("extended/escu (CPU), " b, y); upd("mapreduce/escu (CPU), " b, z)
+          upd("xmapreduce/extended (CPU), " b, xz)
           upd("extended MB/s (wall), " b, mbs(wall[r, "extended/" b]))
         }
         upd("sink MB/s (wall)", mbs(s))
@@ -187,18 +193,37 @@ if [ "${CALLGRIND:-0}" = 1 ]; then
     echo "| case | binary | input MB | instructions | per input byte |"
     echo "|---|---|---:|---:|---:|"
   } >> "$result"
-  for c in escu extended; do
-    "$OUT/gencorpus" -n "$n" -format chunked -rows "$ROWS" -args "mode=$c" > "$OUT/in-cg.chunked"
-    cgbytes=$(stat -c %s "$OUT/in-cg.chunked")
+  # cg BIN IN OUT: the instructions of one run.
+  cg() {
+    # Go's preemption signals upset callgrind; GOMAXPROCS=1 keeps one thread.
+    GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+      "$1" < "$2" > "$3" 2> "$OUT/callgrind.txt"
+    local ir
+    ir=$(sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$OUT/callgrind.txt")
+    [ -n "$ir" ] || { echo "ratios.sh: callgrind failed; see $OUT/callgrind.txt" >&2; exit 1; }
+    echo "$ir"
+  }
+  "$OUT/gencorpus" -n "$n" -format chunked -rows "$ROWS" -args "phase=map mode=extended" -chunked-idx > "$OUT/in-cg-xmap.chunked"
+  for c in escu extended xmapreduce; do
+    if [[ $c != xmapreduce ]]; then
+      "$OUT/gencorpus" -n "$n" -format chunked -rows "$ROWS" -args "mode=$c" > "$OUT/in-cg.chunked"
+      cgbytes=$(stat -c %s "$OUT/in-cg.chunked")
+    else
+      cgbytes=$(stat -c %s "$OUT/in-cg-xmap.chunked")
+    fi
     for b in "${bins[@]}"; do
-      # Go's preemption signals upset callgrind; GOMAXPROCS=1 keeps one thread.
-      GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-        "${binpath[$b]}" < "$OUT/in-cg.chunked" > /dev/null 2> "$OUT/callgrind.txt"
-      ir=$(sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$OUT/callgrind.txt")
-      [ -n "$ir" ] || { echo "ratios.sh: callgrind failed; see $OUT/callgrind.txt" >&2; exit 1; }
+      if [[ $c == xmapreduce ]]; then
+        # map, then reduce on its partial rows; summed.
+        ir=$(cg "${binpath[$b]}" "$OUT/in-cg-xmap.chunked" "$OUT/cg-xmap-reply.chunked")
+        "$OUT/ratiotool" reduce-input "$OUT/getinfo-xreduce.chunked" < "$OUT/cg-xmap-reply.chunked" > "$OUT/in-cg-xreduce.chunked"
+        ir=$((ir + $(cg "${binpath[$b]}" "$OUT/in-cg-xreduce.chunked" /dev/null)))
+      else
+        ir=$(cg "${binpath[$b]}" "$OUT/in-cg.chunked" /dev/null)
+      fi
       awk -v c="$c" -v b="$b" -v n="$cgbytes" -v ir="$ir" 'BEGIN { printf "| %s | %s | %.1f | %d | %.2f |\n", c, b, n / 1e6, ir, ir / n }' >> "$result"
     done
   done
+  rm -f "$OUT/in-cg-xmap.chunked" "$OUT/in-cg-xreduce.chunked" "$OUT/cg-xmap-reply.chunked"
   rm -f "$OUT/in-cg.chunked"
 fi
 cat "$result"

@@ -2,136 +2,165 @@ package extended
 
 import (
 	"bytes"
-	"encoding/json"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 )
 
 // partialMagic marks the partial rows this mode writes; AddPartial rejects
-// any other row.
-// Version 3 hashes the request key with the requestReceivedTimestamp,
-// counts unknown objects ("cnt.unknown", "cnt.ukeys"), and carries the
-// judged images, the code fingerprint, the fields a patch changed and the
-// resourceVersions ("img", "sp", "chg", "brv", "nrv"), which folding and
-// the restatement rule need in the reduce. Version 2 carried 32 hex
-// digits of a key without the timestamp, and version 1 the key itself.
-// Neither is read: a split run would merge differently.
-const partialMagic = "kubeprivpod/extended/3"
+// any other row, naming its version when it is one of this mode's.
+// Version 4 is the text codec of partialcodec.go; versions 1 to 3 were
+// one JSON object per row (3 keyed requests with the
+// requestReceivedTimestamp, 2 without it, 1 by the key itself). None is
+// read: a split run would merge differently, and indexers and search head
+// run the same app version.
+const partialMagic = "kubeprivpod/extended/4"
 
 // ErrForeignPartial is returned (wrapped) by AddPartial for a row this mode
 // did not write.
 var ErrForeignPartial = errors.New("not a partial row of kubeprivpod mode=extended")
 
-// partial is one partial row: exactly one of a request's finding or the
-// counters of a map process.
-type partial struct {
-	Magic string    `json:"kpp"`
-	Rec   *record   `json:"rec,omitempty"`
-	Cnt   *counters `json:"cnt,omitempty"`
-}
-
-// counters carry what Messages needs. Blind maps request keys (hex) to
-// blind flags, so the reduce can still drop requests another map
-// process judged.
-type counters struct {
-	NonJSON    int              `json:"nonjson,omitempty"`
-	NoKeyBody  int              `json:"nobody,omitempty"`
-	NoKeyTrunc int              `json:"notrunc,omitempty"`
-	Blind      map[string]uint8 `json:"blind,omitempty"`
-	Unknown    int              `json:"unknown,omitempty"`
-	UnknownKey string           `json:"ukeys,omitempty"`
-}
-
 // Flush writes one partial row per finding, then one with the counters,
-// and forgets them. The bytes passed to emit are valid only during the call.
+// and forgets them, so that each chunk's rows carry only what that chunk
+// added. The bytes passed to emit are valid only during the call.
 func (d *Detector) Flush(emit func(p []byte) error) error {
 	keys := make([]reqKey, 0, len(d.keyed))
 	for k := range d.keyed {
 		keys = append(keys, k)
 	}
 	slices.SortFunc(keys, func(a, b reqKey) int { return bytes.Compare(a[:], b[:]) })
+	d.buf.Reset()
+	b := d.buf.AvailableBuffer()
 	for _, k := range keys {
 		q := d.keyed[k]
-		if err := d.emit(emit, partial{Magic: partialMagic, Rec: q.record(k.String())}); err != nil {
+		b = appendRequestRow(b[:0], &k, &q)
+		if err := emit(b); err != nil {
 			return err
 		}
 	}
 	for i := range d.unkeyed {
-		if err := d.emit(emit, partial{Magic: partialMagic, Rec: d.unkeyed[i].record("")}); err != nil {
+		b = appendRequestRow(b[:0], nil, &d.unkeyed[i])
+		if err := emit(b); err != nil {
 			return err
 		}
 	}
 	if d.nonJSON > 0 || d.unknown > 0 || len(d.blind) > 0 || d.blindNoKey != [2]int{} {
-		c := &counters{NonJSON: d.nonJSON, NoKeyBody: d.blindNoKey[0], NoKeyTrunc: d.blindNoKey[1],
-			Unknown: d.unknown, UnknownKey: d.unknownKeys}
-		if len(d.blind) > 0 {
-			c.Blind = make(map[string]uint8, len(d.blind))
-			for k, f := range d.blind {
-				c.Blind[k.String()] = f
-			}
+		b = append(b[:0], partialMagic+" C"...)
+		for _, n := range [...]int{d.nonJSON, d.blindNoKey[0], d.blindNoKey[1], d.unknown} {
+			b = appendPartialInt(b, n)
 		}
-		if err := d.emit(emit, partial{Magic: partialMagic, Cnt: c}); err != nil {
+		b = appendPartialString(b, d.unknownKeys)
+		blind := make([]reqKey, 0, len(d.blind))
+		for k := range d.blind {
+			blind = append(blind, k)
+		}
+		slices.SortFunc(blind, func(a, b reqKey) int { return bytes.Compare(a[:], b[:]) })
+		b = appendPartialInt(b, len(blind))
+		b[len(b)-1] = '*'
+		for _, k := range blind {
+			b = hex.AppendEncode(append(b, "32:"...), k[:])
+			b = appendPartialInt(b, int(d.blind[k]))
+		}
+		if err := emit(b); err != nil {
 			return err
 		}
+	}
+	if cap(b) > d.buf.Cap() {
+		// Kept for the next Flush: the rows of one chunk are alike in size.
+		d.buf = *bytes.NewBuffer(b[:0])
 	}
 	d.reset()
 	return nil
 }
 
-func (d *Detector) emit(emit func([]byte) error, p partial) error {
-	d.buf.Reset()
-	enc := json.NewEncoder(&d.buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(p); err != nil {
-		return err
-	}
-	return emit(bytes.TrimSuffix(d.buf.Bytes(), []byte{'\n'}))
-}
-
-// AddPartial merges one partial row written by Flush.
+// AddPartial merges one partial row written by Flush. A row it rejects
+// changes nothing.
 func (d *Detector) AddPartial(p []byte) error {
-	var row partial
-	dec := json.NewDecoder(bytes.NewReader(p))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&row); err != nil {
-		return fmt.Errorf("extended: partial row: %w: %v", ErrForeignPartial, err)
-	}
-	if rest := bytes.TrimSpace(p[dec.InputOffset():]); len(rest) > 0 {
-		return fmt.Errorf("extended: partial row: %w: data after the object at byte %d", ErrForeignPartial, dec.InputOffset())
-	}
-	if row.Magic != partialMagic {
-		return fmt.Errorf("extended: partial row: %w: field \"kpp\" is %q, want %q", ErrForeignPartial, row.Magic, partialMagic)
-	}
-	switch {
-	case row.Rec != nil && row.Cnt == nil:
-		if err := row.Rec.validate(); err != nil {
-			return fmt.Errorf("extended: partial row: field \"rec\": %w", err)
+	row := string(p) // one copy: the fields read below alias it
+	rest, ok := strings.CutPrefix(row, partialMagic)
+	if !ok || !strings.HasPrefix(rest, " R") && !strings.HasPrefix(rest, " C") {
+		if v, ok := partialVersion(row); ok && v != partialMagic {
+			return fmt.Errorf("extended: partial row: %w: version %q, want %q (indexers and search head must run the same app version)",
+				ErrForeignPartial, v, partialMagic)
 		}
-		row.Rec.Nano = parseTime(row.Rec.Time)
-		d.add(row.Rec, true)
-	case row.Cnt != nil && row.Rec == nil:
-		c := row.Cnt
-		if c.NonJSON < 0 || c.NoKeyBody < 0 || c.NoKeyTrunc < 0 || c.Unknown < 0 {
-			return errors.New("extended: partial row: field \"cnt\": negative count")
+		if ok {
+			r := partialReader{s: row}
+			return fmt.Errorf("extended: partial row: at byte %d: want \" R\" (record) or \" C\" (counters) after the version, found %s",
+				len(partialMagic), r.next(len(partialMagic)))
 		}
-		blind := make(map[reqKey]uint8, len(c.Blind))
-		for k, f := range c.Blind {
-			h, ok := parseReqKey(k)
-			if !ok || f == 0 || f&^(blindNoBody|blindTruncated) != 0 {
-				return fmt.Errorf("extended: partial row: field \"cnt.blind\": bad entry %q: %d", k, f)
+		head := row[:min(len(row), 24)]
+		return fmt.Errorf("extended: partial row: %w: starts with %q, want %q", ErrForeignPartial, head, partialMagic)
+	}
+	r := partialReader{s: row, pos: len(partialMagic) + 2}
+	switch rest[1] {
+	case 'R':
+		var rec record
+		r.record(&rec)
+		if r.err == nil && r.pos != len(row) {
+			r.err = fmt.Errorf("at byte %d: data after the last field", r.pos)
+		}
+		if r.err != nil {
+			return fmt.Errorf("extended: partial row: %w", r.err)
+		}
+		if err := rec.validate(); err != nil {
+			return fmt.Errorf("extended: partial row: record: %w", err)
+		}
+		rec.Nano = parseTime(rec.Time)
+		d.add(&rec, true)
+	case 'C':
+		var n [4]int
+		for i, f := range [...]string{"nonjson", "nobody", "notrunc", "unknown"} {
+			start := r.pos
+			if n[i] = r.int(f); n[i] < 0 {
+				r.pos = start
+				r.fail(f, "negative count")
 			}
-			blind[h] = f
 		}
-		d.nonJSON += c.NonJSON
-		d.noteUnknown(c.Unknown, c.UnknownKey)
-		d.blindNoKey[0] += c.NoKeyBody
-		d.blindNoKey[1] += c.NoKeyTrunc
-		for h, f := range blind {
-			d.blind[h] |= f
+		ukeys := r.str("ukeys")
+		var blind map[reqKey]uint8
+		start := r.pos
+		count, mark, ok := r.number("blind", false)
+		switch {
+		case !ok:
+		case mark != '*':
+			r.pos = start
+			r.fail("blind", "count ends with %q, want '*'", mark)
+		case count > (len(row)-r.pos)/36: // "32:" + key + flag + ";"
+			r.pos = start
+			r.fail("blind", "count %d runs past the end of the row", count)
+		default:
+			blind = make(map[reqKey]uint8, count)
+			for range count {
+				at := r.pos
+				s := r.str("blind")
+				f := r.int("blind")
+				if r.err != nil {
+					break
+				}
+				k, ok := parseReqKey(s)
+				if !ok || f <= 0 || f&^int(blindNoBody|blindTruncated) != 0 {
+					r.pos = at
+					r.fail("blind", "bad entry %q: %d (want a 32-hex-digit key and flag 1 to 3)", s, f)
+					break
+				}
+				blind[k] |= uint8(f)
+			}
 		}
-	default:
-		return errors.New("extended: partial row: want exactly one of the fields \"rec\" and \"cnt\"")
+		if r.err == nil && r.pos != len(row) {
+			r.err = fmt.Errorf("at byte %d: data after the last field", r.pos)
+		}
+		if r.err != nil {
+			return fmt.Errorf("extended: partial row: counters: %w", r.err)
+		}
+		d.nonJSON += n[0]
+		d.noteUnknown(n[3], ukeys)
+		d.blindNoKey[0] += n[1]
+		d.blindNoKey[1] += n[2]
+		for k, f := range blind {
+			d.blind[k] |= f
+		}
 	}
 	return nil
 }

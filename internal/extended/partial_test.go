@@ -15,7 +15,7 @@ import (
 // distCorpus is the sample log plus requests made to stress the reduce:
 // stages of one request, duplicates with and without a body, blind and
 // truncated writes, events without an audit ID, and non-JSON lines.
-func distCorpus(t *testing.T) [][]byte {
+func distCorpus(t testing.TB) [][]byte {
 	evs := sampleEvents(t)
 	body := pod("p", privSpec)
 	for i := range 40 {
@@ -120,7 +120,7 @@ func splitRun(t *testing.T, evs [][]byte, rng *rand.Rand) (*Detector, string) {
 	return reduce, fmt.Sprintf("%d procs, chunk %d, %d raw", procs, chunk, rawTail)
 }
 
-func flushTo(t *testing.T, d *Detector, out *[][]byte) {
+func flushTo(t testing.TB, d *Detector, out *[][]byte) {
 	t.Helper()
 	if err := d.Flush(func(p []byte) error {
 		*out = append(*out, slices.Clone(p))
@@ -144,8 +144,12 @@ func TestFlushFormat(t *testing.T) {
 		lines = append(lines, string(p))
 	}
 	equalLines(t, "partials", lines, []string{
-		`{"kpp":"kubeprivpod/extended/3","rec":{"k":"` + hexHash("r1\x00eve@example.com\x00/api/v1/namespaces/default/pods\x002026-11-24T10:00:00.5Z") + `","r":9,"t":"2026-11-24T10:00:00.5Z","u":"eve@example.com","g":["system:authenticated"],"ip":["192.0.2.7"],"ua":"kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46","v":"create","res":"pods","ns":"default","name":"p","o":"allowed","c":201,"ctr":["containers/c"],"img":["busybox"],"rsn":["privileged"],"sp":"3d6b489e03ce02a4","risk":49,"d":"container c (image busybox) runs privileged (all host devices and capabilities)"}}`,
-		`{"kpp":"kubeprivpod/extended/3","cnt":{"nonjson":1,"blind":{"` + hexHash("r2\x00eve@example.com\x00/api/v1/namespaces/default/pods\x002026-11-24T10:00:00.000000Z") + `":1}}}`,
+		"kubeprivpod/extended/4 R32:" + hexHash("r1\x00eve@example.com\x00/api/v1/namespaces/default/pods\x002026-11-24T10:00:00.5Z") +
+			"9;22:2026-11-24T10:00:00.5Z15:eve@example.com1*20:system:authenticated1*9:192.0.2.7" +
+			"48:kubectl/v1.31.2 (linux/amd64) kubernetes/5864a466:create4:pods0:7:default1:p7:allowed201;0:" +
+			"1*12:containers/c1*7:busybox1*10:privileged0*16:3d6b489e03ce02a40:0:0;49;" +
+			"79:container c (image busybox) runs privileged (all host devices and capabilities)",
+		"kubeprivpod/extended/4 C1;0;0;0;0:1*32:" + hexHash("r2\x00eve@example.com\x00/api/v1/namespaces/default/pods\x002026-11-24T10:00:00.000000Z") + "1;",
 	})
 	if tb := d.Result(); len(tb.Rows) != 0 || len(d.Messages()) != 0 {
 		t.Errorf("after Flush: %d rows, messages %q", len(tb.Rows), d.Messages())
@@ -165,35 +169,78 @@ func hexHash(key string) string {
 	return hex.EncodeToString(h[:16])
 }
 
+// partialRow is a record row of the partial codec with the fields of a
+// minimal valid finding, each replaced by set's value when set names it
+// (its encoding, as the codec writes it).
+func partialRow(set map[string]string) string {
+	fields := []struct{ name, enc string }{
+		{"k", "0:"}, {"r", "0;"}, {"t", "0:"}, {"u", "0:"}, {"g", "0*"}, {"ip", "0*"}, {"ua", "0:"},
+		{"v", "6:create"}, {"res", "4:pods"}, {"sub", "0:"}, {"ns", "0:"}, {"name", "0:"}, {"o", "7:allowed"},
+		{"c", "0;"}, {"own", "0:"}, {"ctr", "0*"}, {"img", "0*"}, {"rsn", "1*10:privileged"}, {"chg", "0*"},
+		{"sp", "0:"}, {"brv", "0:"}, {"nrv", "0:"}, {"pend", "0;"}, {"risk", "49;"}, {"d", "1:x"},
+	}
+	row := "kubeprivpod/extended/4 R"
+	for _, f := range fields {
+		if v, ok := set[f.name]; ok {
+			row += v
+		} else {
+			row += f.enc
+		}
+	}
+	return row
+}
+
 func TestAddPartialRejects(t *testing.T) {
-	good := `"v":"create","res":"pods","o":"allowed","rsn":["privileged"],"risk":49,"d":"x"`
+	good := partialRow(nil)
+	pendNoChg := map[string]string{"v": "5:patch", "pend": "1;", "rsn": "0*", "risk": "0;"}
 	for _, c := range []struct{ row, want string }{
-		{``, "not a partial row of kubeprivpod mode=extended"},
-		{`not json`, "not a partial row"},
-		{`{}`, `field "kpp" is "", want "kubeprivpod/extended/3"`},
-		{`{"kpp":"kubeprivpod/escu/1","rec":{` + good + `}}`, `field "kpp" is "kubeprivpod/escu/1"`},
-		{`{"kpp":"kubeprivpod/extended/3"}`, `want exactly one of the fields "rec" and "cnt"`},
-		{`{"kpp":"kubeprivpod/extended/3","rec":{` + good + `},"cnt":{}}`, `want exactly one of the fields "rec" and "cnt"`},
-		{`{"kpp":"kubeprivpod/extended/3","rec":{` + good + `,"extra":1}}`, `unknown field "extra"`},
-		{`{"kpp":"kubeprivpod/extended/3","rec":{` + good + `}} {}`, "data after the object at byte"},
-		{`{"kpp":"kubeprivpod/extended/3","rec":{"res":"pods","o":"allowed","rsn":["privileged"],"risk":49}}`, `field "rec": field "v" (verb) is empty`},
-		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"create","o":"allowed","rsn":["privileged"],"risk":49}}`, `field "res" (resource) is empty`},
-		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"create","res":"pods","o":"allowed","risk":49}}`, `field "rsn" (reasons) is empty`},
-		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":0}}`, `field "risk" is not positive`},
-		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"create","res":"pods","o":"maybe","rsn":["x"],"risk":1}}`, `field "o" (outcome) is "maybe"`},
-		{`{"kpp":"kubeprivpod/extended/1","rec":{` + good + `}}`, `field "kpp" is "kubeprivpod/extended/1", want "kubeprivpod/extended/3"`},
-		{`{"kpp":"kubeprivpod/extended/2","rec":{` + good + `}}`, `field "kpp" is "kubeprivpod/extended/2", want "kubeprivpod/extended/3"`},
-		{`{"kpp":"kubeprivpod/extended/3","rec":{"k":"r1\u0000eve","v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "k" (request key) is "r1\x00eve", want 32 hex digits`},
-		{`{"kpp":"kubeprivpod/extended/3","rec":{"r":10,"v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "r" (stage rank) is 10, want 0 to 9`},
-		{`{"kpp":"kubeprivpod/extended/3","rec":{"r":-1,"v":"create","res":"pods","o":"allowed","rsn":["x"],"risk":1}}`, `field "r" (stage rank) is -1, want 0 to 9`},
-		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"create","res":"pods","o":"allowed","pend":true,"chg":["image:containers/a"],"risk":0}}`, `field "pend": a pending code patch`},
-		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"patch","res":"pods","o":"allowed","pend":true,"risk":0}}`, `field "pend": a pending code patch`},
-		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"patch","res":"pods","o":"allowed","pend":true,"chg":["image:containers/a"],"rsn":["privileged"],"risk":49}}`, `field "pend": a pending code patch`},
-		{`{"kpp":"kubeprivpod/extended/3","cnt":{"nonjson":-1}}`, `field "cnt": negative count`},
-		{`{"kpp":"kubeprivpod/extended/3","cnt":{"blind":{"xyz":1}}}`, `field "cnt.blind": bad entry "xyz"`},
-		{`{"kpp":"kubeprivpod/extended/3","cnt":{"blind":{"ff":1}}}`, `field "cnt.blind": bad entry "ff"`},
-		{`{"kpp":"kubeprivpod/extended/3","cnt":{"blind":{"000000000000000000000000000000ff":4}}}`, `field "cnt.blind": bad entry "000000000000000000000000000000ff": 4`},
-		{`{"kpp":"kubeprivpod/extended/3","cnt":{"blind":{"000000000000000000000000000000ff":0}}}`, `field "cnt.blind": bad entry "000000000000000000000000000000ff": 0`},
+		{``, `not a partial row of kubeprivpod mode=extended: starts with "", want "kubeprivpod/extended/4"`},
+		{`not json`, `starts with "not json", want "kubeprivpod/extended/4"`},
+		{`{}`, `starts with "{}", want "kubeprivpod/extended/4"`},
+		{`{"kpp":"kubeprivpod/escu/1","rec":{}}`, `starts with "{\"kpp\":\"kubeprivpod/escu`},
+		{"kubeprivpod/escu/1 R", `starts with "kubeprivpod/escu/1 R"`},
+		// Older versions are named, whatever their format.
+		{`{"kpp":"kubeprivpod/extended/3","rec":{"v":"create"}}`, `version "kubeprivpod/extended/3", want "kubeprivpod/extended/4"`},
+		{`{"kpp":"kubeprivpod/extended/1","rec":{"v":"create"}}`, `version "kubeprivpod/extended/1", want "kubeprivpod/extended/4"`},
+		{`{"kpp":"kubeprivpod/extended/2","cnt":{}}`, `version "kubeprivpod/extended/2", want "kubeprivpod/extended/4"`},
+		{"kubeprivpod/extended/5 R" + good[len("kubeprivpod/extended/4 R"):], `version "kubeprivpod/extended/5", want "kubeprivpod/extended/4"`},
+		{"kubeprivpod/extended/4 ", `at byte 22: want " R" (record) or " C" (counters) after the version, found ' '`},
+		{"kubeprivpod/extended/4 C1;0;0;0;0:12", `field "blind": the row ends inside the field`},
+		{"kubeprivpod/extended/4 X", `at byte 22: want " R" (record) or " C" (counters) after the version, found ' '`},
+		{"kubeprivpod/extended/4", `at byte 22: want " R" (record) or " C" (counters) after the version, found the end of the row`},
+		{good + "1:x", fmt.Sprintf("at byte %d: data after the last field", len(good))},
+		{good[:len(good)-1], `field "d": length 1 runs past the end of the row`},
+		{partialRow(map[string]string{"v": "999:create"}), `at byte 38: field "v": length 999 runs past the end of the row`},
+		{partialRow(map[string]string{"v": "06:create"}), `field "v": number with a leading zero`},
+		{partialRow(map[string]string{"v": "6;create"}), `field "v": length ends with ';', want ':' or 'x'`},
+		{partialRow(map[string]string{"v": "2xzzzz"}), `field "v": bad hex string`},
+		{partialRow(map[string]string{"v": "2:a\n"}), `field "v": control character or invalid UTF-8 in a plain string`},
+		{partialRow(map[string]string{"v": "2:\xff\xfe"}), `field "v": control character or invalid UTF-8`},
+		{partialRow(map[string]string{"r": "1:"}), `field "r": number ends with ':', want ';'`},
+		{partialRow(map[string]string{"r": "x;"}), `at byte 26: field "r": want a number, found 'x'`},
+		{partialRow(map[string]string{"r": "1234567890123456789;"}), `field "r": number ends with '9', want ';'`},
+		{partialRow(map[string]string{"g": "1:"}), `field "g": count ends with ':', want '*'`},
+		{partialRow(map[string]string{"g": "99999*"}), `field "g": count 99999 runs past the end of the row`},
+		{partialRow(map[string]string{"pend": "2;"}), `field "pend": want 0 or 1`},
+		{partialRow(map[string]string{"v": "0:"}), `record: field "v" (verb) is empty`},
+		{partialRow(map[string]string{"res": "0:"}), `field "res" (resource) is empty`},
+		{partialRow(map[string]string{"rsn": "0*"}), `field "rsn" (reasons) is empty`},
+		{partialRow(map[string]string{"risk": "0;"}), `field "risk" is not positive`},
+		{partialRow(map[string]string{"o": "5:maybe"}), `field "o" (outcome) is "maybe"`},
+		{partialRow(map[string]string{"k": "6x723100657665"}), `field "k" (request key) is "r1\x00eve", want 32 hex digits`},
+		{partialRow(map[string]string{"r": "10;"}), `field "r" (stage rank) is 10, want 0 to 9`},
+		{partialRow(map[string]string{"r": "-1;"}), `field "r" (stage rank) is -1, want 0 to 9`},
+		{partialRow(map[string]string{"pend": "1;", "chg": "1*18:image:containers/a", "rsn": "0*", "risk": "0;"}), `field "pend": a pending code patch`},
+		{partialRow(pendNoChg), `field "pend": a pending code patch`},
+		{partialRow(map[string]string{"v": "5:patch", "pend": "1;", "chg": "1*18:image:containers/a"}), `field "pend": a pending code patch`},
+		{"kubeprivpod/extended/4 C-1;0;0;0;0:0*", `at byte 24: field "nonjson": negative count`},
+		{"kubeprivpod/extended/4 C0;0;0;0;0:", `at byte 34: field "blind": want a number, found the end of the row`},
+		{"kubeprivpod/extended/4 C0;0;0;0;0:0*1:x", `at byte 36: data after the last field`},
+		{"kubeprivpod/extended/4 C0;0;0;0;0:1;", `field "blind": count ends with ';', want '*'`},
+		{"kubeprivpod/extended/4 C0;0;0;0;0:1*3:xyz1;", `field "blind": count 1 runs past the end of the row`},
+		{"kubeprivpod/extended/4 C0;0;0;0;0:1*3:xyz1;" + strings.Repeat(" ", 40), `field "blind": bad entry "xyz": 1`},
+		{"kubeprivpod/extended/4 C0;0;0;0;0:1*32:000000000000000000000000000000ff4;", `field "blind": bad entry "000000000000000000000000000000ff": 4`},
+		{"kubeprivpod/extended/4 C0;0;0;0;0:1*32:000000000000000000000000000000ff0;", `field "blind": bad entry "000000000000000000000000000000ff": 0`},
 	} {
 		d := New()
 		err := d.AddPartial([]byte(c.row))
@@ -207,7 +254,16 @@ func TestAddPartialRejects(t *testing.T) {
 	if err := New().AddPartial([]byte(`{"kpp":"x"}`)); !errors.Is(err, ErrForeignPartial) {
 		t.Errorf("foreign row error %v does not wrap ErrForeignPartial", err)
 	}
-	if err := New().AddPartial([]byte(`{"kpp":"kubeprivpod/extended/3","rec":{` + good + `}}`)); err != nil {
+	if err := New().AddPartial([]byte(`{"kpp":"kubeprivpod/extended/3"}`)); !errors.Is(err, ErrForeignPartial) {
+		t.Errorf("older version's error %v does not wrap ErrForeignPartial", err)
+	}
+	if err := New().AddPartial([]byte(good)); err != nil {
 		t.Errorf("minimal row: %v", err)
+	}
+	d := New()
+	if err := d.AddPartial([]byte("kubeprivpod/extended/4 C2;0;1;0;0:1*32:000000000000000000000000000000ff3;")); err != nil {
+		t.Errorf("counters row: %v", err)
+	} else if m := d.Messages(); len(m) != 2 {
+		t.Errorf("counters row: messages %q", m)
 	}
 }

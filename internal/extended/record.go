@@ -10,7 +10,8 @@ import (
 )
 
 // record is the finding of one request. It is also what a map process
-// hands to the reduce process, hence the short JSON names.
+// hands to the reduce process; the tags' short names are the names the
+// partial codec (partialcodec.go) and its errors give the fields.
 type record struct {
 	Key        string   `json:"k,omitempty"`
 	Rank       int      `json:"r"`

@@ -91,20 +91,6 @@ type versions string
 
 func newVersions(base, made string) versions { return versions(base + "\x00" + made) }
 
-// record returns the request as a partial row's record.
-func (q *request) record(key string) *record {
-	f := q.fin
-	r := &record{
-		Key: key, Rank: int(q.rank), Time: stampText(q.time, q.form), Nano: q.time.nano,
-		User: f.User, Groups: q.org.groups, IPs: q.org.ips, UserAgent: f.UserAgent,
-		Verb: f.Verb, Resource: f.Resource, Sub: f.Sub, Namespace: f.Namespace, Name: f.Name,
-		Outcome: f.Outcome, Code: q.code, Owner: f.Owner, Containers: f.Containers, Images: f.Images,
-		Reasons: f.Reasons, Changed: f.Changed, Spec: f.Spec, Risk: f.Risk, Detail: f.Detail, Pend: f.Pend,
-	}
-	r.BaseRV, r.NewRV = q.ver.baseRV(), q.ver.madeRV()
-	return r
-}
-
 // sameJudged reports whether two findings judge the same spec: the same
 // containers, images, code, reasons and explanation.
 func (f *finding) sameJudged(o *finding) bool {
