@@ -159,11 +159,13 @@ func (s *searchSession) Execute(req *chunked.Request, rows *chunked.RecordReader
 	if !req.Finished {
 		return resp, nil
 	}
-	t := s.det.Result()
-	if len(t.Rows) > 0 {
-		// The table can be large (one row per group, over every event of
-		// the search): written twice straight to stdout rather than held
-		// a second time as a reply body.
+	// The table can be large (one row per group, over every event of the
+	// search): written twice straight to stdout rather than held a second
+	// time as a reply body, and straight from the detector's groups when
+	// it can write them row by row.
+	if rw, ok := s.det.(detect.RowsWriter); ok {
+		resp.Rows = func(out *chunked.RecordWriter) error { return rw.WriteRows(out) }
+	} else if t := s.det.Result(); len(t.Rows) > 0 {
 		resp.Rows = func(out *chunked.RecordWriter) error { return writeTable(out, t) }
 	}
 	for _, m := range s.det.Messages() {

@@ -55,24 +55,22 @@ type anyRow struct {
 // Flush writes the groups and state gathered since the last Flush as
 // partial rows, groups first in key order, then forgets them.
 func (d *Detector) Flush(emit func(p []byte) error) error {
-	keys := make([]string, 0, len(d.groups))
-	for k := range d.groups {
-		keys = append(keys, k)
+	t := &d.groups
+	order := make([]int32, t.len())
+	for i := range order {
+		order[i] = int32(i)
 	}
-	slices.Sort(keys)
-	for _, k := range keys {
-		g := d.groups[k]
-		vals, ok := decodeKey(k)
+	slices.SortFunc(order, func(a, b int32) int { return bytes.Compare(t.key(int(a)), t.key(int(b))) })
+	for _, i := range order {
+		g := &t.recs[i]
+		vals, ok := decodeKey(t.key(int(i)))
 		row := groupRow{Escu: 1, Key: make([]*string, nBy), Count: g.count, NoGroups: g.noGroups}
 		for f := 0; f < nBy; f++ {
 			if ok[f] {
 				row.Key[f] = &vals[f]
 			}
 		}
-		for v := range g.groups {
-			row.Groups = append(row.Groups, v)
-		}
-		slices.Sort(row.Groups)
+		row.Groups = t.sets.strings(g.set)
 		if err := emitJSON(emit, row); err != nil {
 			return err
 		}
@@ -88,8 +86,9 @@ func (d *Detector) Flush(emit func(p []byte) error) error {
 			return err
 		}
 	}
-	clear(d.groups)
+	t.reset()
 	d.present, d.nonJSON, d.tooMany = 0, 0, 0
+	d.version++
 	return nil
 }
 
@@ -155,15 +154,18 @@ func (d *Detector) addGroupRow(r *anyRow) error {
 			return partialErr(`"g"[%d] is an empty string`, i)
 		}
 	}
-	g := d.groups[string(d.key)]
-	if g == nil {
-		g = &group{groups: make(map[string]struct{}, len(r.Groups))}
-		d.groups[string(d.key)] = g
-	}
-	g.count += *r.Count
+	ids := d.ids[:0]
 	for _, v := range r.Groups {
-		g.groups[v] = struct{}{}
+		ids = append(ids, d.groups.sets.value([]byte(v)))
 	}
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	d.ids = ids
+	set := d.groups.sets.set(ids)
+	g := d.groups.get(d.key)
+	g.count += *r.Count
+	g.set = d.groups.sets.union(g.set, set)
+	d.version++
 	if r.NoGroups != nil && *r.NoGroups {
 		g.noGroups = true
 	}
@@ -189,6 +191,7 @@ func (d *Detector) addStateRow(r *anyRow) error {
 		present |= 1 << f
 	}
 	d.present |= present
+	d.version++
 	d.nonJSON += *r.NonJSON
 	d.tooMany += *r.TooMany
 	return nil

@@ -189,7 +189,7 @@ func TestAddPartialRejects(t *testing.T) {
 		if err == nil || !errors.Is(err, ErrPartial) || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("AddPartial(%s) = %v, want ErrPartial mentioning %q", tc.row, err, tc.want)
 		}
-		if len(d.groups) != 0 || d.present != 0 || d.nonJSON != 0 {
+		if d.groups.len() != 0 || d.present != 0 || d.nonJSON != 0 {
 			t.Errorf("AddPartial(%s) merged something despite failing", tc.row)
 		}
 	}
