@@ -79,7 +79,7 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 		files = append(files, rest[0])
 		args = rest[1:]
 	}
-	write, ok := formats[*format]
+	newFormat, ok := formats[*format]
 	if !ok {
 		return usageErrorf("unknown format %q (want table, csv or json)", *format)
 	}
@@ -108,12 +108,12 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 
-	t := d.Result()
 	width := c.Width
 	if width == 0 {
 		width = defaultWidth
 	}
-	if err := write(c.Stdout, t, outputOptions{width: width, types: c.Schemas[*mode]}); err != nil {
+	rows, err := writeResult(d, newFormat(c.Stdout, outputOptions{width: width, types: c.Schemas[*mode]}))
+	if err != nil {
 		return err
 	}
 	for _, msg := range d.Messages() {
@@ -121,7 +121,7 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 	}
 	if *format == "table" {
 		fmt.Fprintf(c.Stderr, "kubeprivpod: %s scanned in %s: %s\n",
-			plural(st.events, "event"), plural(st.files, "file"), plural(len(t.Rows), "result"))
+			plural(st.events, "event"), plural(st.files, "file"), plural(rows, "result"))
 	}
 	if st.badDocs > 0 || st.failedFiles > 0 || st.missingFiles > 0 {
 		var parts []string
@@ -214,11 +214,52 @@ type outputOptions struct {
 	types map[string]columnType // json: the mode's schema
 }
 
-// formats maps --format values to writers.
-var formats = map[string]func(w io.Writer, t detect.Table, o outputOptions) error{
-	"table": func(w io.Writer, t detect.Table, o outputOptions) error { return writeText(w, t, o.width) },
-	"csv":   func(w io.Writer, t detect.Table, _ outputOptions) error { return writeCSV(w, t) },
-	"json":  func(w io.Writer, t detect.Table, o outputOptions) error { return writeJSON(w, t, o.types) },
+// formats maps --format values to output formats.
+var formats = map[string]func(w io.Writer, o outputOptions) rowFormat{
+	"table": func(w io.Writer, o outputOptions) rowFormat { return &textFormat{w: w, width: o.width} },
+	"csv":   func(w io.Writer, _ outputOptions) rowFormat { return newCSVFormat(w) },
+	"json":  func(w io.Writer, o outputOptions) rowFormat { return newJSONFormat(w, o.types) },
+}
+
+// writeResult writes d's result through f and returns the number of rows.
+// A detector that can write its rows one by one does, so that a large
+// result is not built as a table first (the table format still gathers
+// it to align the columns).
+func writeResult(d detect.Detector, f rowFormat) (int, error) {
+	cw := &rowCounter{RowWriter: f}
+	rw, ok := d.(detect.RowsWriter)
+	if !ok {
+		if err := writeTable(cw, d.Result()); err != nil {
+			return 0, err
+		}
+	} else if err := rw.WriteRows(cw); err != nil {
+		return 0, err
+	}
+	if !cw.header {
+		// No row: the formats still show the columns.
+		t := d.Result()
+		if err := f.WriteHeader(t.Columns, t.Multivalue()); err != nil {
+			return 0, err
+		}
+	}
+	return cw.rows, f.Close()
+}
+
+// rowCounter passes rows on and counts them.
+type rowCounter struct {
+	detect.RowWriter
+	header bool
+	rows   int
+}
+
+func (c *rowCounter) WriteHeader(columns []string, multivalue []bool) error {
+	c.header = true
+	return c.RowWriter.WriteHeader(columns, multivalue)
+}
+
+func (c *rowCounter) Write(row [][]string) error {
+	c.rows++
+	return c.RowWriter.Write(row)
 }
 
 func plural(n int, noun string) string {

@@ -175,7 +175,7 @@ func (s *searchSession) Execute(req *chunked.Request, rows *chunked.RecordReader
 }
 
 // writeTable writes t's header and rows.
-func writeTable(out *chunked.RecordWriter, t detect.Table) error {
+func writeTable(out detect.RowWriter, t detect.Table) error {
 	if err := out.WriteHeader(t.Columns, t.Multivalue()); err != nil {
 		return err
 	}
