@@ -174,6 +174,15 @@ func (s *searchSession) Execute(req *chunked.Request, rows *chunked.RecordReader
 	return resp, nil
 }
 
+// The reply's record writer and scan's formats take rows from a
+// detect.RowsWriter.
+var (
+	_ detect.RowWriter = (*chunked.RecordWriter)(nil)
+	_ rowFormat        = (*csvFormat)(nil)
+	_ rowFormat        = (*jsonFormat)(nil)
+	_ rowFormat        = (*textFormat)(nil)
+)
+
 // writeTable writes t's header and rows.
 func writeTable(out detect.RowWriter, t detect.Table) error {
 	if err := out.WriteHeader(t.Columns, t.Multivalue()); err != nil {
