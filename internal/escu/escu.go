@@ -86,15 +86,17 @@ type Detector struct {
 	nonJSON int64  // events whose _raw is not a JSON object
 	tooMany int64  // events skipped for exceeding MaxGroupsPerEvent
 
-	key     []byte   // scratch for group keys
-	ids     []uint32 // scratch for an event's user.groups{} value ids
-	version uint64   // counts changes to the aggregation, for plan
+	version uint64 // counts changes to the aggregation, for plan
+	plan    *plan  // the result's order, while version holds
+
+	key      []byte   // scratch for group keys
+	ids      []uint32 // scratch for an event's user.groups{} value ids
+	unquoted []byte   // scratch for a candidate's _raw without CSV quoting
+
 	// Scratch for partial rows (partial.go).
 	partial, unescaped []byte
 	fields             [][]byte
 	offs               []int
-	plan               *plan  // the result's order, while version holds
-	unquoted           []byte // scratch for a candidate's _raw without CSV quoting
 }
 
 var _ detect.Detector = (*Detector)(nil)

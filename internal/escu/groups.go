@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"hash/maphash"
 	"slices"
-	"strings"
 )
 
 // The aggregation is held compactly, because the reduce phase keeps one
@@ -196,9 +195,9 @@ func (s *setTable) union(a, b uint32) uint32 {
 	return id
 }
 
-// strings returns set id's values in string order, as values() lists
+// list returns set id's values in string order, as values() lists
 // them. The slice is shared: callers must not change it.
-func (s *setTable) strings(id uint32) []string {
+func (s *setTable) list(id uint32) []string {
 	if id == 0 {
 		return nil
 	}
@@ -210,7 +209,7 @@ func (s *setTable) strings(id uint32) []string {
 		for i, v := range s.sets[id] {
 			vs[i] = s.vals[v]
 		}
-		slices.SortFunc(vs, strings.Compare)
+		slices.Sort(vs)
 		s.sorted[id] = vs
 	}
 	return s.sorted[id]

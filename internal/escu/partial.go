@@ -69,7 +69,7 @@ func (d *Detector) Flush(emit func(p []byte) error) error {
 				buf = appendEscaped(buf, v)
 			}
 		}
-		for _, v := range t.sets.strings(g.set) {
+		for _, v := range t.sets.list(g.set) {
 			buf = append(buf, '\t')
 			buf = appendEscaped(buf, []byte(v))
 		}

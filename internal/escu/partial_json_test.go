@@ -53,7 +53,7 @@ func jsonFlush(t testing.TB, d *Detector, emit func([]byte)) {
 	for _, i := range order {
 		g := &tb.recs[i]
 		vals, ok := decodeKey(tb.key(i))
-		row := jsonGroupRow{Escu: 1, Key: make([]*string, nBy), Count: g.count, NoGroups: g.noGroups, Groups: tb.sets.strings(g.set)}
+		row := jsonGroupRow{Escu: 1, Key: make([]*string, nBy), Count: g.count, NoGroups: g.noGroups, Groups: tb.sets.list(g.set)}
 		for f := range nBy {
 			if ok[f] {
 				row.Key[f] = &vals[f]

@@ -113,7 +113,7 @@ func (d *Detector) prepare() *plan {
 			}
 		}
 		r.end = int32(i)
-		if len(t.sets.strings(r.set)) > 1 {
+		if len(t.sets.list(r.set)) > 1 {
 			p.mv = true
 		}
 		p.rows = append(p.rows, r)
@@ -153,7 +153,7 @@ func (d *Detector) WriteRows(w detect.RowWriter) error {
 		}
 		count = strconv.AppendInt(count[:0], r.count, 10)
 		single[nBy] = view(count)
-		row[nBy+1] = d.groups.sets.strings(r.set)
+		row[nBy+1] = d.groups.sets.list(r.set)
 		if err := w.Write(row); err != nil {
 			return err
 		}
