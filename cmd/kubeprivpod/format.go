@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -14,25 +15,50 @@ import (
 // This file renders a detection's table for people and programs outside
 // Splunk: scan prints its result with one of these.
 
+// rowFormat is an output format fed row by row (a detect.RowWriter):
+// csv and json write each row as it comes, the table format needs every
+// row before it can align them. Close ends the output.
+type rowFormat interface {
+	detect.RowWriter
+	Close() error
+}
+
+// writeFormat writes t through f.
+func writeFormat(f rowFormat, t detect.Table) error {
+	if err := writeTable(f, t); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
 // writeCSV writes t as CSV with a header row, the way Splunk exports
 // results: a multivalue cell holds its values joined by newlines (inside
 // the quoted field), a null cell is empty.
-func writeCSV(w io.Writer, t detect.Table) error {
-	cw := csv.NewWriter(w)
-	if err := cw.Write(t.Columns); err != nil {
-		return err
+func writeCSV(w io.Writer, t detect.Table) error { return writeFormat(newCSVFormat(w), t) }
+
+// csvFormat is writeCSV row by row.
+type csvFormat struct {
+	cw  *csv.Writer
+	rec []string
+}
+
+func newCSVFormat(w io.Writer) *csvFormat { return &csvFormat{cw: csv.NewWriter(w)} }
+
+func (f *csvFormat) WriteHeader(columns []string, _ []bool) error {
+	f.rec = make([]string, len(columns))
+	return f.cw.Write(columns)
+}
+
+func (f *csvFormat) Write(row [][]string) error {
+	for i := range f.rec {
+		f.rec[i] = strings.Join(cell(row, i), "\n")
 	}
-	rec := make([]string, len(t.Columns))
-	for _, row := range t.Rows {
-		for i := range rec {
-			rec[i] = strings.Join(cell(row, i), "\n")
-		}
-		if err := cw.Write(rec); err != nil {
-			return err
-		}
-	}
-	cw.Flush()
-	return cw.Error()
+	return f.cw.Write(f.rec)
+}
+
+func (f *csvFormat) Close() error {
+	f.cw.Flush()
+	return f.cw.Error()
 }
 
 // writeJSON writes t as JSON lines: one object per row, keys in column
@@ -41,49 +67,68 @@ func writeCSV(w io.Writer, t detect.Table) error {
 // one value and an array when it holds several. Null cells are left out,
 // except in list columns, which are always arrays.
 func writeJSON(w io.Writer, t detect.Table, types map[string]columnType) error {
-	bw := bufio.NewWriter(w)
-	kinds := make([]columnType, len(t.Columns))
-	for i, name := range t.Columns {
-		kinds[i] = types[name]
-	}
-	var buf []byte
-	for _, row := range t.Rows {
-		buf = append(buf[:0], '{')
-		first := true
-		for i, name := range t.Columns {
-			vals := cell(row, i)
-			if len(vals) == 0 && kinds[i] != listColumn {
-				continue
-			}
-			if !first {
-				buf = append(buf, ',')
-			}
-			first = false
-			buf = appendJSONString(buf, name)
-			buf = append(buf, ':')
-			switch {
-			case kinds[i] == numberColumn && len(vals) == 1 && isInteger(vals[0]):
-				buf = append(buf, vals[0]...)
-			case len(vals) == 1 && kinds[i] != listColumn:
-				buf = appendJSONString(buf, vals[0])
-			default:
-				buf = append(buf, '[')
-				for j, v := range vals {
-					if j > 0 {
-						buf = append(buf, ',')
-					}
-					buf = appendJSONString(buf, v)
-				}
-				buf = append(buf, ']')
-			}
-		}
-		buf = append(buf, '}', '\n')
-		if _, err := bw.Write(buf); err != nil {
-			return err
-		}
-	}
-	return bw.Flush()
+	return writeFormat(newJSONFormat(w, types), t)
 }
+
+// jsonFormat is writeJSON row by row.
+type jsonFormat struct {
+	bw      *bufio.Writer
+	types   map[string]columnType
+	columns []string
+	kinds   []columnType
+	buf     []byte
+}
+
+func newJSONFormat(w io.Writer, types map[string]columnType) *jsonFormat {
+	return &jsonFormat{bw: bufio.NewWriter(w), types: types}
+}
+
+func (f *jsonFormat) WriteHeader(columns []string, _ []bool) error {
+	f.columns = slices.Clone(columns)
+	f.kinds = make([]columnType, len(columns))
+	for i, name := range columns {
+		f.kinds[i] = f.types[name]
+	}
+	return nil
+}
+
+func (f *jsonFormat) Write(row [][]string) error {
+	buf := append(f.buf[:0], '{')
+	first := true
+	for i, name := range f.columns {
+		vals := cell(row, i)
+		if len(vals) == 0 && f.kinds[i] != listColumn {
+			continue
+		}
+		if !first {
+			buf = append(buf, ',')
+		}
+		first = false
+		buf = appendJSONString(buf, name)
+		buf = append(buf, ':')
+		switch {
+		case f.kinds[i] == numberColumn && len(vals) == 1 && isInteger(vals[0]):
+			buf = append(buf, vals[0]...)
+		case len(vals) == 1 && f.kinds[i] != listColumn:
+			buf = appendJSONString(buf, vals[0])
+		default:
+			buf = append(buf, '[')
+			for j, v := range vals {
+				if j > 0 {
+					buf = append(buf, ',')
+				}
+				buf = appendJSONString(buf, v)
+			}
+			buf = append(buf, ']')
+		}
+	}
+	buf = append(buf, '}', '\n')
+	f.buf = buf
+	_, err := f.bw.Write(buf)
+	return err
+}
+
+func (f *jsonFormat) Close() error { return f.bw.Flush() }
 
 // isInteger reports whether s is an integer as JSON writes one: an
 // optional minus, then digits without a leading zero, at most 15 of them
@@ -100,6 +145,16 @@ func isInteger(s string) bool {
 	}
 	return true
 }
+
+// textFormat gathers the rows for writeText, which must see every row
+// to size the columns.
+type textFormat struct {
+	detect.TableWriter
+	w     io.Writer
+	width int
+}
+
+func (f *textFormat) Close() error { return writeText(f.w, f.Table, f.width) }
 
 // writeText writes t for a person at a terminal. When the widest row fits
 // in width columns (or width <= 0), t is an aligned table; otherwise each

@@ -82,7 +82,7 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 		files = append(files, rest[0])
 		args = rest[1:]
 	}
-	write, ok := formats[*format]
+	newFormat, ok := formats[*format]
 	if !ok {
 		return usageErrorf("unknown format %q (want table, csv or json)", *format)
 	}
@@ -120,15 +120,19 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 		return err
 	}
 
-	t := d.Result()
-	if allow != nil {
-		t = allow.Apply(t, time.Now())
-	}
 	width := c.Width
 	if width == 0 {
 		width = defaultWidth
 	}
-	if err := write(c.Stdout, t, outputOptions{width: width, types: c.Schemas[*mode]}); err != nil {
+	out := newFormat(c.Stdout, outputOptions{width: width, types: c.Schemas[*mode]})
+	var rows int
+	if allow != nil {
+		// The allowlist marks rows of the whole table (extended mode only).
+		rows, err = writeTableRows(out, allow.Apply(d.Result(), time.Now()))
+	} else {
+		rows, err = writeResult(d, out)
+	}
+	if err != nil {
 		return err
 	}
 	for _, msg := range d.Messages() {
@@ -136,7 +140,7 @@ func (c *ScanCommand) Run(ctx context.Context, args []string) error {
 	}
 	if *format == "table" {
 		fmt.Fprintf(c.Stderr, "kubeprivpod: %s scanned in %s: %s\n",
-			plural(st.events, "event"), plural(st.files, "file"), plural(len(t.Rows), "result"))
+			plural(st.events, "event"), plural(st.files, "file"), plural(rows, "result"))
 	}
 	if st.badDocs > 0 || st.failedFiles > 0 || st.missingFiles > 0 {
 		var parts []string
@@ -239,11 +243,65 @@ func readAllowlist(name string) (*extended.Allowlist, error) {
 	return extended.ParseAllowlist(f, name)
 }
 
-// formats maps --format values to writers.
-var formats = map[string]func(w io.Writer, t detect.Table, o outputOptions) error{
-	"table": func(w io.Writer, t detect.Table, o outputOptions) error { return writeText(w, t, o.width) },
-	"csv":   func(w io.Writer, t detect.Table, _ outputOptions) error { return writeCSV(w, t) },
-	"json":  func(w io.Writer, t detect.Table, o outputOptions) error { return writeJSON(w, t, o.types) },
+// formats maps --format values to output formats.
+var formats = map[string]func(w io.Writer, o outputOptions) rowFormat{
+	"table": func(w io.Writer, o outputOptions) rowFormat { return &textFormat{w: w, width: o.width} },
+	"csv":   func(w io.Writer, _ outputOptions) rowFormat { return newCSVFormat(w) },
+	"json":  func(w io.Writer, o outputOptions) rowFormat { return newJSONFormat(w, o.types) },
+}
+
+// writeResult writes d's result through f and returns the number of rows.
+// A detector that can write its rows one by one does, so that a large
+// result is not built as a table first (the table format still gathers
+// it to align the columns).
+func writeResult(d detect.Detector, f rowFormat) (int, error) {
+	rw, ok := d.(detect.RowsWriter)
+	if !ok {
+		return writeTableRows(f, d.Result())
+	}
+	cw := &rowCounter{RowWriter: f}
+	if err := rw.WriteRows(cw); err != nil {
+		return 0, err
+	}
+	if !cw.header {
+		// No row: the formats still show the columns.
+		t := d.Result()
+		if err := f.WriteHeader(t.Columns, t.Multivalue()); err != nil {
+			return 0, err
+		}
+	}
+	return cw.rows, f.Close()
+}
+
+// writeTableRows writes the table t through f and returns its row count.
+func writeTableRows(f rowFormat, t detect.Table) (int, error) {
+	cw := &rowCounter{RowWriter: f}
+	if err := writeTable(cw, t); err != nil {
+		return 0, err
+	}
+	if !cw.header {
+		if err := f.WriteHeader(t.Columns, t.Multivalue()); err != nil {
+			return 0, err
+		}
+	}
+	return cw.rows, f.Close()
+}
+
+// rowCounter passes rows on and counts them.
+type rowCounter struct {
+	detect.RowWriter
+	header bool
+	rows   int
+}
+
+func (c *rowCounter) WriteHeader(columns []string, multivalue []bool) error {
+	c.header = true
+	return c.RowWriter.WriteHeader(columns, multivalue)
+}
+
+func (c *rowCounter) Write(row [][]string) error {
+	c.rows++
+	return c.RowWriter.Write(row)
 }
 
 func plural(n int, noun string) string {

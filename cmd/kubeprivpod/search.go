@@ -159,11 +159,13 @@ func (s *searchSession) Execute(req *chunked.Request, rows *chunked.RecordReader
 	if !req.Finished {
 		return resp, nil
 	}
-	t := s.det.Result()
-	if len(t.Rows) > 0 {
-		// The table can be large (one row per group, over every event of
-		// the search): written twice straight to stdout rather than held
-		// a second time as a reply body.
+	// The table can be large (one row per group, over every event of the
+	// search): written twice straight to stdout rather than held a second
+	// time as a reply body, and straight from the detector's groups when
+	// it can write them row by row.
+	if rw, ok := s.det.(detect.RowsWriter); ok {
+		resp.Rows = func(out *chunked.RecordWriter) error { return rw.WriteRows(out) }
+	} else if t := s.det.Result(); len(t.Rows) > 0 {
 		resp.Rows = func(out *chunked.RecordWriter) error { return writeTable(out, t) }
 	}
 	for _, m := range s.det.Messages() {
@@ -172,8 +174,17 @@ func (s *searchSession) Execute(req *chunked.Request, rows *chunked.RecordReader
 	return resp, nil
 }
 
+// The reply's record writer and scan's formats take rows from a
+// detect.RowsWriter.
+var (
+	_ detect.RowWriter = (*chunked.RecordWriter)(nil)
+	_ rowFormat        = (*csvFormat)(nil)
+	_ rowFormat        = (*jsonFormat)(nil)
+	_ rowFormat        = (*textFormat)(nil)
+)
+
 // writeTable writes t's header and rows.
-func writeTable(out *chunked.RecordWriter, t detect.Table) error {
+func writeTable(out detect.RowWriter, t detect.Table) error {
 	if err := out.WriteHeader(t.Columns, t.Multivalue()); err != nil {
 		return err
 	}

@@ -4,6 +4,8 @@
 // as Splunk sees a search result.
 package detect
 
+import "strings"
+
 // Detector is the state of one run of a detection. It consumes audit events,
 // or partial states written by other processes of the same mode, and
 // produces the final table. A Detector is not safe for concurrent use.
@@ -64,4 +66,59 @@ func (t *Table) Multivalue() []bool {
 		}
 	}
 	return mv
+}
+
+// RowWriter receives a result row by row: the header once, then each row.
+// chunked.RecordWriter satisfies it, and so do the scan command's output
+// formats. The strings of a row are valid only during the call to Write:
+// a writer that keeps them must copy them.
+type RowWriter interface {
+	// WriteHeader names the columns and says which of them hold more than
+	// one value in some row (multivalue may be nil: none does).
+	WriteHeader(columns []string, multivalue []bool) error
+	// Write writes one row, a cell per column as in Row.
+	Write(row [][]string) error
+}
+
+// RowsWriter is implemented by a Detector that can write its result row by
+// row instead of building a Table, so that a large result is never held
+// twice. WriteRows writes the header and every row of what Result would
+// return, in the same order; it writes nothing when the result has no
+// rows. It does not change the detector and may be called more than once.
+type RowsWriter interface {
+	WriteRows(w RowWriter) error
+}
+
+// TableWriter is a RowWriter that builds a Table, copying what it is
+// given: the bridge from a RowsWriter to code that needs the whole table.
+type TableWriter struct {
+	Table Table
+}
+
+// WriteHeader sets the table's columns; the multivalue flags are implied
+// by the rows.
+func (tw *TableWriter) WriteHeader(columns []string, _ []bool) error {
+	tw.Table.Columns = cloneStrings(columns)
+	return nil
+}
+
+// Write appends a copy of row.
+func (tw *TableWriter) Write(row [][]string) error {
+	r := make(Row, len(row))
+	for i, cell := range row {
+		if len(cell) > 0 {
+			r[i] = cloneStrings(cell)
+		}
+	}
+	tw.Table.Rows = append(tw.Table.Rows, r)
+	return nil
+}
+
+// cloneStrings copies a list of strings and the bytes under them.
+func cloneStrings(s []string) []string {
+	c := make([]string, len(s))
+	for i, v := range s {
+		c[i] = strings.Clone(v)
+	}
+	return c
 }

@@ -176,7 +176,7 @@ func TestFixtureNearMissesMatch(t *testing.T) {
 	total := 0
 	for i, v := range variants {
 		d := run(v)
-		if len(d.groups) == 0 {
+		if d.groups.len() == 0 {
 			t.Errorf("variant %d did not pass the search: %.300s", i, v)
 		}
 	}

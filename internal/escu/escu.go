@@ -21,7 +21,6 @@ import (
 	"encoding/binary"
 	"fmt"
 	"slices"
-	"strconv"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/auditfield"
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
@@ -82,13 +81,22 @@ type Detector struct {
 	vals  [nFields][]span
 
 	// The aggregation since the last Flush (or since New).
-	groups  map[string]*group
+	groups  groupTable
 	present uint16 // bit f: field f had a value in some event that passed the search
 	nonJSON int64  // events whose _raw is not a JSON object
 	tooMany int64  // events skipped for exceeding MaxGroupsPerEvent
 
-	key      []byte // scratch for group keys
-	unquoted []byte // scratch for a candidate's _raw without CSV quoting
+	version uint64 // counts changes to the aggregation, for plan
+	plan    *plan  // the result's order, while version holds
+
+	key      []byte   // scratch for group keys
+	ids      []uint32 // scratch for an event's user.groups{} value ids
+	unquoted []byte   // scratch for a candidate's _raw without CSV quoting
+
+	// Scratch for partial rows (partial.go).
+	partial, unescaped []byte
+	fields             [][]byte
+	offs               []int
 }
 
 var _ detect.Detector = (*Detector)(nil)
@@ -96,19 +104,10 @@ var _ detect.Detector = (*Detector)(nil)
 // span is one value of the current event, in Detector.arena.
 type span struct{ off, n int }
 
-// group is one stats group: a combination of by-field values in which a
-// value may still be missing (fillnull decides at the end).
-type group struct {
-	count    int64
-	groups   map[string]struct{} // distinct user.groups{} values
-	noGroups bool                // some event of the group had no user.groups{}
-}
-
 // New returns an empty detector.
 func New() *Detector {
 	d := &Detector{
-		x:      auditfield.NewExtractor(fieldNames[:]...),
-		groups: make(map[string]*group),
+		x: auditfield.NewExtractor(fieldNames[:]...),
 	}
 	d.collect = func(field int, v []byte) bool {
 		d.vals[field] = append(d.vals[field], span{len(d.arena), len(v)})
@@ -205,6 +204,20 @@ func (d *Detector) aggregate() {
 			d.present |= 1 << f
 		}
 	}
+	d.version++
+	// The event's user.groups{} values as one set, joined to each of its
+	// groups below.
+	var evSet uint32
+	if len(d.vals[fGroups]) > 0 {
+		ids := d.ids[:0]
+		for _, s := range d.vals[fGroups] {
+			ids = append(ids, d.groups.sets.value(d.arena[s.off:s.off+s.n]))
+		}
+		slices.Sort(ids)
+		ids = slices.Compact(ids)
+		d.ids = ids
+		evSet = d.groups.sets.set(ids)
+	}
 	var idx [nBy]int
 	for {
 		d.key = d.key[:0]
@@ -218,21 +231,12 @@ func (d *Detector) aggregate() {
 			d.key = appendUvarint(d.key, s.n)
 			d.key = append(d.key, d.arena[s.off:s.off+s.n]...)
 		}
-		g := d.groups[string(d.key)]
-		if g == nil {
-			g = &group{groups: make(map[string]struct{})}
-			d.groups[string(d.key)] = g
-		}
+		g := d.groups.get(d.key)
 		g.count++
 		if len(d.vals[fGroups]) == 0 {
 			g.noGroups = true
 		}
-		for _, s := range d.vals[fGroups] {
-			v := d.arena[s.off : s.off+s.n]
-			if _, ok := g.groups[string(v)]; !ok {
-				g.groups[string(v)] = struct{}{}
-			}
-		}
+		g.set = d.groups.sets.union(g.set, evSet)
 		// Next combination, odometer style.
 		f := nBy - 1
 		for ; f >= 0; f-- {
@@ -246,98 +250,6 @@ func (d *Detector) aggregate() {
 			return
 		}
 	}
-}
-
-// decodeKey splits a group key into its by-field values; ok[f] is false
-// for a missing field.
-func decodeKey(key string) (vals [nBy]string, ok [nBy]bool) {
-	for f := 0; f < nBy; f++ {
-		tag := key[0]
-		key = key[1:]
-		if tag == 0 {
-			continue
-		}
-		n, w := binary.Uvarint([]byte(key[:min(len(key), binary.MaxVarintLen64)]))
-		key = key[w:]
-		vals[f], ok[f] = key[:n], true
-		key = key[n:]
-	}
-	return vals, ok
-}
-
-// Result applies fillnull, stats' final grouping and ordering, and rename
-// to everything added so far. It does not change the detector.
-func (d *Detector) Result() detect.Table {
-	type row struct {
-		key    [nBy]string
-		count  int64
-		groups map[string]struct{}
-	}
-	rows := make(map[[nBy]string]*row)
-	for k, g := range d.groups {
-		vals, ok := decodeKey(k)
-		dropped := false
-		for f := 0; f < nBy; f++ {
-			if ok[f] {
-				continue
-			}
-			if d.present&(1<<f) == 0 {
-				// No passing event had this field, so fillnull did not
-				// create it and stats drops every result lacking it.
-				dropped = true
-				break
-			}
-			vals[f] = "0"
-		}
-		if dropped {
-			continue
-		}
-		r := rows[vals]
-		if r == nil {
-			r = &row{key: vals, groups: make(map[string]struct{})}
-			rows[vals] = r
-		}
-		r.count += g.count
-		for v := range g.groups {
-			r.groups[v] = struct{}{}
-		}
-		if g.noGroups && d.present&(1<<fGroups) != 0 {
-			r.groups["0"] = struct{}{}
-		}
-	}
-	sorted := make([]*row, 0, len(rows))
-	for _, r := range rows {
-		sorted = append(sorted, r)
-	}
-	slices.SortFunc(sorted, func(a, b *row) int {
-		for f := 0; f < nBy; f++ {
-			if a.key[f] != b.key[f] {
-				if a.key[f] < b.key[f] {
-					return -1
-				}
-				return 1
-			}
-		}
-		return 0
-	})
-	t := detect.Table{Columns: slices.Clone(Columns), Rows: make([]detect.Row, 0, len(sorted))}
-	for _, r := range sorted {
-		out := make(detect.Row, len(Columns))
-		for f := 0; f < nBy; f++ {
-			out[f] = []string{r.key[f]}
-		}
-		out[nBy] = []string{strconv.FormatInt(r.count, 10)}
-		if len(r.groups) > 0 {
-			g := make([]string, 0, len(r.groups))
-			for v := range r.groups {
-				g = append(g, v)
-			}
-			slices.Sort(g)
-			out[nBy+1] = g
-		}
-		t.Rows = append(t.Rows, out)
-	}
-	return t
 }
 
 // Messages reports skipped events: not JSON objects, or joining too many

@@ -343,7 +343,7 @@ func TestAddEventDoesNotAllocatePerEvent(t *testing.T) {
 			t.Errorf("AddEvent allocates %.0f times for %.120s", n, e)
 		}
 	}
-	if len(d.groups) != 8 {
-		t.Errorf("%d groups after repeating the sample, want 8", len(d.groups))
+	if d.groups.len() != 8 {
+		t.Errorf("%d groups after repeating the sample, want 8", d.groups.len())
 	}
 }

@@ -1,11 +1,13 @@
 package escu
 
 import (
+	"bytes"
 	"errors"
 	"math/rand/v2"
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 // distCorpus mixes the sample with events that make fillnull depend on
@@ -142,62 +144,86 @@ func TestFlushForgets(t *testing.T) {
 }
 
 func TestPartialRowFormat(t *testing.T) {
-	d := run(event(del("user", "groups"), set([]any{"10.0.0.1", "10.0.0.2"}, "sourceIPs"), del("objectRef", "name")), []byte("x"))
+	// (event's json.Marshal makes the \xff a U+FFFD.)
+	d := run(event(del("user", "groups"), set([]any{"10.0.0.1", "10.0.0.2"}, "sourceIPs"), del("objectRef", "name")), []byte("x"),
+		event(set("a\tb\\c\x00\xff", "objectRef", "name"), set([]any{"g\n1", "g2"}, "user", "groups")))
 	var got []string
 	if err := d.Flush(func(p []byte) error { got = append(got, string(p)); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	const ua = `"kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46"`
-	ann := strings.ReplaceAll(strings.ReplaceAll(privAnnotation, `"`, `\"`), "\n", `\n`)
+	const ua = "kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46"
+	ann := strings.ReplaceAll(privAnnotation, "\n", `\n`)
+	rest := func(ip string) string {
+		return "default\tpods\tPod\t201\t" + ip + "\tResponseComplete\tjane\t" + ua + "\tcreate\t" + ann
+	}
 	want := []string{
-		`{"escu":1,"k":["Event",null,"default","pods","Pod","201","10.0.0.1","ResponseComplete","jane",` + ua + `,"create","` + ann + `"],"n":1,"m":true}`,
-		`{"escu":1,"k":["Event",null,"default","pods","Pod","201","10.0.0.2","ResponseComplete","jane",` + ua + `,"create","` + ann + `"],"n":1,"m":true}`,
-		`{"escu":1,"present":["kind","objectRef.namespace","objectRef.resource","requestObject.kind","responseStatus.code","sourceIPs{}","stage","user.username","userAgent","verb","` + annotationField + `"],"nonjson":1,"toomany":0}`,
+		"escu2\tg\t1\t1\tEvent\t\t" + rest("10.0.0.1"),
+		"escu2\tg\t1\t1\tEvent\t\t" + rest("10.0.0.2"),
+		"escu2\tg\t1\t0\tEvent\t" + `a\tb\\c\x00` + "\ufffd\t" + rest("10.0.0.1") + "\t" + `g\n1` + "\tg2",
+		"escu2\ts\t1\t0\tkind\tobjectRef.name\tobjectRef.namespace\tobjectRef.resource\trequestObject.kind\tresponseStatus.code\tsourceIPs{}\tstage\tuser.username\tuserAgent\tverb\t" + annotationField + "\tuser.groups{}",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("partial rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 
+// Bytes the JSON events cannot carry (control bytes, bytes that are not
+// UTF-8) survive the format.
+func TestPartialEscapes(t *testing.T) {
+	for _, v := range []string{"\\", "\t", "\n\r", "\x00\x01\x1f\x7f", "\xff\xfe", "é\u2028€", "a\\x41", `\`, "\xc3"} {
+		b := appendEscaped(nil, []byte(v))
+		if bytes.ContainsAny(b, "\t\n\r") || !utf8.Valid(b) {
+			t.Errorf("%q escaped to %q: holds a separator or is not UTF-8", v, b)
+		}
+		back, err := appendUnescaped(nil, b, 0)
+		if err != nil || string(back) != v {
+			t.Errorf("%q -> %q -> %q, %v", v, b, back, err)
+		}
+	}
+}
+
 func TestAddPartialRejects(t *testing.T) {
-	k := `["Event","p","default","pods","Pod","201","10.0.0.1","ResponseComplete","jane","ua","create","ann"]`
+	k := "Event\tp\tdefault\tpods\tPod\t201\t10.0.0.1\tResponseComplete\tjane\tua\tcreate\tann"
 	cases := []struct{ row, want string }{
-		{``, "EOF"},
-		{`not json`, "invalid character"},
-		{`[1]`, "cannot unmarshal array"},
-		{`{"k":` + k + `,"n":1}`, `missing the "escu":1 mark`},
-		{`{"escu":2,"k":` + k + `,"n":1}`, `missing the "escu":1 mark`},
-		{`{"mode":"extended","rows":[]}`, `unknown field "mode"`},
-		{`{"escu":1,"k":` + k + `,"n":1,"extra":true}`, `unknown field "extra"`},
-		{`{"escu":1,"k":["a"],"n":1}`, `"k" has 1 values, want 12`},
-		{`{"escu":1,"k":` + k + `}`, `"n" must be a count of at least 1`},
-		{`{"escu":1,"k":` + k + `,"n":0}`, `"n" must be a count of at least 1`},
-		{`{"escu":1,"k":` + k + `,"n":1.5}`, `cannot unmarshal number 1.5`},
-		{`{"escu":1,"k":` + strings.Replace(k, `"pods"`, `""`, 1) + `,"n":1}`, `"k"[3] (objectRef.resource) is an empty string`},
-		{`{"escu":1,"k":` + strings.Replace(k, `"pods"`, `7`, 1) + `,"n":1}`, `cannot unmarshal number`},
-		{`{"escu":1,"k":` + k + `,"n":1,"g":["a",""]}`, `"g"[1] is an empty string`},
-		{`{"escu":1,"k":` + k + `,"n":1,"nonjson":1}`, `a group row ("k") cannot carry`},
-		{`{"escu":1,"present":[],"nonjson":0}`, `a state row needs "present", "nonjson" and "toomany"`},
-		{`{"escu":1,"present":["kind"],"nonjson":0,"toomany":0,"n":1}`, `a row without "k" cannot carry`},
-		{`{"escu":1,"present":["Kind"],"nonjson":0,"toomany":0}`, `"present"[0]: unknown field "Kind"`},
-		{`{"escu":1,"present":[],"nonjson":-1,"toomany":0}`, `must not be negative`},
-		{`{"escu":1,"present":[],"nonjson":0,"toomany":0} {}`, `data after the JSON object`},
+		{``, `does not start with "escu2"`},
+		{`not a row`, `does not start with "escu2"`},
+		{`{"escu":1,"present":[],"nonjson":0,"toomany":0}`, `former JSON partial format`},
+		{"escu3\tg\t1\t0\t" + k, `does not start with "escu2"`},
+		{"escu2", `no row kind`},
+		{"escu2\tx\t1", `byte 7: unknown row kind "x"`},
+		{"escu2\tg\t1\t0\tEvent", `has 3 fields after its kind, want at least 14`},
+		{"escu2\tg\t0\t0\t" + k, `byte 9: the count "0" is not a decimal of at least 1`},
+		{"escu2\tg\t-1\t0\t" + k, `the count "-1"`},
+		{"escu2\tg\t01\t0\t" + k, `the count "01"`},
+		{"escu2\tg\t1.5\t0\t" + k, `the count "1.5"`},
+		{"escu2\tg\t99999999999999999999\t0\t" + k, `the count`},
+		{"escu2\tg\t1\ttrue\t" + k, `byte 11: the m flag is "true", want 0 or 1`},
+		{"escu2\tg\t1\t0\t" + strings.Replace(k, "pods", `po\qds`, 1), `objectRef.resource: byte 31: unknown escape \q`},
+		{"escu2\tg\t1\t0\t" + strings.Replace(k, "pods", `pods\`, 1), `a backslash ends the field`},
+		{"escu2\tg\t1\t0\t" + strings.Replace(k, "pods", `pods\x4`, 1), `\x needs two lowercase hex digits`},
+		{"escu2\tg\t1\t0\t" + strings.Replace(k, "pods", `pods\x4F`, 1), `\x needs two lowercase hex digits`},
+		{"escu2\tg\t1\t0\t" + k + "\ta\t", `user.groups{} value 2 is empty`},
+		{"escu2\tg\t1\t0\t" + k + "\ta\\", `user.groups{} value 1: byte`},
+		{"escu2\ts\t0", `a state row has 1 fields after its kind, want at least 2`},
+		{"escu2\ts\t-1\t0", `nonjson "-1" is not a decimal count`},
+		{"escu2\ts\t0\tx", `toomany "x" is not a decimal count`},
+		{"escu2\ts\t0\t0\tkind\tKind", `byte 18: unknown field "Kind"`},
 	}
 	for _, tc := range cases {
 		d := New()
 		err := d.AddPartial([]byte(tc.row))
 		if err == nil || !errors.Is(err, ErrPartial) || !strings.Contains(err.Error(), tc.want) {
-			t.Errorf("AddPartial(%s) = %v, want ErrPartial mentioning %q", tc.row, err, tc.want)
+			t.Errorf("AddPartial(%q) = %v, want ErrPartial mentioning %q", tc.row, err, tc.want)
 		}
-		if len(d.groups) != 0 || d.present != 0 || d.nonJSON != 0 {
-			t.Errorf("AddPartial(%s) merged something despite failing", tc.row)
+		if d.groups.len() != 0 || d.present != 0 || d.nonJSON != 0 {
+			t.Errorf("AddPartial(%q) merged something despite failing", tc.row)
 		}
 	}
 	// And a valid pair is accepted.
 	d := New()
-	for _, row := range []string{`{"escu":1,"k":` + k + `,"n":2,"g":["b","a"]}`, `{"escu":1,"present":["objectRef.name"],"nonjson":0,"toomany":0}`} {
+	for _, row := range []string{"escu2\tg\t2\t0\t" + k + "\tb\ta", "escu2\ts\t0\t0\tobjectRef.name"} {
 		if err := d.AddPartial([]byte(row)); err != nil {
-			t.Fatalf("AddPartial(%s): %v", row, err)
+			t.Fatalf("AddPartial(%q): %v", row, err)
 		}
 	}
 	if got := rows(d.Result()); len(got) != 1 || got[0] != "Event | p | default | pods | Pod | 201 | 10.0.0.1 | ResponseComplete | jane | ua | create | ann | 2 | a,b" {
@@ -208,7 +234,8 @@ func TestAddPartialRejects(t *testing.T) {
 func FuzzAddPartial(f *testing.F) {
 	d := run(distCorpus(f)...)
 	_ = d.Flush(func(p []byte) error { f.Add(append([]byte(nil), p...)); return nil })
-	f.Add([]byte(`{"escu":1,"present":[],"nonjson":0,"toomany":0}`))
+	f.Add([]byte("escu2\ts\t0\t0"))
+	f.Add([]byte("escu2\tg\t1\t1\t\\x00\t\t\t\t\t\t\t\t\t\t\t\\t\tg"))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		d := New()
 		if err := d.AddPartial(p); err != nil {
