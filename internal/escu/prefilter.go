@@ -3,7 +3,7 @@ package escu
 import (
 	"bytes"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/auditfield"
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
 // The pre-filter decides, without parsing JSON, that an event cannot pass
@@ -42,7 +42,7 @@ func candidate(raw []byte) bool {
 					return true
 				}
 			case 'u':
-				r, ok := auditfield.Hex4(raw[p+2:])
+				r, ok := jsonscan.Hex4(raw[p+2:])
 				if !ok || r < 0x80 && (r == '"' || r == ':' || 'a' <= r|0x20 && r|0x20 <= 'z') {
 					return true // a broken escape goes on to be rejected as invalid JSON
 				}
@@ -59,13 +59,11 @@ func candidate(raw []byte) bool {
 // candidates.
 func looksLikeObject(raw []byte) bool {
 	i, j := 0, len(raw)-1
-	for i <= j && isBlank(raw[i]) {
+	for i <= j && jsonscan.IsBlank(raw[i]) {
 		i++
 	}
-	for j > i && isBlank(raw[j]) {
+	for j > i && jsonscan.IsBlank(raw[j]) {
 		j--
 	}
 	return i < j && raw[i] == '{' && raw[j] == '}'
 }
-
-func isBlank(c byte) bool { return c == ' ' || c == '\t' || c == '\n' || c == '\r' }

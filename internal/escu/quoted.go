@@ -6,7 +6,7 @@ import (
 	"math/bits"
 	"slices"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/auditfield"
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
 // AddCSVField offers one event as the CSV field that holds its _raw, so
@@ -57,7 +57,7 @@ func candidateQuoted(q []byte) bool {
 					return true
 				}
 			case 'u':
-				r, ok := auditfield.Hex4(q[p+2:])
+				r, ok := jsonscan.Hex4(q[p+2:])
 				if !ok || r < 0x80 && (r == '"' || r == ':' || 'a' <= r|0x20 && r|0x20 <= 'z') {
 					return true
 				}
@@ -77,8 +77,7 @@ func unquoteCSV(dst, q []byte) []byte {
 	for i+8 <= len(q) {
 		x := binary.LittleEndian.Uint64(q[i:])
 		binary.LittleEndian.PutUint64(dst[w:], x) // the output never outruns the input
-		y := x ^ 0x2222222222222222
-		m := (y - 0x0101010101010101) &^ y & 0x8080808080808080 // lowest set byte exact
+		m := jsonscan.HasByte(x, '"')             // lowest set byte exact
 		if m == 0 {
 			i += 8
 			w += 8

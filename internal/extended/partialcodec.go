@@ -6,6 +6,8 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
 // The partial row codec: a map process writes one row per finding and
@@ -40,18 +42,16 @@ func appendPartialString(b []byte, s string) []byte {
 // string of every row passes here twice (written, read), so ASCII is
 // checked eight bytes at a time.
 func cellSafe(s string) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
 		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
 			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
-		if w&highs != 0 {
+		if w&jsonscan.Highs != 0 {
 			break // not ASCII: byte by byte from here
 		}
 		// Some byte below 0x20, or some byte equal to 0x7f (zero after
 		// the xor): exact tests when no byte has its high bit set.
-		del := w ^ 0x7f*ones
-		if (w-0x20*ones)&^w&highs != 0 || (del-ones)&^del&highs != 0 {
+		if jsonscan.HasLess(w, 0x20)|jsonscan.HasByte(w, 0x7f) != 0 {
 			return false
 		}
 	}
