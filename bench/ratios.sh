@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The search command's speed as ratios measured in one run, whole process.
 #
-# Generates the corpus bench/whole.sh uses (internal/corpus: ≈2 KB events,
+# Generates the corpus bench/whole.sh uses (testsupport/corpus: ≈2 KB events,
 # ~10% pod writes, ~3% privileged) as the chunked-protocol input splunkd
 # sends, and feeds it through a pipe (cat FILE |, as splunkd writes to the
 # command's stdin) to, round after round:

@@ -2,7 +2,7 @@
 # Whole-process benchmark of the kubeprivpod search command.
 #
 # Builds the binary, generates a corpus of synthetic audit events
-# (internal/corpus: ≈2 KB events, ~10% pod writes, ~3% privileged) as the
+# (testsupport/corpus: ≈2 KB events, ~10% pod writes, ~3% privileged) as the
 # chunked-protocol input splunkd would send, and times the binary on it
 # for the default mode (escu), mode=extended and the map phase of each.
 # Reports throughput in MB/s of protocol input and peak RSS from

@@ -19,7 +19,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/webhook/testpki"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/testpki"
 )
 
 // TestAttackLoad is the load program of bench/webhook-attack.sh (it is

@@ -19,7 +19,7 @@ import (
 
 	"github.com/kubeprivpod/kubeprivpod/internal/modinput"
 	"github.com/kubeprivpod/kubeprivpod/internal/webhook"
-	"github.com/kubeprivpod/kubeprivpod/internal/webhook/testpki"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/testpki"
 )
 
 // benchItem is a ~2 KB audit event as the webhook backend sends it (no

@@ -21,7 +21,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/webhook/testpki"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/testpki"
 )
 
 // binary is the kube_audit_webhook executable built once for the tests

@@ -6,7 +6,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
 )
 
 // benchScan runs 'kubeprivpod scan --mode mode --format csv -' over

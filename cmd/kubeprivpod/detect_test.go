@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/sharedtest"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/sharedtest"
 )
 
 // These tests run scan end to end with the real detections (newDetector).

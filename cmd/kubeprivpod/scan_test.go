@@ -13,7 +13,7 @@ import (
 	"testing"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
-	"github.com/kubeprivpod/kubeprivpod/internal/sharedtest"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/sharedtest"
 
 	"github.com/tidwall/gjson"
 )

@@ -15,9 +15,9 @@ import (
 	"testing"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/chunked"
-	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
-	"github.com/kubeprivpod/kubeprivpod/internal/sharedtest"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/sharedtest"
 )
 
 // --- building splunkd's side of a conversation ---------------------------

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/sharedtest"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/sharedtest"
 )
 
 func values(raw, name string) []string {

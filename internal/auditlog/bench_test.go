@@ -5,7 +5,7 @@ import (
 	"io"
 	"testing"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
 )
 
 // corpusLog returns n synthetic audit events as JSON lines.

@@ -3,7 +3,7 @@ package chunked
 import (
 	"bytes"
 	"fmt"
-	"github.com/kubeprivpod/kubeprivpod/internal/benchcpu"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/benchcpu"
 	"io"
 	"strings"
 	"testing"

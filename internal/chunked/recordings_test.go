@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/sharedtest"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/sharedtest"
 )
 
 // recording reads a gzipped splunklib recording of splunkd's input.

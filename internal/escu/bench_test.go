@@ -3,10 +3,10 @@ package escu
 import (
 	"bytes"
 	"fmt"
-	"github.com/kubeprivpod/kubeprivpod/internal/benchcpu"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/benchcpu"
 	"testing"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
 )
 
 // BenchmarkAddEventMix runs the sample log as it is: 118 events averaging
@@ -64,7 +64,7 @@ func BenchmarkAddEventMix10(b *testing.B) {
 }
 
 // BenchmarkAddEventGenerated runs 10,000 events of the project's synthetic
-// busy-cluster corpus (internal/corpus: ≈2 KB events, 10% pod writes, ~3%
+// busy-cluster corpus (testsupport/corpus: ≈2 KB events, 10% pod writes, ~3%
 // privileged of which about half are kubectl-applied).
 func BenchmarkAddEventGenerated(b *testing.B) {
 	g := corpus.New(1)

@@ -3,12 +3,12 @@ package escu
 import (
 	"testing"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/benchcpu"
-	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/benchcpu"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
 	"github.com/tidwall/gjson"
 )
 
-// generated returns n events of internal/corpus and their CSV-quoted
+// generated returns n events of testsupport/corpus and their CSV-quoted
 // cells; with onlyCandidates, only the events the pre-filter lets through
 // (what a search with the term privileged sends).
 func generated(n int, onlyCandidates bool) (raw, cells [][]byte) {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
 )
 
 // csvQuote is what splunkd writes for a _raw field: every '"' doubled (the

@@ -10,8 +10,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
 )
 
 // referenceResult is the ESCU pipeline written the slow, obvious way, on
@@ -186,7 +186,7 @@ func TestReferenceFixtures(t *testing.T) {
 }
 
 // TestReferenceGeneratedCorpus runs the project's synthetic busy-cluster
-// corpus (internal/corpus), whose own ground truth counts the
+// corpus (testsupport/corpus), whose own ground truth counts the
 // kubectl-apply privileged pod writes the search is written to catch.
 func TestReferenceGeneratedCorpus(t *testing.T) {
 	g := corpus.New(42)

@@ -8,8 +8,8 @@ import (
 	"testing"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/chunked"
-	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
 )
 
 // replyOf writes rows to a RecordWriter, as the search command's reply

@@ -2,14 +2,14 @@ package extended
 
 import (
 	"bytes"
-	"github.com/kubeprivpod/kubeprivpod/internal/benchcpu"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/benchcpu"
 	"testing"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
 	"github.com/kubeprivpod/kubeprivpod/internal/escu"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
 )
 
-// The mix is internal/corpus's: ~2 KB events, ~10% pod writes, 2%
+// The mix is testsupport/corpus's: ~2 KB events, ~10% pod writes, 2%
 // workload writes, a few percent privileged or host-level, built once per
 // benchmark from a fixed seed. The same events feed the default mode's
 // benchmark here, so the ratio of the two is measured under the same

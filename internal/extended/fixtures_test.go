@@ -16,7 +16,7 @@ import (
 
 	"github.com/kubeprivpod/kubeprivpod/internal/auditlog"
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
-	"github.com/kubeprivpod/kubeprivpod/internal/sharedtest"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/sharedtest"
 )
 
 // fixtureEvents reads every event of a fixture file, as scan would.

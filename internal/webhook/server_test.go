@@ -17,7 +17,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/webhook/testpki"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/testpki"
 )
 
 // recorder is a Sink keeping a copy of every delivered event.

@@ -31,7 +31,7 @@ import (
 	auditlog "k8s.io/apiserver/plugin/pkg/audit/log"
 	"k8s.io/apiserver/plugin/pkg/audit/webhook"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/webhook/testpki"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/testpki"
 )
 
 const scheme = "kube_audit_webhook"

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"testing/fstest"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/sharedtest"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/sharedtest"
 	"github.com/kubeprivpod/kubeprivpod/tools/conf"
 )
 

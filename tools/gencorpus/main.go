@@ -1,5 +1,5 @@
 // Command gencorpus writes synthetic Kubernetes audit events (see
-// internal/corpus) for benchmarks: as JSON lines, the way the API
+// testsupport/corpus) for benchmarks: as JSON lines, the way the API
 // server's log backend writes them, or as the chunked-protocol input
 // splunkd would send the kubeprivpod search command.
 //
@@ -20,7 +20,7 @@ import (
 	"strings"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/chunked"
-	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
 )
 
 func main() {

@@ -9,7 +9,7 @@ import (
 	"testing"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/chunked"
-	"github.com/kubeprivpod/kubeprivpod/internal/corpus"
+	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
 )
 
 func events(seed uint64, n int) []string {

@@ -22,7 +22,7 @@ func Dir(tb testing.TB, elem ...string) string {
 	if !ok {
 		tb.Fatal("sharedtest: cannot locate source file")
 	}
-	// internal/sharedtest/sharedtest.go -> repository root -> ../shared
+	// testsupport/sharedtest/sharedtest.go -> repository root -> ../shared
 	root := filepath.Dir(filepath.Dir(filepath.Dir(file)))
 	p := filepath.Join(append([]string{root, "..", "shared"}, elem...)...)
 	if _, err := os.Stat(p); err != nil {
