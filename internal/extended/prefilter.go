@@ -128,6 +128,11 @@ func quickWatch(s string) (w *watched, ok bool) {
 		switch {
 		case string(k) == "verb" && !haveVerb:
 			verb, haveVerb = v, true
+			// A read (most audit events) needs no objectRef: stop
+			// before the user and sourceIPs that follow the verb.
+			if s, ok := plainString(view(v)); ok && !isWriteVerb(s) {
+				return false
+			}
 		case string(k) == "objectRef" && !haveRef:
 			ref, haveRef = v, true
 		}
@@ -156,7 +161,7 @@ func quickWatch(s string) (w *watched, ok bool) {
 		case string(k) == "apiGroup" && !haveGroup:
 			group, haveGroup = v, true
 		}
-		return true
+		return !haveRes || !haveSub || !haveGroup
 	}) {
 		return nil, false
 	}
