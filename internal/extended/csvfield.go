@@ -8,49 +8,34 @@ import (
 	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
-// quotedPrefixes are how much of a quoted _raw cell is unquoted, in
-// turn, to let the pre-filter read the verb (and a write's objectRef):
-// the API server writes the verb within the first few hundred bytes of an
-// event, and objectRef soon after the user.
-var quotedPrefixes = [...]int{768}
-
 // AddCSVField offers one event as the CSV field that holds its _raw
 // (chunked.RecordReader.Cell in lazy mode): when quoted is true, field is
 // the text between the field's quotes with every '"' written as "";
 // otherwise it is _raw itself. The outcome is exactly AddEvent's on the
-// unquoted _raw. Most audit events are reads, rejected from their verb:
-// for those only a prefix of the cell is unquoted, and the eager decoding
-// of the whole cell, which used to be half the mode's CPU, is never done.
+// unquoted _raw. Most audit events are reads, or writes to objects that
+// hold no pod spec: quickWatchCSV rejects them on the quoted bytes, so
+// only the rest are unquoted, where decoding every cell used to be half
+// of the mode's CPU.
 func (d *Detector) AddCSVField(field []byte, quoted bool) {
 	if !quoted {
 		d.AddEvent(field)
 		return
 	}
-	d.unquoted = d.unquoted[:0]
-	i := 0
 	if !d.exhaustive && looksLikeObject(field) {
-		for _, limit := range quotedPrefixes {
-			if limit >= len(field) {
-				break
-			}
-			d.unquoted, i = unquoteCSV(d.unquoted, field, i, limit)
-			if w, ok := quickWatch(view(d.unquoted)); ok && w == notWatched {
-				return
-			}
+		var w *watched
+		var ok bool
+		if w, ok, d.unquoted = quickWatchCSV(field, d.unquoted[:0]); ok && w == notWatched {
+			return
 		}
 	}
-	d.unquoted, _ = unquoteCSV(d.unquoted, field, i, len(field))
+	d.unquoted, _ = unquoteCSV(d.unquoted[:0], field, 0, len(field))
 	d.AddEvent(d.unquoted)
 }
 
 // looksLikeObject reports whether inner would route the event of a quoted
-// cell to event: braces and blanks are not quotes, so trimming and the
-// shape test read the same on the cell as on the event. For such an
-// event quickWatch's notWatched is the end of AddEvent. quickWatch walks
-// members in order and answers only from bytes it has read, so on a
-// prefix of the event (unquoted up to a pair boundary) it answers
-// exactly as on the whole event, or says ok=false when the prefix ends
-// first.
+// cell to event, whose first step is quickWatch: braces and blanks are
+// not quotes, so trimming and the shape test read the same on the cell
+// as on the event.
 func looksLikeObject(q []byte) bool {
 	for len(q) > 0 && jsonscan.IsBlank(q[0]) {
 		q = q[1:]
@@ -59,6 +44,51 @@ func looksLikeObject(q []byte) bool {
 		q = q[:len(q)-1]
 	}
 	return len(q) >= 2 && q[0] == '{' && q[len(q)-1] == '}'
+}
+
+// quickWatchCSV is quickWatch on the CSV-quoted form of an event: it
+// walks the quoted bytes (jsonscan.FieldsPlainCSV reads each "" as one
+// quote, as the unquoted text has it), unquotes only the verb and
+// objectRef it finds into buf, and answers from them as quickWatch does.
+// Where it answers, quickWatch on the unquoted event gives the same
+// answer. It returns buf for reuse.
+func quickWatchCSV(q, buf []byte) (w *watched, ok bool, _ []byte) {
+	var verb, ref []byte
+	var haveVerb, haveRef bool
+	if !jsonscan.FieldsPlainCSV(q, func(k, v []byte) bool {
+		switch {
+		case string(k) == "verb" && !haveVerb:
+			verb, haveVerb = v, true
+			if s, ok := plainStringCSV(v); ok && !isWriteVerb(s) {
+				return false
+			}
+		case string(k) == "objectRef" && !haveRef:
+			ref, haveRef = v, true
+		}
+		return !haveVerb || !haveRef
+	}) || !haveVerb {
+		return nil, false, buf
+	}
+	buf, _ = unquoteCSV(buf, verb, 0, len(verb))
+	nv := len(buf)
+	buf, _ = unquoteCSV(buf, ref, 0, len(ref))
+	w, ok = watchOf(buf[:nv], buf[nv:], haveRef)
+	return w, ok, buf
+}
+
+// plainStringCSV is plainString on a CSV-quoted JSON string: the text
+// between its "" pairs when that holds neither a quote nor a backslash.
+func plainStringCSV(v []byte) (string, bool) {
+	if len(v) < 4 || v[0] != '"' || v[1] != '"' || v[len(v)-2] != '"' || v[len(v)-1] != '"' {
+		return "", false
+	}
+	in := v[2 : len(v)-2]
+	for _, c := range in {
+		if c == '"' || c == '\\' {
+			return "", false
+		}
+	}
+	return view(in), true
 }
 
 // unquoteCSV appends q[i:], with each "" turned into one quote, to dst,

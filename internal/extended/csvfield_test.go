@@ -64,28 +64,54 @@ func TestCSVFieldSameAsAddEvent(t *testing.T) {
 		d := New()
 		d.AddCSVField(csvQuote(e), true)
 		if len(d.unquoted) < len(e) {
-			rejected++ // from a prefix
+			rejected++ // on the quoted bytes
 		}
 	}
 	sameAsAddEvent(t, "generated", evs)
 	// The shortcut must be taken for most events, or the comparison
 	// above proves nothing about it.
 	if rejected < len(evs)/2 {
-		t.Fatalf("only %d of %d generated events rejected from their quoted prefix", rejected, len(evs))
+		t.Fatalf("only %d of %d generated events rejected on their quoted bytes", rejected, len(evs))
 	}
 }
 
-// TestCSVFieldPrefixCuts puts the verb and objectRef right around the end
-// of the unquoted prefix, where a quote pair can be cut in two.
-func TestCSVFieldPrefixCuts(t *testing.T) {
-	for pad := 300; pad < 1100; pad++ {
-		for _, verb := range []string{"get", "create"} {
-			e := []byte(`{"kind":"Event","x":"` + strings.Repeat(`\"`, pad/3) + strings.Repeat("a", pad%3) +
-				`","verb":"` + verb + `","objectRef":{"resource":"pods","name":"p"},"stage":"ResponseComplete",` +
+// TestCSVFieldEscapedQuotes puts runs of escaped quotes (\"" in the
+// cell) and backslashes before the verb and inside objectRef, where the
+// quoted walk must pair quotes as unquoting does.
+func TestCSVFieldEscapedQuotes(t *testing.T) {
+	for n := range 12 {
+		for _, verb := range []string{"get", "create", "update"} {
+			x := strings.Repeat(`\"`, n) + strings.Repeat(`\\`, n%3)
+			e := []byte(`{"kind":"Event","x":"` + x + `","verb":"` + verb + `","objectRef":{"name":"` + x +
+				`","resource":"pods"},"stage":"ResponseComplete",` +
 				`"requestObject":{"spec":{"containers":[{"name":"c","securityContext":{"privileged":true}}]}}}`)
-			sameAsAddEvent(t, "pad "+itoa(pad)+" "+verb, [][]byte{e})
+			sameAsAddEvent(t, itoa(n)+" "+verb, [][]byte{e})
+			if w, ok, _ := quickWatchCSV(csvQuote(e), nil); !ok || (verb == "get") != (w == notWatched) {
+				t.Errorf("%s: quickWatchCSV = %v, %v", e, w, ok)
+			}
 		}
 	}
+}
+
+// FuzzQuickWatchCSV checks that the walk over quoted bytes answers as
+// quickWatch on the unquoted event whenever it answers: for cells quoted
+// as splunkd quotes them and for any bytes taken as a cell.
+func FuzzQuickWatchCSV(f *testing.F) {
+	addSeeds(f)
+	f.Add([]byte(`{""verb"":""get"",""objectRef"":{}}`))
+	f.Add([]byte(`{"verb":"create","x":"\"","objectRef":{"resource":"pods"}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		for _, q := range [][]byte{csvQuote(raw), raw} {
+			w, ok, _ := quickWatchCSV(q, nil)
+			if !ok {
+				continue
+			}
+			u, _ := unquoteCSV(nil, q, 0, len(q))
+			if w2, ok2 := quickWatch(view(u)); !ok2 || w2 != w {
+				t.Fatalf("cell %q: quickWatchCSV = %v, quickWatch on %q = %v, %v", q, w, u, w2, ok2)
+			}
+		}
+	})
 }
 
 // FuzzCSVField checks AddCSVField against AddEvent on any bytes, both

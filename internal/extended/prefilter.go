@@ -140,6 +140,11 @@ func quickWatch(s string) (w *watched, ok bool) {
 	}) || !haveVerb {
 		return nil, false
 	}
+	return watchOf(verb, ref, haveRef)
+}
+
+// watchOf is quickWatch's answer from the raw verb and objectRef it found.
+func watchOf(verb, ref []byte, haveRef bool) (w *watched, ok bool) {
 	vs, ok := plainString(view(verb))
 	if !ok {
 		return nil, false
