@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
+	"strings"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
@@ -24,7 +25,14 @@ func (d *Detector) AddCSVField(field []byte, quoted bool) {
 	if !d.exhaustive && looksLikeObject(field) {
 		var w *watched
 		var ok bool
-		if w, ok, d.unquoted = quickWatchCSV(field, d.unquoted[:0]); ok && w == notWatched {
+		w, ok, d.unquoted = quickWatchCSV(field, d.unquoted[:0])
+		switch {
+		case !ok:
+		case w == notWatched:
+			return
+		case !mayFindCSV(view(field)) && quickHasBodyCSV(field):
+			// A pod-spec write with a body and no sign of a node-escape
+			// field: event's next return, for most pod writes.
 			return
 		}
 	}
@@ -74,6 +82,34 @@ func quickWatchCSV(q, buf []byte) (w *watched, ok bool, _ []byte) {
 	buf, _ = unquoteCSV(buf, ref, 0, len(ref))
 	w, ok = watchOf(buf[:nv], buf[nv:], haveRef)
 	return w, ok, buf
+}
+
+// mayFindCSV is true on the CSV-quoted text of every event for which
+// mayFind or mayPatchCode is true: the names they look for hold no
+// quote, and a \u escape's hex digits neither; runAsUser and runAsNonRoot
+// are read with "" as the quote; any patch passes.
+func mayFindCSV(q string) bool {
+	return strings.Contains(q, "privileged") || strings.Contains(q, "host") ||
+		strings.Contains(q, "capabilities") || strings.Contains(q, "patch") ||
+		mayRunAsRoot(q, `""`) || hasLetterEscape(q)
+}
+
+// quickHasBodyCSV is quickHasBody's "has a body" answer on the
+// CSV-quoted text of an event: the first top-level requestObject is an
+// object.
+func quickHasBodyCSV(q []byte) bool {
+	var req []byte
+	seen := false
+	if !jsonscan.FieldsPlainCSV(q, func(k, v []byte) bool {
+		if string(k) == "requestObject" {
+			req, seen = v, true
+			return false
+		}
+		return true
+	}) || !seen {
+		return false
+	}
+	return len(req) > 0 && req[0] == '{'
 }
 
 // plainStringCSV is plainString on a CSV-quoted JSON string: the text

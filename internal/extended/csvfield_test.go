@@ -94,19 +94,29 @@ func TestCSVFieldEscapedQuotes(t *testing.T) {
 }
 
 // FuzzQuickWatchCSV checks that the walk over quoted bytes answers as
-// quickWatch on the unquoted event whenever it answers: for cells quoted
-// as splunkd quotes them and for any bytes taken as a cell.
+// quickWatch on the unquoted event whenever it answers, that mayFindCSV
+// passes whatever mayFind or mayPatchCode passes, and that
+// quickHasBodyCSV finds a body only where quickHasBody does: for cells
+// quoted as splunkd quotes them and for any bytes taken as a cell.
 func FuzzQuickWatchCSV(f *testing.F) {
 	addSeeds(f)
 	f.Add([]byte(`{""verb"":""get"",""objectRef"":{}}`))
 	f.Add([]byte(`{"verb":"create","x":"\"","objectRef":{"resource":"pods"}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		for _, q := range [][]byte{csvQuote(raw), raw} {
+			u, _ := unquoteCSV(nil, q, 0, len(q))
+			if !mayFindCSV(view(q)) && (mayFind(view(u)) || mayPatchCode(view(u))) {
+				t.Fatalf("cell %q: mayFindCSV false, but mayFind or mayPatchCode true on %q", q, u)
+			}
+			if quickHasBodyCSV(q) {
+				if has, ok := quickHasBody(view(u)); !has || !ok {
+					t.Fatalf("cell %q: quickHasBodyCSV true, quickHasBody on %q = %v, %v", q, u, has, ok)
+				}
+			}
 			w, ok, _ := quickWatchCSV(q, nil)
 			if !ok {
 				continue
 			}
-			u, _ := unquoteCSV(nil, q, 0, len(q))
 			if w2, ok2 := quickWatch(view(u)); !ok2 || w2 != w {
 				t.Fatalf("cell %q: quickWatchCSV = %v, quickWatch on %q = %v, %v", q, w, u, w2, ok2)
 			}
