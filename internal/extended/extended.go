@@ -158,7 +158,6 @@ func (d *Detector) event(s string, depth int) {
 		var e event
 		parseAudit(s, &e)
 		e.watch = w
-		e.raw = s
 		d.judge(&e, may)
 		return
 	}
