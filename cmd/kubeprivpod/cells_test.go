@@ -11,7 +11,7 @@ import (
 // decoded, as it did before lazy cells.
 type eagerOnly struct{ detect.Detector }
 
-// TestLazyCellsSameReply: reading _raw as quoted cells (the default mode)
+// TestLazyCellsSameReply: reading _raw as quoted cells (both modes)
 // gives byte for byte the reply of reading it decoded, on the mixed corpus
 // in the reduce phase, the map phase and with several chunk sizes.
 func TestLazyCellsSameReply(t *testing.T) {
@@ -30,7 +30,7 @@ func TestLazyCellsSameReply(t *testing.T) {
 		}
 		return out.Bytes()
 	}
-	for _, args := range [][]string{{"mode=escu"}, {"phase=map", "mode=escu"}} {
+	for _, args := range [][]string{{"mode=escu"}, {"phase=map", "mode=escu"}, {"mode=extended"}, {"phase=map", "mode=extended"}} {
 		for _, size := range []int{len(evs), 500, 37} {
 			var in bytes.Buffer
 			getinfo(&in, args...)

@@ -45,6 +45,26 @@ func benchMix(b *testing.B, d adder) {
 
 func BenchmarkAddEventMix(b *testing.B) { benchMix(b, New()) }
 
+// The mix as the search command hands it over: each _raw as its CSV cell,
+// quotes doubled (the reader's lazy mode).
+func BenchmarkAddCSVFieldMix(b *testing.B) {
+	evs, size := mix(b)
+	cells := make([][]byte, len(evs))
+	for i, e := range evs {
+		cells[i] = csvQuote(e)
+	}
+	d := New()
+	b.SetBytes(size)
+	b.ReportAllocs()
+	cpu := benchcpu.Start()
+	for b.Loop() {
+		for _, c := range cells {
+			d.AddCSVField(c, true)
+		}
+	}
+	cpu.Report(b, size)
+}
+
 // The default mode on the same events, for the ratio.
 func BenchmarkDefaultModeMix(b *testing.B) { benchMix(b, escu.New()) }
 

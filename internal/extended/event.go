@@ -138,11 +138,20 @@ var auditKeys = map[string]int{
 
 // parseAudit fills e from a Kubernetes audit.k8s.io Event in one pass over
 // its top-level keys. Of a key given twice the first counts, as for the
-// pre-filter's look-ups (the API server never writes one twice).
+// pre-filter's look-ups (the API server never writes one twice). Events
+// that are valid JSON with plain keys take parseAuditValid, which also
+// validates them; the rest are read by gjson's lenient walk and left to
+// be validated when they would count.
 func parseAudit(s string, e *event) {
-	var ref, user, status gjson.Result
-	var auditID string
-	var received, stageTS string
+	if parseAuditValid(s, e) {
+		return
+	}
+	parseAuditLenient(s, e)
+}
+
+// parseAuditLenient is parseAudit by gjson's walk, for any text.
+func parseAuditLenient(s string, e *event) {
+	var vals [15]gjson.Result
 	seen := 0
 	gjson.Parse(s).ForEach(func(k, v gjson.Result) bool {
 		bit := auditKeys[k.Str]
@@ -150,40 +159,28 @@ func parseAudit(s string, e *event) {
 			return true
 		}
 		seen |= bit
-		switch bit {
-		case kAuditID:
-			auditID = v.Str
-		case kStage:
-			e.stage = v.Str
-		case kLevel:
-			e.level = v.Str
-		case kVerb:
-			e.verb = v.Str
-		case kURI:
-			e.uri = v.Str
-		case kUser:
-			user = v
-		case kIPs:
-			e.ips = v
-		case kAgent:
-			e.userAgent = v.Str
-		case kRef:
-			ref = v
-		case kStatus:
-			status = v
-		case kRequest:
-			e.request = v
-		case kResponse:
-			e.response = v
-		case kReceived:
-			received = v.Str
-		case kStageTS:
-			stageTS = v.Str
-		case kAnnotations:
-			e.annotation = v
-		}
+		vals[bitIndex(bit)] = v
 		return true
 	})
+	fillAudit(e, func(bit int) gjson.Result { return vals[bitIndex(bit)] })
+	e.raw = s
+}
+
+// fillAudit fills e from the values of the top-level members parseAudit
+// reads, by their bits (the zero Result for a missing one).
+func fillAudit(e *event, val func(bit int) gjson.Result) {
+	user, ref, status := val(kUser), val(kRef), val(kStatus)
+	auditID := val(kAuditID).Str
+	received, stageTS := val(kReceived).Str, val(kStageTS).Str
+	e.stage = val(kStage).Str
+	e.level = val(kLevel).Str
+	e.verb = val(kVerb).Str
+	e.uri = val(kURI).Str
+	e.ips = val(kIPs)
+	e.userAgent = val(kAgent).Str
+	e.request = val(kRequest)
+	e.response = val(kResponse)
+	e.annotation = val(kAnnotations)
 	e.user = user.Get("username").Str
 	e.groups = user.Get("groups")
 	e.resource = ref.Get("resource").Str

@@ -53,6 +53,9 @@ type Detector struct {
 	cand    record // the finding being added; its strings alias the event
 	keyBuf  []byte // keyOf's
 	specBuf []byte // judgedCode's
+	// unquoted is AddCSVField's buffer: the event, or its prefix, with
+	// its CSV quoting removed.
+	unquoted []byte
 
 	// Pod-spec writes without a body, by request key, and those without
 	// a key.
@@ -155,7 +158,6 @@ func (d *Detector) event(s string, depth int) {
 		var e event
 		parseAudit(s, &e)
 		e.watch = w
-		e.raw = s
 		d.judge(&e, may)
 		return
 	}

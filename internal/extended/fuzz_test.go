@@ -168,8 +168,11 @@ func TestMayRunAsRoot(t *testing.T) {
 		`{"runAsUserName":"x","runAsUser":7}`:                    false,
 		"{\"runAsUser\":\t\n 0}":                                 true,
 	} {
-		if got := mayRunAsRoot(s); got != want {
+		if got := mayRunAsRoot(s, `"`); got != want {
 			t.Errorf("mayRunAsRoot(%s) = %v, want %v", s, got, want)
+		}
+		if got := mayRunAsRoot(string(csvQuote([]byte(s))), `""`); got != want {
+			t.Errorf("mayRunAsRoot(%s) on the CSV-quoted text = %v, want %v", s, got, want)
 		}
 	}
 }

@@ -17,7 +17,7 @@ import (
 // finding; it passes some that cannot (a "hostname", "localhost").
 func mayFind(s string) bool {
 	return strings.Contains(s, "privileged") || strings.Contains(s, "host") ||
-		strings.Contains(s, "capabilities") || mayRunAsRoot(s) || hasLetterEscape(s)
+		strings.Contains(s, "capabilities") || mayRunAsRoot(s, `"`) || hasLetterEscape(s)
 }
 
 // mayRunAsRoot reports whether s holds a runAsUser or runAsNonRoot that
@@ -29,7 +29,9 @@ func mayFind(s string) bool {
 // (the key's quotes escaped as \"); anything else (a value 0, -0
 // or false, a JSON-patch path, an escape, unusual spacing) passes.
 // Spelled with a letter escape the name is left to hasLetterEscape.
-func mayRunAsRoot(s string) bool {
+// quote is how a JSON quote is written in s: `"`, or `""` in the
+// CSV-quoted form of an event, where a lone quote passes.
+func mayRunAsRoot(s, quote string) bool {
 	for i := 0; ; {
 		j := strings.Index(s[i:], "runAs")
 		if j < 0 {
@@ -50,11 +52,11 @@ func mayRunAsRoot(s string) bool {
 		// inside a string: the AKS envelope, the last-applied
 		// annotation, whose escapes map one to one onto its text).
 		switch {
-		case strings.HasPrefix(s[i:], `"`):
-			i++
-		case strings.HasPrefix(s[i:], `\"`):
-			i += 2
-		case i < len(s) && s[i] != '\\':
+		case strings.HasPrefix(s[i:], quote):
+			i += len(quote)
+		case strings.HasPrefix(s[i:], `\`) && strings.HasPrefix(s[i+1:], quote):
+			i += 1 + len(quote)
+		case i < len(s) && s[i] != '\\' && s[i] != '"':
 			continue // a longer name (runAsUserName) or text
 		default:
 			return true // another escape
@@ -128,6 +130,11 @@ func quickWatch(s string) (w *watched, ok bool) {
 		switch {
 		case string(k) == "verb" && !haveVerb:
 			verb, haveVerb = v, true
+			// A read (most audit events) needs no objectRef: stop
+			// before the user and sourceIPs that follow the verb.
+			if s, ok := plainString(view(v)); ok && !isWriteVerb(s) {
+				return false
+			}
 		case string(k) == "objectRef" && !haveRef:
 			ref, haveRef = v, true
 		}
@@ -135,6 +142,11 @@ func quickWatch(s string) (w *watched, ok bool) {
 	}) || !haveVerb {
 		return nil, false
 	}
+	return watchOf(verb, ref, haveRef)
+}
+
+// watchOf is quickWatch's answer from the raw verb and objectRef it found.
+func watchOf(verb, ref []byte, haveRef bool) (w *watched, ok bool) {
 	vs, ok := plainString(view(verb))
 	if !ok {
 		return nil, false
@@ -156,7 +168,7 @@ func quickWatch(s string) (w *watched, ok bool) {
 		case string(k) == "apiGroup" && !haveGroup:
 			group, haveGroup = v, true
 		}
-		return true
+		return !haveRes || !haveSub || !haveGroup
 	}) {
 		return nil, false
 	}

@@ -1,0 +1,172 @@
+package extended
+
+import (
+	"bytes"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
+)
+
+// csvQuote is how splunkd writes _raw into a CSV cell, without the outer
+// quotes: every '"' doubled.
+func csvQuote(b []byte) []byte { return bytes.ReplaceAll(b, []byte(`"`), []byte(`""`)) }
+
+// sameAsAddEvent requires AddCSVField on the quoted events to leave the
+// detector exactly as AddEvent on the events: rows, messages and the
+// partial rows a map phase would flush.
+func sameAsAddEvent(t *testing.T, name string, evs [][]byte) {
+	t.Helper()
+	slow, fast := New(), New()
+	for _, e := range evs {
+		slow.AddEvent(e)
+		fast.AddCSVField(csvQuote(e), true)
+	}
+	if got, want := fast.Result(), slow.Result(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: AddCSVField gives\n%q\nAddEvent gives\n%q", name, got.Rows, want.Rows)
+	}
+	if got, want := fast.Messages(), slow.Messages(); !reflect.DeepEqual(got, want) {
+		t.Fatalf("%s: AddCSVField's messages %q, AddEvent's %q", name, got, want)
+	}
+}
+
+// TestCSVFieldSameAsAddEvent runs every event corpus of this package's
+// tests through both entry points: the sample log, the shared fixtures,
+// the envelopes, the precision days and a generated mix with reads,
+// writes and traps.
+func TestCSVFieldSameAsAddEvent(t *testing.T) {
+	sameAsAddEvent(t, "sample", sampleEvents(t))
+	for _, f := range auditFixtures(t) {
+		sameAsAddEvent(t, filepath.Base(f), fixtureEvents(t, f))
+	}
+	envs, err := filepath.Glob(filepath.Join("testdata", "envelopes", "*.json"))
+	if err != nil || len(envs) < 10 {
+		t.Fatalf("envelopes: %d files, %v", len(envs), err)
+	}
+	for _, f := range envs {
+		sameAsAddEvent(t, f, [][]byte{envelopeFile(t, filepath.Base(f))})
+	}
+	for _, day := range []string{"day-request", "day-requestresponse"} {
+		evs := precisionDay(t, day)
+		if len(evs) < 100 {
+			t.Fatalf("%s: %d events", day, len(evs))
+		}
+		sameAsAddEvent(t, day, evs)
+	}
+	g := corpus.New(7)
+	var evs [][]byte
+	rejected := 0
+	for range 5000 {
+		e := g.Append(nil)
+		evs = append(evs, e)
+		d := New()
+		d.AddCSVField(csvQuote(e), true)
+		if len(d.unquoted) < len(e) {
+			rejected++ // on the quoted bytes
+		}
+	}
+	sameAsAddEvent(t, "generated", evs)
+	// The shortcut must be taken for most events, or the comparison
+	// above proves nothing about it.
+	if rejected < len(evs)/2 {
+		t.Fatalf("only %d of %d generated events rejected on their quoted bytes", rejected, len(evs))
+	}
+}
+
+// TestCSVFieldEscapedQuotes puts runs of escaped quotes (\"" in the
+// cell) and backslashes before the verb and inside objectRef, where the
+// quoted walk must pair quotes as unquoting does.
+func TestCSVFieldEscapedQuotes(t *testing.T) {
+	for n := range 12 {
+		for _, verb := range []string{"get", "create", "update"} {
+			x := strings.Repeat(`\"`, n) + strings.Repeat(`\\`, n%3)
+			e := []byte(`{"kind":"Event","x":"` + x + `","verb":"` + verb + `","objectRef":{"name":"` + x +
+				`","resource":"pods"},"stage":"ResponseComplete",` +
+				`"requestObject":{"spec":{"containers":[{"name":"c","securityContext":{"privileged":true}}]}}}`)
+			sameAsAddEvent(t, itoa(n)+" "+verb, [][]byte{e})
+			if w, ok, _ := quickWatchCSV(csvQuote(e), nil); !ok || (verb == "get") != (w == notWatched) {
+				t.Errorf("%s: quickWatchCSV = %v, %v", e, w, ok)
+			}
+		}
+	}
+}
+
+// FuzzQuickWatchCSV checks that the walk over quoted bytes answers as
+// quickWatch on the unquoted event whenever it answers, that mayFindCSV
+// passes whatever mayFind or mayPatchCode passes, and that
+// quickHasBodyCSV finds a body only where quickHasBody does: for cells
+// quoted as splunkd quotes them and for any bytes taken as a cell.
+func FuzzQuickWatchCSV(f *testing.F) {
+	addSeeds(f)
+	f.Add([]byte(`{""verb"":""get"",""objectRef"":{}}`))
+	f.Add([]byte(`{"verb":"create","x":"\"","objectRef":{"resource":"pods"}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		for _, q := range [][]byte{csvQuote(raw), raw} {
+			u, _ := unquoteCSV(nil, q, 0, len(q))
+			if !mayFindCSV(view(q)) && (mayFind(view(u)) || mayPatchCode(view(u))) {
+				t.Fatalf("cell %q: mayFindCSV false, but mayFind or mayPatchCode true on %q", q, u)
+			}
+			if quickHasBodyCSV(q) {
+				if has, ok := quickHasBody(view(u)); !has || !ok {
+					t.Fatalf("cell %q: quickHasBodyCSV true, quickHasBody on %q = %v, %v", q, u, has, ok)
+				}
+			}
+			w, ok, _ := quickWatchCSV(q, nil)
+			if !ok {
+				continue
+			}
+			if w2, ok2 := quickWatch(view(u)); !ok2 || w2 != w {
+				t.Fatalf("cell %q: quickWatchCSV = %v, quickWatch on %q = %v, %v", q, w, u, w2, ok2)
+			}
+		}
+	})
+}
+
+// FuzzCSVField checks AddCSVField against AddEvent on any bytes, both
+// quoted as splunkd quotes them and taken as a cell as they are (lone
+// quotes and all).
+func FuzzCSVField(f *testing.F) {
+	addSeeds(f)
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		sameAsAddEvent(t, "fuzzed", [][]byte{raw})
+		slow, fast := New(), New()
+		u, _ := unquoteCSV(nil, raw, 0, len(raw))
+		slow.AddEvent(u)
+		fast.AddCSVField(raw, true)
+		if got, want := fast.Result(), slow.Result(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("cell %q: AddCSVField gives\n%q\nAddEvent gives\n%q", raw, got.Rows, want.Rows)
+		}
+		if got, want := fast.Messages(), slow.Messages(); !reflect.DeepEqual(got, want) {
+			t.Fatalf("cell %q: AddCSVField's messages %q, AddEvent's %q", raw, got, want)
+		}
+	})
+}
+
+// FuzzUnquoteCSV checks the word-at-a-time unquoting against a plain
+// byte loop.
+func FuzzUnquoteCSV(f *testing.F) {
+	f.Add([]byte(`{""a"":""b""}`))
+	f.Add([]byte(`"""x""""y"`))
+	f.Fuzz(func(t *testing.T, q []byte) {
+		var want []byte
+		for i := 0; i < len(q); i++ {
+			want = append(want, q[i])
+			if q[i] == '"' && i+1 < len(q) && q[i+1] == '"' {
+				i++
+			}
+		}
+		if got, _ := unquoteCSV([]byte("pre"), q, 0, len(q)); string(got) != "pre"+string(want) {
+			t.Fatalf("unquoteCSV(%q) = %q, want %q", q, got[3:], want)
+		}
+		// In steps: the same bytes.
+		got, i := []byte("pre"), 0
+		for limit := 0; i < len(q); limit += 5 {
+			got, i = unquoteCSV(got, q, i, limit)
+		}
+		if string(got) != "pre"+string(want) {
+			t.Fatalf("unquoteCSV(%q) in steps = %q, want %q", q, got[3:], want)
+		}
+	})
+}

@@ -1,0 +1,73 @@
+package extended
+
+import (
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// sameEvent reports how two parses of one event differ, or "".
+func sameEvent(a, b *event) string {
+	strs := [][3]string{
+		{"key", a.key, b.key}, {"stage", a.stage, b.stage}, {"level", a.level, b.level}, {"verb", a.verb, b.verb},
+		{"resource", a.resource, b.resource}, {"sub", a.sub, b.sub}, {"user", a.user, b.user},
+		{"userAgent", a.userAgent, b.userAgent}, {"namespace", a.namespace, b.namespace}, {"name", a.name, b.name},
+		{"uri", a.uri, b.uri}, {"time", a.time, b.time},
+	}
+	for _, f := range strs {
+		if f[1] != f[2] {
+			return f[0] + ": " + f[1] + " / " + f[2]
+		}
+	}
+	res := [][3]gjson.Result{
+		{a.groups, b.groups}, {a.ips, b.ips}, {a.request, b.request}, {a.response, b.response}, {a.annotation, b.annotation},
+	}
+	for i, r := range res {
+		if r[0].Type != r[1].Type || r[0].Raw != r[1].Raw || r[0].Str != r[1].Str || r[0].Num != r[1].Num {
+			return "result " + itoa(i) + ": " + r[0].Raw + " / " + r[1].Raw
+		}
+	}
+	if a.code != b.code || a.hasCode != b.hasCode {
+		return "code"
+	}
+	return ""
+}
+
+// TestParseAuditValidSameAsLenient: on every sample event the validating
+// index fills the event as gjson's walk does, and takes the event.
+func TestParseAuditValidSameAsLenient(t *testing.T) {
+	for _, s := range sampleEvents(t) {
+		var fast, slow event
+		if !parseAuditValid(string(s), &fast) {
+			t.Fatalf("not taken: %s", s)
+		}
+		parseAuditLenient(string(s), &slow)
+		if d := sameEvent(&fast, &slow); d != "" {
+			t.Fatalf("%s: %s", s, d)
+		}
+	}
+	var e event
+	if parseAuditValid(`{"verb":"create","x":[}`, &e) || parseAuditValid(`{"v\u0065rb":"create"}`, &e) {
+		t.Fatal("broken JSON or an escaped key taken")
+	}
+}
+
+// FuzzParseAuditValid checks the validating index against gjson's walk:
+// whenever it takes an event, the event is valid and filled the same.
+func FuzzParseAuditValid(f *testing.F) {
+	addSeeds(f)
+	f.Add([]byte(`{"verb":"create","verb":"get","user":{"username":"a\u00e9"},"responseStatus":{"code":2e2}}`))
+	f.Fuzz(func(t *testing.T, raw []byte) {
+		var fast, slow event
+		if !parseAuditValid(string(raw), &fast) {
+			return
+		}
+		if !gjson.ValidBytes(raw) {
+			t.Fatalf("%q taken but not valid", raw)
+		}
+		parseAuditLenient(string(raw), &slow)
+		if d := sameEvent(&fast, &slow); d != "" {
+			t.Fatalf("%q: %s", raw, d)
+		}
+	})
+}
