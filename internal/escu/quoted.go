@@ -2,9 +2,6 @@ package escu
 
 import (
 	"bytes"
-	"encoding/binary"
-	"math/bits"
-	"slices"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
@@ -29,7 +26,7 @@ func (d *Detector) AddCSVField(field []byte, quoted bool) {
 	if !candidateQuoted(field) {
 		return
 	}
-	d.unquoted = unquoteCSV(d.unquoted[:0], field)
+	d.unquoted = jsonscan.UnquoteCSV(d.unquoted[:0], field)
 	d.addCandidate(d.unquoted)
 }
 
@@ -65,39 +62,4 @@ func candidateQuoted(q []byte) bool {
 		}
 		i = p + 1
 	}
-}
-
-// unquoteCSV appends q with each "" turned into one quote. A lone quote
-// (which a well-formed cell does not have) is kept. Eight bytes are copied
-// at a time; quoted JSON has a pair every ten bytes or so.
-func unquoteCSV(dst, q []byte) []byte {
-	w := len(dst)
-	dst = slices.Grow(dst, len(q)+8)[:w+len(q)+8] // slack for whole-word stores
-	i := 0
-	for i+8 <= len(q) {
-		x := binary.LittleEndian.Uint64(q[i:])
-		binary.LittleEndian.PutUint64(dst[w:], x) // the output never outruns the input
-		m := jsonscan.HasByte(x, '"')             // lowest set byte exact
-		if m == 0 {
-			i += 8
-			w += 8
-			continue
-		}
-		k := bits.TrailingZeros64(m)>>3 + 1 // through the quote
-		i += k
-		w += k
-		if i < len(q) && q[i] == '"' {
-			i++
-		}
-	}
-	for i < len(q) {
-		c := q[i]
-		dst[w] = c
-		w++
-		i++
-		if c == '"' && i < len(q) && q[i] == '"' {
-			i++
-		}
-	}
-	return dst[:w]
 }

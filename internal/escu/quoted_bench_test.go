@@ -3,9 +3,11 @@ package escu
 import (
 	"testing"
 
+	"github.com/tidwall/gjson"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 	"github.com/kubeprivpod/kubeprivpod/testsupport/benchcpu"
 	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
-	"github.com/tidwall/gjson"
 )
 
 // generated returns n events of testsupport/corpus and their CSV-quoted
@@ -68,7 +70,7 @@ func benchTwoPass(b *testing.B, cells [][]byte) {
 	cpu := benchcpu.Start()
 	for b.Loop() {
 		for _, c := range cells {
-			buf = unquoteCSV(buf[:0], c)
+			buf = jsonscan.UnquoteCSV(buf[:0], c)
 			d.clearValues()
 			d.x.Extract(buf, d.collect)
 			if d.passes() && gjson.ValidBytes(buf) {

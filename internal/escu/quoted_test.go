@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
 )
 
@@ -96,27 +97,13 @@ func FuzzCSVField(f *testing.F) {
 		slow, fast := New(), New()
 		slow.AddEvent(event())
 		fast.AddEvent(event())
-		slow.AddEvent(unquoteCSV(nil, raw))
+		slow.AddEvent(jsonscan.UnquoteCSV(nil, raw))
 		fast.AddCSVField(raw, true)
 		if got, want := fast.Result(), slow.Result(); !reflect.DeepEqual(got, want) {
 			t.Fatalf("cell %q: AddCSVField and AddEvent differ:\n%s\nAddEvent:\n%s", raw, strings.Join(rows(got), "\n"), strings.Join(rows(want), "\n"))
 		}
 		if got, want := fast.Messages(), slow.Messages(); !reflect.DeepEqual(got, want) {
 			t.Fatalf("cell %q: messages %q, AddEvent %q", raw, got, want)
-		}
-	})
-}
-
-// FuzzUnquoteCSV checks the word-at-a-time unquoting against ReplaceAll,
-// appending to a non-empty buffer.
-func FuzzUnquoteCSV(f *testing.F) {
-	for _, s := range []string{``, `"`, `""`, `"""`, `ab""cd""ef""gh"`, `0123456""789"""""`, `{""a"":""\""privileged\"":true""}`} {
-		f.Add([]byte(s))
-	}
-	f.Fuzz(func(t *testing.T, q []byte) {
-		got := unquoteCSV([]byte("pre"), q)
-		if want := append([]byte("pre"), bytes.ReplaceAll(q, []byte(`""`), []byte(`"`))...); !bytes.Equal(got, want) {
-			t.Fatalf("unquoteCSV(%q) = %q, want %q", q, got, want)
 		}
 	})
 }

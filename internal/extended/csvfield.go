@@ -1,9 +1,6 @@
 package extended
 
 import (
-	"encoding/binary"
-	"math/bits"
-	"slices"
 	"strings"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
@@ -36,7 +33,7 @@ func (d *Detector) AddCSVField(field []byte, quoted bool) {
 			return
 		}
 	}
-	d.unquoted, _ = unquoteCSV(d.unquoted[:0], field, 0, len(field))
+	d.unquoted = jsonscan.UnquoteCSV(d.unquoted[:0], field)
 	d.AddEvent(d.unquoted)
 }
 
@@ -77,9 +74,9 @@ func quickWatchCSV(q, buf []byte) (w *watched, ok bool, _ []byte) {
 	}) || !haveVerb {
 		return nil, false, buf
 	}
-	buf, _ = unquoteCSV(buf, verb, 0, len(verb))
+	buf = jsonscan.UnquoteCSV(buf, verb)
 	nv := len(buf)
-	buf, _ = unquoteCSV(buf, ref, 0, len(ref))
+	buf = jsonscan.UnquoteCSV(buf, ref)
 	w, ok = watchOf(buf[:nv], buf[nv:], haveRef)
 	return w, ok, buf
 }
@@ -125,37 +122,4 @@ func plainStringCSV(v []byte) (string, bool) {
 		}
 	}
 	return view(in), true
-}
-
-// unquoteCSV appends q[i:], with each "" turned into one quote, to dst,
-// until it has read q up to limit or a little past it, and returns the
-// index it stopped at: the end of a pair or of a byte that is no quote's
-// first half, from where a later call goes on. A lone quote is kept. It
-// copies a word at a time and stops only at quotes, which quoted JSON has
-// every ten bytes or so.
-func unquoteCSV(dst, q []byte, i, limit int) ([]byte, int) {
-	n := len(dst)
-	dst = slices.Grow(dst, len(q)-i+8)[:n+len(q)-i+8] // room for a whole word past the end
-	for i < limit && i+8 <= len(q) {
-		x := binary.LittleEndian.Uint64(q[i:])
-		binary.LittleEndian.PutUint64(dst[n:], x) // the output never outruns the input
-		m := jsonscan.HasByte(x, '"')
-		if m == 0 {
-			i, n = i+8, n+8
-			continue
-		}
-		k := bits.TrailingZeros64(m)/8 + 1 // up to and including the first quote
-		i, n = i+k, n+k
-		if i < len(q) && q[i] == '"' {
-			i++ // its pair
-		}
-	}
-	for ; i < limit && i < len(q); i++ {
-		dst[n] = q[i]
-		n++
-		if q[i] == '"' && i+1 < len(q) && q[i+1] == '"' {
-			i++
-		}
-	}
-	return dst[:n], i
 }

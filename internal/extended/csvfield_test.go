@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
 )
 
@@ -104,7 +105,7 @@ func FuzzQuickWatchCSV(f *testing.F) {
 	f.Add([]byte(`{"verb":"create","x":"\"","objectRef":{"resource":"pods"}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		for _, q := range [][]byte{csvQuote(raw), raw} {
-			u, _ := unquoteCSV(nil, q, 0, len(q))
+			u := jsonscan.UnquoteCSV(nil, q)
 			if !mayFindCSV(view(q)) && (mayFind(view(u)) || mayPatchCode(view(u))) {
 				t.Fatalf("cell %q: mayFindCSV false, but mayFind or mayPatchCode true on %q", q, u)
 			}
@@ -132,7 +133,7 @@ func FuzzCSVField(f *testing.F) {
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		sameAsAddEvent(t, "fuzzed", [][]byte{raw})
 		slow, fast := New(), New()
-		u, _ := unquoteCSV(nil, raw, 0, len(raw))
+		u := jsonscan.UnquoteCSV(nil, raw)
 		slow.AddEvent(u)
 		fast.AddCSVField(raw, true)
 		if got, want := fast.Result(), slow.Result(); !reflect.DeepEqual(got, want) {
@@ -140,33 +141,6 @@ func FuzzCSVField(f *testing.F) {
 		}
 		if got, want := fast.Messages(), slow.Messages(); !reflect.DeepEqual(got, want) {
 			t.Fatalf("cell %q: AddCSVField's messages %q, AddEvent's %q", raw, got, want)
-		}
-	})
-}
-
-// FuzzUnquoteCSV checks the word-at-a-time unquoting against a plain
-// byte loop.
-func FuzzUnquoteCSV(f *testing.F) {
-	f.Add([]byte(`{""a"":""b""}`))
-	f.Add([]byte(`"""x""""y"`))
-	f.Fuzz(func(t *testing.T, q []byte) {
-		var want []byte
-		for i := 0; i < len(q); i++ {
-			want = append(want, q[i])
-			if q[i] == '"' && i+1 < len(q) && q[i+1] == '"' {
-				i++
-			}
-		}
-		if got, _ := unquoteCSV([]byte("pre"), q, 0, len(q)); string(got) != "pre"+string(want) {
-			t.Fatalf("unquoteCSV(%q) = %q, want %q", q, got[3:], want)
-		}
-		// In steps: the same bytes.
-		got, i := []byte("pre"), 0
-		for limit := 0; i < len(q); limit += 5 {
-			got, i = unquoteCSV(got, q, i, limit)
-		}
-		if string(got) != "pre"+string(want) {
-			t.Fatalf("unquoteCSV(%q) in steps = %q, want %q", q, got[3:], want)
 		}
 	})
 }
