@@ -67,7 +67,12 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 				break
 			}
 			if c == '{' {
-				if i = scanKey(doc, i, &plain, &bm, v, len(stack), depth); i < 0 {
+				if j := bm.quickKey(doc, i); j > 0 {
+					if v != nil && len(stack) <= depth {
+						v.Key(len(stack), doc[i+1:j-2])
+					}
+					i = j
+				} else if i = scanKey(doc, i, &plain, &bm, v, len(stack), depth); i < 0 {
 					return false, false
 				}
 			}
@@ -124,7 +129,12 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 				i = SkipSpace(doc, i)
 			}
 			if top == '{' {
-				if i = scanKey(doc, i, &plain, &bm, v, len(stack), depth); i < 0 {
+				if j := bm.quickKey(doc, i); j > 0 {
+					if v != nil && len(stack) <= depth {
+						v.Key(len(stack), doc[i+1:j-2])
+					}
+					i = j
+				} else if i = scanKey(doc, i, &plain, &bm, v, len(stack), depth); i < 0 {
 					return false, false
 				}
 			}
@@ -233,6 +243,27 @@ func (bm *blockMask) quick(doc []byte, i int) int {
 		return 0
 	}
 	return j + 1
+}
+
+// quickKey returns the index after `"key":` at doc[i] when the block in
+// bm holds the key's closing quote with nothing else marked before it,
+// and a colon follows right after it with neither a blank nor a control
+// byte after that (compact JSON, as the API server writes), else 0: then
+// scanKey must look. Small enough to be inlined into the walk.
+func (bm *blockMask) quickKey(doc []byte, i int) int {
+	j := i + 1
+	if j>>6 != bm.blk {
+		return 0
+	}
+	m := bm.mask >> (j & 63)
+	if m == 0 {
+		return 0
+	}
+	j += bits.TrailingZeros64(m)
+	if j+2 >= len(doc) || doc[i] != '"' || doc[j] != '"' || doc[j+1] != ':' || doc[j+2] <= ' ' {
+		return 0
+	}
+	return j + 2
 }
 
 // scanString is validString returning -1 instead of an error, and
