@@ -47,6 +47,9 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 		}
 		switch c := doc[i]; {
 		case c == '"':
+			if b := (i + 1) >> 6; b != bm.blk && i+1 < n {
+				bm.load(doc, b, plain) // the string starts in the next block
+			}
 			if j := bm.quick(doc, i); j > 0 {
 				i = j
 			} else if i, plain = scanString(doc, i, plain, &bm); i < 0 {
@@ -67,6 +70,9 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 				break
 			}
 			if c == '{' {
+				if b := (i + 1) >> 6; b != bm.blk && i+1 < n {
+					bm.load(doc, b, plain)
+				}
 				if j := bm.quickKey(doc, i); j > 0 {
 					if v != nil && len(stack) <= depth {
 						v.Key(len(stack), doc[i+1:j-2])
@@ -129,6 +135,9 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 				i = SkipSpace(doc, i)
 			}
 			if top == '{' {
+				if b := (i + 1) >> 6; b != bm.blk && i+1 < n {
+					bm.load(doc, b, plain)
+				}
 				if j := bm.quickKey(doc, i); j > 0 {
 					if v != nil && len(stack) <= depth {
 						v.Key(len(stack), doc[i+1:j-2])
