@@ -397,8 +397,8 @@ func makeKey(id, stage []byte) key {
 // dedupe remembers the keys of events already written, for a bounded time
 // and number, so a batch the API server re-sends (because our reply was
 // lost or late) is not indexed twice. It is used under Server.deliverMu.
-// Memory grows with use, up to about 70 bytes per remembered key (the
-// ring 24, the set at most 43, or 88 in all while the set grows).
+// Memory grows with use, up to about 60 bytes per remembered key (the
+// ring 24, the set at most 37), 79 while the set grows.
 type dedupe struct {
 	window  time.Duration
 	maxKeys int

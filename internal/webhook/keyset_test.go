@@ -55,7 +55,7 @@ func TestKeySet(t *testing.T) {
 					}
 				}
 			}
-			if 4*s.n > 3*len(s.slots) {
+			if 8*s.n > 7*len(s.slots) {
 				t.Fatalf("homes %d step %d: %d keys in %d slots", homes, step, s.n, len(s.slots))
 			}
 		}
