@@ -22,6 +22,9 @@
 # Knobs (environment):
 #   BATCHES=1000   batches per benchmark run (400 events each)
 #   RUNS=3         runs of each benchmark (-count), or rounds with OLD_BINARY
+#   CONNS="4"      with OLD_BINARY: the sender counts to measure, each its own
+#                  keep-alive connection (e.g. CONNS="1 4 16"); rounds
+#                  alternate old and new at each count
 # On a shared machine wall-clock figures vary with the load; the input's
 # CPU time per event (input-cpu-ns/event) is the steadier measure.
 set -euo pipefail
@@ -35,16 +38,20 @@ if [ $# -ge 1 ]; then
   old="$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"
   tb=$(mktemp -d)/kaw.test
   go test -c -o "$tb" ./cmd/kube_audit_webhook
-  for r in $(seq "$RUNS"); do
-    for which in old new; do
-      if [ "$which" = old ]; then export KAW_BINARY="$old"; else unset KAW_BINARY; fi
-      (cd cmd/kube_audit_webhook && "$tb" -test.run '^$' -test.bench '^BenchmarkProcess$' -test.benchtime "${BATCHES}x") |
-        grep '^BenchmarkProcess' | sed "s/^/$which round $r: /"
+  for c in ${CONNS:-4}; do
+    for r in $(seq "$RUNS"); do
+      for which in old new; do
+        if [ "$which" = old ]; then export KAW_BINARY="$old"; else unset KAW_BINARY; fi
+        (cd cmd/kube_audit_webhook && KAW_CONNS=$c "$tb" -test.run '^$' -test.bench '^BenchmarkProcess$' -test.benchtime "${BATCHES}x") |
+          grep '^BenchmarkProcess' | sed "s/^/$which conns=$c round $r: /"
+      done
     done
   done | tee /dev/stderr | awk '
-    { for (i = 1; i < NF; i++) { if ($(i+1) == "events/s") ev[$1] += $i; if ($(i+1) == "input-cpu-ns/event") cpu[$1] += $i; if ($(i+1) == "input-maxrss-MiB") rss[$1] += $i }; n[$1]++ }
-    END { for (w in n) printf "%s: mean %.0f events/s, %.0f input-cpu-ns/event, %.1f MiB peak RSS (%d rounds)\n", w, ev[w]/n[w], cpu[w]/n[w], rss[w]/n[w], n[w]
-          if (n["old"] && n["new"]) printf "new/old: events/s %.3f, input CPU per event %.3f\n", (ev["new"]/n["new"])/(ev["old"]/n["old"]), (cpu["new"]/n["new"])/(cpu["old"]/n["old"]) }'
+    { w = $1 " " $2; for (i = 1; i < NF; i++) { if ($(i+1) == "events/s") { ev[w] += $i; if (!(w in lo) || $i < lo[w]) lo[w] = $i; if ($i > hi[w]) hi[w] = $i }
+        if ($(i+1) == "input-cpu-ns/event") cpu[w] += $i; if ($(i+1) == "input-maxrss-MiB") rss[w] += $i
+        if ($(i+1) == "p99-ms") { p99[w] += $i; if ($i > p99hi[w]) p99hi[w] = $i } }; n[w]++; c[$2] = 1 }
+    END { for (w in n) printf "%s: mean %.0f events/s (%.0f-%.0f), p99 mean %.1f ms (max %.1f), %.0f input-cpu-ns/event, %.1f MiB peak RSS (%d rounds)\n", w, ev[w]/n[w], lo[w], hi[w], p99[w]/n[w], p99hi[w], cpu[w]/n[w], rss[w]/n[w], n[w]
+          for (k in c) { o = "old " k; m = "new " k; if (n[o] && n[m]) printf "new/old at %s: events/s %.3f, input CPU per event %.3f\n", k, (ev[m]/n[m])/(ev[o]/n[o]), (cpu[m]/n[m])/(cpu[o]/n[o]) } }'
   rm -rf "$(dirname "$tb")"
   exit 0
 fi

@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -223,9 +224,18 @@ func report(b *testing.B, lat []time.Duration, elapsed time.Duration, perBatch i
 // this process (as splunkd reads it). Four senders post batches of 400
 // ~2 KB events over mutual TLS. Besides events/s and p99 it reports the
 // input process's own CPU time per event (user+sys), the steadier figure
-// on a shared machine, and its peak RSS.
+// on a shared machine, and its peak RSS. KAW_CONNS sets the number of
+// senders, each on its own keep-alive connection (4 by default).
 func BenchmarkProcess(b *testing.B) {
-	const perBatch, senders = 400, 4
+	const perBatch = 400
+	senders := 4
+	if c := os.Getenv("KAW_CONNS"); c != "" {
+		n, err := strconv.Atoi(c)
+		if err != nil || n < 1 {
+			b.Fatalf("KAW_CONNS=%q: want a positive number", c)
+		}
+		senders = n
+	}
 	p := testpki.New(b)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -82,7 +82,7 @@ func SplitValid(doc []byte, member func(key, value []byte), event func(ev []byte
 // document that it then reports invalid: discard them when err is not nil.
 func SplitFieldsPlain(doc []byte, member func(key, value []byte), event func(ev []byte) error) (plain bool, err error) {
 	sp := splitter{member: member, event: event, itemsAt: -1}
-	plain, err = jsonscan.ValidatePlain(doc, &sp, 3)
+	plain, err = jsonscan.ScanPlain(doc, &sp, 3)
 	if err != nil {
 		return false, &Error{Item: -1, Err: err}
 	}

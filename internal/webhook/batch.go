@@ -397,11 +397,12 @@ func makeKey(id, stage []byte) key {
 // dedupe remembers the keys of events already written, for a bounded time
 // and number, so a batch the API server re-sends (because our reply was
 // lost or late) is not indexed twice. It is used under Server.deliverMu.
-// Memory grows with use, up to about 60 bytes per remembered key.
+// Memory grows with use, up to about 60 bytes per remembered key (the
+// ring 24, the set at most 37), 79 while the set grows.
 type dedupe struct {
 	window  time.Duration
 	maxKeys int
-	seen    map[key]struct{}
+	seen    keySet
 	ring    []stamped // FIFO of remembered keys, oldest at head; grows up to maxKeys
 	head, n int
 }
@@ -412,28 +413,22 @@ type stamped struct {
 }
 
 func newDedupe(window time.Duration, maxKeys int) *dedupe {
-	return &dedupe{window: window, maxKeys: maxKeys, seen: make(map[key]struct{})}
+	return &dedupe{window: window, maxKeys: maxKeys}
 }
 
-func (d *dedupe) has(k key) bool {
-	_, ok := d.seen[k]
-	return ok
-}
+func (d *dedupe) has(k key) bool { return d.seen.has(k) }
 
 // add remembers k, forgetting the oldest key when full.
 func (d *dedupe) add(k key, now time.Time) { d.remember(k, now) }
 
 // remember remembers k, forgetting the oldest key when full, and reports
-// whether k is new. One map probe does both: assigning a key that is
-// already there leaves the map's length as it was. (The map is large and
-// each probe a likely cache miss.)
+// whether k is new. One probe of the set does both. (The set is large
+// and each probe a likely cache miss.)
 func (d *dedupe) remember(k key, now time.Time) bool {
 	if d.maxKeys <= 0 {
 		return !d.has(k)
 	}
-	n := len(d.seen)
-	d.seen[k] = struct{}{}
-	if len(d.seen) == n {
+	if !d.seen.add(k) {
 		return false
 	}
 	if d.n == d.maxKeys {
@@ -466,7 +461,7 @@ func (d *dedupe) expire(now time.Time) {
 }
 
 func (d *dedupe) pop() {
-	delete(d.seen, d.ring[d.head].k)
+	d.seen.remove(d.ring[d.head].k)
 	d.head = (d.head + 1) % len(d.ring)
 	d.n--
 }

@@ -196,8 +196,8 @@ func TestDedupe(t *testing.T) {
 	if d.n != 3 || d.has(makeKey([]byte(`"1"`), []byte(`"s"`))) || !d.has(makeKey([]byte(`"4"`), []byte(`"s"`))) || !d.has(makeKey([]byte(`"2"`), []byte(`"s"`))) {
 		t.Errorf("eviction: n=%d", d.n)
 	}
-	if len(d.seen) != 3 {
-		t.Errorf("map holds %d keys", len(d.seen))
+	if d.seen.len() != 3 {
+		t.Errorf("map holds %d keys", d.seen.len())
 	}
 	// Growth past the first allocation keeps FIFO order across the wrap.
 	d = newDedupe(time.Hour, 3000)
@@ -213,8 +213,8 @@ func TestDedupe(t *testing.T) {
 			}
 		}
 	}
-	if d.n != 3000 || len(d.ring) != 3000 || len(d.seen) != 3000 {
-		t.Fatalf("full: n=%d ring=%d map=%d", d.n, len(d.ring), len(d.seen))
+	if d.n != 3000 || len(d.ring) != 3000 || d.seen.len() != 3000 {
+		t.Fatalf("full: n=%d ring=%d map=%d", d.n, len(d.ring), d.seen.len())
 	}
 	for i, k := range keys {
 		if d.has(k) != (i >= 2000) {
