@@ -14,7 +14,6 @@ package extended
 
 import (
 	"bytes"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -75,6 +74,10 @@ type Detector struct {
 	exhaustive bool
 
 	buf bytes.Buffer // Flush's encoding buffer
+
+	// rows is the result's groups in row order, built by the first
+	// Result or WriteRows after the last finding was added.
+	rows *sortedRows
 }
 
 var _ detect.Detector = (*Detector)(nil)
@@ -90,6 +93,7 @@ func New() *Detector {
 func (d *Detector) reset() {
 	d.keyed = map[reqKey]request{}
 	d.unkeyed = nil
+	d.rows = nil
 	d.intern.reset()
 	d.blind = map[reqKey]uint8{}
 	d.blindNoKey = [2]int{}
@@ -379,6 +383,7 @@ func parseTime(s string) int64 {
 // r's strings may alias the input; r.Key is the request key, or with
 // hashed true already its String form.
 func (d *Detector) add(r *record, hashed bool) {
+	d.rows = nil
 	if r.Key == "" {
 		d.unkeyed = append(d.unkeyed, d.request(r))
 		return
@@ -410,74 +415,6 @@ func (d *Detector) request(r *record) request {
 		q.ver = newVersions(r.BaseRV, r.NewRV)
 	}
 	return q
-}
-
-// Result aggregates the findings into one row per distinct finding: the
-// same user and user agent doing the same verb to the same object with the
-// same outcome, containers, images, reasons and explanation. count is the
-// number of distinct requests; user_groups and src_ip are the union over
-// them. A controller's writes for one owner with one spec are one row
-// (see foldable); an update that restates the previous version of its
-// object, when that version is in the search, is no row at all.
-func (d *Detector) Result() detect.Table {
-	reqs := make([]*request, 0, len(d.keyed)+len(d.unkeyed))
-	for k := range d.keyed {
-		q := d.keyed[k]
-		reqs = append(reqs, &q)
-	}
-	for i := range d.unkeyed {
-		reqs = append(reqs, &d.unkeyed[i])
-	}
-	made := madeVersions(reqs)
-	var versions versionIndex
-	groups := map[string]*group{}
-	byFinding := map[*finding]*group{}
-	var order []*group
-	for _, q := range reqs {
-		if q.fin.Pend {
-			if versions == nil {
-				versions = indexVersions(reqs)
-			}
-			f := versions.resolve(q)
-			if f == nil {
-				continue
-			}
-			r := *q
-			r.fin = f
-			q = &r
-		}
-		if restates(q, made) {
-			continue
-		}
-		g := byFinding[q.fin]
-		if g == nil {
-			folded := q.fin.foldable()
-			k := q.fin.groupKey(folded)
-			if g = groups[k]; g == nil {
-				g = &group{fin: q.fin, key: k, folded: folded}
-				groups[k] = g
-				order = append(order, g)
-			}
-			byFinding[q.fin] = g
-		}
-		g.merge(q)
-	}
-	countVariants(order)
-	sort.Slice(order, func(i, j int) bool {
-		a, b := order[i], order[j]
-		if a.fin.Risk != b.fin.Risk {
-			return a.fin.Risk > b.fin.Risk
-		}
-		if a.first.nano != b.first.nano {
-			return a.first.nano < b.first.nano
-		}
-		return a.key < b.key
-	})
-	t := detect.Table{Columns: Columns, Rows: make([]detect.Row, 0, len(order))}
-	for _, g := range order {
-		t.Rows = append(t.Rows, g.row())
-	}
-	return t
 }
 
 // Messages returns the warnings of the run: events that were not JSON,

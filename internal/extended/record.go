@@ -1,6 +1,7 @@
 package extended
 
 import (
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -56,22 +57,28 @@ func (r *finding) groupKey(folded bool) string {
 	}, "\x00")
 }
 
-// group is one result row being aggregated.
+// group is one result row being aggregated. It keeps the distinct
+// origins (interned, shared by many requests) rather than the union of
+// their groups and IPs, and its few HTTP codes in a slice: most groups
+// hold one request, and a map per set would cost more than the row.
 type group struct {
 	fin                 *finding // of the first request: the fields in the group key
-	key                 string
+	key                 string   // groupKey, for the sort; dropped once sorted
 	count               int
 	first, last         stamp // of the requests, earliest and latest
 	firstForm, lastForm stampForm
 	timed               bool // first and last are set
-	groups, ips         map[string]bool
-	codes               map[int]bool
-	origins             map[*origin]bool // merged into groups and ips
+	folded              bool // a controller's writes for one owner
+	origins             []*origin
+	originSet           map[*origin]struct{} // the origins, once there are many
+	codes               []int                // distinct, unsorted
 
-	folded   bool            // a controller's writes for one owner
 	names    map[string]bool // of the folded objects
 	variants int             // folded rows of the same owner with another spec
 }
+
+// manyOrigins is the number of origins past which a group indexes them.
+const manyOrigins = 8
 
 func (g *group) merge(q *request) {
 	g.count++
@@ -93,33 +100,39 @@ func (g *group) merge(q *request) {
 			g.last, g.lastForm = t, f
 		}
 	}
-	if !g.origins[q.org] {
-		if g.origins == nil {
-			g.origins = map[*origin]bool{}
-		}
-		g.origins[q.org] = true
-		g.groups = addAll(g.groups, q.org.groups)
-		g.ips = addAll(g.ips, q.org.ips)
-	}
-	if q.code != 0 {
-		if g.codes == nil {
-			g.codes = map[int]bool{}
-		}
-		g.codes[q.code] = true
+	g.addOrigin(q.org)
+	if q.code != 0 && !slices.Contains(g.codes, q.code) {
+		g.codes = append(g.codes, q.code)
 	}
 }
 
-func addAll(set map[string]bool, vs []string) map[string]bool {
-	if len(vs) == 0 {
-		return set
+func (g *group) addOrigin(o *origin) {
+	switch {
+	case g.originSet != nil:
+		if _, ok := g.originSet[o]; ok {
+			return
+		}
+		g.originSet[o] = struct{}{}
+	case slices.Contains(g.origins, o):
+		return
+	case len(g.origins) == manyOrigins:
+		g.originSet = make(map[*origin]struct{}, 2*manyOrigins)
+		for _, p := range g.origins {
+			g.originSet[p] = struct{}{}
+		}
+		g.originSet[o] = struct{}{}
 	}
-	if set == nil {
-		set = map[string]bool{}
+	g.origins = append(g.origins, o)
+}
+
+// originValues returns the union of the group's user groups and of its
+// source IPs, each sorted, as Splunk's values() does.
+func (g *group) originValues() (groups, ips []string) {
+	for _, o := range g.origins {
+		groups = append(groups, o.groups...)
+		ips = append(ips, o.ips...)
 	}
-	for _, v := range vs {
-		set[v] = true
-	}
-	return set
+	return sortedSet(groups), sortedSet(ips)
 }
 
 // coerceUTF8 replaces each byte of r's text that is not valid UTF-8 with
@@ -184,6 +197,7 @@ const maxNames = 10
 
 func (g *group) row() detect.Row {
 	r := g.fin
+	groups, ips := g.originValues()
 	name := one(r.Name)
 	if g.folded {
 		name = values(g.names)
@@ -202,8 +216,8 @@ func (g *group) row() detect.Row {
 		one(stampText(g.last, g.lastForm)),
 		one(strconv.Itoa(g.count)),
 		one(r.User),
-		values(g.groups),
-		values(g.ips),
+		groups,
+		ips,
 		one(r.UserAgent),
 		one(r.Verb),
 		one(r.Resource),
@@ -220,7 +234,7 @@ func (g *group) row() detect.Row {
 		append([]string(nil), r.Reasons...),
 		append([]string(nil), r.Changed...),
 		one(strconv.Itoa(r.Risk)),
-		one(g.message()),
+		one(g.message(ips)),
 	}
 }
 
@@ -244,7 +258,7 @@ func (g *group) workload() string {
 // message explains the row in one paragraph: who did what to which
 // object, what in its spec reaches the node, whether it took effect, and
 // what to do about it.
-func (g *group) message() string {
+func (g *group) message(ips []string) string {
 	r := g.fin
 	var b strings.Builder
 	who := r.User
@@ -285,7 +299,7 @@ func (g *group) message() string {
 	if g.count > 1 {
 		b.WriteString(" in " + strconv.Itoa(g.count) + " requests")
 	}
-	if ips := values(g.ips); len(ips) > 0 {
+	if len(ips) > 0 {
 		b.WriteString(" from " + strings.Join(ips, ", "))
 	}
 	if r.UserAgent != "" {
@@ -318,11 +332,8 @@ func (g *group) imagesClause(b *strings.Builder) {
 }
 
 func (g *group) outcomeSentence() string {
-	codes := make([]int, 0, len(g.codes))
-	for c := range g.codes {
-		codes = append(codes, c)
-	}
-	sort.Ints(codes)
+	codes := slices.Clone(g.codes)
+	slices.Sort(codes)
 	cs := make([]string, len(codes))
 	for i, c := range codes {
 		cs[i] = strconv.Itoa(c)
