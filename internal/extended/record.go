@@ -46,15 +46,35 @@ type record struct {
 // finding (a controller's write for its owner) leaves the object's name
 // out, so that the pods of one owner with one spec are one row.
 func (r *finding) groupKey(folded bool) string {
+	return string(r.appendGroupKey(nil, folded))
+}
+
+// appendGroupKey appends groupKey's bytes to b: the fields joined by
+// NUL, the lists' items by \x01.
+func (r *finding) appendGroupKey(b []byte, folded bool) []byte {
 	name := r.Name
 	if folded {
 		name = "\x02folded"
 	}
-	return strings.Join([]string{
-		r.User, r.UserAgent, r.Verb, r.Resource, r.Sub, r.Namespace, name, r.Outcome, r.Owner,
-		strings.Join(r.Containers, "\x01"), strings.Join(r.Images, "\x01"), strings.Join(r.Reasons, "\x01"),
-		strings.Join(r.Changed, "\x01"), r.Spec, r.Detail,
-	}, "\x00")
+	for i, s := range [...]string{r.User, r.UserAgent, r.Verb, r.Resource, r.Sub, r.Namespace, name, r.Outcome, r.Owner} {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, s...)
+	}
+	for _, l := range [...][]string{r.Containers, r.Images, r.Reasons, r.Changed} {
+		b = append(b, 0)
+		for i, s := range l {
+			if i > 0 {
+				b = append(b, 1)
+			}
+			b = append(b, s...)
+		}
+	}
+	b = append(b, 0)
+	b = append(b, r.Spec...)
+	b = append(b, 0)
+	return append(b, r.Detail...)
 }
 
 // group is one result row being aggregated. It keeps the distinct
@@ -63,7 +83,7 @@ func (r *finding) groupKey(folded bool) string {
 // hold one request, and a map per set would cost more than the row.
 type group struct {
 	fin                 *finding // of the first request: the fields in the group key
-	key                 string   // groupKey, for the sort; dropped once sorted
+	sameHash            *group   // the next group whose key has the same hash, while grouping
 	count               int
 	first, last         stamp // of the requests, earliest and latest
 	firstForm, lastForm stampForm

@@ -1,7 +1,11 @@
 package extended
 
 import (
+	"bytes"
+	"hash/maphash"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/detect"
 )
@@ -28,6 +32,9 @@ const (
 	colReasons    = 19
 	colChanged    = 20
 )
+
+// keySeed hashes the group keys.
+var keySeed = maphash.MakeSeed()
 
 // sorted returns the groups in row order, building them on the first call
 // after a finding was added.
@@ -56,7 +63,12 @@ func (d *Detector) group() *sortedRows {
 	}
 	made := madeVersions(reqs)
 	var versions versionIndex
-	groups := map[string]*group{}
+	// The groups by the hash of their key: the keys, as long as a row's
+	// text, are written into two scratch buffers when needed rather than
+	// kept, since they would outweigh the groups while these are made.
+	var ka, kb []byte
+	key := func(buf []byte, g *group) []byte { return g.fin.appendGroupKey(buf[:0], g.folded) }
+	groups := map[uint64]*group{}
 	byFinding := map[*finding]*group{}
 	var order []*group
 	for _, q := range reqs {
@@ -78,10 +90,16 @@ func (d *Detector) group() *sortedRows {
 		g := byFinding[q.fin]
 		if g == nil {
 			folded := q.fin.foldable()
-			k := q.fin.groupKey(folded)
-			if g = groups[k]; g == nil {
-				g = &group{fin: q.fin, key: k, folded: folded}
-				groups[k] = g
+			ka = q.fin.appendGroupKey(ka[:0], folded)
+			h := maphash.Bytes(keySeed, ka)
+			for g = groups[h]; g != nil; g = g.sameHash {
+				if kb = key(kb, g); bytes.Equal(ka, kb) {
+					break
+				}
+			}
+			if g == nil {
+				g = &group{fin: q.fin, folded: folded, sameHash: groups[h]}
+				groups[h] = g
 				order = append(order, g)
 			}
 			byFinding[q.fin] = g
@@ -97,15 +115,71 @@ func (d *Detector) group() *sortedRows {
 		if a.first.nano != b.first.nano {
 			return a.first.nano < b.first.nano
 		}
-		return a.key < b.key
+		return compareKeys(a, b, &ka, &kb) < 0
 	})
 	mv := make([]bool, len(Columns))
 	distinct := map[*origin][2]int{} // of an origin's groups and IPs
 	for _, g := range order {
-		g.key = "" // the longest string of a group, needed only to sort
+		g.sameHash = nil
 		g.multivalue(mv, distinct)
 	}
 	return &sortedRows{groups: order, mv: mv}
+}
+
+// compareKeys orders two groups by their keys, as bytes.Compare would
+// order the keys written out. Field by field, the first pair that differs
+// decides, unless one is a prefix of the other: then what follows it in
+// the key (a separator, the next field) does, and the keys are written
+// into ka and kb and compared whole.
+func compareKeys(a, b *group, ka, kb *[]byte) int {
+	fa, fb := a.fin, b.fin
+	na, nb := fa.Name, fb.Name
+	if a.folded {
+		na = "\x02folded"
+	}
+	if b.folded {
+		nb = "\x02folded"
+	}
+	whole := func() int {
+		*ka = fa.appendGroupKey((*ka)[:0], a.folded)
+		*kb = fb.appendGroupKey((*kb)[:0], b.folded)
+		return bytes.Compare(*ka, *kb)
+	}
+	for _, p := range [...][2]string{{fa.User, fb.User}, {fa.UserAgent, fb.UserAgent}, {fa.Verb, fb.Verb},
+		{fa.Resource, fb.Resource}, {fa.Sub, fb.Sub}, {fa.Namespace, fb.Namespace}, {na, nb}, {fa.Outcome, fb.Outcome},
+		{fa.Owner, fb.Owner}} {
+		if c, ok := compareField(p[0], p[1]); !ok {
+			return whole()
+		} else if c != 0 {
+			return c
+		}
+	}
+	for _, p := range [...][2][]string{{fa.Containers, fb.Containers}, {fa.Images, fb.Images},
+		{fa.Reasons, fb.Reasons}, {fa.Changed, fb.Changed}} {
+		if !slices.Equal(p[0], p[1]) {
+			return whole()
+		}
+	}
+	for _, p := range [...][2]string{{fa.Spec, fb.Spec}, {fa.Detail, fb.Detail}} {
+		if c, ok := compareField(p[0], p[1]); !ok {
+			return whole()
+		} else if c != 0 {
+			return c
+		}
+	}
+	return 0
+}
+
+// compareField compares two fields of a key; ok is false when they differ
+// and one is a prefix of the other, so that the rest of the key decides.
+func compareField(x, y string) (c int, ok bool) {
+	if x == y {
+		return 0, true
+	}
+	if strings.HasPrefix(x, y) || strings.HasPrefix(y, x) {
+		return 0, false
+	}
+	return strings.Compare(x, y), true
 }
 
 // multivalue sets mv's entry of each column in which g's row holds more

@@ -157,3 +157,57 @@ func TestWriteRowsFollowsChanges(t *testing.T) {
 		t.Errorf("rows after Flush:\n%s", got)
 	}
 }
+
+// A group key is its fields joined by NUL and its lists' items by \x01,
+// written without the intermediate strings.
+func TestGroupKeyBytes(t *testing.T) {
+	d := run(append(sampleEvents(t), daemonSetPods("a", 2, "calico/node:v3.28.0")...)...)
+	n := 0
+	for _, q := range d.keyed {
+		r := q.fin
+		for _, folded := range []bool{false, true} {
+			name := r.Name
+			if folded {
+				name = "\x02folded"
+			}
+			want := strings.Join([]string{
+				r.User, r.UserAgent, r.Verb, r.Resource, r.Sub, r.Namespace, name, r.Outcome, r.Owner,
+				strings.Join(r.Containers, "\x01"), strings.Join(r.Images, "\x01"), strings.Join(r.Reasons, "\x01"),
+				strings.Join(r.Changed, "\x01"), r.Spec, r.Detail,
+			}, "\x00")
+			if got := string(r.appendGroupKey([]byte("x"), folded)); got != "x"+want {
+				t.Errorf("key %q, want %q", got, want)
+			}
+			n++
+		}
+	}
+	if n < 10 {
+		t.Errorf("only %d keys checked", n)
+	}
+}
+
+// compareKeys orders groups as their written keys do, also where a field
+// is a prefix of the other's, holds a separator byte, or a list differs.
+func TestCompareKeysIsKeyOrder(t *testing.T) {
+	var gs []*group
+	for _, name := range []string{"", "a", "ab", "a\x00", "a\x01b", "b", "\x02folded"} {
+		for _, ctrs := range [][]string{nil, {""}, {"c"}, {"c", "d"}, {"c\x01d"}, {"cd"}} {
+			for _, detail := range []string{"x", "xy", "y"} {
+				for _, folded := range []bool{false, true} {
+					f := &finding{User: "u", Name: name, Containers: ctrs, Detail: detail, Owner: "DaemonSet n"}
+					gs = append(gs, &group{fin: f, folded: folded})
+				}
+			}
+		}
+	}
+	var ka, kb []byte
+	for _, a := range gs {
+		for _, b := range gs {
+			want := bytes.Compare(a.fin.appendGroupKey(nil, a.folded), b.fin.appendGroupKey(nil, b.folded))
+			if got := compareKeys(a, b, &ka, &kb); got != want {
+				t.Fatalf("compareKeys(%q/%v, %q/%v) = %d, want %d", a.fin.groupKey(a.folded), a.folded,
+					b.fin.groupKey(b.folded), b.folded, got, want)
+			}
+		}
+	}
+}
