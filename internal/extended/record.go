@@ -215,10 +215,48 @@ func one(s string) []string {
 // maxNames bounds the object names a folded row lists.
 const maxNames = 10
 
+// rowCells is where a row's cells are made: fresh for Result, whose rows
+// outlive the call, or reused from row to row by WriteRows, whose rows
+// live only while written (so they may share the finding's lists too).
+type rowCells struct {
+	reuse  bool
+	row    detect.Row
+	single []string // the one-value cells' values, by column
+}
+
+// one is the cell of column i holding s (none when s is empty).
+func (c *rowCells) one(i int, s string) []string {
+	if !c.reuse {
+		return one(s)
+	}
+	if s == "" {
+		return nil
+	}
+	c.single[i] = s
+	return c.single[i : i+1 : i+1]
+}
+
+// list is a cell holding l's values.
+func (c *rowCells) list(l []string) []string {
+	if !c.reuse {
+		return append([]string(nil), l...)
+	}
+	if len(l) == 0 {
+		return nil
+	}
+	return l
+}
+
+// row makes g's row of Result's table.
 func (g *group) row() detect.Row {
+	return g.makeRow(&rowCells{})
+}
+
+// makeRow makes g's row in c.
+func (g *group) makeRow(c *rowCells) detect.Row {
 	r := g.fin
 	groups, ips := g.originValues()
-	name := one(r.Name)
+	name := c.one(colName, r.Name)
 	if g.folded {
 		name = values(g.names)
 		if n := len(name); n > maxNames {
@@ -231,31 +269,39 @@ func (g *group) row() detect.Row {
 		// ownerReferences point into the object's own namespace.
 		ownerNS = r.Namespace
 	}
-	return detect.Row{
-		one(stampText(g.first, g.firstForm)),
-		one(stampText(g.last, g.lastForm)),
-		one(strconv.Itoa(g.count)),
-		one(r.User),
+	row := c.row[:0]
+	if !c.reuse {
+		row = make(detect.Row, 0, len(Columns))
+	}
+	row = append(row,
+		c.one(0, stampText(g.first, g.firstForm)),
+		c.one(1, stampText(g.last, g.lastForm)),
+		c.one(2, strconv.Itoa(g.count)),
+		c.one(3, r.User),
 		groups,
 		ips,
-		one(r.UserAgent),
-		one(r.Verb),
-		one(r.Resource),
-		one(r.Sub),
-		one(r.Namespace),
+		c.one(6, r.UserAgent),
+		c.one(7, r.Verb),
+		c.one(8, r.Resource),
+		c.one(9, r.Sub),
+		c.one(10, r.Namespace),
 		name,
-		one(kind),
-		one(ownerNS),
-		one(ownerName),
-		one(g.workload()),
-		one(r.Outcome),
-		append([]string(nil), r.Containers...),
-		append([]string(nil), r.Images...),
-		append([]string(nil), r.Reasons...),
-		append([]string(nil), r.Changed...),
-		one(strconv.Itoa(r.Risk)),
-		one(g.message(ips)),
+		c.one(12, kind),
+		c.one(13, ownerNS),
+		c.one(14, ownerName),
+		c.one(15, g.workload()),
+		c.one(16, r.Outcome),
+		c.list(r.Containers),
+		c.list(r.Images),
+		c.list(r.Reasons),
+		c.list(r.Changed),
+		c.one(21, strconv.Itoa(r.Risk)),
+		c.one(22, g.message(ips)),
+	)
+	if c.reuse {
+		c.row = row
 	}
+	return row
 }
 
 // workload is what an allowlist entry's owner names: the owner for a

@@ -240,8 +240,9 @@ func (d *Detector) WriteRows(w detect.RowWriter) error {
 	if err := w.WriteHeader(Columns, s.mv); err != nil {
 		return err
 	}
+	c := rowCells{reuse: true, row: make(detect.Row, 0, len(Columns)), single: make([]string, len(Columns))}
 	for _, g := range s.groups {
-		if err := w.Write(g.row()); err != nil {
+		if err := w.Write(g.makeRow(&c)); err != nil {
 			return err
 		}
 	}
