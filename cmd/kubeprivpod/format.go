@@ -25,7 +25,7 @@ type rowFormat interface {
 
 // writeFormat writes t through f.
 func writeFormat(f rowFormat, t detect.Table) error {
-	if err := writeTable(f, t); err != nil {
+	if err := detect.WriteTable(f, t); err != nil {
 		return err
 	}
 	return f.Close()

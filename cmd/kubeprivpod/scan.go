@@ -276,7 +276,7 @@ func writeResult(d detect.Detector, f rowFormat) (int, error) {
 // writeTableRows writes the table t through f and returns its row count.
 func writeTableRows(f rowFormat, t detect.Table) (int, error) {
 	cw := &rowCounter{RowWriter: f}
-	if err := writeTable(cw, t); err != nil {
+	if err := detect.WriteTable(cw, t); err != nil {
 		return 0, err
 	}
 	if !cw.header {

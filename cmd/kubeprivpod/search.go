@@ -166,7 +166,7 @@ func (s *searchSession) Execute(req *chunked.Request, rows *chunked.RecordReader
 	if rw, ok := s.det.(detect.RowsWriter); ok {
 		resp.Rows = func(out *chunked.RecordWriter) error { return rw.WriteRows(out) }
 	} else if t := s.det.Result(); len(t.Rows) > 0 {
-		resp.Rows = func(out *chunked.RecordWriter) error { return writeTable(out, t) }
+		resp.Rows = func(out *chunked.RecordWriter) error { return detect.WriteTable(out, t) }
 	}
 	for _, m := range s.det.Messages() {
 		resp.Messages = append(resp.Messages, chunked.Warn(m))
@@ -182,19 +182,6 @@ var (
 	_ rowFormat        = (*jsonFormat)(nil)
 	_ rowFormat        = (*textFormat)(nil)
 )
-
-// writeTable writes t's header and rows.
-func writeTable(out detect.RowWriter, t detect.Table) error {
-	if err := out.WriteHeader(t.Columns, t.Multivalue()); err != nil {
-		return err
-	}
-	for _, r := range t.Rows {
-		if err := out.Write(r); err != nil {
-			return err
-		}
-	}
-	return nil
-}
 
 // errNoRaw is returned when splunkd sends rows the command cannot read.
 var errNoRaw = errors.New("input has neither a _raw field nor kubeprivpod partial results; run kubeprivpod on raw audit events")

@@ -122,3 +122,17 @@ func cloneStrings(s []string) []string {
 	}
 	return c
 }
+
+// WriteTable writes t to w: its header, then its rows. It is how a mode
+// without RowsWriter, or a table made in one piece, reaches a RowWriter.
+func WriteTable(w RowWriter, t Table) error {
+	if err := w.WriteHeader(t.Columns, t.Multivalue()); err != nil {
+		return err
+	}
+	for _, r := range t.Rows {
+		if err := w.Write(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}

@@ -32,15 +32,7 @@ func tableReply(t testing.TB, tb detect.Table) string {
 		if len(tb.Rows) == 0 {
 			return nil
 		}
-		if err := w.WriteHeader(tb.Columns, tb.Multivalue()); err != nil {
-			return err
-		}
-		for _, r := range tb.Rows {
-			if err := w.Write(r); err != nil {
-				return err
-			}
-		}
-		return nil
+		return detect.WriteTable(w, tb)
 	})
 }
 
