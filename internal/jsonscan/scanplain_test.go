@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"errors"
+	"math/bits"
 	"slices"
 	"strings"
 	"testing"
@@ -72,5 +73,72 @@ func FuzzScanPlain(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, doc []byte, depth uint8) {
 		scanAll(t, doc, int(depth%6))
+	})
+}
+
+// exactMarks is the definition of a block's marks, byte by byte.
+func exactMarks(d *[64]byte, plain bool) uint64 {
+	var m uint64
+	for k, c := range d {
+		if c == '"' || c == '\\' || c < 0x20 || plain && (c >= 0x80 || c == '<' || c == '>' || c == '&') {
+			m |= 1 << k
+		}
+	}
+	return m
+}
+
+// checkMarks fails the test unless marksPlain and marksAny give the exact
+// marks of d, and the SWAR versions give a superset of them with the
+// same lowest mark in each eight bytes.
+func checkMarks(t *testing.T, d *[64]byte) {
+	t.Helper()
+	for _, plain := range []bool{true, false} {
+		want := exactMarks(d, plain)
+		got, swar := marksAny(d), marksAnySWAR(d)
+		if plain {
+			got, swar = marksPlain(d), marksPlainSWAR(d)
+		}
+		if vectorMarks && got != want {
+			t.Fatalf("plain=%v marks of %q = %064b, want %064b", plain, d[:], got, want)
+		}
+		for w := 0; w < 64; w += 8 {
+			e, s := want>>w&0xFF, swar>>w&0xFF
+			if s&e != e || bits.TrailingZeros8(uint8(s)) != bits.TrailingZeros8(uint8(e)) {
+				t.Fatalf("plain=%v SWAR marks of %q = %064b, want %064b or more above the lowest", plain, d[:], swar, want)
+			}
+		}
+	}
+}
+
+func TestMarks(t *testing.T) {
+	var d [64]byte
+	// Every byte value at every position, alone and beside every other
+	// value, over a background of plain letters.
+	for pos := 0; pos < 64; pos++ {
+		for c := 0; c < 256; c++ {
+			for i := range d {
+				d[i] = 'a'
+			}
+			d[pos] = byte(c)
+			checkMarks(t, &d)
+			for c2 := 0; c2 < 256; c2 += 3 {
+				d[(pos+1)%64] = byte(c2)
+				checkMarks(t, &d)
+			}
+		}
+	}
+}
+
+// FuzzMarks holds the vector marks to the byte-by-byte definition and the
+// SWAR marks, on blocks of any content.
+func FuzzMarks(f *testing.F) {
+	f.Add([]byte(`{"a":"<b>&c\"d\\e"}` + "\x00\x1f\x20\x7f\x80\xff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var d [64]byte
+		for len(b) > 0 {
+			n := copy(d[:], b)
+			b = b[n:]
+			checkMarks(t, &d)
+		}
 	})
 }
