@@ -36,13 +36,16 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 	plain = true
 	bm := blockMask{blk: -1}
 	n := len(doc)
+	if v == nil {
+		depth = -1 // no Visitor: no depth is shown
+	}
 	i := SkipSpace(doc, 0)
 	for {
 		// A value starts at i.
 		if i >= n {
 			return false, false
 		}
-		if v != nil && len(stack) <= depth {
+		if len(stack) <= depth {
 			v.Start(len(stack), doc, i)
 		}
 		switch c := doc[i]; {
@@ -74,7 +77,7 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 					bm.load(doc, b, plain)
 				}
 				if j := bm.quickKey(doc, i); j > 0 {
-					if v != nil && len(stack) <= depth {
+					if len(stack) <= depth {
 						v.Key(len(stack), doc[i+1:j-2])
 					}
 					i = j
@@ -109,7 +112,7 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 		// After a value: a comma, the end of containers, or the end.
 		for {
 			// A value ends at i.
-			if v != nil && len(stack) <= depth {
+			if len(stack) <= depth {
 				v.End(len(stack), doc, i)
 			}
 			if len(stack) == 0 {
@@ -139,7 +142,7 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 					bm.load(doc, b, plain)
 				}
 				if j := bm.quickKey(doc, i); j > 0 {
-					if v != nil && len(stack) <= depth {
+					if len(stack) <= depth {
 						v.Key(len(stack), doc[i+1:j-2])
 					}
 					i = j
