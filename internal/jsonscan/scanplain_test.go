@@ -56,6 +56,22 @@ func TestScanPlain(t *testing.T) {
 					b := []byte(`[` + strings.Repeat(" ", pad) + strings.Replace(form, "%s", s, 1) + `,"` + strings.Repeat("c", 70) + `"]`)
 					b[strings.IndexByte(string(b), '?')] = byte(c)
 					scanAll(t, b, 2)
+					scanAll(t, b, 0)
+					scanAll(t, append([]byte(`{"o":`), append(b, '}')...), 0)
+				}
+			}
+		}
+	}
+	// Runs of backslashes, and what follows them, across a block's end,
+	// in keys and values, with and without a Visitor to show them to.
+	for pad := 50; pad < 70; pad++ {
+		for run := 0; run < 5; run++ {
+			for _, tail := range []string{`"`, `u0041"`, `u00"`, `n"`, `x"`, `"x"`, "\x01\"", `"]`, `"}`} {
+				str := `"` + strings.Repeat(`\`, run) + tail
+				for _, form := range []string{`[%s]`, `{%s:1}`, `{"k":[%s,{"%s":%s}]}`} {
+					b := []byte(strings.Repeat(" ", pad) + strings.ReplaceAll(form, "%s", str))
+					scanAll(t, b, 0)
+					scanAll(t, b, 1)
 				}
 			}
 		}
