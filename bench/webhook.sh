@@ -52,8 +52,8 @@ if [ $# -ge 1 ]; then
           grep '^BenchmarkProcess' | sed "s/^/$which conns=$c round $r: /"
       done
     done
-  done | tee /dev/stderr | awk '
-    { w = $1 " " $2; for (i = 1; i < NF; i++) { if ($(i+1) == "events/s") { ev[w] += $i; if (!(w in lo) || $i < lo[w]) lo[w] = $i; if ($i > hi[w]) hi[w] = $i }
+  done | awk '
+    { print; fflush(); w = $1 " " $2; for (i = 1; i < NF; i++) { if ($(i+1) == "events/s") { ev[w] += $i; if (!(w in lo) || $i < lo[w]) lo[w] = $i; if ($i > hi[w]) hi[w] = $i }
         if ($(i+1) == "input-cpu-ns/event") cpu[w] += $i; if ($(i+1) == "input-maxrss-MiB") rss[w] += $i
         if ($(i+1) == "events/input-cpu-s") epc[w] += $i; if ($(i+1) == "sender-cpu-ns/event") snd[w] += $i
         if ($(i+1) == "p50-ms") p50[w] += $i
