@@ -44,7 +44,6 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		pipeBytes := 0
 		if f, ok := stdout.(*os.File); ok {
 			pipeBytes = growPipe(f, stdoutPipeBytes)
-			stdout = pollStdout(f)
 		}
 		return runInputs(stdin, stdout, stderr, sig, pipeBytes)
 	case len(args) == 1 && args[0] == "--scheme":
