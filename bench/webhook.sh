@@ -5,7 +5,7 @@
 #            stdin, XML stream on a drained stdout pipe); four senders post
 #            batches of 400 ~2 KB events over mutual TLS keep-alive
 #            connections from the benchmark process. Reports events/s, the
-#            99th percentile batch latency (request sent to 200 read), the
+#            median and 99th percentile batch latency (request sent to 200 read), the
 #            input process's CPU time per event and its peak RSS, and the
 #            benchmark process's own CPU time per event (senders + drain),
 #            which comes out of the same cores.
@@ -25,8 +25,14 @@
 #   CONNS="4"      with OLD_BINARY: the sender counts to measure, each its own
 #                  keep-alive connection (e.g. CONNS="1 4 16"); rounds
 #                  alternate old and new at each count
+#   KAW_CLIENT=nethttp  senders through net/http's client instead of the
+#                  benchmark's own raw HTTP/1.1 senders (which cost the
+#                  shared cores less; both send the same bytes)
+# Instructions per event, which the load does not move:
+#   bench/webhook-callgrind.sh [OLD_BINARY NEW_BINARY]
 # On a shared machine wall-clock figures vary with the load; the input's
-# CPU time per event (input-cpu-ns/event) is the steadier measure.
+# CPU time per event (input-cpu-ns/event) and the events it handles per
+# CPU-second (events/input-cpu-s) are the steadier measures.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -46,12 +52,15 @@ if [ $# -ge 1 ]; then
           grep '^BenchmarkProcess' | sed "s/^/$which conns=$c round $r: /"
       done
     done
-  done | tee /dev/stderr | awk '
-    { w = $1 " " $2; for (i = 1; i < NF; i++) { if ($(i+1) == "events/s") { ev[w] += $i; if (!(w in lo) || $i < lo[w]) lo[w] = $i; if ($i > hi[w]) hi[w] = $i }
+  done | awk '
+    { print; fflush(); w = $1 " " $2; for (i = 1; i < NF; i++) { if ($(i+1) == "events/s") { ev[w] += $i; if (!(w in lo) || $i < lo[w]) lo[w] = $i; if ($i > hi[w]) hi[w] = $i }
         if ($(i+1) == "input-cpu-ns/event") cpu[w] += $i; if ($(i+1) == "input-maxrss-MiB") rss[w] += $i
-        if ($(i+1) == "p99-ms") { p99[w] += $i; if ($i > p99hi[w]) p99hi[w] = $i } }; n[w]++; c[$2] = 1 }
-    END { for (w in n) printf "%s: mean %.0f events/s (%.0f-%.0f), p99 mean %.1f ms (max %.1f), %.0f input-cpu-ns/event, %.1f MiB peak RSS (%d rounds)\n", w, ev[w]/n[w], lo[w], hi[w], p99[w]/n[w], p99hi[w], cpu[w]/n[w], rss[w]/n[w], n[w]
+        if ($(i+1) == "events/input-cpu-s") epc[w] += $i; if ($(i+1) == "sender-cpu-ns/event") snd[w] += $i
+        if ($(i+1) == "p50-ms") p50[w] += $i
+        if ($(i+1) == "p99-ms") { p99[w] += $i; if ($i > p99hi[w]) p99hi[w] = $i; if (!(w in p99lo) || $i < p99lo[w]) p99lo[w] = $i } }; n[w]++; c[$2] = 1 }
+    END { for (w in n) printf "%s: mean %.0f events/s (%.0f-%.0f), p50 mean %.1f ms, p99 mean %.1f ms (%.1f-%.1f), %.0f input-cpu-ns/event, %.0f events/input-cpu-s, %.0f sender-cpu-ns/event, %.1f MiB peak RSS (%d rounds)\n", w, ev[w]/n[w], lo[w], hi[w], p50[w]/n[w], p99[w]/n[w], p99lo[w], p99hi[w], cpu[w]/n[w], epc[w]/n[w], snd[w]/n[w], rss[w]/n[w], n[w]
           for (k in c) { o = "old " k; m = "new " k; if (n[o] && n[m]) printf "new/old at %s: events/s %.3f, input CPU per event %.3f\n", k, (ev[m]/n[m])/(ev[o]/n[o]), (cpu[m]/n[m])/(cpu[o]/n[o]) } }'
+  echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   rm -rf "$(dirname "$tb")"
   exit 0
 fi

@@ -36,13 +36,16 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 	plain = true
 	bm := blockMask{blk: -1}
 	n := len(doc)
+	if v == nil {
+		depth = -1 // no Visitor: no depth is shown
+	}
 	i := SkipSpace(doc, 0)
 	for {
 		// A value starts at i.
 		if i >= n {
 			return false, false
 		}
-		if v != nil && len(stack) <= depth {
+		if len(stack) <= depth {
 			v.Start(len(stack), doc, i)
 		}
 		switch c := doc[i]; {
@@ -74,7 +77,7 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 					bm.load(doc, b, plain)
 				}
 				if j := bm.quickKey(doc, i); j > 0 {
-					if v != nil && len(stack) <= depth {
+					if len(stack) <= depth {
 						v.Key(len(stack), doc[i+1:j-2])
 					}
 					i = j
@@ -109,7 +112,7 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 		// After a value: a comma, the end of containers, or the end.
 		for {
 			// A value ends at i.
-			if v != nil && len(stack) <= depth {
+			if len(stack) <= depth {
 				v.End(len(stack), doc, i)
 			}
 			if len(stack) == 0 {
@@ -139,7 +142,7 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 					bm.load(doc, b, plain)
 				}
 				if j := bm.quickKey(doc, i); j > 0 {
-					if v != nil && len(stack) <= depth {
+					if len(stack) <= depth {
 						v.Key(len(stack), doc[i+1:j-2])
 					}
 					i = j
@@ -186,9 +189,10 @@ func scanKey(doc []byte, i int, plain *bool, bm *blockMask, v Visitor, d, depth 
 // the document is still plain text, '<', '>', '&' and bytes above 0x7F.
 // A string's end is then one shift and one trailing-zero count away, with
 // no loop whose exit the branch predictor has to guess per string; the
-// walk moves forward, so the block it is in is the only one kept. Marks
-// past a real one in the same eight bytes may be false (a borrow of the
-// SWAR tests); scanString looks at each marked byte, so they cost a step,
+// walk moves forward, so the block it is in is the only one kept. The
+// vector marks (amd64) are exact; with the SWAR ones, marks past a real
+// one in the same eight bytes may be false (a borrow of the SWAR tests).
+// scanString looks at each marked byte, so a false mark costs a step,
 // never a wrong answer.
 type blockMask struct {
 	blk  int    // index of the block described (-1: none yet)
@@ -201,29 +205,9 @@ func (bm *blockMask) load(doc []byte, blk int, plain bool) {
 	var m uint64
 	switch {
 	case base+64 <= len(doc) && plain:
-		d := (*[64]byte)(doc[base : base+64])
-		for w := 0; w < 64; w += 8 {
-			x := binary.LittleEndian.Uint64(d[w:])
-			// '"' and '&', '<' and '>' differ in one bit each. y - Ones
-			// sets a byte's high bit when y is 0 (a match) or above 0x80,
-			// which only a byte of x above 0x7F gives, and those are
-			// marked anyway: no "&^ y" is needed, and the lowest mark is
-			// still exact.
-			qa, lg, bs := x&(Ones*0xFB)^(Ones*'"'), x&(Ones*0xFD)^(Ones*'<'), x^(Ones*'\\')
-			h := ((qa - Ones) | (lg - Ones) | (bs - Ones) | (x - Ones*0x20) | x) & Highs
-			// Gather the eight high bits into one byte: byte k's bit, at
-			// 8k after the shift, lands at 56+k, and no two partial
-			// products meet, so nothing carries.
-			m |= (h >> 7) * 0x0102040810204080 >> 56 << w
-		}
+		m = marksPlain((*[64]byte)(doc[base : base+64]))
 	case base+64 <= len(doc):
-		d := (*[64]byte)(doc[base : base+64])
-		for w := 0; w < 64; w += 8 {
-			x := binary.LittleEndian.Uint64(d[w:])
-			q, bs := x^(Ones*'"'), x^(Ones*'\\')
-			h := ((q-Ones)&^q | (bs-Ones)&^bs | (x-Ones*0x20)&^x) & Highs
-			m |= (h >> 7) * 0x0102040810204080 >> 56 << w
-		}
+		m = marksAny((*[64]byte)(doc[base : base+64]))
 	default:
 		for k, c := range doc[base:] {
 			if c == '"' || c == '\\' || c < 0x20 || plain && (c >= 0x80 || c == '<' || c == '>' || c == '&') {
@@ -232,6 +216,41 @@ func (bm *blockMask) load(doc []byte, blk int, plain bool) {
 		}
 	}
 	bm.blk, bm.mask = blk, m
+}
+
+// marksPlainSWAR is marksPlain eight bytes at a time in plain Go: the
+// same lowest mark in every eight bytes, possibly more marks above it.
+// It serves where there is no vector version, and as the tests' oracle.
+func marksPlainSWAR(d *[64]byte) uint64 {
+	var m uint64
+	for w := 0; w < 64; w += 8 {
+		x := binary.LittleEndian.Uint64(d[w:])
+		// '"' and '&', '<' and '>' differ in one bit each. y - Ones
+		// sets a byte's high bit when y is 0 (a match) or above 0x80,
+		// which only a byte of x above 0x7F gives, and those are
+		// marked anyway: no "&^ y" is needed, and the lowest mark is
+		// still exact.
+		qa, lg, bs := x&(Ones*0xFB)^(Ones*'"'), x&(Ones*0xFD)^(Ones*'<'), x^(Ones*'\\')
+		h := ((qa - Ones) | (lg - Ones) | (bs - Ones) | (x - Ones*0x20) | x) & Highs
+		// Gather the eight high bits into one byte: byte k's bit, at
+		// 8k after the shift, lands at 56+k, and no two partial
+		// products meet, so nothing carries.
+		m |= (h >> 7) * 0x0102040810204080 >> 56 << w
+	}
+	return m
+}
+
+// marksAnySWAR is marksAny eight bytes at a time in plain Go, with the
+// same lowest mark in every eight bytes (see marksPlainSWAR).
+func marksAnySWAR(d *[64]byte) uint64 {
+	var m uint64
+	for w := 0; w < 64; w += 8 {
+		x := binary.LittleEndian.Uint64(d[w:])
+		q, bs := x^(Ones*'"'), x^(Ones*'\\')
+		h := ((q-Ones)&^q | (bs-Ones)&^bs | (x-Ones*0x20)&^x) & Highs
+		m |= (h >> 7) * 0x0102040810204080 >> 56 << w
+	}
+	return m
 }
 
 // quick returns the index after the string whose opening quote is at

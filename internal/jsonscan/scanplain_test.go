@@ -2,6 +2,7 @@ package jsonscan
 
 import (
 	"errors"
+	"math/bits"
 	"slices"
 	"strings"
 	"testing"
@@ -55,6 +56,22 @@ func TestScanPlain(t *testing.T) {
 					b := []byte(`[` + strings.Repeat(" ", pad) + strings.Replace(form, "%s", s, 1) + `,"` + strings.Repeat("c", 70) + `"]`)
 					b[strings.IndexByte(string(b), '?')] = byte(c)
 					scanAll(t, b, 2)
+					scanAll(t, b, 0)
+					scanAll(t, append([]byte(`{"o":`), append(b, '}')...), 0)
+				}
+			}
+		}
+	}
+	// Runs of backslashes, and what follows them, across a block's end,
+	// in keys and values, with and without a Visitor to show them to.
+	for pad := 50; pad < 70; pad++ {
+		for run := 0; run < 5; run++ {
+			for _, tail := range []string{`"`, `u0041"`, `u00"`, `n"`, `x"`, `"x"`, "\x01\"", `"]`, `"}`} {
+				str := `"` + strings.Repeat(`\`, run) + tail
+				for _, form := range []string{`[%s]`, `{%s:1}`, `{"k":[%s,{"%s":%s}]}`} {
+					b := []byte(strings.Repeat(" ", pad) + strings.ReplaceAll(form, "%s", str))
+					scanAll(t, b, 0)
+					scanAll(t, b, 1)
 				}
 			}
 		}
@@ -74,3 +91,92 @@ func FuzzScanPlain(f *testing.F) {
 		scanAll(t, doc, int(depth%6))
 	})
 }
+
+// exactMarks is the definition of a block's marks, byte by byte.
+func exactMarks(d *[64]byte, plain bool) uint64 {
+	var m uint64
+	for k, c := range d {
+		if c == '"' || c == '\\' || c < 0x20 || plain && (c >= 0x80 || c == '<' || c == '>' || c == '&') {
+			m |= 1 << k
+		}
+	}
+	return m
+}
+
+// checkMarks fails the test unless marksPlain and marksAny give the exact
+// marks of d, and the SWAR versions give a superset of them with the
+// same lowest mark in each eight bytes.
+func checkMarks(t *testing.T, d *[64]byte) {
+	t.Helper()
+	for _, plain := range []bool{true, false} {
+		want := exactMarks(d, plain)
+		got, swar := marksAny(d), marksAnySWAR(d)
+		if plain {
+			got, swar = marksPlain(d), marksPlainSWAR(d)
+		}
+		if vectorMarks && got != want {
+			t.Fatalf("plain=%v marks of %q = %064b, want %064b", plain, d[:], got, want)
+		}
+		for w := 0; w < 64; w += 8 {
+			e, s := want>>w&0xFF, swar>>w&0xFF
+			if s&e != e || bits.TrailingZeros8(uint8(s)) != bits.TrailingZeros8(uint8(e)) {
+				t.Fatalf("plain=%v SWAR marks of %q = %064b, want %064b or more above the lowest", plain, d[:], swar, want)
+			}
+		}
+	}
+}
+
+func TestMarks(t *testing.T) {
+	var d [64]byte
+	// Every byte value at every position, alone and beside every other
+	// value, over a background of plain letters.
+	for pos := 0; pos < 64; pos++ {
+		for c := 0; c < 256; c++ {
+			for i := range d {
+				d[i] = 'a'
+			}
+			d[pos] = byte(c)
+			checkMarks(t, &d)
+			for c2 := 0; c2 < 256; c2 += 3 {
+				d[(pos+1)%64] = byte(c2)
+				checkMarks(t, &d)
+			}
+		}
+	}
+}
+
+// FuzzMarks holds the vector marks to the byte-by-byte definition and the
+// SWAR marks, on blocks of any content.
+func FuzzMarks(f *testing.F) {
+	f.Add([]byte(`{"a":"<b>&c\"d\\e"}` + "\x00\x1f\x20\x7f\x80\xff"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var d [64]byte
+		for len(b) > 0 {
+			n := copy(d[:], b)
+			b = b[n:]
+			checkMarks(t, &d)
+		}
+	})
+}
+
+// BenchmarkMarks compares the marks of a 64-byte block of JSON text, the
+// vector version against the SWAR loop, plain and not.
+func BenchmarkMarks(b *testing.B) {
+	var d [64]byte
+	copy(d[:], `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-1","namespace":"team-a"}}`)
+	for _, c := range []struct {
+		name string
+		fn   func(*[64]byte) uint64
+	}{{"Plain", marksPlain}, {"PlainSWAR", marksPlainSWAR}, {"Any", marksAny}, {"AnySWAR", marksAnySWAR}} {
+		b.Run(c.name, func(b *testing.B) {
+			b.SetBytes(64)
+			var m uint64
+			for b.Loop() {
+				m ^= c.fn(&d)
+			}
+			sinkMarks = m
+		})
+	}
+}
+
+var sinkMarks uint64

@@ -405,6 +405,7 @@ type dedupe struct {
 	seen    keySet
 	ring    []stamped // FIFO of remembered keys, oldest at head; grows up to maxKeys
 	head, n int
+	sink    uint64 // what warm read, kept so the reads are not optimised away
 }
 
 type stamped struct {
@@ -452,6 +453,25 @@ func (d *dedupe) grow() {
 	d.ring, d.head = r, 0
 }
 
+// warm touches the set's slots that filtering b will probe: those of b's
+// keys and, when the window is full, of the oldest keys it will forget.
+// The set is far larger than the cache, so each probe would wait for
+// memory in turn; these independent loads overlap their waits instead.
+func (d *dedupe) warm(b *Batch) {
+	var t uint64
+	for i := 0; i < b.n; i++ {
+		if e := b.at(i); e.keyed {
+			t ^= d.seen.touch(e.key)
+		}
+	}
+	if d.maxKeys > 0 {
+		for i, out := 0, d.n+b.n-d.maxKeys; i < out && i < d.n; i++ {
+			t ^= d.seen.touch(d.ring[(d.head+i)%len(d.ring)].k)
+		}
+	}
+	d.sink = t
+}
+
 // expire forgets keys older than the window.
 func (d *dedupe) expire(now time.Time) {
 	limit := now.Add(-d.window).UnixNano()
@@ -472,6 +492,7 @@ func (d *dedupe) pop() {
 // fails the process stops, so nothing is wrongly remembered for long.
 func (d *dedupe) filter(b *Batch, now time.Time) int {
 	d.expire(now)
+	d.warm(b)
 	kept, dropped := 0, 0
 	for i := 0; i < b.n; i++ {
 		e := b.at(i)

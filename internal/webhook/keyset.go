@@ -44,6 +44,17 @@ func (s *keySet) has(k key) bool {
 	}
 }
 
+// touch reads k's home slot and returns a word of it, for nothing but to
+// bring its cache line in: the duplicate filter touches a batch's slots
+// in a loop of independent loads, which the CPU overlaps, before its adds
+// and removes, each of which would otherwise wait for its own miss.
+func (s *keySet) touch(k key) uint64 {
+	if len(s.slots) == 0 {
+		return 0
+	}
+	return s.slots[home(k, uint64(len(s.slots)-1))].a
+}
+
 // add holds k and reports whether it was new.
 func (s *keySet) add(k key) bool {
 	if k == (key{}) {
