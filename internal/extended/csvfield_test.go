@@ -87,39 +87,53 @@ func TestCSVFieldEscapedQuotes(t *testing.T) {
 				`","resource":"pods"},"stage":"ResponseComplete",` +
 				`"requestObject":{"spec":{"containers":[{"name":"c","securityContext":{"privileged":true}}]}}}`)
 			sameAsAddEvent(t, itoa(n)+" "+verb, [][]byte{e})
-			if w, ok, _ := quickWatchCSV(csvQuote(e), nil); !ok || (verb == "get") != (w == notWatched) {
-				t.Errorf("%s: quickWatchCSV = %v, %v", e, w, ok)
+			w, _, reject := preCSV(csvQuote(e))
+			if verb == "get" && !reject || verb != "get" && (reject || w != resources["pods"]) {
+				t.Errorf("%s: preCSV = %v, reject %v", e, w, reject)
 			}
 		}
 	}
 }
 
-// FuzzQuickWatchCSV checks that the walk over quoted bytes answers as
-// quickWatch on the unquoted event whenever it answers, that mayFindCSV
-// passes whatever mayFind or mayPatchCode passes, and that
-// quickHasBodyCSV finds a body only where quickHasBody does: for cells
+// FuzzPreCSV checks the pre-filter on quoted bytes against the
+// detector on the unquoted event: that mayFindCSV passes whatever mayFind
+// or mayPatchCode passes; that preCSV rejects only events AddEvent leaves
+// no trace of; that the resource it finds is quickWatch's; and that it
+// says mayFind and mayPatchCode are false only where they are. For cells
 // quoted as splunkd quotes them and for any bytes taken as a cell.
-func FuzzQuickWatchCSV(f *testing.F) {
+func FuzzPreCSV(f *testing.F) {
 	addSeeds(f)
 	f.Add([]byte(`{""verb"":""get"",""objectRef"":{}}`))
 	f.Add([]byte(`{"verb":"create","x":"\"","objectRef":{"resource":"pods"}}`))
+	f.Add([]byte(`{"requestObject":{},"verb":"create","objectRef":{"resource":"pods"},"stage":"ResponseComplete"}`))
+	f.Add([]byte(`{"verb":"create","objectRef":{"resource":"pods"},"stage":"ResponseComplete","requestObject":[]}`))
+	empty := New()
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		for _, q := range [][]byte{csvQuote(raw), raw} {
 			u := jsonscan.UnquoteCSV(nil, q)
 			if !mayFindCSV(view(q)) && (mayFind(view(u)) || mayPatchCode(view(u))) {
 				t.Fatalf("cell %q: mayFindCSV false, but mayFind or mayPatchCode true on %q", q, u)
 			}
-			if quickHasBodyCSV(q) {
-				if has, ok := quickHasBody(view(u)); !has || !ok {
-					t.Fatalf("cell %q: quickHasBodyCSV true, quickHasBody on %q = %v, %v", q, u, has, ok)
-				}
+			if !looksLikeObject(q) {
+				continue
 			}
-			w, ok, _ := quickWatchCSV(q, nil)
-			if !ok {
+			w, noName, reject := preCSV(q)
+			if reject {
+				d := New()
+				d.AddEvent(u)
+				if !reflect.DeepEqual(d.Result(), empty.Result()) || len(d.Messages()) > 0 {
+					t.Fatalf("cell %q rejected, but AddEvent on %q gives %q, %q", q, u, d.Result().Rows, d.Messages())
+				}
+				continue
+			}
+			if w == nil {
 				continue
 			}
 			if w2, ok2 := quickWatch(view(u)); !ok2 || w2 != w {
-				t.Fatalf("cell %q: quickWatchCSV = %v, quickWatch on %q = %v, %v", q, w, u, w2, ok2)
+				t.Fatalf("cell %q: preCSV finds %v, quickWatch on %q = %v, %v", q, w, u, w2, ok2)
+			}
+			if noName && (mayFind(view(u)) || mayPatchCode(view(u))) {
+				t.Fatalf("cell %q: preCSV says no name, but mayFind or mayPatchCode is true on %q", q, u)
 			}
 		}
 	})

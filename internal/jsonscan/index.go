@@ -1,0 +1,98 @@
+package jsonscan
+
+// CSVMembers walks the members of one object in the CSV-quoted form of a
+// JSON text, as FieldsPlainCSV does, but one member per Next, so that a
+// caller can stop at a member, look at it, and go on later from there:
+// one walk over a cell's top level serves every question asked of it, in
+// the order its members come, where each FieldsPlainCSV call started
+// again from the first member.
+type CSVMembers struct {
+	q  []byte // the walk reads q only
+	i  int    // where the next key starts, or where the last value ended
+	st int8
+}
+
+// Walk states.
+const (
+	walkKey   int8 = iota // a key starts at i
+	walkAfter             // a value ended at i: a comma or the closing brace follows
+	walkDone              // the object ended
+	walkFail              // broken structure, a key with an escape, a lone quote
+)
+
+// MembersCSV starts a walk of the object at the start of q (after blanks),
+// reading q only, as FieldsPlainCSV(q, …) reads it. Member values are
+// sub-slices of q, so the walk of a member's object is
+// MembersCSV(value).
+func MembersCSV(q []byte) CSVMembers {
+	w := CSVMembers{q: q, st: walkFail}
+	i := SkipSpace(q, 0)
+	if i >= len(q) || q[i] != '{' {
+		return w
+	}
+	i = SkipSpace(q, i+1)
+	w.i = i
+	w.st = walkKey
+	if i < len(q) && q[i] == '}' {
+		w.st = walkDone
+	}
+	return w
+}
+
+// Next returns the next member's key (the text between its quotes) and
+// raw value, as FieldsPlainCSV passes them to its callback. more is false
+// at the end of the object or at broken structure, which OK tells apart.
+// As in FieldsPlainCSV, what follows a member is read only when the walk
+// goes on past it.
+func (w *CSVMembers) Next() (key, value []byte, more bool) {
+	q := w.q
+	i := w.i
+	switch w.st {
+	case walkAfter:
+		if i = SkipSpace(q, i); i >= len(q) {
+			w.st = walkFail
+			return nil, nil, false
+		}
+		switch q[i] {
+		case ',':
+			i = SkipSpace(q, i+1)
+		case '}':
+			w.st = walkDone
+			return nil, nil, false
+		default:
+			w.st = walkFail
+			return nil, nil, false
+		}
+	case walkKey:
+	default:
+		return nil, nil, false
+	}
+	w.st = walkFail
+	if !pairAt(q, i) {
+		return nil, nil, false
+	}
+	// A plain key ends at its first quote; a backslash is an escape.
+	end := quoteOrBackslash(q, i+2)
+	if end >= len(q) || q[end] != '"' || !pairAt(q, end) {
+		return nil, nil, false
+	}
+	key = q[i+2 : end]
+	i = SkipSpace(q, end+2)
+	if i >= len(q) || q[i] != ':' {
+		return nil, nil, false
+	}
+	if i = SkipSpace(q, i+1); i >= len(q) {
+		return nil, nil, false
+	}
+	vs := i
+	if i = SkipValueCSV(q, i); i < 0 {
+		return nil, nil, false
+	}
+	w.i, w.st = i, walkAfter
+	return key, q[vs:i], true
+}
+
+// OK reports whether the walk has met no broken structure: what
+// FieldsPlainCSV reports when its callback stops it after the last member
+// Next returned, or, once Next returned false, at the end.
+func (w *CSVMembers) OK() bool { return w.st != walkFail }

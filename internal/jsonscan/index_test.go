@@ -1,0 +1,110 @@
+package jsonscan
+
+import (
+	"bytes"
+	"testing"
+)
+
+// membersWalk lists the members a CSVMembers walk shows, values
+// unquoted, stopping after stop members, as walkCSV does for
+// FieldsPlainCSV.
+func membersWalk(q []byte, stop int) (ms []member, ok bool) {
+	w := MembersCSV(q)
+	for len(ms) < stop {
+		k, v, more := w.Next()
+		if !more {
+			break
+		}
+		ms = append(ms, member{string(unquoteCSV(k)), string(unquoteCSV(v))})
+	}
+	return ms, w.OK()
+}
+
+func TestMembersCSV(t *testing.T) {
+	for _, c := range []string{
+		`{}`,
+		` { } `,
+		` {""a"":""x\""y"",""b"":[1,{""c"":""]""}],""d"":true} `,
+		`{""a"":""x\\"",""b"":null}`,
+		`{""a"":""x"y""}`,
+		`{""a\u0062"":1}`,
+		`{""a"":1 ""b"":2}`,
+		`{""a"":1,}`,
+		`{""a"":1,""b"":\x}`,
+		`{""a"":{""b"":[""}""]}}x`,
+		`{""a"":""` + string(bytes.Repeat([]byte(`x\""`), 40)) + `"",""b"":{""c"":""d""},""e"":[[[]]]}`,
+		`[]`,
+		``,
+	} {
+		for stop := 1; stop <= 4; stop++ {
+			got, ok := membersWalk([]byte(c), stop)
+			want, wantOK := walkCSV([]byte(c), stop)
+			if ok != wantOK || !equalMembers(got, want) {
+				t.Errorf("%s stop %d: MembersCSV %q %v, FieldsPlainCSV %q %v", c, stop, got, ok, want, wantOK)
+			}
+		}
+	}
+}
+
+// FuzzMembersCSV checks the member walk against FieldsPlainCSV, for the
+// whole cell and for each member's value walked as an object: the same
+// members and the same answer, wherever the walk stops.
+func FuzzMembersCSV(f *testing.F) {
+	f.Add([]byte(`{"a":"x\"y","b":[1,{"c":"]"}],"d":true}`), uint8(2), true)
+	f.Add([]byte(`{"verb":"get","objectRef":{"resource":"pods","apiGroup":"x\\"}}`), uint8(1), true)
+	f.Add([]byte(`{"a":"\\","b":"\""}`), uint8(9), false)
+	f.Fuzz(func(t *testing.T, doc []byte, stop uint8, quote bool) {
+		n := int(stop%8) + 1
+		q := doc
+		if quote {
+			q = bytes.ReplaceAll(doc, []byte(`"`), []byte(`""`))
+		}
+		got, ok := membersWalk(q, n)
+		want, wantOK := walkCSV(q, n)
+		if ok != wantOK || !equalMembers(got, want) {
+			t.Fatalf("cell %q: MembersCSV %q %v, FieldsPlainCSV %q %v", q, got, ok, want, wantOK)
+		}
+		w := MembersCSV(q)
+		for {
+			_, v, more := w.Next()
+			if !more {
+				break
+			}
+			got, ok := membersWalk(v, n)
+			want, wantOK := walkCSV(v, n)
+			if ok != wantOK || !equalMembers(got, want) {
+				t.Fatalf("value %q of %q: MembersCSV %q %v, FieldsPlainCSV %q %v", v, q, got, ok, want, wantOK)
+			}
+		}
+	})
+}
+
+// A lease renewal's top level up to objectRef, quoted: what the extended
+// mode's pre-filter walks for most writes.
+func BenchmarkMembersCSV(b *testing.B) {
+	ev := []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"ad448150-45e1-4cc8-a9c5-755aaab31589",` +
+		`"stage":"ResponseComplete","requestURI":"/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/kube-scheduler?timeout=5s",` +
+		`"verb":"update","user":{"username":"system:kube-scheduler","groups":["system:authenticated"]},"sourceIPs":["10.20.0.10"],` +
+		`"userAgent":"kube-scheduler/v1.31.2 (linux/amd64) kubernetes/5864a46/leader-election",` +
+		`"objectRef":{"resource":"leases","namespace":"kube-system","name":"kube-scheduler","apiGroup":"coordination.k8s.io","apiVersion":"v1"},` +
+		`"responseStatus":{"metadata":{},"code":200}}`)
+	q := bytes.ReplaceAll(ev, []byte(`"`), []byte(`""`))
+	b.Run("MembersCSV", func(b *testing.B) {
+		b.SetBytes(int64(len(q)))
+		for b.Loop() {
+			w := MembersCSV(q)
+			for {
+				k, _, more := w.Next()
+				if !more || string(k) == "objectRef" {
+					break
+				}
+			}
+		}
+	})
+	b.Run("FieldsPlainCSV", func(b *testing.B) {
+		b.SetBytes(int64(len(q)))
+		for b.Loop() {
+			FieldsPlainCSV(q, func(k, _ []byte) bool { return string(k) != "objectRef" })
+		}
+	})
+}
