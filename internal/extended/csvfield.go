@@ -1,8 +1,6 @@
 package extended
 
 import (
-	"strings"
-
 	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
@@ -166,8 +164,7 @@ func looksLikeObject(q []byte) bool {
 // quote, and a \u escape's hex digits neither; runAsUser and runAsNonRoot
 // are read with "" as the quote; any patch passes.
 func mayFindCSV(q string) bool {
-	return strings.Contains(q, "privileged") || strings.Contains(q, "host") ||
-		strings.Contains(q, "capabilities") || strings.Contains(q, "patch") ||
+	return containsAt(q, "privileged", 3) || hasHostOrPatch(q, true) || containsAt(q, "capabilities", 4) ||
 		mayRunAsRoot(q, `""`) || hasLetterEscape(q)
 }
 

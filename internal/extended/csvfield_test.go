@@ -158,3 +158,54 @@ func FuzzCSVField(f *testing.F) {
 		}
 	})
 }
+
+// TestIndexAt checks the anchored searches against strings.Contains
+// at every position of every needle, near both ends of the text.
+func TestIndexAt(t *testing.T) {
+	for _, n := range []struct {
+		needle string
+		at     int
+	}{{"privileged", 3}, {"capabilities", 4}, {"runAs", 3}} {
+		for _, pad := range []int{0, 1, 2, 3, 17, 40} {
+			for _, text := range []string{
+				strings.Repeat("v", pad) + n.needle,
+				n.needle + strings.Repeat("b", pad),
+				strings.Repeat("x", pad) + n.needle[:len(n.needle)-1],
+				n.needle[1:] + strings.Repeat("A", pad),
+				strings.Repeat("privilegeb", pad) + "capabilitie",
+			} {
+				if got, want := indexAt(text, n.needle, n.at), strings.Index(text, n.needle); got != want {
+					t.Errorf("indexAt(%q, %q) = %v, want %v", text, n.needle, got, want)
+				}
+			}
+		}
+	}
+	for _, text := range []string{"host", "xhost", "hos", "patch", "xpatch", "atch", "patc", "hpatc", "hhost", "patchost"} {
+		for _, patch := range []bool{false, true} {
+			want := strings.Contains(text, "host") || patch && strings.Contains(text, "patch")
+			if got := hasHostOrPatch(text, patch); got != want {
+				t.Errorf("hasHostOrPatch(%q, %v) = %v", text, patch, got)
+			}
+		}
+	}
+}
+
+// FuzzIndexAt checks the anchored searches against strings.Contains.
+func FuzzIndexAt(f *testing.F) {
+	f.Add("a privileged host", true)
+	f.Add("capabilitiesrunAs patch", false)
+	f.Fuzz(func(t *testing.T, s string, patch bool) {
+		for _, n := range []struct {
+			needle string
+			at     int
+		}{{"privileged", 3}, {"capabilities", 4}, {"runAs", 3}} {
+			if got, want := indexAt(s, n.needle, n.at), strings.Index(s, n.needle); got != want {
+				t.Fatalf("indexAt(%q, %q) = %v, want %v", s, n.needle, got, want)
+			}
+		}
+		want := strings.Contains(s, "host") || patch && strings.Contains(s, "patch")
+		if got := hasHostOrPatch(s, patch); got != want {
+			t.Fatalf("hasHostOrPatch(%q, %v) = %v", s, patch, got)
+		}
+	})
+}
