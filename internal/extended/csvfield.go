@@ -116,6 +116,14 @@ func watchOfCSV(verb, ref []byte, haveRef bool) (w *watched, ok bool) {
 		switch {
 		case string(k) == "resource" && !haveRes:
 			res, haveRes = v, true
+			// Most writes are to resources that hold no pod spec:
+			// then neither the subresource nor the group can
+			// change the answer, nor anything after in objectRef
+			// (gjson, which the event would fall back to, also
+			// takes this first plain resource).
+			if rs, ok := refStringCSV(res, true); ok && resourceNamed(rs) == nil {
+				return notWatched, true
+			}
 		case string(k) == "subresource" && !haveSub:
 			sub, haveSub = v, true
 		case string(k) == "apiGroup" && !haveGroup:
