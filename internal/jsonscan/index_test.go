@@ -48,11 +48,13 @@ func TestMembersCSV(t *testing.T) {
 
 // FuzzMembersCSV checks the member walk against FieldsPlainCSV, for the
 // whole cell and for each member's value walked as an object: the same
-// members and the same answer, wherever the walk stops.
+// members and the same answer, wherever the walk stops; and its value
+// skip against SkipValueCSV at every offset.
 func FuzzMembersCSV(f *testing.F) {
 	f.Add([]byte(`{"a":"x\"y","b":[1,{"c":"]"}],"d":true}`), uint8(2), true)
 	f.Add([]byte(`{"verb":"get","objectRef":{"resource":"pods","apiGroup":"x\\"}}`), uint8(1), true)
 	f.Add([]byte(`{"a":"\\","b":"\""}`), uint8(9), false)
+	f.Add([]byte(`{"a":"\\\"\\\\","b":["x\\\\\""]}`), uint8(3), true)
 	f.Fuzz(func(t *testing.T, doc []byte, stop uint8, quote bool) {
 		n := int(stop%8) + 1
 		q := doc
@@ -63,6 +65,11 @@ func FuzzMembersCSV(f *testing.F) {
 		want, wantOK := walkCSV(q, n)
 		if ok != wantOK || !equalMembers(got, want) {
 			t.Fatalf("cell %q: MembersCSV %q %v, FieldsPlainCSV %q %v", q, got, ok, want, wantOK)
+		}
+		for i := range q {
+			if got, want := skipValueCSV(q, i), SkipValueCSV(q, i); got != want {
+				t.Fatalf("cell %q at %d: skipValueCSV %d, SkipValueCSV %d", q, i, got, want)
+			}
 		}
 		w := MembersCSV(q)
 		for {
