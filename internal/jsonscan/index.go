@@ -1,6 +1,10 @@
 package jsonscan
 
-import "bytes"
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
 
 // CSVMembers walks the members of one object in the CSV-quoted form of a
 // JSON text, as FieldsPlainCSV does, but one member per Next, so that a
@@ -51,6 +55,12 @@ func (w *CSVMembers) Next() (key, value []byte, more bool) {
 	i := w.i
 	switch w.st {
 	case walkAfter:
+		// Most values are followed by a comma, and no blank on
+		// either side of it.
+		if i < len(q) && q[i] == ',' {
+			i = skipBlank(q, i+1)
+			break
+		}
 		if i = skipBlank(q, i); i >= len(q) {
 			w.st = walkFail
 			return nil, nil, false
@@ -74,7 +84,20 @@ func (w *CSVMembers) Next() (key, value []byte, more bool) {
 		return nil, nil, false
 	}
 	// A plain key ends at its first quote; a backslash is an escape.
-	end := quoteOrBackslash(q, i+2)
+	// Most keys of an audit event (kind, level, auditID, verb, user,
+	// username, groups, resource, name) end within eight bytes, tested
+	// here without a call.
+	end := i + 2
+	if end+8 <= len(q) {
+		x := binary.LittleEndian.Uint64(q[end:])
+		if m := HasByte(x, '"') | HasByte(x, '\\'); m != 0 {
+			end += bits.TrailingZeros64(m) / 8
+		} else {
+			end = quoteOrBackslash(q, end+8)
+		}
+	} else {
+		end = quoteOrBackslash(q, end)
+	}
 	if end >= len(q) || q[end] != '"' || !pairAt(q, end) {
 		return nil, nil, false
 	}
@@ -87,7 +110,17 @@ func (w *CSVMembers) Next() (key, value []byte, more bool) {
 		return nil, nil, false
 	}
 	vs := i
-	if i = skipValueCSV(q, i); i < 0 {
+	// Most values are strings: crossed here without skipValueCSV's
+	// call and dispatch.
+	if q[i] == '"' {
+		if !pairAt(q, i) {
+			return nil, nil, false
+		}
+		i = skipStringCSV(q, i)
+	} else {
+		i = skipValueCSV(q, i)
+	}
+	if i < 0 {
 		return nil, nil, false
 	}
 	w.i, w.st = i, walkAfter
@@ -125,6 +158,9 @@ func skipStringCSV(b []byte, i int) int {
 		j += i
 		if !pairAt(b, j) {
 			return -1 // a lone quote, escaped or not
+		}
+		if j == i || b[j-1] != '\\' {
+			return j + 2 // no backslash before it: the common case
 		}
 		n := 0
 		for k := j - 1; k >= i && b[k] == '\\'; k-- {
