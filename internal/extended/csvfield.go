@@ -35,7 +35,9 @@ func (d *Detector) AddCSVField(field []byte, quoted bool) {
 // object: one walk over its top level (jsonscan.MembersCSV, which reads
 // each "" as one quote, as the unquoted text has it) finds the verb, for
 // writes the objectRef, and for pod-spec writes with no sign of a
-// node-escape field the request object, in the order they come. It
+// node-escape field the request object, in the order they come. The
+// walk reads only the values it needs; an objectRef whose first members
+// name a resource without a pod spec is not crossed (refNotWatched). It
 // rejects the event when event would return without a trace: a read, a
 // write to an object that holds no pod spec (quickWatch's answers), or a
 // pod-spec write that cannot yield a finding and has a body (quickHasBody's
@@ -47,22 +49,36 @@ func preCSV(q []byte) (w *watched, noName, reject bool) {
 	var verb, ref, req []byte
 	var haveVerb, haveRef, haveReq bool
 	for !haveVerb || !haveRef {
-		k, v, more := walk.Next()
+		k, more := walk.Key()
 		if !more {
 			break
 		}
 		switch {
 		case string(k) == "verb" && !haveVerb:
-			verb, haveVerb = v, true
-			// A read (most audit events) needs no objectRef: stop
-			// before the user and sourceIPs that follow the verb.
-			if s, ok := plainStringCSV(v); ok && !isWriteVerb(s) {
+			if verb, more = walk.Value(); !more {
+				break
+			}
+			haveVerb = true
+			// A read needs no objectRef: stop before the user
+			// and sourceIPs that follow the verb.
+			if s, ok := plainStringCSV(verb); ok && !isWriteVerb(s) {
 				return nil, false, true
 			}
 		case string(k) == "objectRef" && !haveRef:
-			ref, haveRef = v, true
+			if haveVerb && refNotWatched(verb, walk.Rest()) {
+				// Most writes are to objects without a pod spec,
+				// which their objectRef's first members tell.
+				return nil, false, true
+			}
+			if ref, more = walk.Value(); !more {
+				break
+			}
+			haveRef = true
 		case string(k) == "requestObject" && !haveReq:
-			req, haveReq = v, true
+			if req, more = walk.Value(); !more {
+				break
+			}
+			haveReq = true
 		}
 	}
 	if !walk.OK() || !haveVerb {
@@ -80,12 +96,12 @@ func preCSV(q []byte) (w *watched, noName, reject bool) {
 	// quickHasBody: the first top-level requestObject, from where the
 	// walk stopped on.
 	for !haveReq {
-		k, v, more := walk.Next()
+		k, more := walk.Key()
 		if !more {
 			break
 		}
 		if string(k) == "requestObject" {
-			req, haveReq = v, true
+			req, haveReq = walk.Value()
 		}
 	}
 	if haveReq && len(req) > 0 && req[0] == '{' {
@@ -109,13 +125,15 @@ func watchOfCSV(verb, ref []byte, haveRef bool) (w *watched, ok bool) {
 	var haveRes, haveSub, haveGroup bool
 	walk := jsonscan.MembersCSV(ref)
 	for !haveRes || !haveSub || !haveGroup {
-		k, v, more := walk.Next()
+		k, more := walk.Key()
 		if !more {
 			break
 		}
 		switch {
 		case string(k) == "resource" && !haveRes:
-			res, haveRes = v, true
+			if res, haveRes = walk.Value(); !haveRes {
+				break
+			}
 			// Most writes are to resources that hold no pod spec:
 			// then neither the subresource nor the group can
 			// change the answer, nor anything after in objectRef
@@ -125,9 +143,9 @@ func watchOfCSV(verb, ref []byte, haveRef bool) (w *watched, ok bool) {
 				return notWatched, true
 			}
 		case string(k) == "subresource" && !haveSub:
-			sub, haveSub = v, true
+			sub, haveSub = walk.Value()
 		case string(k) == "apiGroup" && !haveGroup:
-			group, haveGroup = v, true
+			group, haveGroup = walk.Value()
 		}
 	}
 	if !walk.OK() {
@@ -143,6 +161,16 @@ func watchOfCSV(verb, ref []byte, haveRef bool) (w *watched, ok bool) {
 		return w, true
 	}
 	return notWatched, true
+}
+
+// refNotWatched reports whether watchOfCSV answers notWatched for the
+// write verb and the objectRef that starts rest (and runs to an unknown
+// end in it), having read rest only as far as that answer needs. Where
+// the objectRef breaks after what it read, gjson, which event falls back
+// to, reads the same first members and gives the same answer.
+func refNotWatched(verb, rest []byte) bool {
+	w, ok := watchOfCSV(verb, rest, true)
+	return ok && w == notWatched
 }
 
 // refStringCSV is refString on a quoted objectRef member.

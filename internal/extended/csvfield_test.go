@@ -95,6 +95,43 @@ func TestCSVFieldEscapedQuotes(t *testing.T) {
 	}
 }
 
+// TestPreCSVObjectRefStart checks the pre-filter's answer from the first
+// members of an objectRef: a write to an object without a pod spec is
+// rejected however its objectRef goes on, broken or cut short after the
+// resource, and leaves no trace in AddEvent either; a pod-spec resource,
+// or a broken objectRef before its resource, is passed on to the full
+// path.
+func TestPreCSVObjectRefStart(t *testing.T) {
+	head := `{"kind":"Event","verb":"update","user":{"username":"u"},"objectRef":`
+	empty := New()
+	for _, c := range []struct {
+		ref    string
+		reject bool
+	}{
+		{`{"resource":"leases","namespace":"kube-system","name":"x"},"stage":"ResponseComplete"}`, true},
+		{`{"resource":"leases","namespace":"kube-system","name":"x}`, true},
+		{`{"resource":"leases","namespace":[}`, true},
+		{`{"resource":"leases","x":"\"}`, true},
+		{`{"apiGroup":"coordination.k8s.io","resource":"leases","name":}`, true},
+		{`{"namespace":"x","resource":"pods","name":"p"},"stage":"ResponseComplete"}`, false},
+		{`{"resource":"pods","namespace":"kube-system","name":"x}`, false},
+		{`{"namespace":"x" "resource":"leases"}}`, false},
+		{`{"resource":"lea\"ses","name":"x"}}`, false},
+		{`"leases"}`, false},
+	} {
+		e := []byte(head + c.ref)
+		if _, _, reject := preCSV(csvQuote(e)); reject != c.reject {
+			t.Errorf("%s: preCSV rejects %v, want %v", e, reject, c.reject)
+		}
+		d := New()
+		d.AddEvent(e)
+		if c.reject && (!reflect.DeepEqual(d.Result(), empty.Result()) || len(d.Messages()) > 0) {
+			t.Errorf("%s: rejected, but AddEvent gives %q, %q", e, d.Result().Rows, d.Messages())
+		}
+		sameAsAddEvent(t, string(e), [][]byte{e})
+	}
+}
+
 // FuzzPreCSV checks the pre-filter on quoted bytes against the
 // detector on the unquoted event: that mayFindCSV passes whatever mayFind
 // or mayPatchCode passes; that preCSV rejects only events AddEvent leaves
@@ -107,6 +144,8 @@ func FuzzPreCSV(f *testing.F) {
 	f.Add([]byte(`{"verb":"create","x":"\"","objectRef":{"resource":"pods"}}`))
 	f.Add([]byte(`{"requestObject":{},"verb":"create","objectRef":{"resource":"pods"},"stage":"ResponseComplete"}`))
 	f.Add([]byte(`{"verb":"create","objectRef":{"resource":"pods"},"stage":"ResponseComplete","requestObject":[]}`))
+	f.Add([]byte(`{"verb":"update","objectRef":{"resource":"leases","name":"x`))
+	f.Add([]byte(`{"verb":"patch","objectRef":{"apiGroup":"apps","resource":"deployments","name":[}`))
 	empty := New()
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		for _, q := range [][]byte{csvQuote(raw), raw} {

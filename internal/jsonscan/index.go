@@ -14,13 +14,14 @@ import (
 // again from the first member.
 type CSVMembers struct {
 	q  []byte // the walk reads q only
-	i  int    // where the next key starts, or where the last value ended
+	i  int    // where the next key or the pending value starts, or where the last value ended
 	st int8
 }
 
 // Walk states.
 const (
 	walkKey   int8 = iota // a key starts at i
+	walkValue             // a key was read: its value starts at i
 	walkAfter             // a value ended at i: a comma or the closing brace follows
 	walkDone              // the object ended
 	walkFail              // broken structure, a key with an escape, a lone quote
@@ -51,9 +52,37 @@ func MembersCSV(q []byte) CSVMembers {
 // As in FieldsPlainCSV, what follows a member is read only when the walk
 // goes on past it.
 func (w *CSVMembers) Next() (key, value []byte, more bool) {
+	if key, more = w.Key(); !more {
+		return nil, nil, false
+	}
+	if value, more = w.Value(); !more {
+		return nil, nil, false
+	}
+	return key, value, true
+}
+
+// Key is Next that stops before the member's value: Value crosses and
+// returns it, Rest shows where it starts without crossing it, and the
+// next Key or Next crosses it when neither did. A caller that needs
+// only the start of a long value (the first members of an object) reads
+// it by Rest; the walk is then checked no further than the caller reads.
+func (w *CSVMembers) Key() (key []byte, more bool) {
 	q := w.q
 	i := w.i
 	switch w.st {
+	case walkValue:
+		// The value the caller left: valueEnd, written out here
+		// because most values the walk crosses are skipped this way.
+		if q[i] == '"' && pairAt(q, i) {
+			i = skipStringCSV(q, i)
+		} else {
+			i = skipValueCSV(q, i)
+		}
+		if i < 0 {
+			w.st = walkFail
+			return nil, false
+		}
+		fallthrough
 	case walkAfter:
 		// Most values are followed by a comma, and no blank on
 		// either side of it.
@@ -63,25 +92,25 @@ func (w *CSVMembers) Next() (key, value []byte, more bool) {
 		}
 		if i = skipBlank(q, i); i >= len(q) {
 			w.st = walkFail
-			return nil, nil, false
+			return nil, false
 		}
 		switch q[i] {
 		case ',':
 			i = skipBlank(q, i+1)
 		case '}':
 			w.st = walkDone
-			return nil, nil, false
+			return nil, false
 		default:
 			w.st = walkFail
-			return nil, nil, false
+			return nil, false
 		}
 	case walkKey:
 	default:
-		return nil, nil, false
+		return nil, false
 	}
 	w.st = walkFail
 	if !pairAt(q, i) {
-		return nil, nil, false
+		return nil, false
 	}
 	// A plain key ends at its first quote; a backslash is an escape.
 	// Most keys of an audit event (kind, level, auditID, verb, user,
@@ -99,37 +128,62 @@ func (w *CSVMembers) Next() (key, value []byte, more bool) {
 		end = quoteOrBackslash(q, end)
 	}
 	if end >= len(q) || q[end] != '"' || !pairAt(q, end) {
-		return nil, nil, false
+		return nil, false
 	}
 	key = q[i+2 : end]
 	i = skipBlank(q, end+2)
 	if i >= len(q) || q[i] != ':' {
-		return nil, nil, false
+		return nil, false
 	}
 	if i = skipBlank(q, i+1); i >= len(q) {
-		return nil, nil, false
+		return nil, false
 	}
-	vs := i
-	// Most values are strings: crossed here without skipValueCSV's
-	// call and dispatch.
-	if q[i] == '"' {
-		if !pairAt(q, i) {
-			return nil, nil, false
-		}
-		i = skipStringCSV(q, i)
-	} else {
-		i = skipValueCSV(q, i)
+	w.i, w.st = i, walkValue
+	return key, true
+}
+
+// Value crosses the value of the member whose key Key returned and
+// returns it; ok is false when Key did not stop at a value or the value
+// is broken.
+func (w *CSVMembers) Value() (value []byte, ok bool) {
+	if w.st != walkValue {
+		return nil, false
 	}
+	q, vs := w.q, w.i
+	i := valueEnd(q, vs)
 	if i < 0 {
-		return nil, nil, false
+		w.st = walkFail
+		return nil, false
 	}
 	w.i, w.st = i, walkAfter
-	return key, q[vs:i], true
+	return q[vs:i], true
+}
+
+// valueEnd is skipValueCSV(q, i), strings crossed without its call and
+// dispatch: most values are strings.
+func valueEnd(q []byte, i int) int {
+	if q[i] == '"' {
+		if !pairAt(q, i) {
+			return -1
+		}
+		return skipStringCSV(q, i)
+	}
+	return skipValueCSV(q, i)
+}
+
+// Rest returns the walk's text from the start of the value Key stopped
+// at to the end, or nil when Key did not stop at a value.
+func (w *CSVMembers) Rest() []byte {
+	if w.st != walkValue {
+		return nil
+	}
+	return w.q[w.i:]
 }
 
 // OK reports whether the walk has met no broken structure: what
 // FieldsPlainCSV reports when its callback stops it after the last member
-// Next returned, or, once Next returned false, at the end.
+// Next returned, or, once Next returned false, at the end. After Key it
+// answers for the text up to the value's start.
 func (w *CSVMembers) OK() bool { return w.st != walkFail }
 
 // skipBlank is SkipSpace with a quick exit: between the members of an

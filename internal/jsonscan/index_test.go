@@ -20,6 +20,51 @@ func membersWalk(q []byte, stop int) (ms []member, ok bool) {
 	return ms, w.OK()
 }
 
+// lazyWalk walks q by Key, reading the value of member j by Value when
+// bit j of read is set (by Rest first) and leaving it to the next Key
+// otherwise, and checks what it reads against Next's walk: the same keys,
+// the same values where read, Rest starting with the value, and the same
+// answer from OK.
+func lazyWalk(t *testing.T, q []byte, read uint8) {
+	t.Helper()
+	next, lazy := MembersCSV(q), MembersCSV(q)
+	for j := 0; ; j++ {
+		k, v, more := next.Next()
+		lk, lmore := lazy.Key()
+		if !lmore {
+			// Both read the same bytes up to here.
+			if more || next.OK() != lazy.OK() {
+				t.Fatalf("cell %q member %d: Key ends (OK %v), Next gives %q %v (OK %v)", q, j, lazy.OK(), k, more, next.OK())
+			}
+			return
+		}
+		if !bytes.Equal(lk, k) && more {
+			t.Fatalf("cell %q member %d: Key %q, Next %q", q, j, lk, k)
+		}
+		if read&(1<<(j%8)) == 0 {
+			if !more {
+				// The lazy walk has not read the broken value yet.
+				if _, ok := lazy.Value(); ok || lazy.OK() {
+					t.Fatalf("cell %q member %d: Next fails, Value does not", q, j)
+				}
+				return
+			}
+			continue
+		}
+		rest := lazy.Rest()
+		lv, ok := lazy.Value()
+		if ok != more || more && (!bytes.Equal(lv, v) || !bytes.HasPrefix(rest, v)) {
+			t.Fatalf("cell %q member %d: Value %q %v (Rest %q), Next %q %v", q, j, lv, ok, rest, v, more)
+		}
+		if !more {
+			if lazy.OK() || next.OK() {
+				t.Fatalf("cell %q member %d: a broken value leaves OK true", q, j)
+			}
+			return
+		}
+	}
+}
+
 func TestMembersCSV(t *testing.T) {
 	for _, c := range []string{
 		`{}`,
@@ -43,13 +88,17 @@ func TestMembersCSV(t *testing.T) {
 				t.Errorf("%s stop %d: MembersCSV %q %v, FieldsPlainCSV %q %v", c, stop, got, ok, want, wantOK)
 			}
 		}
+		for _, read := range []uint8{0, 0xff, 0x55, 0xaa} {
+			lazyWalk(t, []byte(c), read)
+		}
 	}
 }
 
 // FuzzMembersCSV checks the member walk against FieldsPlainCSV, for the
 // whole cell and for each member's value walked as an object: the same
 // members and the same answer, wherever the walk stops; and its value
-// skip against SkipValueCSV at every offset.
+// skip against SkipValueCSV at every offset; and the walk by Key, Value
+// and Rest against Next's (lazyWalk).
 func FuzzMembersCSV(f *testing.F) {
 	f.Add([]byte(`{"a":"x\"y","b":[1,{"c":"]"}],"d":true}`), uint8(2), true)
 	f.Add([]byte(`{"verb":"get","objectRef":{"resource":"pods","apiGroup":"x\\"}}`), uint8(1), true)
@@ -61,6 +110,7 @@ func FuzzMembersCSV(f *testing.F) {
 		if quote {
 			q = bytes.ReplaceAll(doc, []byte(`"`), []byte(`""`))
 		}
+		lazyWalk(t, q, stop)
 		got, ok := membersWalk(q, n)
 		want, wantOK := walkCSV(q, n)
 		if ok != wantOK || !equalMembers(got, want) {
@@ -103,6 +153,20 @@ func BenchmarkMembersCSV(b *testing.B) {
 			for {
 				k, _, more := w.Next()
 				if !more || string(k) == "objectRef" {
+					break
+				}
+			}
+		}
+	})
+	// As the pre-filter walks: values crossed only by the next Key, and
+	// objectRef's start read by Rest instead of crossed.
+	b.Run("Key", func(b *testing.B) {
+		b.SetBytes(int64(len(q)))
+		for b.Loop() {
+			w := MembersCSV(q)
+			for {
+				k, more := w.Key()
+				if !more || string(k) == "objectRef" && len(w.Rest()) > 0 {
 					break
 				}
 			}
