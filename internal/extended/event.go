@@ -59,7 +59,8 @@ type event struct {
 	decision   string // authorization.k8s.io/decision: "forbid" when RBAC refused it
 	watch      *watched
 	annotation gjson.Result
-	raw        string // the audit event's text, not yet validated; "" when validated
+	raw        string         // the audit event's text, not yet validated; "" when validated
+	bodies     [2]bodyMembers // where the request (0) and response (1) objects' first members lie, when validated
 }
 
 // valid reports whether the event's text is valid JSON.

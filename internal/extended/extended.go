@@ -250,7 +250,7 @@ func (d *Detector) judge(e *event, may bool) {
 		// object: the list at its top level, no pod spec around it.
 		d.in.podSpec(body)
 	default:
-		d.in.object(body, e.watch.spec)
+		e.inspectObject(&d.in, body)
 	}
 	if len(d.in.facts) == 0 {
 		d.pendingPatch(e, body)
