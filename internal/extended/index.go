@@ -21,8 +21,8 @@ type topIndex struct {
 	at      [15][2]int // value bounds by bit number
 
 	// One level down, in the request and response objects (body 0
-	// and 1): where their first spec, template and metadata members
-	// lie, the first step of the judge's look-ups.
+	// and 1): where their first spec and template members lie, the
+	// first step of the pod spec look-up.
 	body     [2]bodyIndex
 	sub      int // the body member whose value is being read: a bodyNames index, or -1
 	subStart int // where that value starts
@@ -30,8 +30,8 @@ type topIndex struct {
 
 // bodyNames are the members of a request or response object that the
 // index records: the first step of every watched resource's pod spec
-// path, and the object's metadata. bodyKey matches them by index.
-var bodyNames = [...]string{"spec", "template", "metadata"}
+// path. bodyKey matches them by index.
+var bodyNames = [...]string{"spec", "template"}
 
 // bodyIndex is what topIndex records of a request or response object.
 type bodyIndex struct {
@@ -91,8 +91,6 @@ func (x *topIndex) bodyKey(key []byte) {
 		n = 0
 	case bodyNames[1]:
 		n = 1
-	case bodyNames[2]:
-		n = 2
 	}
 	if n >= 0 && x.body[b].seen&(1<<n) == 0 {
 		x.sub = n
@@ -184,7 +182,7 @@ type bodyMembers struct {
 // object and name one of bodyNames whose value is an object or array:
 // read from what the validating pass recorded, where gjson would cross
 // the members before it (the metadata, with its managed fields and
-// last-applied annotation, before a spec). A value of any other type,
+// last-applied annotation, before the spec). A value of any other type,
 // and an object that was not indexed, are left to gjson.
 func (e *event) member(obj gjson.Result, name string) gjson.Result {
 	var ix *bodyMembers
