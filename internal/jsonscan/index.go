@@ -73,7 +73,7 @@ func (w *CSVMembers) Key() (key []byte, more bool) {
 	case walkValue:
 		// The value the caller left: valueEnd, written out here
 		// because most values the walk crosses are skipped this way.
-		if q[i] == '"' && pairAt(q, i) {
+		if q[i] == '"' && paired(q, i) {
 			i = skipStringCSV(q, i)
 		} else {
 			i = skipValueCSV(q, i)
@@ -127,7 +127,7 @@ func (w *CSVMembers) Key() (key []byte, more bool) {
 	} else {
 		end = quoteOrBackslash(q, end)
 	}
-	if end >= len(q) || q[end] != '"' || !pairAt(q, end) {
+	if end >= len(q) || q[end] != '"' || !paired(q, end) {
 		return nil, false
 	}
 	key = q[i+2 : end]
@@ -163,7 +163,7 @@ func (w *CSVMembers) Value() (value []byte, ok bool) {
 // dispatch: most values are strings.
 func valueEnd(q []byte, i int) int {
 	if q[i] == '"' {
-		if !pairAt(q, i) {
+		if !paired(q, i) {
 			return -1
 		}
 		return skipStringCSV(q, i)
@@ -185,6 +185,10 @@ func (w *CSVMembers) Rest() []byte {
 // Next returned, or, once Next returned false, at the end. After Key it
 // answers for the text up to the value's start.
 func (w *CSVMembers) OK() bool { return w.st != walkFail }
+
+// paired is pairAt(b, i) where b[i] is known to be a quote: only the
+// byte after it is left to test.
+func paired(b []byte, i int) bool { return i+1 < len(b) && b[i+1] == '"' }
 
 // skipBlank is SkipSpace with a quick exit: between the members of an
 // event there is seldom a blank, and every blank is at most ' '.
@@ -210,7 +214,7 @@ func skipStringCSV(b []byte, i int) int {
 			return -1
 		}
 		j += i
-		if !pairAt(b, j) {
+		if !paired(b, j) {
 			return -1 // a lone quote, escaped or not
 		}
 		if j == i || b[j-1] != '\\' {
@@ -232,7 +236,7 @@ func skipStringCSV(b []byte, i int) int {
 func skipValueCSV(b []byte, i int) int {
 	switch b[i] {
 	case '"':
-		if !pairAt(b, i) {
+		if !paired(b, i) {
 			return -1
 		}
 		return skipStringCSV(b, i)
@@ -246,7 +250,7 @@ func skipValueCSV(b []byte, i int) int {
 			}
 			switch c {
 			case '"':
-				if !pairAt(b, i) {
+				if !paired(b, i) {
 					return -1
 				}
 				if i = skipStringCSV(b, i); i < 0 {
