@@ -36,7 +36,7 @@ func (d *Detector) patchChanges(e *event, body gjson.Result) (changed []string, 
 	case e.sub == ephemeralSubresource && e.request.Get("kind").Str == "EphemeralContainers":
 		in.podSpec(e.request)
 	default:
-		in.object(e.request, e.watch.spec)
+		e.inspectObject(in, e.request)
 	}
 	if !in.touchSpec {
 		return nil, false

@@ -1,8 +1,6 @@
 package extended
 
 import (
-	"strings"
-
 	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
@@ -11,30 +9,176 @@ import (
 // the text between the field's quotes with every '"' written as "";
 // otherwise it is _raw itself. The outcome is exactly AddEvent's on the
 // unquoted _raw. Most audit events are reads, or writes to objects that
-// hold no pod spec: quickWatchCSV rejects them on the quoted bytes, so
-// only the rest are unquoted, where decoding every cell used to be half
-// of the mode's CPU.
+// hold no pod spec: preCSV rejects them on the quoted bytes, so only the
+// rest are unquoted, where decoding every cell used to be half of the
+// mode's CPU.
 func (d *Detector) AddCSVField(field []byte, quoted bool) {
 	if !quoted {
 		d.AddEvent(field)
 		return
 	}
 	if !d.exhaustive && looksLikeObject(field) {
-		var w *watched
-		var ok bool
-		w, ok, d.unquoted = quickWatchCSV(field, d.unquoted[:0])
-		switch {
-		case !ok:
-		case w == notWatched:
-			return
-		case !mayFindCSV(view(field)) && quickHasBodyCSV(field):
-			// A pod-spec write with a body and no sign of a node-escape
-			// field: event's next return, for most pod writes.
+		w, noName, reject := preCSV(field)
+		if reject {
 			return
 		}
+		// What the walk learned, for event not to learn it again on
+		// the unquoted text.
+		d.hint, d.hintNoName = w, noName
 	}
 	d.unquoted = jsonscan.UnquoteCSV(d.unquoted[:0], field)
 	d.AddEvent(d.unquoted)
+	d.hint = nil
+}
+
+// preCSV is the pre-filter on the quoted bytes of an event shaped as an
+// object: one walk over its top level (jsonscan.MembersCSV, which reads
+// each "" as one quote, as the unquoted text has it) finds the verb, for
+// writes the objectRef, and for pod-spec writes with no sign of a
+// node-escape field the request object, in the order they come. The
+// walk reads only the values it needs; an objectRef whose first members
+// name a resource without a pod spec is not crossed (refNotWatched). It
+// rejects the event when event would return without a trace: a read, a
+// write to an object that holds no pod spec (quickWatch's answers), or a
+// pod-spec write that cannot yield a finding and has a body (quickHasBody's
+// answer). Otherwise it returns the watched resource quickWatch would
+// find, or nil when it cannot tell, and noName when mayFind and
+// mayPatchCode are false on the event.
+func preCSV(q []byte) (w *watched, noName, reject bool) {
+	walk := jsonscan.MembersCSV(q)
+	var verb, ref, req []byte
+	var haveVerb, haveRef, haveReq bool
+	for !haveVerb || !haveRef {
+		k, more := walk.Key()
+		if !more {
+			break
+		}
+		switch {
+		case string(k) == "verb" && !haveVerb:
+			if verb, more = walk.Value(); !more {
+				break
+			}
+			haveVerb = true
+			// A read needs no objectRef: stop before the user
+			// and sourceIPs that follow the verb.
+			if s, ok := plainStringCSV(verb); ok && !isWriteVerb(s) {
+				return nil, false, true
+			}
+		case string(k) == "objectRef" && !haveRef:
+			if haveVerb && refNotWatched(verb, walk.Rest()) {
+				// Most writes are to objects without a pod spec,
+				// which their objectRef's first members tell.
+				return nil, false, true
+			}
+			if ref, more = walk.Value(); !more {
+				break
+			}
+			haveRef = true
+		case string(k) == "requestObject" && !haveReq:
+			if req, more = walk.Value(); !more {
+				break
+			}
+			haveReq = true
+		}
+	}
+	if !walk.OK() || !haveVerb {
+		return nil, false, false
+	}
+	w, ok := watchOfCSV(verb, ref, haveRef)
+	switch {
+	case !ok:
+		return nil, false, false
+	case w == notWatched:
+		return nil, false, true
+	case mayFindCSV(view(q)):
+		return w, false, false
+	}
+	// quickHasBody: the first top-level requestObject, from where the
+	// walk stopped on.
+	for !haveReq {
+		k, more := walk.Key()
+		if !more {
+			break
+		}
+		if string(k) == "requestObject" {
+			req, haveReq = walk.Value()
+		}
+	}
+	if haveReq && len(req) > 0 && req[0] == '{' {
+		// A pod-spec write with a body and no sign of a node-escape
+		// field: event's next return, for most pod writes.
+		return nil, false, true
+	}
+	return w, true, false
+}
+
+// watchOfCSV is watchOf on the quoted verb and objectRef of a cell.
+func watchOfCSV(verb, ref []byte, haveRef bool) (w *watched, ok bool) {
+	vs, ok := plainStringCSV(verb)
+	if !ok {
+		return nil, false
+	}
+	if !isWriteVerb(vs) || !haveRef {
+		return notWatched, true
+	}
+	var res, sub, group []byte
+	var haveRes, haveSub, haveGroup bool
+	walk := jsonscan.MembersCSV(ref)
+	for !haveRes || !haveSub || !haveGroup {
+		k, more := walk.Key()
+		if !more {
+			break
+		}
+		switch {
+		case string(k) == "resource" && !haveRes:
+			if res, haveRes = walk.Value(); !haveRes {
+				break
+			}
+			// Most writes are to resources that hold no pod spec:
+			// then neither the subresource nor the group can
+			// change the answer, nor anything after in objectRef
+			// (gjson, which the event would fall back to, also
+			// takes this first plain resource).
+			if rs, ok := refStringCSV(res, true); ok && resourceNamed(rs) == nil {
+				return notWatched, true
+			}
+		case string(k) == "subresource" && !haveSub:
+			sub, haveSub = walk.Value()
+		case string(k) == "apiGroup" && !haveGroup:
+			group, haveGroup = walk.Value()
+		}
+	}
+	if !walk.OK() {
+		return nil, false
+	}
+	rs, ok1 := refStringCSV(res, haveRes)
+	ss, ok2 := refStringCSV(sub, haveSub)
+	gs, ok3 := refStringCSV(group, haveGroup)
+	if !ok1 || !ok2 || !ok3 {
+		return nil, false
+	}
+	if w := lookupResource(rs, ss, gs); w != nil {
+		return w, true
+	}
+	return notWatched, true
+}
+
+// refNotWatched reports whether watchOfCSV answers notWatched for the
+// write verb and the objectRef that starts rest (and runs to an unknown
+// end in it), having read rest only as far as that answer needs. Where
+// the objectRef breaks after what it read, gjson, which event falls back
+// to, reads the same first members and gives the same answer.
+func refNotWatched(verb, rest []byte) bool {
+	w, ok := watchOfCSV(verb, rest, true)
+	return ok && w == notWatched
+}
+
+// refStringCSV is refString on a quoted objectRef member.
+func refStringCSV(raw []byte, have bool) (string, bool) {
+	if !have || len(raw) == 0 || raw[0] != '"' {
+		return "", true
+	}
+	return plainStringCSV(raw)
 }
 
 // looksLikeObject reports whether inner would route the event of a quoted
@@ -51,62 +195,13 @@ func looksLikeObject(q []byte) bool {
 	return len(q) >= 2 && q[0] == '{' && q[len(q)-1] == '}'
 }
 
-// quickWatchCSV is quickWatch on the CSV-quoted form of an event: it
-// walks the quoted bytes (jsonscan.FieldsPlainCSV reads each "" as one
-// quote, as the unquoted text has it), unquotes only the verb and
-// objectRef it finds into buf, and answers from them as quickWatch does.
-// Where it answers, quickWatch on the unquoted event gives the same
-// answer. It returns buf for reuse.
-func quickWatchCSV(q, buf []byte) (w *watched, ok bool, _ []byte) {
-	var verb, ref []byte
-	var haveVerb, haveRef bool
-	if !jsonscan.FieldsPlainCSV(q, func(k, v []byte) bool {
-		switch {
-		case string(k) == "verb" && !haveVerb:
-			verb, haveVerb = v, true
-			if s, ok := plainStringCSV(v); ok && !isWriteVerb(s) {
-				return false
-			}
-		case string(k) == "objectRef" && !haveRef:
-			ref, haveRef = v, true
-		}
-		return !haveVerb || !haveRef
-	}) || !haveVerb {
-		return nil, false, buf
-	}
-	buf = jsonscan.UnquoteCSV(buf, verb)
-	nv := len(buf)
-	buf = jsonscan.UnquoteCSV(buf, ref)
-	w, ok = watchOf(buf[:nv], buf[nv:], haveRef)
-	return w, ok, buf
-}
-
 // mayFindCSV is true on the CSV-quoted text of every event for which
 // mayFind or mayPatchCode is true: the names they look for hold no
 // quote, and a \u escape's hex digits neither; runAsUser and runAsNonRoot
 // are read with "" as the quote; any patch passes.
 func mayFindCSV(q string) bool {
-	return strings.Contains(q, "privileged") || strings.Contains(q, "host") ||
-		strings.Contains(q, "capabilities") || strings.Contains(q, "patch") ||
+	return containsAt(q, "privileged", 3) || hasHostOrPatch(q, true) || containsAt(q, "capabilities", 4) ||
 		mayRunAsRoot(q, `""`) || hasLetterEscape(q)
-}
-
-// quickHasBodyCSV is quickHasBody's "has a body" answer on the
-// CSV-quoted text of an event: the first top-level requestObject is an
-// object.
-func quickHasBodyCSV(q []byte) bool {
-	var req []byte
-	seen := false
-	if !jsonscan.FieldsPlainCSV(q, func(k, v []byte) bool {
-		if string(k) == "requestObject" {
-			req, seen = v, true
-			return false
-		}
-		return true
-	}) || !seen {
-		return false
-	}
-	return len(req) > 0 && req[0] == '{'
 }
 
 // plainStringCSV is plainString on a CSV-quoted JSON string: the text

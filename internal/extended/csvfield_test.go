@@ -87,39 +87,92 @@ func TestCSVFieldEscapedQuotes(t *testing.T) {
 				`","resource":"pods"},"stage":"ResponseComplete",` +
 				`"requestObject":{"spec":{"containers":[{"name":"c","securityContext":{"privileged":true}}]}}}`)
 			sameAsAddEvent(t, itoa(n)+" "+verb, [][]byte{e})
-			if w, ok, _ := quickWatchCSV(csvQuote(e), nil); !ok || (verb == "get") != (w == notWatched) {
-				t.Errorf("%s: quickWatchCSV = %v, %v", e, w, ok)
+			w, _, reject := preCSV(csvQuote(e))
+			if verb == "get" && !reject || verb != "get" && (reject || w != resources["pods"]) {
+				t.Errorf("%s: preCSV = %v, reject %v", e, w, reject)
 			}
 		}
 	}
 }
 
-// FuzzQuickWatchCSV checks that the walk over quoted bytes answers as
-// quickWatch on the unquoted event whenever it answers, that mayFindCSV
-// passes whatever mayFind or mayPatchCode passes, and that
-// quickHasBodyCSV finds a body only where quickHasBody does: for cells
+// TestPreCSVObjectRefStart checks the pre-filter's answer from the first
+// members of an objectRef: a write to an object without a pod spec is
+// rejected however its objectRef goes on, broken or cut short after the
+// resource, and leaves no trace in AddEvent either; a pod-spec resource,
+// or a broken objectRef before its resource, is passed on to the full
+// path.
+func TestPreCSVObjectRefStart(t *testing.T) {
+	head := `{"kind":"Event","verb":"update","user":{"username":"u"},"objectRef":`
+	empty := New()
+	for _, c := range []struct {
+		ref    string
+		reject bool
+	}{
+		{`{"resource":"leases","namespace":"kube-system","name":"x"},"stage":"ResponseComplete"}`, true},
+		{`{"resource":"leases","namespace":"kube-system","name":"x}`, true},
+		{`{"resource":"leases","namespace":[}`, true},
+		{`{"resource":"leases","x":"\"}`, true},
+		{`{"apiGroup":"coordination.k8s.io","resource":"leases","name":}`, true},
+		{`{"namespace":"x","resource":"pods","name":"p"},"stage":"ResponseComplete"}`, false},
+		{`{"resource":"pods","namespace":"kube-system","name":"x}`, false},
+		{`{"namespace":"x" "resource":"leases"}}`, false},
+		{`{"resource":"lea\"ses","name":"x"}}`, false},
+		{`"leases"}`, false},
+	} {
+		e := []byte(head + c.ref)
+		if _, _, reject := preCSV(csvQuote(e)); reject != c.reject {
+			t.Errorf("%s: preCSV rejects %v, want %v", e, reject, c.reject)
+		}
+		d := New()
+		d.AddEvent(e)
+		if c.reject && (!reflect.DeepEqual(d.Result(), empty.Result()) || len(d.Messages()) > 0) {
+			t.Errorf("%s: rejected, but AddEvent gives %q, %q", e, d.Result().Rows, d.Messages())
+		}
+		sameAsAddEvent(t, string(e), [][]byte{e})
+	}
+}
+
+// FuzzPreCSV checks the pre-filter on quoted bytes against the
+// detector on the unquoted event: that mayFindCSV passes whatever mayFind
+// or mayPatchCode passes; that preCSV rejects only events AddEvent leaves
+// no trace of; that the resource it finds is quickWatch's; and that it
+// says mayFind and mayPatchCode are false only where they are. For cells
 // quoted as splunkd quotes them and for any bytes taken as a cell.
-func FuzzQuickWatchCSV(f *testing.F) {
+func FuzzPreCSV(f *testing.F) {
 	addSeeds(f)
 	f.Add([]byte(`{""verb"":""get"",""objectRef"":{}}`))
 	f.Add([]byte(`{"verb":"create","x":"\"","objectRef":{"resource":"pods"}}`))
+	f.Add([]byte(`{"requestObject":{},"verb":"create","objectRef":{"resource":"pods"},"stage":"ResponseComplete"}`))
+	f.Add([]byte(`{"verb":"create","objectRef":{"resource":"pods"},"stage":"ResponseComplete","requestObject":[]}`))
+	f.Add([]byte(`{"verb":"update","objectRef":{"resource":"leases","name":"x`))
+	f.Add([]byte(`{"verb":"patch","objectRef":{"apiGroup":"apps","resource":"deployments","name":[}`))
+	empty := New()
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		for _, q := range [][]byte{csvQuote(raw), raw} {
 			u := jsonscan.UnquoteCSV(nil, q)
 			if !mayFindCSV(view(q)) && (mayFind(view(u)) || mayPatchCode(view(u))) {
 				t.Fatalf("cell %q: mayFindCSV false, but mayFind or mayPatchCode true on %q", q, u)
 			}
-			if quickHasBodyCSV(q) {
-				if has, ok := quickHasBody(view(u)); !has || !ok {
-					t.Fatalf("cell %q: quickHasBodyCSV true, quickHasBody on %q = %v, %v", q, u, has, ok)
-				}
+			if !looksLikeObject(q) {
+				continue
 			}
-			w, ok, _ := quickWatchCSV(q, nil)
-			if !ok {
+			w, noName, reject := preCSV(q)
+			if reject {
+				d := New()
+				d.AddEvent(u)
+				if !reflect.DeepEqual(d.Result(), empty.Result()) || len(d.Messages()) > 0 {
+					t.Fatalf("cell %q rejected, but AddEvent on %q gives %q, %q", q, u, d.Result().Rows, d.Messages())
+				}
+				continue
+			}
+			if w == nil {
 				continue
 			}
 			if w2, ok2 := quickWatch(view(u)); !ok2 || w2 != w {
-				t.Fatalf("cell %q: quickWatchCSV = %v, quickWatch on %q = %v, %v", q, w, u, w2, ok2)
+				t.Fatalf("cell %q: preCSV finds %v, quickWatch on %q = %v, %v", q, w, u, w2, ok2)
+			}
+			if noName && (mayFind(view(u)) || mayPatchCode(view(u))) {
+				t.Fatalf("cell %q: preCSV says no name, but mayFind or mayPatchCode is true on %q", q, u)
 			}
 		}
 	})
@@ -141,6 +194,57 @@ func FuzzCSVField(f *testing.F) {
 		}
 		if got, want := fast.Messages(), slow.Messages(); !reflect.DeepEqual(got, want) {
 			t.Fatalf("cell %q: AddCSVField's messages %q, AddEvent's %q", raw, got, want)
+		}
+	})
+}
+
+// TestIndexAt checks the anchored searches against strings.Contains
+// at every position of every needle, near both ends of the text.
+func TestIndexAt(t *testing.T) {
+	for _, n := range []struct {
+		needle string
+		at     int
+	}{{"privileged", 3}, {"capabilities", 4}, {"runAs", 3}} {
+		for _, pad := range []int{0, 1, 2, 3, 17, 40} {
+			for _, text := range []string{
+				strings.Repeat("v", pad) + n.needle,
+				n.needle + strings.Repeat("b", pad),
+				strings.Repeat("x", pad) + n.needle[:len(n.needle)-1],
+				n.needle[1:] + strings.Repeat("A", pad),
+				strings.Repeat("privilegeb", pad) + "capabilitie",
+			} {
+				if got, want := indexAt(text, n.needle, n.at), strings.Index(text, n.needle); got != want {
+					t.Errorf("indexAt(%q, %q) = %v, want %v", text, n.needle, got, want)
+				}
+			}
+		}
+	}
+	for _, text := range []string{"host", "xhost", "hos", "patch", "xpatch", "atch", "patc", "hpatc", "hhost", "patchost"} {
+		for _, patch := range []bool{false, true} {
+			want := strings.Contains(text, "host") || patch && strings.Contains(text, "patch")
+			if got := hasHostOrPatch(text, patch); got != want {
+				t.Errorf("hasHostOrPatch(%q, %v) = %v", text, patch, got)
+			}
+		}
+	}
+}
+
+// FuzzIndexAt checks the anchored searches against strings.Contains.
+func FuzzIndexAt(f *testing.F) {
+	f.Add("a privileged host", true)
+	f.Add("capabilitiesrunAs patch", false)
+	f.Fuzz(func(t *testing.T, s string, patch bool) {
+		for _, n := range []struct {
+			needle string
+			at     int
+		}{{"privileged", 3}, {"capabilities", 4}, {"runAs", 3}} {
+			if got, want := indexAt(s, n.needle, n.at), strings.Index(s, n.needle); got != want {
+				t.Fatalf("indexAt(%q, %q) = %v, want %v", s, n.needle, got, want)
+			}
+		}
+		want := strings.Contains(s, "host") || patch && strings.Contains(s, "patch")
+		if got := hasHostOrPatch(s, patch); got != want {
+			t.Fatalf("hasHostOrPatch(%q, %v) = %v", s, patch, got)
 		}
 	})
 }

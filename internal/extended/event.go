@@ -59,7 +59,8 @@ type event struct {
 	decision   string // authorization.k8s.io/decision: "forbid" when RBAC refused it
 	watch      *watched
 	annotation gjson.Result
-	raw        string // the audit event's text, not yet validated; "" when validated
+	raw        string         // the audit event's text, not yet validated; "" when validated
+	bodies     [2]bodyMembers // where the request (0) and response (1) objects' first members lie, when validated
 }
 
 // valid reports whether the event's text is valid JSON.
@@ -418,6 +419,14 @@ func isDryRun(uri string) bool {
 
 // owner describes the controller owning the object, if any.
 func owner(obj gjson.Result) string {
+	// Without the name in its bytes, written out or through a \u
+	// escape of a letter (which gjson decodes in keys), the object has
+	// no ownerReferences member: most objects a finding is about are
+	// bare pods, where gjson's look-up would cross all of metadata,
+	// managed fields included.
+	if !containsAt(obj.Raw, "ownerReferences", 5) && !hasLetterEscape(obj.Raw) {
+		return ""
+	}
 	var o string
 	obj.Get("metadata.ownerReferences").ForEach(func(_, r gjson.Result) bool {
 		if r.Get("controller").Type == gjson.True {

@@ -55,6 +55,11 @@ type Detector struct {
 	// unquoted is AddCSVField's buffer: the event, or its prefix, with
 	// its CSV quoting removed.
 	unquoted []byte
+	// hint is what AddCSVField's walk found of the event it hands on:
+	// quickWatch's answer when not nil, and with hintNoName, that
+	// mayFind and mayPatchCode are false.
+	hint       *watched
+	hintNoName bool
 
 	// Pod-spec writes without a body, by request key, and those without
 	// a key.
@@ -131,13 +136,19 @@ func trimBlank(s string) string {
 // at as envelopes (envelope.go), and counted when they are none.
 func (d *Detector) event(s string, depth int) {
 	var w *watched
-	switch q, ok := quickWatch(s); {
-	case !ok || d.exhaustive:
-		// Not in the plain shape quickWatch reads: ask gjson.
-	case q == notWatched:
-		return
-	default:
-		w = q
+	noName := false
+	if d.hint != nil && depth == 0 {
+		w, noName = d.hint, d.hintNoName
+		d.hint = nil
+	} else {
+		switch q, ok := quickWatch(s); {
+		case !ok || d.exhaustive:
+			// Not in the plain shape quickWatch reads: ask gjson.
+		case q == notWatched:
+			return
+		default:
+			w = q
+		}
 	}
 	var verb gjson.Result
 	if w == nil {
@@ -153,7 +164,7 @@ func (d *Detector) event(s string, depth int) {
 				return
 			}
 		}
-		may := d.exhaustive || mayFind(s) || mayPatchCode(s)
+		may := d.exhaustive || !noName && (mayFind(s) || mayPatchCode(s))
 		if !may {
 			if has, ok := quickHasBody(s); ok && has {
 				return
@@ -239,7 +250,7 @@ func (d *Detector) judge(e *event, may bool) {
 		// object: the list at its top level, no pod spec around it.
 		d.in.podSpec(body)
 	default:
-		d.in.object(body, e.watch.spec)
+		e.inspectObject(&d.in, body)
 	}
 	if len(d.in.facts) == 0 {
 		d.pendingPatch(e, body)

@@ -2,6 +2,7 @@ package extended
 
 import (
 	"bytes"
+	"unsafe"
 
 	"github.com/tidwall/gjson"
 
@@ -18,10 +19,47 @@ type topIndex struct {
 	escaped bool       // a top-level key holds an escape
 	start   int        // where that value starts
 	at      [15][2]int // value bounds by bit number
+
+	// One level down, in the request and response objects (body 0
+	// and 1): where their first spec and template members lie, the
+	// first step of the pod spec look-up.
+	body     [2]bodyIndex
+	sub      int // the body member whose value is being read: a bodyNames index, or -1
+	subStart int // where that value starts
+}
+
+// bodyNames are the members of a request or response object that the
+// index records: the first step of every watched resource's pod spec
+// path. bodyKey matches them by index.
+var bodyNames = [...]string{"spec", "template"}
+
+// bodyIndex is what topIndex records of a request or response object.
+type bodyIndex struct {
+	escaped bool                   // a key of the object holds an escape: gjson would decode it
+	seen    uint8                  // bits of the bodyNames recorded (the first of each)
+	at      [len(bodyNames)][2]int // value bounds by bodyNames index
+}
+
+// bodyOf is the body index topIndex fills for the top-level member of
+// bit b, or -1.
+func bodyOf(b int) int {
+	switch b {
+	case kRequest:
+		return 0
+	case kResponse:
+		return 1
+	}
+	return -1
 }
 
 // Key notes which member comes, by its name as written.
 func (x *topIndex) Key(depth int, key []byte) {
+	if depth == 2 {
+		if x.bit&(kRequest|kResponse) != 0 {
+			x.bodyKey(key)
+		}
+		return
+	}
 	if depth != 1 {
 		return
 	}
@@ -36,15 +74,51 @@ func (x *topIndex) Key(depth int, key []byte) {
 	}
 }
 
+// bodyKey notes which member of a request or response object comes.
+func (x *topIndex) bodyKey(key []byte) {
+	x.sub = -1
+	b := bodyOf(x.bit)
+	if b < 0 {
+		return
+	}
+	if bytes.IndexByte(key, '\\') >= 0 {
+		x.body[b].escaped = true
+		return
+	}
+	n := -1
+	switch string(key) {
+	case bodyNames[0]:
+		n = 0
+	case bodyNames[1]:
+		n = 1
+	}
+	if n >= 0 && x.body[b].seen&(1<<n) == 0 {
+		x.sub = n
+	}
+}
+
 // Start notes where a member's value starts.
 func (x *topIndex) Start(depth int, _ []byte, i int) {
-	if depth == 1 {
+	switch depth {
+	case 1:
 		x.start = i
+		x.sub = -1 // an array's elements have no key
+	case 2:
+		x.subStart = i
 	}
 }
 
 // End records a member's value bounds when it is one parseAudit reads.
 func (x *topIndex) End(depth int, _ []byte, i int) {
+	if depth == 2 {
+		if x.sub >= 0 {
+			b := &x.body[bodyOf(x.bit)]
+			b.seen |= 1 << x.sub
+			b.at[x.sub] = [2]int{x.subStart, i}
+			x.sub = -1
+		}
+		return
+	}
 	if depth == 1 && x.bit != 0 {
 		x.seen |= x.bit
 		x.at[bitIndex(x.bit)] = [2]int{x.start, i}
@@ -69,8 +143,8 @@ func bitIndex(b int) int {
 // event with plain keys gjson's walk sees the same members, so e is
 // filled exactly as parseAudit fills it.
 func parseAuditValid(s string, e *event) bool {
-	var x topIndex
-	if jsonscan.ValidateVisit(bytesOf(s), &x, 1) != nil || x.escaped {
+	x := topIndex{sub: -1}
+	if jsonscan.ValidateVisit(bytesOf(s), &x, 2) != nil || x.escaped {
 		return false
 	}
 	val := func(bit int) gjson.Result {
@@ -81,5 +155,75 @@ func parseAuditValid(s string, e *event) bool {
 		return gjson.Parse(s[b[0]:b[1]])
 	}
 	fillAudit(e, val)
+	for b, bit := range [2]int{kRequest, kResponse} {
+		bx := &x.body[b]
+		if x.seen&bit == 0 || bx.escaped || s[x.at[bitIndex(bit)][0]] != '{' {
+			continue
+		}
+		ix := &e.bodies[b]
+		ix.ok = true
+		for n := range bodyNames {
+			if bx.seen&(1<<n) != 0 {
+				ix.val[n] = s[bx.at[n][0]:bx.at[n][1]]
+			}
+		}
+	}
 	return true
+}
+
+// bodyMembers is what the validating pass found in an event's request or
+// response object (see topIndex).
+type bodyMembers struct {
+	ok  bool                   // the object was indexed: it is valid JSON and its keys are plain
+	val [len(bodyNames)]string // the raw value of each of bodyNames; "" for a missing one
+}
+
+// member is obj.Get(name) when obj is the event's request or response
+// object and name one of bodyNames whose value is an object or array:
+// read from what the validating pass recorded, where gjson would cross
+// the members before it (the metadata, with its managed fields and
+// last-applied annotation, before the spec). A value of any other type,
+// and an object that was not indexed, are left to gjson.
+func (e *event) member(obj gjson.Result, name string) gjson.Result {
+	var ix *bodyMembers
+	switch {
+	case sameText(obj.Raw, e.request.Raw) && e.request.IsObject():
+		ix = &e.bodies[0]
+	case sameText(obj.Raw, e.response.Raw) && e.response.IsObject():
+		ix = &e.bodies[1]
+	}
+	if ix == nil || !ix.ok {
+		return obj.Get(name)
+	}
+	for n, bn := range bodyNames {
+		if bn != name {
+			continue
+		}
+		v := ix.val[n]
+		switch {
+		case v == "":
+			return gjson.Result{} // no such member
+		case v[0] == '{' || v[0] == '[':
+			return gjson.Result{Type: gjson.JSON, Raw: v}
+		}
+		break
+	}
+	return obj.Get(name)
+}
+
+// inspectObject is in.object(body, e.watch.spec), the first step of the
+// pod spec path read by member.
+func (e *event) inspectObject(in *inspector, body gjson.Result) {
+	spec := e.watch.spec
+	if len(spec) == 0 {
+		in.object(body, spec)
+		return
+	}
+	in.object(e.member(body, spec[0]), spec[1:])
+}
+
+// sameText reports whether a and b are the same bytes in memory, not
+// only equal ones.
+func sameText(a, b string) bool {
+	return len(a) == len(b) && unsafe.StringData(a) == unsafe.StringData(b)
 }

@@ -33,6 +33,47 @@ func sameEvent(a, b *event) string {
 	return ""
 }
 
+// sameMembers reports where the index's look-ups on the request and
+// response objects of e differ from gjson's, or "".
+func sameMembers(e *event) string {
+	for _, obj := range []gjson.Result{e.request, e.response} {
+		for _, name := range bodyNames {
+			got, want := e.member(obj, name), obj.Get(name)
+			if got.Type != want.Type || got.Raw != want.Raw || got.Str != want.Str || got.Num != want.Num {
+				return name + " of " + obj.Raw + ": " + got.Raw + " / " + want.Raw
+			}
+		}
+	}
+	return ""
+}
+
+// TestBodyMembers checks the request and response objects' look-ups
+// from the validating pass against gjson's on the shapes that decide
+// them: a member given twice, keys with escapes (left to gjson), values
+// of every type, a body that is an array or a string, a second
+// requestObject.
+func TestBodyMembers(t *testing.T) {
+	for _, s := range []string{
+		`{"verb":"create","requestObject":{"metadata":{"name":"p"},"spec":{"containers":[]}}}`,
+		`{"requestObject":{"spec":{"a":1},"spec":{"b":2}},"responseObject":{"template":[1],"metadata":null}}`,
+		`{"requestObject":{"sp\u0065c":{"a":1},"spec":{"b":2}}}`,
+		`{"requestObject":{"x\"y":1,"spec":{"b":2}}}`,
+		`{"requestObject":{"spec":"s\u00e9","template":3}}`,
+		`{"requestObject":[{"spec":{}}],"responseObject":"x"}`,
+		`{"requestObject":{"kind":"Pod","spec":{}},"requestObject":{"spec":{"c":1}}}`,
+		`{"responseObject":{"status":{"spec":{}},"spec":{"d":1},"template":{"spec":{}}}}`,
+		`{"requestObject":{}}`,
+	} {
+		var e event
+		if !parseAuditValid(s, &e) {
+			t.Fatalf("not taken: %s", s)
+		}
+		if d := sameMembers(&e); d != "" {
+			t.Errorf("%s: %s", s, d)
+		}
+	}
+}
+
 // TestParseAuditValidSameAsLenient: on every sample event the validating
 // index fills the event as gjson's walk does, and takes the event.
 func TestParseAuditValidSameAsLenient(t *testing.T) {
@@ -45,6 +86,9 @@ func TestParseAuditValidSameAsLenient(t *testing.T) {
 		if d := sameEvent(&fast, &slow); d != "" {
 			t.Fatalf("%s: %s", s, d)
 		}
+		if d := sameMembers(&fast); d != "" {
+			t.Fatalf("%s: %s", s, d)
+		}
 	}
 	var e event
 	if parseAuditValid(`{"verb":"create","x":[}`, &e) || parseAuditValid(`{"v\u0065rb":"create"}`, &e) {
@@ -53,10 +97,12 @@ func TestParseAuditValidSameAsLenient(t *testing.T) {
 }
 
 // FuzzParseAuditValid checks the validating index against gjson's walk:
-// whenever it takes an event, the event is valid and filled the same.
+// whenever it takes an event, the event is valid and filled the same, and
+// the request and response objects' look-ups answer as gjson's.
 func FuzzParseAuditValid(f *testing.F) {
 	addSeeds(f)
 	f.Add([]byte(`{"verb":"create","verb":"get","user":{"username":"a\u00e9"},"responseStatus":{"code":2e2}}`))
+	f.Add([]byte(`{"requestObject":{"spec":{"a":1},"sp\u0065c":2,"metadata":[]},"responseObject":{"template":{}}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		var fast, slow event
 		if !parseAuditValid(string(raw), &fast) {
@@ -67,6 +113,9 @@ func FuzzParseAuditValid(f *testing.F) {
 		}
 		parseAuditLenient(string(raw), &slow)
 		if d := sameEvent(&fast, &slow); d != "" {
+			t.Fatalf("%q: %s", raw, d)
+		}
+		if d := sameMembers(&fast); d != "" {
 			t.Fatalf("%q: %s", raw, d)
 		}
 	})

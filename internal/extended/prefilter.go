@@ -16,8 +16,50 @@ import (
 // those also passes. It never rejects an event that could yield a
 // finding; it passes some that cannot (a "hostname", "localhost").
 func mayFind(s string) bool {
-	return strings.Contains(s, "privileged") || strings.Contains(s, "host") ||
-		strings.Contains(s, "capabilities") || mayRunAsRoot(s, `"`) || hasLetterEscape(s)
+	return containsAt(s, "privileged", 3) || hasHostOrPatch(s, false) || containsAt(s, "capabilities", 4) ||
+		mayRunAsRoot(s, `"`) || hasLetterEscape(s)
+}
+
+// containsAt is strings.Contains(s, needle), finding the candidates by
+// the byte needle[at] instead of the first: in audit events 'p', 'c' or
+// 'r' come every few dozen bytes, so strings.Contains falls back to
+// comparing at every byte, where IndexByte on a rarer byte ('v' of
+// privileged, 'b' of capabilities, 'A' of runAs) skips 16 bytes at a
+// time between few candidates.
+func containsAt(s, needle string, at int) bool { return indexAt(s, needle, at) >= 0 }
+
+// indexAt is strings.Index(s, needle) by the byte needle[at], as
+// containsAt.
+func indexAt(s, needle string, at int) int {
+	c := needle[at]
+	for i := at; i < len(s); {
+		j := strings.IndexByte(s[i:], c)
+		if j < 0 {
+			return -1
+		}
+		if p := i + j - at; p+len(needle) <= len(s) && s[p:p+len(needle)] == needle {
+			return p
+		}
+		i += j + 1
+	}
+	return -1
+}
+
+// hasHostOrPatch reports whether s contains "host", or with patch also
+// "patch": both found by their 'h'.
+func hasHostOrPatch(s string, patch bool) bool {
+	for i := 0; i < len(s); {
+		j := strings.IndexByte(s[i:], 'h')
+		if j < 0 {
+			return false
+		}
+		p := i + j
+		if strings.HasPrefix(s[p:], "host") || patch && p >= 4 && s[p-4:p+1] == "patch" {
+			return true
+		}
+		i = p + 1
+	}
+	return false
 }
 
 // mayRunAsRoot reports whether s holds a runAsUser or runAsNonRoot that
@@ -33,7 +75,7 @@ func mayFind(s string) bool {
 // CSV-quoted form of an event, where a lone quote passes.
 func mayRunAsRoot(s, quote string) bool {
 	for i := 0; ; {
-		j := strings.Index(s[i:], "runAs")
+		j := indexAt(s[i:], "runAs", 3)
 		if j < 0 {
 			return false
 		}

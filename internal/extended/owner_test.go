@@ -1,0 +1,55 @@
+package extended
+
+import (
+	"testing"
+
+	"github.com/tidwall/gjson"
+)
+
+// ownerByGJSON is owner without its byte test: gjson's look-up alone.
+func ownerByGJSON(obj gjson.Result) string {
+	var o string
+	obj.Get("metadata.ownerReferences").ForEach(func(_, r gjson.Result) bool {
+		if r.Get("controller").Type == gjson.True {
+			o = r.Get("kind").String() + " " + r.Get("name").String()
+			return false
+		}
+		return true
+	})
+	return o
+}
+
+// TestOwner checks owner on objects with and without a controller, the
+// member's name spelled plainly, through \u escapes, or only inside a
+// string, where the byte test must not drop an owner gjson finds.
+func TestOwner(t *testing.T) {
+	for _, c := range []struct{ obj, want string }{
+		{`{"kind":"Pod","metadata":{"name":"p","managedFields":[{"manager":"kubectl"}]},"spec":{}}`, ""},
+		{`{"metadata":{"name":"p","ownerReferences":[{"kind":"ReplicaSet","name":"web-1","controller":true}]}}`, "ReplicaSet web-1"},
+		{`{"metadata":{"ownerReferences":[{"kind":"Job","name":"j","controller":false}]}}`, ""},
+		{`{"metadata":{"owner\u0052eferences":[{"kind":"DaemonSet","name":"d","controller":true}]}}`, "DaemonSet d"},
+		{`{"metadata":{"\u006fwnerReferences":[{"kind":"Node","name":"n","controller":true}]}}`, "Node n"},
+		{`{"metadata":{"annotations":{"a":"ownerReferences"}}}`, ""},
+		{`{"metadata":{"name":"\u00e9"}}`, ""},
+		{`"ownerReferences"`, ""},
+		{``, ""},
+	} {
+		obj := gjson.Parse(c.obj)
+		if got := owner(obj); got != c.want || got != ownerByGJSON(obj) {
+			t.Errorf("%s: owner %q, want %q (gjson alone %q)", c.obj, got, c.want, ownerByGJSON(obj))
+		}
+	}
+}
+
+// FuzzOwner checks owner against gjson's look-up alone on any object.
+func FuzzOwner(f *testing.F) {
+	f.Add(`{"metadata":{"ownerReferences":[{"kind":"ReplicaSet","name":"r","controller":true}]}}`)
+	f.Add(`{"metadata":{"owner\u0052eferences":[{"kind":"R","name":"r","controller":true}]}}`)
+	f.Add(`{"metadata":{"name":"p"}}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		obj := gjson.Parse(s)
+		if got, want := owner(obj), ownerByGJSON(obj); got != want {
+			t.Fatalf("%q: owner %q, gjson alone %q", s, got, want)
+		}
+	})
+}

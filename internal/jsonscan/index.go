@@ -1,0 +1,275 @@
+package jsonscan
+
+import (
+	"bytes"
+	"encoding/binary"
+	"math/bits"
+)
+
+// CSVMembers walks the members of one object in the CSV-quoted form of a
+// JSON text, as FieldsPlainCSV does, but one member per Next, so that a
+// caller can stop at a member, look at it, and go on later from there:
+// one walk over a cell's top level serves every question asked of it, in
+// the order its members come, where each FieldsPlainCSV call started
+// again from the first member.
+type CSVMembers struct {
+	q  []byte // the walk reads q only
+	i  int    // where the next key or the pending value starts, or where the last value ended
+	st int8
+}
+
+// Walk states.
+const (
+	walkKey   int8 = iota // a key starts at i
+	walkValue             // a key was read: its value starts at i
+	walkAfter             // a value ended at i: a comma or the closing brace follows
+	walkDone              // the object ended
+	walkFail              // broken structure, a key with an escape, a lone quote
+)
+
+// MembersCSV starts a walk of the object at the start of q (after blanks),
+// reading q only, as FieldsPlainCSV(q, …) reads it. Member values are
+// sub-slices of q, so the walk of a member's object is
+// MembersCSV(value).
+func MembersCSV(q []byte) CSVMembers {
+	w := CSVMembers{q: q, st: walkFail}
+	i := skipBlank(q, 0)
+	if i >= len(q) || q[i] != '{' {
+		return w
+	}
+	i = skipBlank(q, i+1)
+	w.i = i
+	w.st = walkKey
+	if i < len(q) && q[i] == '}' {
+		w.st = walkDone
+	}
+	return w
+}
+
+// Next returns the next member's key (the text between its quotes) and
+// raw value, as FieldsPlainCSV passes them to its callback. more is false
+// at the end of the object or at broken structure, which OK tells apart.
+// As in FieldsPlainCSV, what follows a member is read only when the walk
+// goes on past it.
+func (w *CSVMembers) Next() (key, value []byte, more bool) {
+	if key, more = w.Key(); !more {
+		return nil, nil, false
+	}
+	if value, more = w.Value(); !more {
+		return nil, nil, false
+	}
+	return key, value, true
+}
+
+// Key is Next that stops before the member's value: Value crosses and
+// returns it, Rest shows where it starts without crossing it, and the
+// next Key or Next crosses it when neither did. A caller that needs
+// only the start of a long value (the first members of an object) reads
+// it by Rest; the walk is then checked no further than the caller reads.
+func (w *CSVMembers) Key() (key []byte, more bool) {
+	q := w.q
+	i := w.i
+	switch w.st {
+	case walkValue:
+		// The value the caller left: valueEnd, written out here
+		// because most values the walk crosses are skipped this way.
+		if q[i] == '"' && paired(q, i) {
+			i = skipStringCSV(q, i)
+		} else {
+			i = skipValueCSV(q, i)
+		}
+		if i < 0 {
+			w.st = walkFail
+			return nil, false
+		}
+		fallthrough
+	case walkAfter:
+		// Most values are followed by a comma, and no blank on
+		// either side of it.
+		if i < len(q) && q[i] == ',' {
+			i = skipBlank(q, i+1)
+			break
+		}
+		if i = skipBlank(q, i); i >= len(q) {
+			w.st = walkFail
+			return nil, false
+		}
+		switch q[i] {
+		case ',':
+			i = skipBlank(q, i+1)
+		case '}':
+			w.st = walkDone
+			return nil, false
+		default:
+			w.st = walkFail
+			return nil, false
+		}
+	case walkKey:
+	default:
+		return nil, false
+	}
+	w.st = walkFail
+	if !pairAt(q, i) {
+		return nil, false
+	}
+	// A plain key ends at its first quote; a backslash is an escape.
+	// Most keys of an audit event (kind, level, auditID, verb, user,
+	// username, groups, resource, name) end within eight bytes, tested
+	// here without a call.
+	end := i + 2
+	if end+8 <= len(q) {
+		x := binary.LittleEndian.Uint64(q[end:])
+		if m := HasByte(x, '"') | HasByte(x, '\\'); m != 0 {
+			end += bits.TrailingZeros64(m) / 8
+		} else {
+			end = quoteOrBackslash(q, end+8)
+		}
+	} else {
+		end = quoteOrBackslash(q, end)
+	}
+	if end >= len(q) || q[end] != '"' || !paired(q, end) {
+		return nil, false
+	}
+	key = q[i+2 : end]
+	i = skipBlank(q, end+2)
+	if i >= len(q) || q[i] != ':' {
+		return nil, false
+	}
+	if i = skipBlank(q, i+1); i >= len(q) {
+		return nil, false
+	}
+	w.i, w.st = i, walkValue
+	return key, true
+}
+
+// Value crosses the value of the member whose key Key returned and
+// returns it; ok is false when Key did not stop at a value or the value
+// is broken.
+func (w *CSVMembers) Value() (value []byte, ok bool) {
+	if w.st != walkValue {
+		return nil, false
+	}
+	q, vs := w.q, w.i
+	i := valueEnd(q, vs)
+	if i < 0 {
+		w.st = walkFail
+		return nil, false
+	}
+	w.i, w.st = i, walkAfter
+	return q[vs:i], true
+}
+
+// valueEnd is skipValueCSV(q, i), strings crossed without its call and
+// dispatch: most values are strings.
+func valueEnd(q []byte, i int) int {
+	if q[i] == '"' {
+		if !paired(q, i) {
+			return -1
+		}
+		return skipStringCSV(q, i)
+	}
+	return skipValueCSV(q, i)
+}
+
+// Rest returns the walk's text from the start of the value Key stopped
+// at to the end, or nil when Key did not stop at a value.
+func (w *CSVMembers) Rest() []byte {
+	if w.st != walkValue {
+		return nil
+	}
+	return w.q[w.i:]
+}
+
+// OK reports whether the walk has met no broken structure: what
+// FieldsPlainCSV reports when its callback stops it after the last member
+// Next returned, or, once Next returned false, at the end. After Key it
+// answers for the text up to the value's start.
+func (w *CSVMembers) OK() bool { return w.st != walkFail }
+
+// paired is pairAt(b, i) where b[i] is known to be a quote: only the
+// byte after it is left to test.
+func paired(b []byte, i int) bool { return i+1 < len(b) && b[i+1] == '"' }
+
+// skipBlank is SkipSpace with a quick exit: between the members of an
+// event there is seldom a blank, and every blank is at most ' '.
+func skipBlank(b []byte, i int) int {
+	for i < len(b) && b[i] <= ' ' && IsBlank(b[i]) {
+		i++
+	}
+	return i
+}
+
+// skipStringCSV is SkipStringCSV(b, i) by IndexByte, which looks at 16 or
+// 32 bytes at a time: the strings of an audit event's top level (URIs,
+// user agents, user names, IDs) run to dozens of bytes, where
+// SkipStringCSV's eight bytes at a time took most of a walk. The quote
+// found closes the string unless an odd run of backslashes stands before
+// it (an escaped quote, \"" in the cell); backslashes elsewhere escape
+// bytes that are not quotes, which do not matter here.
+func skipStringCSV(b []byte, i int) int {
+	i += 2
+	for {
+		j := bytes.IndexByte(b[i:], '"')
+		if j < 0 {
+			return -1
+		}
+		j += i
+		if !paired(b, j) {
+			return -1 // a lone quote, escaped or not
+		}
+		if j == i || b[j-1] != '\\' {
+			return j + 2 // no backslash before it: the common case
+		}
+		n := 0
+		for k := j - 1; k >= i && b[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return j + 2
+		}
+		i = j + 2
+	}
+}
+
+// skipValueCSV is SkipValueCSV(b, i), its strings crossed by
+// skipStringCSV.
+func skipValueCSV(b []byte, i int) int {
+	switch b[i] {
+	case '"':
+		if !paired(b, i) {
+			return -1
+		}
+		return skipStringCSV(b, i)
+	case '{', '[':
+		depth := 0
+		for i < len(b) {
+			c := b[i]
+			if !structural[c] {
+				i++
+				continue
+			}
+			switch c {
+			case '"':
+				if !paired(b, i) {
+					return -1
+				}
+				if i = skipStringCSV(b, i); i < 0 {
+					return -1
+				}
+				continue
+			case '{', '[':
+				depth++
+			default:
+				if depth--; depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return -1
+	}
+	if e := SkipScalar(b, i); e > i {
+		return e
+	}
+	return -1
+}
