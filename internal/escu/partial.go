@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A partial row is one line of tab-separated fields, of one of two kinds:
@@ -53,16 +54,12 @@ const (
 )
 
 // Flush writes the groups and state gathered since the last Flush as
-// partial rows, groups first in key order, then forgets them.
+// partial rows, groups first in the order they were made (merging does
+// not depend on it), then forgets them.
 func (d *Detector) Flush(emit func(p []byte) error) error {
 	t := &d.groups
-	order := make([]int32, t.len())
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int { return bytes.Compare(t.key(int(a)), t.key(int(b))) })
 	buf := d.partial[:0]
-	for _, i := range order {
+	for i := range t.recs {
 		g := &t.recs[i]
 		buf = append(buf, partialMagic+"\t"+string(kindGroup)+"\t"...)
 		buf = strconv.AppendInt(buf, g.count, 10)
@@ -71,7 +68,7 @@ func (d *Detector) Flush(emit func(p []byte) error) error {
 		} else {
 			buf = append(buf, "\t0"...)
 		}
-		k := keyReader(t.key(int(i)))
+		k := keyReader(t.key(i))
 		for f := 0; f < nBy; f++ {
 			buf = append(buf, '\t')
 			if v, ok := k.next(); ok {
@@ -80,7 +77,7 @@ func (d *Detector) Flush(emit func(p []byte) error) error {
 		}
 		for _, v := range t.sets.list(g.set) {
 			buf = append(buf, '\t')
-			buf = appendEscaped(buf, []byte(v))
+			buf = appendEscaped(buf, unsafe.Slice(unsafe.StringData(v), len(v)))
 		}
 		if err := emit(buf); err != nil {
 			d.partial = buf
@@ -158,6 +155,15 @@ func appendBlock(dst []byte, w0, w1, w2, w3 uint64) []byte {
 	return dst[:n+block]
 }
 
+// stopBits sets bit 7 of the bytes of w that escapeStops flags, and maybe
+// of others above one of them (carries and borrows start only at flagged
+// bytes): whether a word has any is exact, which is all the block loop
+// asks, and the four words' bits are joined before the one mask.
+func stopBits(w uint64) uint64 {
+	q, b := w^'\''*lsb, w^'\\'*lsb
+	return (w-0x20*lsb)&^w | (w + lsb) | w | (q-lsb)&^q | (b-lsb)&^b
+}
+
 // appendEscaped appends v with the partial format's escapes.
 func appendEscaped(dst, v []byte) []byte {
 	const hex = "0123456789abcdef"
@@ -166,7 +172,7 @@ func appendEscaped(dst, v []byte) []byte {
 			b := v[:block]
 			w0, w1 := binary.LittleEndian.Uint64(b[0:8]), binary.LittleEndian.Uint64(b[8:16])
 			w2, w3 := binary.LittleEndian.Uint64(b[16:24]), binary.LittleEndian.Uint64(b[24:32])
-			if escapeStops(w0)|escapeStops(w1)|escapeStops(w2)|escapeStops(w3) != 0 {
+			if (stopBits(w0)|stopBits(w1)|stopBits(w2)|stopBits(w3))&msb != 0 {
 				break
 			}
 			dst = appendBlock(dst, swapQuotes(w0, '"', '\''), swapQuotes(w1, '"', '\''),
@@ -174,16 +180,21 @@ func appendEscaped(dst, v []byte) []byte {
 			v = v[block:]
 		}
 		var c byte
-		if len(v) >= 8 {
-			w := binary.LittleEndian.Uint64(v)
+		if cap(v) >= 8 {
+			// A word may reach past v into its spare capacity (keys sit in
+			// large chunks): only the bytes before len(v) count.
+			w := binary.LittleEndian.Uint64(v[:8])
 			m := escapeStops(w)
 			n := len(dst)
 			dst = binary.LittleEndian.AppendUint64(dst, swapQuotes(w, '"', '\''))
-			if m == 0 {
+			k := bits.TrailingZeros64(m) >> 3
+			if k >= len(v) {
+				return dst[:n+len(v)]
+			}
+			if k == 8 {
 				v = v[8:]
 				continue
 			}
-			k := bits.TrailingZeros64(m) >> 3
 			dst, c, v = dst[:n+k], v[k], v[k:]
 		} else {
 			switch c = v[0]; {
@@ -231,7 +242,11 @@ func appendPlain(dst, src []byte) ([]byte, int) {
 		b := src[n : n+block]
 		w0, w1 := binary.LittleEndian.Uint64(b[0:8]), binary.LittleEndian.Uint64(b[8:16])
 		w2, w3 := binary.LittleEndian.Uint64(b[16:24]), binary.LittleEndian.Uint64(b[24:32])
-		if unescapeStops(w0)|unescapeStops(w1)|unescapeStops(w2)|unescapeStops(w3) != 0 {
+		t0, t1, t2, t3 := w0^'\t'*lsb, w1^'\t'*lsb, w2^'\t'*lsb, w3^'\t'*lsb
+		b0, b1, b2, b3 := w0^'\\'*lsb, w1^'\\'*lsb, w2^'\\'*lsb, w3^'\\'*lsb
+		// As in stopBits: a yes or no, so the masks are joined first.
+		if ((t0-lsb)&^t0|(t1-lsb)&^t1|(t2-lsb)&^t2|(t3-lsb)&^t3|
+			(b0-lsb)&^b0|(b1-lsb)&^b1|(b2-lsb)&^b2|(b3-lsb)&^b3)&msb != 0 {
 			break
 		}
 		dst = appendBlock(dst, swapQuotes(w0, '\'', '"'), swapQuotes(w1, '\'', '"'),
@@ -413,6 +428,7 @@ func (d *Detector) addGroupRow(p []byte, at, nf int) error {
 	d.key = key
 	// Check every user.groups{} value before merging anything: they go
 	// one after the other into d.unescaped, their ends into d.ends.
+	groupsAt := min(at, len(p))
 	vals, ends := d.unescaped[:0], d.ends[:0]
 	for i := 0; at <= len(p); i++ {
 		if at == len(p) || p[at] == '\t' {
@@ -433,20 +449,34 @@ func (d *Detector) addGroupRow(p []byte, at, nf int) error {
 		// Only a group merged before can overflow: nothing new was added.
 		return partialErr("the count %d would take the group's count past %d", count, int64(math.MaxInt64))
 	}
+	g.set = d.groups.sets.union(g.set, d.rowSet(p[groupsAt:], vals, ends))
+	g.count += count
+	g.noGroups = g.noGroups || noGroups
+	d.version++
+	return nil
+}
+
+// rowSet returns the set id of a group row's user.groups{} values, given
+// as written (raw) and unescaped (vals, ending at ends). Rows of one map
+// process mostly carry the same few sets, so the last one is remembered
+// by its written bytes and not interned again.
+func (d *Detector) rowSet(raw, vals []byte, ends []int) uint32 {
+	s := &d.groups.sets
+	if s.lastOK && bytes.Equal(raw, s.lastRaw) {
+		return s.lastID
+	}
 	ids := d.ids[:0]
 	start := 0
 	for _, e := range ends {
-		ids = append(ids, d.groups.sets.value(vals[start:e]))
+		ids = append(ids, s.value(vals[start:e]))
 		start = e
 	}
 	slices.Sort(ids)
 	ids = slices.Compact(ids)
 	d.ids = ids
-	g.set = d.groups.sets.union(g.set, d.groups.sets.set(ids))
-	g.count += count
-	g.noGroups = g.noGroups || noGroups
-	d.version++
-	return nil
+	id := s.set(ids)
+	s.lastRaw, s.lastID, s.lastOK = append(s.lastRaw[:0], raw...), id, true
+	return id
 }
 
 // addStateRow merges a state row whose fields after its kind, nf of them,

@@ -235,6 +235,12 @@ func TestPartialEscapesEveryPosition(t *testing.T) {
 		if !bytes.Equal(got[len(prefix):], want) || !bytes.Equal(got[:len(prefix)], prefix) {
 			t.Fatalf("appendEscaped(%q) = %q, want %q", v, got[len(prefix):], want)
 		}
+		// Bytes in v's spare capacity (a key's neighbours in its chunk)
+		// are read but must not count.
+		spare := append(append(make([]byte, 0, len(v)+16), v...), "\"'\t\\\x00\xff\"\"abcdefghij"...)[:len(v)]
+		if got := appendEscaped(nil, spare); !bytes.Equal(got, want) {
+			t.Fatalf("appendEscaped(%q with spare capacity) = %q, want %q", v, got, want)
+		}
 		row := append(append([]byte("x\t"), want...), "\tnext"...)
 		back, end, err := unescapeField([]byte("keep"), row, 2)
 		if err != nil || string(back) != "keep"+string(v) || end != len(row)-5 {
