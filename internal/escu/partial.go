@@ -179,6 +179,9 @@ func appendEscaped(dst, v []byte) []byte {
 				swapQuotes(w2, '"', '\''), swapQuotes(w3, '"', '\''))
 			v = v[block:]
 		}
+		if len(v) == 0 {
+			break
+		}
 		var c byte
 		if cap(v) >= 8 {
 			// A word may reach past v into its spare capacity (keys sit in
@@ -399,6 +402,7 @@ func (d *Detector) addGroupRow(p []byte, at, nf int) error {
 	if !ok || count < 1 {
 		return partialErr("byte %d: the count %q is not a decimal of at least 1", at+1, p[at:end])
 	}
+	countAt := at
 	at = end + 1
 	end = fieldEnd(p, at)
 	if m := p[at:end]; len(m) != 1 || (m[0] != '0' && m[0] != '1') {
@@ -447,7 +451,7 @@ func (d *Detector) addGroupRow(p []byte, at, nf int) error {
 	g := d.groups.get(key)
 	if g.count > math.MaxInt64-count {
 		// Only a group merged before can overflow: nothing new was added.
-		return partialErr("the count %d would take the group's count past %d", count, int64(math.MaxInt64))
+		return partialErr("byte %d: the count %d would take the group's count past %d", countAt+1, count, int64(math.MaxInt64))
 	}
 	g.set = d.groups.sets.union(g.set, d.rowSet(p[groupsAt:], vals, ends))
 	g.count += count
@@ -486,6 +490,7 @@ func (d *Detector) addStateRow(p []byte, at, nf int) error {
 		return partialErr("a state row has %d fields after its kind, want at least 2 (nonjson, toomany)", nf)
 	}
 	end := fieldEnd(p, at)
+	countAt := at
 	nonJSON, ok := parseCount(p[at:end])
 	if !ok {
 		return partialErr("byte %d: nonjson %q is not a decimal count", at+1, p[at:end])
@@ -506,7 +511,7 @@ func (d *Detector) addStateRow(p []byte, at, nf int) error {
 		present |= 1 << f
 	}
 	if d.nonJSON > math.MaxInt64-nonJSON || d.tooMany > math.MaxInt64-tooMany {
-		return partialErr("the counters %d and %d would take the skipped events' counts past %d", nonJSON, tooMany, int64(math.MaxInt64))
+		return partialErr("byte %d: the counters %d and %d would take the skipped events' counts past %d", countAt+1, nonJSON, tooMany, int64(math.MaxInt64))
 	}
 	d.present |= present
 	d.nonJSON += nonJSON

@@ -218,6 +218,13 @@ func escapeSlowly(v []byte) []byte {
 // definition wherever the bytes that need escapes fall in a word, and in
 // the bytes after a whole word.
 func TestPartialEscapesEveryPosition(t *testing.T) {
+	// Lengths around whole blocks and words, with no spare capacity.
+	for n := 0; n <= 3*block+9; n++ {
+		v := bytes.Repeat([]byte{'a'}, n)
+		if got := appendEscaped(nil, v[:n:n]); !bytes.Equal(got, v) {
+			t.Fatalf("appendEscaped of %d plain bytes = %q", n, got)
+		}
+	}
 	specials := []string{"\"", "'", "\"\"\"\"\"\"\"\"\"", "\\", "\t", "\n", "\r", "\x00", "\x1f", "\x7f", "\x80", "\xff", "é", "€", "\U0001F600", "\xe2\x82", "\x01"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	for n := 0; n < 3000; n++ {
@@ -234,6 +241,10 @@ func TestPartialEscapesEveryPosition(t *testing.T) {
 		got := appendEscaped(append([]byte(nil), prefix...), v)
 		if !bytes.Equal(got[len(prefix):], want) || !bytes.Equal(got[:len(prefix)], prefix) {
 			t.Fatalf("appendEscaped(%q) = %q, want %q", v, got[len(prefix):], want)
+		}
+		// No spare capacity: the words must stop at the end.
+		if got := appendEscaped(nil, v[:len(v):len(v)]); !bytes.Equal(got, want) {
+			t.Fatalf("appendEscaped(%q without spare capacity) = %q, want %q", v, got, want)
 		}
 		// Bytes in v's spare capacity (a key's neighbours in its chunk)
 		// are read but must not count.
@@ -287,8 +298,38 @@ func TestAddPartialRejects(t *testing.T) {
 			t.Errorf("AddPartial(%q) merged something despite failing", tc.row)
 		}
 	}
-	// And a valid pair is accepted.
+	// Counts that would overflow what was merged before are refused, and
+	// leave it as it was.
+	const big = "999999999999999999"
 	d := New()
+	for range 9 {
+		if err := d.AddPartial([]byte("escu3\tg\t" + big + "\t0\t" + k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := d.Result()
+	if err := d.AddPartial([]byte("escu3\tg\t" + big + "\t0\t" + k)); err == nil || !errors.Is(err, ErrPartial) || !strings.Contains(err.Error(), "byte 9: the count 999999999999999999 would take the group's count past") {
+		t.Errorf("overflowing count: %v", err)
+	}
+	if err := d.AddPartial([]byte("escu3\tg\t1\t0\t" + strings.Replace(k, "Event", "Other", 1))); err != nil {
+		t.Fatal(err)
+	}
+	for range 9 {
+		if err := d.AddPartial([]byte("escu3\ts\t" + big + "\t0")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.AddPartial([]byte("escu3\ts\t0\t" + big)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddPartial([]byte("escu3\ts\t" + big + "\t0")); err == nil || !strings.Contains(err.Error(), "byte 9: the counters") {
+		t.Errorf("overflowing nonjson: %v", err)
+	}
+	if r := d.Result(); len(r.Rows) != len(before.Rows)+1 || !reflect.DeepEqual(r.Rows[0], before.Rows[0]) {
+		t.Errorf("after the refused rows: %q, want %q and one more", rows(r), rows(before))
+	}
+	// And a valid pair is accepted.
+	d = New()
 	for _, row := range []string{"escu3\tg\t2\t0\t" + k + "\tb\ta", "escu3\ts\t0\t0\tobjectRef.name"} {
 		if err := d.AddPartial([]byte(row)); err != nil {
 			t.Fatalf("AddPartial(%q): %v", row, err)
@@ -309,6 +350,9 @@ func FuzzAddPartial(f *testing.F) {
 		if err := d.AddPartial(p); err != nil {
 			if !errors.Is(err, ErrPartial) {
 				t.Fatalf("error without ErrPartial: %v", err)
+			}
+			if d.groups.len() != 0 || d.present != 0 || d.nonJSON != 0 || d.tooMany != 0 {
+				t.Fatalf("refused row %q merged something: %v", p, err)
 			}
 			return
 		}
