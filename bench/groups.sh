@@ -143,14 +143,14 @@ if [ "${MAPREDUCE:-0}" = 1 ]; then
       done
       if [ "${CALLGRIND:-0}" = 1 ]; then
         echo
-        echo "| binary | single instructions | map | reduce | (map + reduce) / single |"
+        echo "| binary | single, millions of instructions | map | reduce | (map + reduce) / single |"
         echo "|---|---:|---:|---:|---:|"
         for b in "${bins[@]}"; do
           s=$(insns "${binpath[$b]}" "$OUT/groups.single" "$OUT/groups.cg.reply")
           m=$(insns "${binpath[$b]}" "$OUT/groups.map" "$OUT/groups.cg.reply")
           d=$(insns "${binpath[$b]}" "$OUT/groups.$b.reduce" "$OUT/groups.cg.reply")
           cmp -s "$OUT/groups.cg.reply" "$OUT/groups.${bins[0]}.single.reply" || { echo "groups.sh: callgrind run of $b: reply differs" >&2; exit 1; }
-          awk -v b="$b" -v s="$s" -v m="$m" -v d="$d" 'BEGIN {printf "| %s | %.3g | %.3g | %.3g | %.3f |\n", b, s, m, d, (m+d)/s}'
+          awk -v b="$b" -v s="$s" -v m="$m" -v d="$d" 'BEGIN {printf "| %s | %.0f | %.0f | %.0f | %.3f |\n", b, s/1e6, m/1e6, d/1e6, (m+d)/s}'
         done
       fi
     done
