@@ -29,9 +29,10 @@ import (
 // Values are their bytes, with a double quote written as a single quote
 // ' and a backslash escape for the rest of what would break the row or
 // cost the CSV cell around it: \' (a single quote), \\ \t \n \r, and \xHH
-// for any other control byte, DEL and bytes that are not UTF-8. "escu3"
-// marks the rows of this version; rows of the former formats (escu2,
-// JSON) and of other modes are refused.
+// for any other control byte, DEL and bytes that are not UTF-8. A reader
+// takes any other byte as itself (a double quote too, which Flush never
+// writes). "escu3" marks the rows of this version; rows of the former
+// formats (escu2, JSON) and of other modes are refused.
 //
 // Why the swapped quote: a row holds no double quote, so the chunked
 // protocol's CSV carries it without doubling quotes on the map side or
