@@ -11,10 +11,27 @@
 # peak RSS (from /usr/bin/time) beside the output's size. The memory
 # goal is peak RSS <= 2 x the reply's bytes + 32 MiB at any N.
 #
+# With MAPREDUCE=1 it measures instead the distributed search on the same
+# events, the worst case for partial rows (every event its own group):
+# single = the reduce process on the raw events, map = the map phase on
+# them, reduce = the reduce process on the map's reply (bench/ratiotool
+# reduce-input), each pinned to one core with GOMAXPROCS=1, CPU user+sys
+# from /usr/bin/time, ROUNDS rounds; the goal is (map + reduce) / single
+# <= 1.2. With OLD=binary, old and new alternate (old first in odd
+# rounds) and every final reply must equal old's single-process one;
+# CALLGRIND=1 adds the instructions of each run (valgrind, user space),
+# which neighbours on a shared machine cannot change.
+#
 # Usage: bench/groups.sh [BINARY]      (default: builds ./cmd/kubeprivpod)
 # Knobs: SIZES="1000 10000 30000 100000"  MODES="escu extended"  OUT=bench/out
+#        MAPREDUCE=1 (SIZES default 30000, MODES default escu)  OLD=  ROUNDS=5
+#        CALLGRIND=0  CPUS=0 (taskset list)
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${MAPREDUCE:-0}" = 1 ]; then
+  SIZES=${SIZES:-30000}
+  MODES=${MODES:-escu}
+fi
 SIZES=${SIZES:-"1000 10000 30000 100000"}
 MODES=${MODES:-"escu extended"}
 OUT=${OUT:-bench/out}
@@ -45,8 +62,9 @@ events() {
   }'
 }
 
-# chunked ARGS: splunkd's side of a reduce process over the events on
-# stdin: getinfo, then execute requests of 5,000 rows with a _raw column.
+# chunked ARGS: splunkd's side of a search process over the events on
+# stdin: getinfo (ARGS split on spaces), then execute requests of 5,000
+# rows with a _raw column.
 chunked() {
   awk -v args="$1" '
     function flush(finished,   meta, k) {
@@ -56,7 +74,9 @@ chunked() {
       size = 6; rows = 0
     }
     BEGIN {
-      gi = "{\"action\":\"getinfo\",\"preview\":false,\"searchinfo\":{\"args\":[\"" args "\"],\"raw_args\":[\"" args "\"],\"command\":\"kubeprivpod\",\"earliest_time\":\"0\",\"latest_time\":\"0\",\"maxresultrows\":50000}}"
+      n = split(args, a, " "); list = ""
+      for (k = 1; k <= n; k++) list = list (k > 1 ? "," : "") "\"" a[k] "\""
+      gi = "{\"action\":\"getinfo\",\"preview\":false,\"searchinfo\":{\"args\":[" list "],\"raw_args\":[" list "],\"command\":\"kubeprivpod\",\"earliest_time\":\"0\",\"latest_time\":\"0\",\"maxresultrows\":50000}}"
       printf "chunked 1.0,%d,0\n%s", length(gi), gi
       size = 6 # "_raw\r\n"
     }
@@ -68,6 +88,78 @@ chunked() {
     }
     END { flush(1) }'
 }
+
+if [ "${MAPREDUCE:-0}" = 1 ]; then
+  go build -trimpath -o "$OUT/ratiotool" ./bench
+  ROUNDS=${ROUNDS:-5}
+  CPUS=${CPUS:-0}
+  pin=()
+  if command -v taskset >/dev/null 2>&1; then pin=(taskset -c "$CPUS"); fi
+  bins=(new)
+  declare -A binpath=([new]="$bin")
+  if [ -n "${OLD:-}" ]; then bins=(old new); binpath[old]=$(realpath "$OLD"); fi
+  # cpu BIN IN OUT: user+sys CPU seconds of one run.
+  cpu() {
+    GOMAXPROCS=1 /usr/bin/time -f "%U %S" -o "$OUT/groups.time" "${pin[@]}" "$1" < "$2" > "$3"
+    grep -q '"finished":true' "$3" || { echo "groups.sh: $1 < $2: no final reply" >&2; exit 1; }
+    awk '{printf "%.2f", $1 + $2}' "$OUT/groups.time"
+  }
+  # insns BIN IN OUT: instructions of one run (callgrind).
+  insns() {
+    # Go's preemption signals upset callgrind; GOMAXPROCS=1 keeps one thread.
+    GODEBUG=asyncpreemptoff=1 GOMAXPROCS=1 valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+      "$1" < "$2" > "$3" 2> "$OUT/groups.cg"
+    sed -n 's/.*Collected : *\([0-9]*\).*/\1/p' "$OUT/groups.cg"
+  }
+  echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); binaries: ${bins[*]} (new: $bin${OLD:+, old: $OLD})"
+  for mode in $MODES; do
+    for n in $SIZES; do
+      events "$n" > "$OUT/groups.log"
+      chunked "mode=$mode" < "$OUT/groups.log" > "$OUT/groups.single"
+      chunked "phase=map mode=$mode" < "$OUT/groups.log" > "$OUT/groups.map"
+      chunked "mode=$mode" < /dev/null > "$OUT/groups.getinfo"
+      echo
+      echo "$mode, $n groups ($(awk -v b="$(stat -c %s "$OUT/groups.single")" 'BEGIN {printf "%.1f", b/1e6}') MB of input):"
+      echo
+      echo "| round | load | binary | single CPU s | map CPU s | reduce CPU s | map reply MB | (map + reduce) / single |"
+      echo "|---|---:|---|---:|---:|---:|---:|---:|"
+      for r in $(seq "$ROUNDS"); do
+        order=("${bins[@]}")
+        if (( r % 2 == 0 )) && [ ${#bins[@]} -eq 2 ]; then order=(new old); fi
+        for b in "${order[@]}"; do
+          load=$(cut -d' ' -f1 /proc/loadavg)
+          s=$(cpu "${binpath[$b]}" "$OUT/groups.single" "$OUT/groups.$b.single.reply")
+          m=$(cpu "${binpath[$b]}" "$OUT/groups.map" "$OUT/groups.$b.map.reply")
+          "$OUT/ratiotool" reduce-input "$OUT/groups.getinfo" < "$OUT/groups.$b.map.reply" > "$OUT/groups.$b.reduce"
+          d=$(cpu "${binpath[$b]}" "$OUT/groups.$b.reduce" "$OUT/groups.$b.reduce.reply")
+          ref="$OUT/groups.${bins[0]}.single.reply"
+          if ! cmp -s "$OUT/groups.$b.reduce.reply" "$OUT/groups.$b.single.reply" || ! cmp -s "$OUT/groups.$b.single.reply" "$ref"; then
+            echo "groups.sh: $mode $n: the final replies of $b differ from ${bins[0]}'s single process" >&2
+            exit 1
+          fi
+          awk -v r="$r" -v l="$load" -v b="$b" -v s="$s" -v m="$m" -v d="$d" -v mb="$(stat -c %s "$OUT/groups.$b.map.reply")" \
+            'BEGIN {printf "| %d | %s | %s | %.2f | %.2f | %.2f | %.1f | %.3f |\n", r, l, b, s, m, d, mb/1e6, (m+d)/s}'
+        done
+      done
+      if [ "${CALLGRIND:-0}" = 1 ]; then
+        echo
+        echo "| binary | single, millions of instructions | map | reduce | (map + reduce) / single |"
+        echo "|---|---:|---:|---:|---:|"
+        for b in "${bins[@]}"; do
+          s=$(insns "${binpath[$b]}" "$OUT/groups.single" "$OUT/groups.cg.reply")
+          m=$(insns "${binpath[$b]}" "$OUT/groups.map" "$OUT/groups.cg.reply")
+          d=$(insns "${binpath[$b]}" "$OUT/groups.$b.reduce" "$OUT/groups.cg.reply")
+          cmp -s "$OUT/groups.cg.reply" "$OUT/groups.${bins[0]}.single.reply" || { echo "groups.sh: callgrind run of $b: reply differs" >&2; exit 1; }
+          awk -v b="$b" -v s="$s" -v m="$m" -v d="$d" 'BEGIN {printf "| %s | %.0f | %.0f | %.0f | %.3f |\n", b, s/1e6, m/1e6, d/1e6, (m+d)/s}'
+        done
+      fi
+    done
+  done
+  echo
+  echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
+  rm -f "$OUT"/groups.*
+  exit 0
+fi
 
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg); binary: $bin"
 echo

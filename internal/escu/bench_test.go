@@ -166,3 +166,67 @@ func BenchmarkPartialRoundTrip1000Groups(b *testing.B) {
 		}
 	}
 }
+
+// distinctPrivileged returns n copies of the sample's kubectl-apply create
+// of a privileged pod, each with its own pod name, so that every one is
+// its own group: the worst case for partial rows, one row per event with
+// kubectl's quote-heavy annotation in every key (the events of
+// bench/groups.sh).
+func distinctPrivileged(b *testing.B, n int) [][]byte {
+	e := pick(b, `"auditID":"08c27691-343e-4436-937b-8ceff4c0b0a7"`)
+	ev := make([][]byte, n)
+	for i := range ev {
+		ev[i] = bytes.ReplaceAll(e, []byte("node-shell"), fmt.Appendf(nil, "node-shell-%d", i))
+	}
+	return ev
+}
+
+// The map side of the worst case: Flush of 1,000 groups of one event
+// each (the rows' bytes per op in MB/s).
+func BenchmarkFlushDistinctGroups(b *testing.B) {
+	ev := distinctPrivileged(b, 1000)
+	d := New()
+	var size int64
+	for _, e := range ev {
+		d.AddEvent(e)
+	}
+	_ = d.Flush(func(p []byte) error { size += int64(len(p)); return nil })
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		b.StopTimer()
+		for _, e := range ev {
+			d.AddEvent(e)
+		}
+		b.StartTimer()
+		if err := d.Flush(func([]byte) error { return nil }); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// The reduce side of the worst case: AddPartial of those 1,000 rows into
+// an empty detector.
+func BenchmarkAddPartialDistinctGroups(b *testing.B) {
+	src := New()
+	for _, e := range distinctPrivileged(b, 1000) {
+		src.AddEvent(e)
+	}
+	var rowsOut [][]byte
+	var size int64
+	_ = src.Flush(func(p []byte) error {
+		rowsOut = append(rowsOut, append([]byte(nil), p...))
+		size += int64(len(p))
+		return nil
+	})
+	b.SetBytes(size)
+	b.ReportAllocs()
+	for b.Loop() {
+		d := New()
+		for _, p := range rowsOut {
+			if err := d.AddPartial(p); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}

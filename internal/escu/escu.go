@@ -95,8 +95,7 @@ type Detector struct {
 
 	// Scratch for partial rows (partial.go).
 	partial, unescaped []byte
-	fields             [][]byte
-	offs               []int
+	ends               []int // ends of the user.groups{} values in unescaped
 }
 
 var _ detect.Detector = (*Detector)(nil)

@@ -118,9 +118,15 @@ type setTable struct {
 	sorted [][]string // set id → its values in string order, filled on demand
 
 	scratch []byte
+
+	// The last partial row's user.groups{} fields as written, and their
+	// set (Detector.rowSet).
+	lastRaw []byte
+	lastID  uint32
+	lastOK  bool
 }
 
-func (s *setTable) reset() { *s = setTable{} }
+func (s *setTable) reset() { *s = setTable{lastRaw: s.lastRaw[:0]} }
 
 // value returns the id of v, interning it.
 func (s *setTable) value(v []byte) uint32 {

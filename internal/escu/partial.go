@@ -2,17 +2,21 @@ package escu
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
+	"math/bits"
 	"slices"
 	"strconv"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // A partial row is one line of tab-separated fields, of one of two kinds:
 //
-//	escu2 <TAB> g <TAB> count <TAB> m <TAB> 12 by-field values <TAB> user.groups{} values...
-//	escu2 <TAB> s <TAB> nonjson <TAB> toomany <TAB> names of the present fields...
+//	escu3 <TAB> g <TAB> count <TAB> m <TAB> 12 by-field values <TAB> user.groups{} values...
+//	escu3 <TAB> s <TAB> nonjson <TAB> toomany <TAB> names of the present fields...
 //
 // The first is a group: its event count (a decimal of at least 1), m = 1
 // when some event of the group lacked user.groups{} (else 0), its 12
@@ -22,47 +26,50 @@ import (
 // state fillnull and Messages need across processes: the skip counters
 // and which fields some passing event had, by their Splunk names.
 //
-// Values are their bytes, with a backslash escape for what would break
-// the row or the CSV cell around it: \\ \t \n \r, and \xHH for any other
-// control byte, DEL and bytes that are not UTF-8. "escu2" marks the rows
-// of this version; rows of the former JSON format ({"escu":1,...}) and of
-// other modes are refused.
+// Values are their bytes, with a double quote written as a single quote
+// ' and a backslash escape for the rest of what would break the row or
+// cost the CSV cell around it: \' (a single quote), \\ \t \n \r, and \xHH
+// for any other control byte, DEL and bytes that are not UTF-8. A reader
+// takes any other byte as itself (a double quote too, which Flush never
+// writes). "escu3" marks the rows of this version; rows of the former
+// formats (escu2, JSON) and of other modes are refused.
 //
-// It replaced the JSON format because encoding/json, per row, was most of
-// the cost of a map phase and of its reduce.
+// Why the swapped quote: a row holds no double quote, so the chunked
+// protocol's CSV carries it without doubling quotes on the map side or
+// undoubling them on the reduce side, and the quote-heavy annotation
+// (kubectl's JSON) costs one byte-for-byte swap, done eight bytes at a
+// time, instead of an escape per quote. escu2, which wrote quotes as they
+// are, spent most of its map and reduce time on them; before it, one JSON
+// object per row spent it in encoding/json.
 
 // ErrPartial is wrapped by every error AddPartial returns.
 var ErrPartial = errors.New("not a partial row of the escu detection")
 
 // partialMagic starts every partial row and names the format's version.
-const partialMagic = "escu2"
+const partialMagic = "escu3"
 
 // The kinds of partial row.
 const (
-	kindGroup = "g"
-	kindState = "s"
+	kindGroup = 'g'
+	kindState = 's'
 )
 
 // Flush writes the groups and state gathered since the last Flush as
-// partial rows, groups first in key order, then forgets them.
+// partial rows, groups first in the order they were made (merging does
+// not depend on it), then forgets them.
 func (d *Detector) Flush(emit func(p []byte) error) error {
 	t := &d.groups
-	order := make([]int32, t.len())
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int { return bytes.Compare(t.key(int(a)), t.key(int(b))) })
 	buf := d.partial[:0]
-	for _, i := range order {
+	for i := range t.recs {
 		g := &t.recs[i]
-		buf = append(buf, partialMagic+"\t"+kindGroup+"\t"...)
+		buf = append(buf, partialMagic+"\t"+string(kindGroup)+"\t"...)
 		buf = strconv.AppendInt(buf, g.count, 10)
 		if g.noGroups {
 			buf = append(buf, "\t1"...)
 		} else {
 			buf = append(buf, "\t0"...)
 		}
-		k := keyReader(t.key(int(i)))
+		k := keyReader(t.key(i))
 		for f := 0; f < nBy; f++ {
 			buf = append(buf, '\t')
 			if v, ok := k.next(); ok {
@@ -71,7 +78,7 @@ func (d *Detector) Flush(emit func(p []byte) error) error {
 		}
 		for _, v := range t.sets.list(g.set) {
 			buf = append(buf, '\t')
-			buf = appendEscaped(buf, []byte(v))
+			buf = appendEscaped(buf, unsafe.Slice(unsafe.StringData(v), len(v)))
 		}
 		if err := emit(buf); err != nil {
 			d.partial = buf
@@ -80,7 +87,7 @@ func (d *Detector) Flush(emit func(p []byte) error) error {
 		buf = buf[:0]
 	}
 	if d.present != 0 || d.nonJSON != 0 || d.tooMany != 0 {
-		buf = append(buf, partialMagic+"\t"+kindState+"\t"...)
+		buf = append(buf, partialMagic+"\t"+string(kindState)+"\t"...)
 		buf = strconv.AppendInt(buf, d.nonJSON, 10)
 		buf = append(buf, '\t')
 		buf = strconv.AppendInt(buf, d.tooMany, 10)
@@ -102,30 +109,117 @@ func (d *Detector) Flush(emit func(p []byte) error) error {
 	return nil
 }
 
+// Eight bytes at a time: the bytes of a word that stop a loop are found
+// with the carry tricks of "determine if a word has a zero byte", which
+// flag the lowest such byte exactly (a borrow starts only at a flagged
+// byte and only moves up); quotes are swapped with a mask that is exact
+// in every byte.
+const (
+	lsb = 0x0101010101010101
+	msb = 0x8080808080808080
+	low = 0x7f7f7f7f7f7f7f7f
+)
+
+// firstZero flags (bit 7) the lowest zero byte of w exactly, and maybe
+// bytes above it.
+func firstZero(w uint64) uint64 { return (w - lsb) & ^w & msb }
+
+// swapQuotes exchanges the bytes c of w for d: where a byte of w^c*lsb
+// is zero (found exactly, without carries between bytes), c^d is xored in.
+func swapQuotes(w uint64, c, d byte) uint64 {
+	x := w ^ uint64(c)*lsb
+	zero := ^((x&low + low) | x) & msb
+	return w ^ (zero>>7)*uint64(c^d)
+}
+
+// escapeStops flags the bytes of w that appendEscaped does not copy or
+// swap: bytes below 0x20 or above 0x7e, single quotes and backslashes.
+func escapeStops(w uint64) uint64 {
+	outside := (w-0x20*lsb)&^w | (w&low + lsb) | w
+	return (outside | firstZero(w^'\''*lsb) | firstZero(w^'\\'*lsb)) & msb
+}
+
+// block is how many bytes the loops below take at a time while none of
+// them stops the loop: four words, so that the loop's own instructions
+// and bounds checks are paid once per 32 bytes.
+const block = 32
+
+// appendBlock appends the four words w to dst.
+func appendBlock(dst []byte, w0, w1, w2, w3 uint64) []byte {
+	dst = slices.Grow(dst, block)
+	n := len(dst)
+	b := dst[n : n+block]
+	binary.LittleEndian.PutUint64(b[0:8], w0)
+	binary.LittleEndian.PutUint64(b[8:16], w1)
+	binary.LittleEndian.PutUint64(b[16:24], w2)
+	binary.LittleEndian.PutUint64(b[24:32], w3)
+	return dst[:n+block]
+}
+
+// stopBits sets bit 7 of the bytes of w that escapeStops flags, and maybe
+// of others above one of them (carries and borrows start only at flagged
+// bytes): whether a word has any is exact, which is all the block loop
+// asks, and the four words' bits are joined before the one mask.
+func stopBits(w uint64) uint64 {
+	q, b := w^'\''*lsb, w^'\\'*lsb
+	return (w-0x20*lsb)&^w | (w + lsb) | w | (q-lsb)&^q | (b-lsb)&^b
+}
+
 // appendEscaped appends v with the partial format's escapes.
 func appendEscaped(dst, v []byte) []byte {
 	const hex = "0123456789abcdef"
-	for i := 0; i < len(v); {
-		// Copy the run of bytes that need no escape in one go.
-		j := i
-		for j < len(v) && v[j] >= 0x20 && v[j] < utf8.RuneSelf && v[j] != '\\' && v[j] != 0x7f {
-			j++
+	for len(v) > 0 {
+		for len(v) >= block {
+			b := v[:block]
+			w0, w1 := binary.LittleEndian.Uint64(b[0:8]), binary.LittleEndian.Uint64(b[8:16])
+			w2, w3 := binary.LittleEndian.Uint64(b[16:24]), binary.LittleEndian.Uint64(b[24:32])
+			if (stopBits(w0)|stopBits(w1)|stopBits(w2)|stopBits(w3))&msb != 0 {
+				break
+			}
+			dst = appendBlock(dst, swapQuotes(w0, '"', '\''), swapQuotes(w1, '"', '\''),
+				swapQuotes(w2, '"', '\''), swapQuotes(w3, '"', '\''))
+			v = v[block:]
 		}
-		dst = append(dst, v[i:j]...)
-		if i = j; i == len(v) {
+		if len(v) == 0 {
 			break
 		}
-		c := v[i]
+		var c byte
+		if cap(v) >= 8 {
+			// A word may reach past v into its spare capacity (keys sit in
+			// large chunks): only the bytes before len(v) count.
+			w := binary.LittleEndian.Uint64(v[:8])
+			m := escapeStops(w)
+			n := len(dst)
+			dst = binary.LittleEndian.AppendUint64(dst, swapQuotes(w, '"', '\''))
+			k := bits.TrailingZeros64(m) >> 3
+			if k >= len(v) {
+				return dst[:n+len(v)]
+			}
+			if k == 8 {
+				v = v[8:]
+				continue
+			}
+			dst, c, v = dst[:n+k], v[k], v[k:]
+		} else {
+			switch c = v[0]; {
+			case c == '"':
+				dst, v = append(dst, '\''), v[1:]
+				continue
+			case c >= 0x20 && c < 0x7f && c != '\'' && c != '\\':
+				dst, v = append(dst, c), v[1:]
+				continue
+			}
+		}
+		// v[0] is c, which needs an escape, or starts a rune.
 		if c >= utf8.RuneSelf {
-			if r, size := utf8.DecodeRune(v[i:]); r != utf8.RuneError || size > 1 {
-				dst = append(dst, v[i:i+size]...)
-				i += size
+			if r, size := utf8.DecodeRune(v); r != utf8.RuneError || size > 1 {
+				dst, v = append(dst, v[:size]...), v[size:]
 				continue
 			}
 		}
 		switch c {
-		case '\\':
-			dst = append(dst, '\\', '\\')
+		case '\\', '\'':
+			dst = append(dst, '\\', c)
 		case '\t':
 			dst = append(dst, '\\', 't')
 		case '\n':
@@ -135,26 +229,76 @@ func appendEscaped(dst, v []byte) []byte {
 		default:
 			dst = append(dst, '\\', 'x', hex[c>>4], hex[c&0xf])
 		}
-		i++
+		v = v[1:]
 	}
 	return dst
 }
 
-// appendUnescaped appends field with the partial format's escapes undone;
-// at is the field's offset in its row, for the error.
-func appendUnescaped(dst, field []byte, at int) ([]byte, error) {
+// unescapeStops flags the bytes of w that end a run of appendPlain: tabs
+// and backslashes.
+func unescapeStops(w uint64) uint64 { return firstZero(w^'\t'*lsb) | firstZero(w^'\\'*lsb) }
+
+// appendPlain appends src up to its first tab or backslash, single quotes
+// turned back into double ones, and returns how many bytes it took.
+func appendPlain(dst, src []byte) ([]byte, int) {
+	n := 0
+	for len(src)-n >= block {
+		b := src[n : n+block]
+		w0, w1 := binary.LittleEndian.Uint64(b[0:8]), binary.LittleEndian.Uint64(b[8:16])
+		w2, w3 := binary.LittleEndian.Uint64(b[16:24]), binary.LittleEndian.Uint64(b[24:32])
+		t0, t1, t2, t3 := w0^'\t'*lsb, w1^'\t'*lsb, w2^'\t'*lsb, w3^'\t'*lsb
+		b0, b1, b2, b3 := w0^'\\'*lsb, w1^'\\'*lsb, w2^'\\'*lsb, w3^'\\'*lsb
+		// As in stopBits: a yes or no, so the masks are joined first.
+		if ((t0-lsb)&^t0|(t1-lsb)&^t1|(t2-lsb)&^t2|(t3-lsb)&^t3|
+			(b0-lsb)&^b0|(b1-lsb)&^b1|(b2-lsb)&^b2|(b3-lsb)&^b3)&msb != 0 {
+			break
+		}
+		dst = appendBlock(dst, swapQuotes(w0, '\'', '"'), swapQuotes(w1, '\'', '"'),
+			swapQuotes(w2, '\'', '"'), swapQuotes(w3, '\'', '"'))
+		n += block
+	}
+	// The words may reach past the field, into the row's next ones: the
+	// tab that ends it stops them.
+	for len(src)-n >= 8 {
+		w := binary.LittleEndian.Uint64(src[n : n+8])
+		m := unescapeStops(w)
+		dst = binary.LittleEndian.AppendUint64(dst, swapQuotes(w, '\'', '"'))
+		if m != 0 {
+			k := bits.TrailingZeros64(m) >> 3
+			return dst[:len(dst)-8+k], n + k
+		}
+		n += 8
+	}
+	for ; n < len(src); n++ {
+		c := src[n]
+		if c == '\t' || c == '\\' {
+			break
+		}
+		if c == '\'' {
+			c = '"'
+		}
+		dst = append(dst, c)
+	}
+	return dst, n
+}
+
+// unescapeField appends to dst the value of the field that starts at
+// row[i], its escapes undone, and returns the index where the field ends:
+// the tab after it, or len(row). Errors name the byte (from 1) of the row.
+func unescapeField(dst, row []byte, i int) ([]byte, int, error) {
 	for {
-		i := bytes.IndexByte(field, '\\')
-		if i < 0 {
-			return append(dst, field...), nil
+		var n int
+		dst, n = appendPlain(dst, row[i:])
+		if i += n; i == len(row) || row[i] == '\t' {
+			return dst, i, nil
 		}
-		dst = append(dst, field[:i]...)
-		if i+1 == len(field) {
-			return dst, fmt.Errorf("byte %d: a backslash ends the field", at+i+1)
+		// row[i] is a backslash.
+		if i+1 == len(row) || row[i+1] == '\t' {
+			return dst, i, fmt.Errorf("byte %d: a backslash ends the field", i+1)
 		}
-		switch field[i+1] {
-		case '\\':
-			dst = append(dst, '\\')
+		switch row[i+1] {
+		case '\\', '\'':
+			dst = append(dst, row[i+1])
 		case 't':
 			dst = append(dst, '\t')
 		case 'n':
@@ -163,21 +307,18 @@ func appendUnescaped(dst, field []byte, at int) ([]byte, error) {
 			dst = append(dst, '\r')
 		case 'x':
 			h, l := -1, -1
-			if i+3 < len(field) {
-				h, l = unhex(field[i+2]), unhex(field[i+3])
+			if i+3 < len(row) {
+				h, l = unhex(row[i+2]), unhex(row[i+3])
 			}
 			if h < 0 || l < 0 {
-				return dst, fmt.Errorf(`byte %d: \x needs two lowercase hex digits`, at+i+1)
+				return dst, i, fmt.Errorf(`byte %d: \x needs two lowercase hex digits`, i+1)
 			}
 			dst = append(dst, byte(h<<4|l))
-			field = field[i+4:]
-			at += i + 4
-			continue
+			i += 2
 		default:
-			return dst, fmt.Errorf(`byte %d: unknown escape \%c`, at+i+1, field[i+1])
+			return dst, i, fmt.Errorf(`byte %d: unknown escape \%c`, i+1, row[i+1])
 		}
-		field = field[i+2:]
-		at += i + 2
+		i += 2
 	}
 }
 
@@ -195,22 +336,13 @@ func partialErr(format string, a ...any) error {
 	return fmt.Errorf("%w: "+format, append([]any{ErrPartial}, a...)...)
 }
 
-// partialFields splits a row into its tab-separated fields and the byte
-// offset of each.
-func (d *Detector) partialFields(p []byte) ([][]byte, []int) {
-	fields, offs := d.fields[:0], d.offs[:0]
-	at := 0
-	for {
-		i := bytes.IndexByte(p[at:], '\t')
-		if i < 0 {
-			fields, offs = append(fields, p[at:]), append(offs, at)
-			break
-		}
-		fields, offs = append(fields, p[at:at+i]), append(offs, at)
-		at += i + 1
+// fieldEnd returns the index of the tab that ends the field starting at
+// row[i], or len(row).
+func fieldEnd(row []byte, i int) int {
+	if j := bytes.IndexByte(row[i:], '\t'); j >= 0 {
+		return i + j
 	}
-	d.fields, d.offs = fields, offs
-	return fields, offs
+	return len(row)
 }
 
 // parseCount reads a non-negative decimal count as Flush writes it.
@@ -233,47 +365,62 @@ func parseCount(b []byte) (int64, bool) {
 // refused with an error naming the problem and where it is, and nothing
 // of it is merged.
 func (d *Detector) AddPartial(p []byte) error {
-	if bytes.HasPrefix(p, []byte(`{"escu":`)) {
-		return partialErr("a row of the former JSON partial format: the map processes run an older kubeprivpod than this reduce process; install the same version of the app on the indexers and the search head")
-	}
-	fields, offs := d.partialFields(p)
-	if string(fields[0]) != partialMagic {
+	const head = len(partialMagic) + 1
+	if len(p) < head || string(p[:head]) != partialMagic+"\t" {
+		switch {
+		case bytes.HasPrefix(p, []byte(`{"escu":`)):
+			return partialErr("a row of the former JSON partial format: the map processes run an older kubeprivpod than this reduce process; install the same version of the app on the indexers and the search head")
+		case bytes.HasPrefix(p, []byte("escu2\t")):
+			return partialErr("a row of the former escu2 partial format: the map processes run an older kubeprivpod than this reduce process; install the same version of the app on the indexers and the search head")
+		case string(p) == partialMagic:
+			return partialErr("no row kind after %q", partialMagic)
+		}
 		return partialErr("the row does not start with %q (written by another mode or version?)", partialMagic)
 	}
-	if len(fields) < 2 {
-		return partialErr("no row kind after %q", partialMagic)
+	// Every field is counted first, so a short row is refused as such
+	// whatever its fields hold.
+	nf := bytes.Count(p[head:], []byte{'\t'}) // fields after the kind
+	kindEnd := fieldEnd(p, head)
+	if kindEnd == head+1 {
+		switch p[head] {
+		case kindGroup:
+			return d.addGroupRow(p, kindEnd+1, nf)
+		case kindState:
+			return d.addStateRow(p, kindEnd+1, nf)
+		}
 	}
-	switch string(fields[1]) {
-	case kindGroup:
-		return d.addGroupRow(fields[2:], offs[2:])
-	case kindState:
-		return d.addStateRow(fields[2:], offs[2:])
-	}
-	return partialErr("byte %d: unknown row kind %q (want %s or %s)", offs[1]+1, fields[1], kindGroup, kindState)
+	return partialErr("byte %d: unknown row kind %q (want %c or %c)", head+1, p[head:kindEnd], kindGroup, kindState)
 }
 
-// addGroupRow merges a group row's fields after its kind.
-func (d *Detector) addGroupRow(fields [][]byte, offs []int) error {
-	if len(fields) < 2+nBy {
-		return partialErr("a group row has %d fields after its kind, want at least %d (count, m, %d by-field values)", len(fields), 2+nBy, nBy)
+// addGroupRow merges a group row whose fields after its kind, nf of them,
+// start at p[at].
+func (d *Detector) addGroupRow(p []byte, at, nf int) error {
+	if nf < 2+nBy {
+		return partialErr("a group row has %d fields after its kind, want at least %d (count, m, %d by-field values)", nf, 2+nBy, nBy)
 	}
-	count, ok := parseCount(fields[0])
+	end := fieldEnd(p, at)
+	count, ok := parseCount(p[at:end])
 	if !ok || count < 1 {
-		return partialErr("byte %d: the count %q is not a decimal of at least 1", offs[0]+1, fields[0])
+		return partialErr("byte %d: the count %q is not a decimal of at least 1", at+1, p[at:end])
 	}
-	m := string(fields[1])
-	if m != "0" && m != "1" {
-		return partialErr("byte %d: the m flag is %q, want 0 or 1", offs[1]+1, m)
+	countAt := at
+	at = end + 1
+	end = fieldEnd(p, at)
+	if m := p[at:end]; len(m) != 1 || (m[0] != '0' && m[0] != '1') {
+		return partialErr("byte %d: the m flag is %q, want 0 or 1", at+1, m)
 	}
+	noGroups := p[at] == '1'
+	at = end + 1
 	key := d.key[:0]
 	for f := 0; f < nBy; f++ {
-		v, at := fields[2+f], offs[2+f]
-		if len(v) == 0 {
+		// The count above leaves at least one more field, so at <= len(p).
+		if at == len(p) || p[at] == '\t' {
 			key = append(key, 0)
+			at++
 			continue
 		}
 		var err error
-		d.unescaped, err = appendUnescaped(d.unescaped[:0], v, at)
+		d.unescaped, end, err = unescapeField(d.unescaped[:0], p, at)
 		if err != nil {
 			d.key = key
 			return partialErr("%s: %v", fieldNames[f], err)
@@ -281,58 +428,91 @@ func (d *Detector) addGroupRow(fields [][]byte, offs []int) error {
 		key = append(key, 1)
 		key = appendUvarint(key, len(d.unescaped))
 		key = append(key, d.unescaped...)
+		at = end + 1
 	}
 	d.key = key
-	// Check every value before merging anything.
-	groups, goffs := fields[2+nBy:], offs[2+nBy:]
-	for i, v := range groups {
-		if len(v) == 0 {
-			return partialErr("byte %d: user.groups{} value %d is empty", goffs[i]+1, i+1)
+	// Check every user.groups{} value before merging anything: they go
+	// one after the other into d.unescaped, their ends into d.ends.
+	groupsAt := min(at, len(p))
+	vals, ends := d.unescaped[:0], d.ends[:0]
+	for i := 0; at <= len(p); i++ {
+		if at == len(p) || p[at] == '\t' {
+			d.unescaped, d.ends = vals, ends
+			return partialErr("byte %d: user.groups{} value %d is empty", at+1, i+1)
 		}
 		var err error
-		if d.unescaped, err = appendUnescaped(d.unescaped[:0], v, goffs[i]); err != nil {
+		if vals, end, err = unescapeField(vals, p, at); err != nil {
+			d.unescaped, d.ends = vals, ends
 			return partialErr("user.groups{} value %d: %v", i+1, err)
 		}
+		ends = append(ends, len(vals))
+		at = end + 1
 	}
-	ids := d.ids[:0]
-	for i, v := range groups {
-		d.unescaped, _ = appendUnescaped(d.unescaped[:0], v, goffs[i])
-		ids = append(ids, d.groups.sets.value(d.unescaped))
+	d.unescaped, d.ends = vals, ends
+	g := d.groups.get(key)
+	if g.count > math.MaxInt64-count {
+		// Only a group merged before can overflow: nothing new was added.
+		return partialErr("byte %d: the count %d would take the group's count past %d", countAt+1, count, int64(math.MaxInt64))
 	}
-	slices.Sort(ids)
-	ids = slices.Compact(ids)
-	d.ids = ids
-	set := d.groups.sets.set(ids)
-	g := d.groups.get(d.key)
+	g.set = d.groups.sets.union(g.set, d.rowSet(p[groupsAt:], vals, ends))
 	g.count += count
-	g.set = d.groups.sets.union(g.set, set)
-	if m == "1" {
-		g.noGroups = true
-	}
+	g.noGroups = g.noGroups || noGroups
 	d.version++
 	return nil
 }
 
-// addStateRow merges a state row's fields after its kind.
-func (d *Detector) addStateRow(fields [][]byte, offs []int) error {
-	if len(fields) < 2 {
-		return partialErr("a state row has %d fields after its kind, want at least 2 (nonjson, toomany)", len(fields))
+// rowSet returns the set id of a group row's user.groups{} values, given
+// as written (raw) and unescaped (vals, ending at ends). Rows of one map
+// process mostly carry the same few sets, so the last one is remembered
+// by its written bytes and not interned again.
+func (d *Detector) rowSet(raw, vals []byte, ends []int) uint32 {
+	s := &d.groups.sets
+	if s.lastOK && bytes.Equal(raw, s.lastRaw) {
+		return s.lastID
 	}
-	nonJSON, ok := parseCount(fields[0])
-	if !ok {
-		return partialErr("byte %d: nonjson %q is not a decimal count", offs[0]+1, fields[0])
+	ids := d.ids[:0]
+	start := 0
+	for _, e := range ends {
+		ids = append(ids, s.value(vals[start:e]))
+		start = e
 	}
-	tooMany, ok := parseCount(fields[1])
+	slices.Sort(ids)
+	ids = slices.Compact(ids)
+	d.ids = ids
+	id := s.set(ids)
+	s.lastRaw, s.lastID, s.lastOK = append(s.lastRaw[:0], raw...), id, true
+	return id
+}
+
+// addStateRow merges a state row whose fields after its kind, nf of them,
+// start at p[at].
+func (d *Detector) addStateRow(p []byte, at, nf int) error {
+	if nf < 2 {
+		return partialErr("a state row has %d fields after its kind, want at least 2 (nonjson, toomany)", nf)
+	}
+	end := fieldEnd(p, at)
+	countAt := at
+	nonJSON, ok := parseCount(p[at:end])
 	if !ok {
-		return partialErr("byte %d: toomany %q is not a decimal count", offs[1]+1, fields[1])
+		return partialErr("byte %d: nonjson %q is not a decimal count", at+1, p[at:end])
+	}
+	at = end + 1
+	end = fieldEnd(p, at)
+	tooMany, ok := parseCount(p[at:end])
+	if !ok {
+		return partialErr("byte %d: toomany %q is not a decimal count", at+1, p[at:end])
 	}
 	var present uint16
-	for i, name := range fields[2:] {
-		f := slices.Index(fieldNames[:], string(name))
+	for at = end + 1; at <= len(p); at = end + 1 {
+		end = fieldEnd(p, at)
+		f := slices.Index(fieldNames[:], string(p[at:end]))
 		if f < 0 {
-			return partialErr("byte %d: unknown field %q", offs[2+i]+1, name)
+			return partialErr("byte %d: unknown field %q", at+1, p[at:end])
 		}
 		present |= 1 << f
+	}
+	if d.nonJSON > math.MaxInt64-nonJSON || d.tooMany > math.MaxInt64-tooMany {
+		return partialErr("byte %d: the counters %d and %d would take the skipped events' counts past %d", countAt+1, nonJSON, tooMany, int64(math.MaxInt64))
 	}
 	d.present |= present
 	d.nonJSON += nonJSON

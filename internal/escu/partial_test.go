@@ -3,6 +3,7 @@ package escu
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"reflect"
 	"strings"
@@ -152,15 +153,15 @@ func TestPartialRowFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	const ua = "kubectl/v1.31.2 (linux/amd64) kubernetes/5864a46"
-	ann := strings.ReplaceAll(privAnnotation, "\n", `\n`)
+	ann := strings.NewReplacer("\n", `\n`, `"`, `'`).Replace(privAnnotation)
 	rest := func(ip string) string {
 		return "default\tpods\tPod\t201\t" + ip + "\tResponseComplete\tjane\t" + ua + "\tcreate\t" + ann
 	}
 	want := []string{
-		"escu2\tg\t1\t1\tEvent\t\t" + rest("10.0.0.1"),
-		"escu2\tg\t1\t1\tEvent\t\t" + rest("10.0.0.2"),
-		"escu2\tg\t1\t0\tEvent\t" + `a\tb\\c\x00` + "\ufffd\t" + rest("10.0.0.1") + "\t" + `g\n1` + "\tg2",
-		"escu2\ts\t1\t0\tkind\tobjectRef.name\tobjectRef.namespace\tobjectRef.resource\trequestObject.kind\tresponseStatus.code\tsourceIPs{}\tstage\tuser.username\tuserAgent\tverb\t" + annotationField + "\tuser.groups{}",
+		"escu3\tg\t1\t1\tEvent\t\t" + rest("10.0.0.1"),
+		"escu3\tg\t1\t1\tEvent\t\t" + rest("10.0.0.2"),
+		"escu3\tg\t1\t0\tEvent\t" + `a\tb\\c\x00` + "\ufffd\t" + rest("10.0.0.1") + "\t" + `g\n1` + "\tg2",
+		"escu3\ts\t1\t0\tkind\tobjectRef.name\tobjectRef.namespace\tobjectRef.resource\trequestObject.kind\tresponseStatus.code\tsourceIPs{}\tstage\tuser.username\tuserAgent\tverb\t" + annotationField + "\tuser.groups{}",
 	}
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("partial rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
@@ -172,12 +173,89 @@ func TestPartialRowFormat(t *testing.T) {
 func TestPartialEscapes(t *testing.T) {
 	for _, v := range []string{"\\", "\t", "\n\r", "\x00\x01\x1f\x7f", "\xff\xfe", "é\u2028€", "a\\x41", `\`, "\xc3"} {
 		b := appendEscaped(nil, []byte(v))
-		if bytes.ContainsAny(b, "\t\n\r") || !utf8.Valid(b) {
-			t.Errorf("%q escaped to %q: holds a separator or is not UTF-8", v, b)
+		if bytes.ContainsAny(b, "\t\n\r\"") || !utf8.Valid(b) {
+			t.Errorf("%q escaped to %q: holds a separator or a quote, or is not UTF-8", v, b)
 		}
-		back, err := appendUnescaped(nil, b, 0)
-		if err != nil || string(back) != v {
-			t.Errorf("%q -> %q -> %q, %v", v, b, back, err)
+		back, end, err := unescapeField(nil, b, 0)
+		if err != nil || string(back) != v || end != len(b) {
+			t.Errorf("%q -> %q -> %q (end %d of %d), %v", v, b, back, end, len(b), err)
+		}
+	}
+}
+
+// escapeSlowly is appendEscaped written the obvious way, byte by byte.
+func escapeSlowly(v []byte) []byte {
+	var b []byte
+	for len(v) > 0 {
+		r, size := utf8.DecodeRune(v)
+		switch c := v[0]; {
+		case c >= utf8.RuneSelf && (r != utf8.RuneError || size > 1):
+			b = append(b, v[:size]...)
+		case c == '\\':
+			b = append(b, `\\`...)
+		case c == '\t':
+			b = append(b, `\t`...)
+		case c == '\n':
+			b = append(b, `\n`...)
+		case c == '\r':
+			b = append(b, `\r`...)
+		case c == '"':
+			b = append(b, '\'')
+		case c == '\'':
+			b = append(b, `\'`...)
+		case c < 0x20 || c >= 0x7f:
+			b = fmt.Appendf(b, `\x%02x`, c)
+			size = 1
+		default:
+			b = append(b, c)
+		}
+		v = v[size:]
+	}
+	return b
+}
+
+// The word-at-a-time escaping and unescaping agree with the byte-by-byte
+// definition wherever the bytes that need escapes fall in a word, and in
+// the bytes after a whole word.
+func TestPartialEscapesEveryPosition(t *testing.T) {
+	// Lengths around whole blocks and words, with no spare capacity.
+	for n := 0; n <= 3*block+9; n++ {
+		v := bytes.Repeat([]byte{'a'}, n)
+		if got := appendEscaped(nil, v[:n:n]); !bytes.Equal(got, v) {
+			t.Fatalf("appendEscaped of %d plain bytes = %q", n, got)
+		}
+	}
+	specials := []string{"\"", "'", "\"\"\"\"\"\"\"\"\"", "\\", "\t", "\n", "\r", "\x00", "\x1f", "\x7f", "\x80", "\xff", "é", "€", "\U0001F600", "\xe2\x82", "\x01"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for n := 0; n < 3000; n++ {
+		var v []byte
+		for k := rng.IntN(40); k > 0; k-- {
+			if rng.IntN(4) == 0 {
+				v = append(v, specials[rng.IntN(len(specials))]...)
+			} else {
+				v = append(v, byte(' '+rng.IntN(95)))
+			}
+		}
+		want := escapeSlowly(v)
+		prefix := []byte("ab\t")
+		got := appendEscaped(append([]byte(nil), prefix...), v)
+		if !bytes.Equal(got[len(prefix):], want) || !bytes.Equal(got[:len(prefix)], prefix) {
+			t.Fatalf("appendEscaped(%q) = %q, want %q", v, got[len(prefix):], want)
+		}
+		// No spare capacity: the words must stop at the end.
+		if got := appendEscaped(nil, v[:len(v):len(v)]); !bytes.Equal(got, want) {
+			t.Fatalf("appendEscaped(%q without spare capacity) = %q, want %q", v, got, want)
+		}
+		// Bytes in v's spare capacity (a key's neighbours in its chunk)
+		// are read but must not count.
+		spare := append(append(make([]byte, 0, len(v)+16), v...), "\"'\t\\\x00\xff\"\"abcdefghij"...)[:len(v)]
+		if got := appendEscaped(nil, spare); !bytes.Equal(got, want) {
+			t.Fatalf("appendEscaped(%q with spare capacity) = %q, want %q", v, got, want)
+		}
+		row := append(append([]byte("x\t"), want...), "\tnext"...)
+		back, end, err := unescapeField([]byte("keep"), row, 2)
+		if err != nil || string(back) != "keep"+string(v) || end != len(row)-5 {
+			t.Fatalf("unescapeField(%q) = %q, %d, %v; want %q, %d", row, back, end, err, v, len(row)-5)
 		}
 	}
 }
@@ -185,29 +263,30 @@ func TestPartialEscapes(t *testing.T) {
 func TestAddPartialRejects(t *testing.T) {
 	k := "Event\tp\tdefault\tpods\tPod\t201\t10.0.0.1\tResponseComplete\tjane\tua\tcreate\tann"
 	cases := []struct{ row, want string }{
-		{``, `does not start with "escu2"`},
-		{`not a row`, `does not start with "escu2"`},
+		{``, `does not start with "escu3"`},
+		{`not a row`, `does not start with "escu3"`},
 		{`{"escu":1,"present":[],"nonjson":0,"toomany":0}`, `former JSON partial format`},
-		{"escu3\tg\t1\t0\t" + k, `does not start with "escu2"`},
-		{"escu2", `no row kind`},
-		{"escu2\tx\t1", `byte 7: unknown row kind "x"`},
-		{"escu2\tg\t1\t0\tEvent", `has 3 fields after its kind, want at least 14`},
-		{"escu2\tg\t0\t0\t" + k, `byte 9: the count "0" is not a decimal of at least 1`},
-		{"escu2\tg\t-1\t0\t" + k, `the count "-1"`},
-		{"escu2\tg\t01\t0\t" + k, `the count "01"`},
-		{"escu2\tg\t1.5\t0\t" + k, `the count "1.5"`},
-		{"escu2\tg\t99999999999999999999\t0\t" + k, `the count`},
-		{"escu2\tg\t1\ttrue\t" + k, `byte 11: the m flag is "true", want 0 or 1`},
-		{"escu2\tg\t1\t0\t" + strings.Replace(k, "pods", `po\qds`, 1), `objectRef.resource: byte 31: unknown escape \q`},
-		{"escu2\tg\t1\t0\t" + strings.Replace(k, "pods", `pods\`, 1), `a backslash ends the field`},
-		{"escu2\tg\t1\t0\t" + strings.Replace(k, "pods", `pods\x4`, 1), `\x needs two lowercase hex digits`},
-		{"escu2\tg\t1\t0\t" + strings.Replace(k, "pods", `pods\x4F`, 1), `\x needs two lowercase hex digits`},
-		{"escu2\tg\t1\t0\t" + k + "\ta\t", `user.groups{} value 2 is empty`},
-		{"escu2\tg\t1\t0\t" + k + "\ta\\", `user.groups{} value 1: byte`},
-		{"escu2\ts\t0", `a state row has 1 fields after its kind, want at least 2`},
-		{"escu2\ts\t-1\t0", `nonjson "-1" is not a decimal count`},
-		{"escu2\ts\t0\tx", `toomany "x" is not a decimal count`},
-		{"escu2\ts\t0\t0\tkind\tKind", `byte 18: unknown field "Kind"`},
+		{"escu2\tg\t1\t0\t" + k, `former escu2 partial format`},
+		{"escu4\tg\t1\t0\t" + k, `does not start with "escu3"`},
+		{"escu3", `no row kind`},
+		{"escu3\tx\t1", `byte 7: unknown row kind "x"`},
+		{"escu3\tg\t1\t0\tEvent", `has 3 fields after its kind, want at least 14`},
+		{"escu3\tg\t0\t0\t" + k, `byte 9: the count "0" is not a decimal of at least 1`},
+		{"escu3\tg\t-1\t0\t" + k, `the count "-1"`},
+		{"escu3\tg\t01\t0\t" + k, `the count "01"`},
+		{"escu3\tg\t1.5\t0\t" + k, `the count "1.5"`},
+		{"escu3\tg\t99999999999999999999\t0\t" + k, `the count`},
+		{"escu3\tg\t1\ttrue\t" + k, `byte 11: the m flag is "true", want 0 or 1`},
+		{"escu3\tg\t1\t0\t" + strings.Replace(k, "pods", `po\zds`, 1), `objectRef.resource: byte 31: unknown escape \z`},
+		{"escu3\tg\t1\t0\t" + strings.Replace(k, "pods", `pods\`, 1), `a backslash ends the field`},
+		{"escu3\tg\t1\t0\t" + strings.Replace(k, "pods", `pods\x4`, 1), `\x needs two lowercase hex digits`},
+		{"escu3\tg\t1\t0\t" + strings.Replace(k, "pods", `pods\x4F`, 1), `\x needs two lowercase hex digits`},
+		{"escu3\tg\t1\t0\t" + k + "\ta\t", `user.groups{} value 2 is empty`},
+		{"escu3\tg\t1\t0\t" + k + "\ta\\", `user.groups{} value 1: byte`},
+		{"escu3\ts\t0", `a state row has 1 fields after its kind, want at least 2`},
+		{"escu3\ts\t-1\t0", `nonjson "-1" is not a decimal count`},
+		{"escu3\ts\t0\tx", `toomany "x" is not a decimal count`},
+		{"escu3\ts\t0\t0\tkind\tKind", `byte 18: unknown field "Kind"`},
 	}
 	for _, tc := range cases {
 		d := New()
@@ -219,9 +298,39 @@ func TestAddPartialRejects(t *testing.T) {
 			t.Errorf("AddPartial(%q) merged something despite failing", tc.row)
 		}
 	}
-	// And a valid pair is accepted.
+	// Counts that would overflow what was merged before are refused, and
+	// leave it as it was.
+	const big = "999999999999999999"
 	d := New()
-	for _, row := range []string{"escu2\tg\t2\t0\t" + k + "\tb\ta", "escu2\ts\t0\t0\tobjectRef.name"} {
+	for range 9 {
+		if err := d.AddPartial([]byte("escu3\tg\t" + big + "\t0\t" + k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := d.Result()
+	if err := d.AddPartial([]byte("escu3\tg\t" + big + "\t0\t" + k)); err == nil || !errors.Is(err, ErrPartial) || !strings.Contains(err.Error(), "byte 9: the count 999999999999999999 would take the group's count past") {
+		t.Errorf("overflowing count: %v", err)
+	}
+	if err := d.AddPartial([]byte("escu3\tg\t1\t0\t" + strings.Replace(k, "Event", "Other", 1))); err != nil {
+		t.Fatal(err)
+	}
+	for range 9 {
+		if err := d.AddPartial([]byte("escu3\ts\t" + big + "\t0")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := d.AddPartial([]byte("escu3\ts\t0\t" + big)); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.AddPartial([]byte("escu3\ts\t" + big + "\t0")); err == nil || !strings.Contains(err.Error(), "byte 9: the counters") {
+		t.Errorf("overflowing nonjson: %v", err)
+	}
+	if r := d.Result(); len(r.Rows) != len(before.Rows)+1 || !reflect.DeepEqual(r.Rows[0], before.Rows[0]) {
+		t.Errorf("after the refused rows: %q, want %q and one more", rows(r), rows(before))
+	}
+	// And a valid pair is accepted.
+	d = New()
+	for _, row := range []string{"escu3\tg\t2\t0\t" + k + "\tb\ta", "escu3\ts\t0\t0\tobjectRef.name"} {
 		if err := d.AddPartial([]byte(row)); err != nil {
 			t.Fatalf("AddPartial(%q): %v", row, err)
 		}
@@ -234,13 +343,16 @@ func TestAddPartialRejects(t *testing.T) {
 func FuzzAddPartial(f *testing.F) {
 	d := run(distCorpus(f)...)
 	_ = d.Flush(func(p []byte) error { f.Add(append([]byte(nil), p...)); return nil })
-	f.Add([]byte("escu2\ts\t0\t0"))
-	f.Add([]byte("escu2\tg\t1\t1\t\\x00\t\t\t\t\t\t\t\t\t\t\t\\t\tg"))
+	f.Add([]byte("escu3\ts\t0\t0"))
+	f.Add([]byte("escu3\tg\t1\t1\t\\x00\t\t\t\t\t\t\t\t\t\t\t\\t\tg"))
 	f.Fuzz(func(t *testing.T, p []byte) {
 		d := New()
 		if err := d.AddPartial(p); err != nil {
 			if !errors.Is(err, ErrPartial) {
 				t.Fatalf("error without ErrPartial: %v", err)
+			}
+			if d.groups.len() != 0 || d.present != 0 || d.nonJSON != 0 || d.tooMany != 0 {
+				t.Fatalf("refused row %q merged something: %v", p, err)
 			}
 			return
 		}
