@@ -142,6 +142,7 @@ type VersionError struct {
 	Got  string // the raw JSON value, truncated; "" when missing
 }
 
+// Error names the item and the version found, and the one accepted.
 func (e *VersionError) Error() string {
 	where := "audit document"
 	if e.Item >= 0 {
