@@ -4,6 +4,8 @@ import (
 	"testing"
 
 	"github.com/tidwall/gjson"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
 // sameEvent reports how two parses of one event differ, or "".
@@ -104,6 +106,14 @@ func FuzzParseAuditValid(f *testing.F) {
 	f.Add([]byte(`{"verb":"create","verb":"get","user":{"username":"a\u00e9"},"responseStatus":{"code":2e2}}`))
 	f.Add([]byte(`{"requestObject":{"spec":{"a":1},"sp\u0065c":2,"metadata":[]},"responseObject":{"template":{}}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
+		// The index is built by ScanPlain's walk: it must accept what
+		// ValidateVisit accepts and record the same.
+		scan, check := topIndex{sub: -1}, topIndex{sub: -1}
+		_, errScan := jsonscan.ScanPlain(raw, &scan, 2)
+		errCheck := jsonscan.ValidateVisit(raw, &check, 2)
+		if (errScan == nil) != (errCheck == nil) || errCheck == nil && scan != check {
+			t.Fatalf("%q: ScanPlain %v %+v, ValidateVisit %v %+v", raw, errScan, scan, errCheck, check)
+		}
 		var fast, slow event
 		if !parseAuditValid(string(raw), &fast) {
 			return
