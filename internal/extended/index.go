@@ -69,9 +69,47 @@ func (x *topIndex) Key(depth int, key []byte) {
 		x.escaped = true
 		return
 	}
-	if b := auditKeys[string(key)]; b != 0 && x.seen&b == 0 {
+	if b := auditKeyBit(key); b != 0 && x.seen&b == 0 {
 		x.bit = b
 	}
+}
+
+// auditKeyBit is auditKeys[string(key)] by a switch, which compares the
+// constant names inline where the map hashes every key of the event.
+func auditKeyBit(key []byte) int {
+	switch string(key) {
+	case "auditID":
+		return kAuditID
+	case "stage":
+		return kStage
+	case "level":
+		return kLevel
+	case "verb":
+		return kVerb
+	case "requestURI":
+		return kURI
+	case "user":
+		return kUser
+	case "sourceIPs":
+		return kIPs
+	case "userAgent":
+		return kAgent
+	case "objectRef":
+		return kRef
+	case "responseStatus":
+		return kStatus
+	case "requestObject":
+		return kRequest
+	case "responseObject":
+		return kResponse
+	case "requestReceivedTimestamp":
+		return kReceived
+	case "stageTimestamp":
+		return kStageTS
+	case "annotations":
+		return kAnnotations
+	}
+	return 0
 }
 
 // bodyKey notes which member of a request or response object comes.

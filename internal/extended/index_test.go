@@ -130,3 +130,17 @@ func FuzzParseAuditValid(f *testing.F) {
 		}
 	})
 }
+
+// TestAuditKeyBit holds the switch to the map parseAuditLenient reads.
+func TestAuditKeyBit(t *testing.T) {
+	for k, b := range auditKeys {
+		if got := auditKeyBit([]byte(k)); got != b {
+			t.Errorf("%q: %d, want %d", k, got, b)
+		}
+	}
+	for _, k := range []string{"", "kind", "apiVersion", "Verb", "verb ", "user\\u0020", "objectRefs", "annotation"} {
+		if got := auditKeyBit([]byte(k)); got != 0 || auditKeys[k] != 0 {
+			t.Errorf("%q: %d, want 0", k, got)
+		}
+	}
+}
