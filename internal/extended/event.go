@@ -163,13 +163,16 @@ func parseAuditLenient(s string, e *event) {
 		vals[bitIndex(bit)] = v
 		return true
 	})
-	fillAudit(e, func(bit int) gjson.Result { return vals[bitIndex(bit)] })
+	fillAudit(e, func(bit int) gjson.Result { return vals[bitIndex(bit)] },
+		func(obj gjson.Result, _, n int) gjson.Result { return obj.Get(nestNames[n]) })
 	e.raw = s
 }
 
 // fillAudit fills e from the values of the top-level members parseAudit
-// reads, by their bits (the zero Result for a missing one).
-func fillAudit(e *event, val func(bit int) gjson.Result) {
+// reads, by their bits (the zero Result for a missing one), and the
+// members of user, objectRef and responseStatus it needs: get(obj, bit,
+// n) is obj.Get(nestNames[n]) for obj, the value of the member of bit.
+func fillAudit(e *event, val func(bit int) gjson.Result, get func(obj gjson.Result, bit, n int) gjson.Result) {
 	user, ref, status := val(kUser), val(kRef), val(kStatus)
 	auditID := val(kAuditID).Str
 	received, stageTS := val(kReceived).Str, val(kStageTS).Str
@@ -182,13 +185,13 @@ func fillAudit(e *event, val func(bit int) gjson.Result) {
 	e.request = val(kRequest)
 	e.response = val(kResponse)
 	e.annotation = val(kAnnotations)
-	e.user = user.Get("username").Str
-	e.groups = user.Get("groups")
-	e.resource = ref.Get("resource").Str
-	e.sub = ref.Get("subresource").Str
-	e.namespace = ref.Get("namespace").Str
-	e.name = ref.Get("name").Str
-	if c := status.Get("code"); c.Type == gjson.Number {
+	e.user = get(user, kUser, nUsername).Str
+	e.groups = get(user, kUser, nGroups)
+	e.resource = get(ref, kRef, nResource).Str
+	e.sub = get(ref, kRef, nSubresource).Str
+	e.namespace = get(ref, kRef, nNamespace).Str
+	e.name = get(ref, kRef, nName).Str
+	if c := get(status, kStatus, nCode); c.Type == gjson.Number {
 		e.code, e.hasCode = int(c.Int()), true
 	}
 	e.time = received

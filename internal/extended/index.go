@@ -2,6 +2,7 @@ package extended
 
 import (
 	"bytes"
+	"strings"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
@@ -26,6 +27,81 @@ type topIndex struct {
 	body     [2]bodyIndex
 	sub      int // the body member whose value is being read: a bodyNames index, or -1
 	subStart int // where that value starts
+
+	// One level down, in user, objectRef and responseStatus: where
+	// the members fillAudit reads lie (nestNames), so that it does not
+	// cross these objects once per member with gjson.
+	nestEsc [3]bool // a key of that object holds an escape, by nestOf
+	nsub    int     // the nestNames index of the member being read, or -1
+	nseen   [len(nestNames)]bool
+	nat     [len(nestNames)][2]int // value bounds by nestNames index
+}
+
+// nestNames are the members of user, objectRef and responseStatus that
+// fillAudit reads, in that order (see nestOf and nestFirst).
+var nestNames = [...]string{"username", "groups", "resource", "subresource", "namespace", "name", "code"}
+
+// Indexes into nestNames, one constant per member fillAudit reads.
+const (
+	nUsername = iota
+	nGroups
+	nResource
+	nSubresource
+	nNamespace
+	nName
+	nCode
+)
+
+// nestOf is the index into topIndex.nest of the top-level member of
+// bit b (user, objectRef, responseStatus), or -1.
+func nestOf(b int) int {
+	switch b {
+	case kUser:
+		return 0
+	case kRef:
+		return 1
+	case kStatus:
+		return 2
+	}
+	return -1
+}
+
+// nestKey notes which member of user, objectRef or responseStatus comes.
+func (x *topIndex) nestKey(key []byte) {
+	x.nsub = -1
+	o := nestOf(x.bit)
+	if bytes.IndexByte(key, '\\') >= 0 {
+		x.nestEsc[o] = true
+		return
+	}
+	n := -1
+	switch o {
+	case 0:
+		switch string(key) {
+		case "username":
+			n = nUsername
+		case "groups":
+			n = nGroups
+		}
+	case 1:
+		switch string(key) {
+		case "resource":
+			n = nResource
+		case "subresource":
+			n = nSubresource
+		case "namespace":
+			n = nNamespace
+		case "name":
+			n = nName
+		}
+	default:
+		if string(key) == "code" {
+			n = nCode
+		}
+	}
+	if n >= 0 && !x.nseen[n] {
+		x.nsub = n
+	}
 }
 
 // bodyNames are the members of a request or response object that the
@@ -55,8 +131,11 @@ func bodyOf(b int) int {
 // Key notes which member comes, by its name as written.
 func (x *topIndex) Key(depth int, key []byte) {
 	if depth == 2 {
-		if x.bit&(kRequest|kResponse) != 0 {
+		switch {
+		case x.bit&(kRequest|kResponse) != 0:
 			x.bodyKey(key)
+		case x.bit&(kUser|kRef|kStatus) != 0:
+			x.nestKey(key)
 		}
 		return
 	}
@@ -140,7 +219,7 @@ func (x *topIndex) Start(depth int, _ []byte, i int) {
 	switch depth {
 	case 1:
 		x.start = i
-		x.sub = -1 // an array's elements have no key
+		x.sub, x.nsub = -1, -1 // an array's elements have no key
 	case 2:
 		x.subStart = i
 	}
@@ -154,6 +233,11 @@ func (x *topIndex) End(depth int, _ []byte, i int) {
 			b.seen |= 1 << x.sub
 			b.at[x.sub] = [2]int{x.subStart, i}
 			x.sub = -1
+		}
+		if x.nsub >= 0 {
+			x.nseen[x.nsub] = true
+			x.nat[x.nsub] = [2]int{x.subStart, i}
+			x.nsub = -1
 		}
 		return
 	}
@@ -181,7 +265,7 @@ func bitIndex(b int) int {
 // event with plain keys gjson's walk sees the same members, so e is
 // filled exactly as parseAudit fills it.
 func parseAuditValid(s string, e *event) bool {
-	x := topIndex{sub: -1}
+	x := topIndex{sub: -1, nsub: -1}
 	// ScanPlain accepts what Validate accepts and makes the same Visitor
 	// calls, with a walk that finds a string's end from 64-byte block
 	// marks; whether the event is plain text is not needed here.
@@ -193,9 +277,24 @@ func parseAuditValid(s string, e *event) bool {
 			return gjson.Result{}
 		}
 		b := x.at[bitIndex(bit)]
-		return gjson.Parse(s[b[0]:b[1]])
+		return parseValue(s[b[0]:b[1]])
 	}
-	fillAudit(e, val)
+	// A member of user, objectRef or responseStatus as gjson's Get
+	// on that object finds it, from the index where the object is one
+	// and its keys are plain: Parse of the member's value is what Get
+	// returns (the event is valid JSON, and of a key given twice both
+	// take the first).
+	get := func(obj gjson.Result, bit, n int) gjson.Result {
+		if x.nestEsc[nestOf(bit)] || !obj.IsObject() {
+			return obj.Get(nestNames[n])
+		}
+		if !x.nseen[n] {
+			return gjson.Result{}
+		}
+		b := x.nat[n]
+		return parseValue(s[b[0]:b[1]])
+	}
+	fillAudit(e, val, get)
 	for b, bit := range [2]int{kRequest, kResponse} {
 		bx := &x.body[b]
 		if x.seen&bit == 0 || bx.escaped || s[x.at[bitIndex(bit)][0]] != '{' {
@@ -210,6 +309,17 @@ func parseAuditValid(s string, e *event) bool {
 		}
 	}
 	return true
+}
+
+// parseValue is gjson.Parse(v) for v, one valid JSON value as the
+// validating pass bounds it. A string without a backslash is read
+// without gjson, whose byte loop over it cost more than one vectorised
+// search: its text is what lies between the quotes, as gjson finds.
+func parseValue(v string) gjson.Result {
+	if len(v) >= 2 && v[0] == '"' && strings.IndexByte(v, '\\') < 0 {
+		return gjson.Result{Type: gjson.String, Raw: v, Str: v[1 : len(v)-1]}
+	}
+	return gjson.Parse(v)
 }
 
 // bodyMembers is what the validating pass found in an event's request or

@@ -105,10 +105,12 @@ func FuzzParseAuditValid(f *testing.F) {
 	addSeeds(f)
 	f.Add([]byte(`{"verb":"create","verb":"get","user":{"username":"a\u00e9"},"responseStatus":{"code":2e2}}`))
 	f.Add([]byte(`{"requestObject":{"spec":{"a":1},"sp\u0065c":2,"metadata":[]},"responseObject":{"template":{}}}`))
+	f.Add([]byte(`{"user":{"username":"a","username":"b","groups":["g"]},"objectRef":{"name":"n","resource":"pods"},"responseStatus":{"code":201}}`))
+	f.Add([]byte(`{"user":{"us\u0065rname":"x","username":"y"},"objectRef":["resource"],"responseStatus":{"code":"201"}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		// The index is built by ScanPlain's walk: it must accept what
 		// ValidateVisit accepts and record the same.
-		scan, check := topIndex{sub: -1}, topIndex{sub: -1}
+		scan, check := topIndex{sub: -1, nsub: -1}, topIndex{sub: -1, nsub: -1}
 		_, errScan := jsonscan.ScanPlain(raw, &scan, 2)
 		errCheck := jsonscan.ValidateVisit(raw, &check, 2)
 		if (errScan == nil) != (errCheck == nil) || errCheck == nil && scan != check {
@@ -141,6 +143,47 @@ func TestAuditKeyBit(t *testing.T) {
 	for _, k := range []string{"", "kind", "apiVersion", "Verb", "verb ", "user\\u0020", "objectRefs", "annotation"} {
 		if got := auditKeyBit([]byte(k)); got != 0 || auditKeys[k] != 0 {
 			t.Errorf("%q: %d, want 0", k, got)
+		}
+	}
+}
+
+// TestNestMembers checks the members of user, objectRef and
+// responseStatus read from the validating pass against gjson's look-ups
+// on the shapes that decide them: a member given twice, an escaped key
+// (left to gjson), values of every type, objects that are not objects, a
+// second user.
+func TestNestMembers(t *testing.T) {
+	for _, s := range []string{
+		`{"verb":"create","user":{"username":"alice","uid":"1","groups":["a","b"]},"objectRef":{"resource":"pods","namespace":"ns","name":"p","apiVersion":"v1"},"responseStatus":{"metadata":{},"code":201}}`,
+		`{"user":{"username":"a","username":"b","groups":"g","groups":[1]},"user":{"username":"c"}}`,
+		`{"user":{"username":"a\u00e9\"q","groups":null},"objectRef":{"resource":7,"subresource":"exec","name":{"x":1},"namespace":true}}`,
+		`{"user":{"us\u0065rname":"x","username":"y"},"objectRef":{"resource":"pods","n\u0061me":"z","name":"w"}}`,
+		`{"user":["username","a"],"objectRef":"pods","responseStatus":[{"code":200}]}`,
+		`{"responseStatus":{"code":2e2},"responseStatus":{"code":403}}`,
+		`{"responseStatus":{"code":-0.5e+1,"status":"Failure"},"objectRef":{}}`,
+		`{"responseStatus":{"code":"403"},"user":{"extra":{"username":["deep"]}}}`,
+		`{"responseStatus":{"status":{"code":403}},"user":{"groups":{"username":"x"},"username":"u"}}`,
+	} {
+		var fast, slow event
+		if !parseAuditValid(s, &fast) {
+			t.Fatalf("%s: not taken", s)
+		}
+		parseAuditLenient(s, &slow)
+		if d := sameEvent(&fast, &slow); d != "" {
+			t.Errorf("%s: %s", s, d)
+		}
+	}
+}
+
+// TestParseValue holds parseValue to gjson.Parse on the values the
+// validating pass bounds, plain strings and the rest.
+func TestParseValue(t *testing.T) {
+	for _, v := range []string{`""`, `"a"`, `"pods/exec?x=1&y=<2>"`, `"a\"b"`, `"\u00e9"`, `"é"`, `12`, `-0.5e3`,
+		`true`, `false`, `null`, `{"a":"b"}`, `["x"]`} {
+		got, want := parseValue(v), gjson.Parse(v)
+		if got.Type != want.Type || got.Raw != want.Raw || got.Str != want.Str || got.Num != want.Num ||
+			got.Index != want.Index || len(got.Indexes) != len(want.Indexes) {
+			t.Errorf("%s: %+v, want %+v", v, got, want)
 		}
 	}
 }
