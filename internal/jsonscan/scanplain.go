@@ -1,7 +1,6 @@
 package jsonscan
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math/bits"
 )
@@ -24,22 +23,47 @@ func ScanPlain(doc []byte, v Visitor, depth int) (plain bool, err error) {
 		// to it); refusing is the safe answer if they ever do not.
 		return false, &SyntaxError{Offset: 0, Msg: "internal: the fast and the reference validator disagree"}
 	}
-	return plain && bytes.IndexByte(doc, '\r') < 0, nil
+	return plain, nil
+}
+
+// skipBlanks is SkipSpace that also clears plain at a CR. In a valid
+// document a CR can only stand between tokens (in a string it is a
+// control byte), so the walk's skips see every CR there is and no second
+// search of the document for one is needed.
+func skipBlanks(doc []byte, i int, plain bool) (int, bool) {
+	for ; i < len(doc); i++ {
+		switch doc[i] {
+		case ' ', '\t', '\n':
+		case '\r':
+			plain = false
+		default:
+			return i, plain
+		}
+	}
+	return i, plain
 }
 
 // scanPlain walks doc as validateAt does (same nesting limit, same
 // Visitor calls up to the first fault) and reports whether it is one
-// valid JSON value, and whether its strings are plain text.
+// valid JSON value, and whether it is plain text (strings and blanks).
+//
+// The walk keeps the innermost container's kind in top (0 at the top
+// level) rather than reading the stack for it, tests a byte for a blank
+// with one comparison (anything up to ' ' goes to skipBlanks, which stops
+// at a byte that is not one and leaves the refusal to the walk), and
+// finds the end of a string or key through the block marks inline; the
+// calls left are the Visitor's and the rare slow paths.
 func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 	var stackBuf [64]byte
 	stack := stackBuf[:0] // '{' or '[' per open container
+	var top byte          // stack's last element, 0 when empty
 	plain = true
 	bm := blockMask{blk: -1}
 	n := len(doc)
 	if v == nil {
 		depth = -1 // no Visitor: no depth is shown
 	}
-	i := SkipSpace(doc, 0)
+	i, plain := skipBlanks(doc, 0, plain)
 	for {
 		// A value starts at i.
 		if i >= n {
@@ -48,65 +72,66 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 		if len(stack) <= depth {
 			v.Start(len(stack), doc, i)
 		}
-		switch c := doc[i]; {
-		case c == '"':
-			if b := (i + 1) >> 6; b != bm.blk && i+1 < n {
+		c := doc[i]
+		if c == '"' {
+			j := i + 1
+			if j >= n {
+				return false, false
+			}
+			if b := j >> 6; b != bm.blk {
 				bm.load(doc, b, plain) // the string starts in the next block
 			}
-			if j := bm.quick(doc, i); j > 0 {
-				i = j
+			if m := bm.mask >> (j & 63); m != 0 && doc[j+bits.TrailingZeros64(m)] == '"' {
+				i = j + bits.TrailingZeros64(m) + 1
 			} else if i, plain = scanString(doc, i, plain, &bm); i < 0 {
 				return false, false
 			}
-		case c == '{' || c == '[':
+		} else if c == '{' || c == '[' {
 			if len(stack) == MaxDepth {
 				return false, false
 			}
 			stack = append(stack, c)
+			top = c
 			i++
-			if i < n && IsBlank(doc[i]) {
-				i = SkipSpace(doc, i)
+			if i < n && doc[i] <= ' ' {
+				i, plain = skipBlanks(doc, i, plain)
 			}
 			if i < n && doc[i] == c+2 { // '}' or ']'
 				stack = stack[:len(stack)-1]
+				top = 0
+				if len(stack) > 0 {
+					top = stack[len(stack)-1]
+				}
 				i++
-				break
-			}
-			if c == '{' {
-				if b := (i + 1) >> 6; b != bm.blk && i+1 < n {
-					bm.load(doc, b, plain)
-				}
-				if j := bm.quickKey(doc, i); j > 0 {
-					if len(stack) <= depth {
-						v.Key(len(stack), doc[i+1:j-2])
+			} else {
+				if c == '{' {
+					if i = scanMemberKey(doc, i, &plain, &bm, v, len(stack), depth); i < 0 {
+						return false, false
 					}
-					i = j
-				} else if i = scanKey(doc, i, &plain, &bm, v, len(stack), depth); i < 0 {
-					return false, false
 				}
+				continue
 			}
-			continue
-		case c == '-' || c >= '0' && c <= '9':
+		} else if c == '-' || c-'0' <= 9 {
 			var good bool
 			if i, good = validNumber(doc, i); !good {
 				return false, false
 			}
-		case c == 't':
+		} else if c == 't' {
 			if n-i < 4 || binary.LittleEndian.Uint32(doc[i:]) != 't'|'r'<<8|'u'<<16|'e'<<24 {
 				return false, false
 			}
 			i += 4
-		case c == 'n':
+		} else if c == 'n' {
 			if n-i < 4 || binary.LittleEndian.Uint32(doc[i:]) != 'n'|'u'<<8|'l'<<16|'l'<<24 {
 				return false, false
 			}
 			i += 4
-		case c == 'f':
+		} else if c == 'f' {
 			if n-i < 5 || binary.LittleEndian.Uint32(doc[i+1:]) != 'a'|'l'<<8|'s'<<16|'e'<<24 {
 				return false, false
 			}
 			i += 5
-		default:
+		} else {
 			return false, false
 		}
 		// After a value: a comma, the end of containers, or the end.
@@ -115,44 +140,63 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 			if len(stack) <= depth {
 				v.End(len(stack), doc, i)
 			}
-			if len(stack) == 0 {
-				i = SkipSpace(doc, i)
+			if top == 0 {
+				if i < n {
+					i, plain = skipBlanks(doc, i, plain)
+				}
 				return plain, i == n
 			}
-			if i < n && IsBlank(doc[i]) {
-				i = SkipSpace(doc, i)
+			if i < n && doc[i] <= ' ' {
+				i, plain = skipBlanks(doc, i, plain)
 			}
 			if i >= n {
 				return false, false
 			}
-			top := stack[len(stack)-1]
-			if c := doc[i]; c == top+2 {
-				stack = stack[:len(stack)-1]
+			if c := doc[i]; c == ',' {
 				i++
-				continue
-			} else if c != ',' {
+				if i < n && doc[i] <= ' ' {
+					i, plain = skipBlanks(doc, i, plain)
+				}
+				if top == '{' {
+					if i = scanMemberKey(doc, i, &plain, &bm, v, len(stack), depth); i < 0 {
+						return false, false
+					}
+				}
+				break
+			} else if c != top+2 {
 				return false, false
 			}
+			stack = stack[:len(stack)-1]
+			top = 0
+			if len(stack) > 0 {
+				top = stack[len(stack)-1]
+			}
 			i++
-			if i < n && IsBlank(doc[i]) {
-				i = SkipSpace(doc, i)
-			}
-			if top == '{' {
-				if b := (i + 1) >> 6; b != bm.blk && i+1 < n {
-					bm.load(doc, b, plain)
-				}
-				if j := bm.quickKey(doc, i); j > 0 {
-					if len(stack) <= depth {
-						v.Key(len(stack), doc[i+1:j-2])
-					}
-					i = j
-				} else if i = scanKey(doc, i, &plain, &bm, v, len(stack), depth); i < 0 {
-					return false, false
-				}
-			}
-			break
 		}
 	}
+}
+
+// scanMemberKey checks `"key" :` at doc[i], shows the key to v when d <=
+// depth, and returns the index where the member's value starts, or -1.
+// The usual key, compact and within the block marked or the next, is
+// found inline; scanKey takes the rest.
+func scanMemberKey(doc []byte, i int, plain *bool, bm *blockMask, v Visitor, d, depth int) int {
+	j := i + 1
+	if j < len(doc) && doc[i] == '"' {
+		if b := j >> 6; b != bm.blk {
+			bm.load(doc, b, *plain)
+		}
+		if m := bm.mask >> (j & 63); m != 0 {
+			e := j + bits.TrailingZeros64(m) // the first mark after the quote
+			if e+2 < len(doc) && doc[e] == '"' && doc[e+1] == ':' && doc[e+2] > ' ' {
+				if d <= depth {
+					v.Key(d, doc[j:e])
+				}
+				return e + 2
+			}
+		}
+	}
+	return scanKey(doc, i, plain, bm, v, d, depth)
 }
 
 // scanKey checks `"key" :` at doc[i], shows the key to v when d <= depth,
@@ -162,21 +206,19 @@ func scanKey(doc []byte, i int, plain *bool, bm *blockMask, v Visitor, d, depth 
 		return -1
 	}
 	ks := i + 1
-	if j := bm.quick(doc, i); j > 0 {
-		i = j
-	} else if i, *plain = scanString(doc, i, *plain, bm); i < 0 {
+	if i, *plain = scanString(doc, i, *plain, bm); i < 0 {
 		return -1
 	}
 	ke := i - 1
-	if i < len(doc) && IsBlank(doc[i]) {
-		i = SkipSpace(doc, i)
+	if i < len(doc) && doc[i] <= ' ' {
+		i, *plain = skipBlanks(doc, i, *plain)
 	}
 	if i >= len(doc) || doc[i] != ':' {
 		return -1
 	}
 	i++
-	if i < len(doc) && IsBlank(doc[i]) {
-		i = SkipSpace(doc, i)
+	if i < len(doc) && doc[i] <= ' ' {
+		i, *plain = skipBlanks(doc, i, *plain)
 	}
 	if v != nil && d <= depth {
 		v.Key(d, doc[ks:ke])
