@@ -3,6 +3,7 @@ package jsonscan
 import (
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // ScanPlain is ValidatePlain with a faster walk for documents that are
@@ -47,202 +48,223 @@ func skipBlanks(doc []byte, i int, plain bool) (int, bool) {
 // Visitor calls up to the first fault) and reports whether it is one
 // valid JSON value, and whether it is plain text (strings and blanks).
 //
-// The walk keeps the innermost container's kind in top (0 at the top
-// level) rather than reading the stack for it, tests a byte for a blank
-// with one comparison (anything up to ' ' goes to skipBlanks, which stops
-// at a byte that is not one and leaves the refusal to the walk), and
-// finds the end of a string or key through the block marks inline; the
-// calls left are the Visitor's and the rare slow paths.
+// It is written for few instructions per token, the webhook's cost: one
+// loop whose states (a value starts, a value ended, a key starts) are
+// labels, so that no token costs a call unless the Visitor is shown it
+// or a slow path (an escape, a string across a block's end, blanks) is
+// taken; the innermost container's kind is kept in top rather than read
+// from the stack; a byte up to ' ' goes to skipBlanks with one
+// comparison (it stops at one that is not a blank, which the walk then
+// refuses); the block marks (see marksOf) live in two locals. Bytes are
+// read through byteAt, without a bounds check, only at indexes just
+// compared with n.
 func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 	var stackBuf [64]byte
 	stack := stackBuf[:0] // '{' or '[' per open container
-	var top byte          // stack's last element, 0 when empty
-	plain = true
-	bm := blockMask{blk: -1}
+	var top, c byte       // top: stack's last element, 0 when empty
+	blk, mask := -1, uint64(0)
+	var m uint64
+	var j, e int
 	n := len(doc)
+	p := unsafe.Pointer(unsafe.SliceData(doc))
 	if v == nil {
 		depth = -1 // no Visitor: no depth is shown
 	}
-	i, plain := skipBlanks(doc, 0, plain)
-	for {
-		// A value starts at i.
-		if i >= n {
+	i, plain := skipBlanks(doc, 0, true)
+
+value: // a value starts at i
+	if i >= n {
+		return false, false
+	}
+	if len(stack) <= depth {
+		v.Start(len(stack), doc, i)
+	}
+	c = byteAt(p, i)
+	switch {
+	case c == '"':
+		if j = i + 1; j >= n {
 			return false, false
 		}
-		if len(stack) <= depth {
-			v.Start(len(stack), doc, i)
+		if j>>6 != blk {
+			blk = j >> 6 // the string starts in the next block
+			mask = marksOf(doc, blk, plain)
 		}
-		c := doc[i]
-		if c == '"' {
-			j := i + 1
-			if j >= n {
-				return false, false
+		// The usual string: nothing to look at before its end, in this
+		// block or the next (marks at or after j, then the next block's).
+		if m = mask >> (j & 63) << (j & 63); m == 0 && (blk+1)<<6 < n {
+			blk++
+			mask = marksOf(doc, blk, plain)
+			m = mask
+		}
+		if m != 0 {
+			if e = blk<<6 + bits.TrailingZeros64(m); byteAt(p, e) == '"' {
+				i = e + 1
+				goto after
 			}
-			if b := j >> 6; b != bm.blk {
-				bm.load(doc, b, plain) // the string starts in the next block
-			}
-			if m := bm.mask >> (j & 63); m != 0 && doc[j+bits.TrailingZeros64(m)] == '"' {
-				i = j + bits.TrailingZeros64(m) + 1
-			} else if i, plain = scanString(doc, i, plain, &bm); i < 0 {
-				return false, false
-			}
-		} else if c == '{' || c == '[' {
-			if len(stack) == MaxDepth {
-				return false, false
-			}
-			stack = append(stack, c)
-			top = c
-			i++
-			if i < n && doc[i] <= ' ' {
-				i, plain = skipBlanks(doc, i, plain)
-			}
-			if i < n && doc[i] == c+2 { // '}' or ']'
-				stack = stack[:len(stack)-1]
-				top = 0
-				if len(stack) > 0 {
-					top = stack[len(stack)-1]
-				}
-				i++
-			} else {
-				if c == '{' {
-					if i = scanMemberKey(doc, i, &plain, &bm, v, len(stack), depth); i < 0 {
-						return false, false
-					}
-				}
-				continue
-			}
-		} else if c == '-' || c-'0' <= 9 {
-			var good bool
-			if i, good = validNumber(doc, i); !good {
-				return false, false
-			}
-		} else if c == 't' {
-			if n-i < 4 || binary.LittleEndian.Uint32(doc[i:]) != 't'|'r'<<8|'u'<<16|'e'<<24 {
-				return false, false
-			}
-			i += 4
-		} else if c == 'n' {
-			if n-i < 4 || binary.LittleEndian.Uint32(doc[i:]) != 'n'|'u'<<8|'l'<<16|'l'<<24 {
-				return false, false
-			}
-			i += 4
-		} else if c == 'f' {
-			if n-i < 5 || binary.LittleEndian.Uint32(doc[i+1:]) != 'a'|'l'<<8|'s'<<16|'e'<<24 {
-				return false, false
-			}
-			i += 5
-		} else {
+		}
+		if i, plain, blk, mask = scanString(doc, i, plain, blk, mask); i < 0 {
 			return false, false
 		}
-		// After a value: a comma, the end of containers, or the end.
-		for {
-			// A value ends at i.
-			if len(stack) <= depth {
-				v.End(len(stack), doc, i)
-			}
-			if top == 0 {
-				if i < n {
-					i, plain = skipBlanks(doc, i, plain)
-				}
-				return plain, i == n
-			}
-			if i < n && doc[i] <= ' ' {
-				i, plain = skipBlanks(doc, i, plain)
-			}
-			if i >= n {
-				return false, false
-			}
-			if c := doc[i]; c == ',' {
-				i++
-				if i < n && doc[i] <= ' ' {
-					i, plain = skipBlanks(doc, i, plain)
-				}
-				if top == '{' {
-					if i = scanMemberKey(doc, i, &plain, &bm, v, len(stack), depth); i < 0 {
-						return false, false
-					}
-				}
-				break
-			} else if c != top+2 {
-				return false, false
-			}
+	case c == '{' || c == '[':
+		if len(stack) == MaxDepth {
+			return false, false
+		}
+		stack = append(stack, c)
+		top = c
+		i++
+		if i < n && byteAt(p, i) <= ' ' {
+			i, plain = skipBlanks(doc, i, plain)
+		}
+		if i < n && byteAt(p, i) == c+2 { // '}' or ']'
 			stack = stack[:len(stack)-1]
 			top = 0
 			if len(stack) > 0 {
 				top = stack[len(stack)-1]
 			}
 			i++
+			goto after
 		}
+		if c == '{' {
+			goto key
+		}
+		goto value
+	case c == '-' || c-'0' <= 9:
+		var good bool
+		if i, good = validNumber(doc, i); !good {
+			return false, false
+		}
+	case c == 't':
+		if n-i < 4 || binary.LittleEndian.Uint32(doc[i:]) != 't'|'r'<<8|'u'<<16|'e'<<24 {
+			return false, false
+		}
+		i += 4
+	case c == 'n':
+		if n-i < 4 || binary.LittleEndian.Uint32(doc[i:]) != 'n'|'u'<<8|'l'<<16|'l'<<24 {
+			return false, false
+		}
+		i += 4
+	case c == 'f':
+		if n-i < 5 || binary.LittleEndian.Uint32(doc[i+1:]) != 'a'|'l'<<8|'s'<<16|'e'<<24 {
+			return false, false
+		}
+		i += 5
+	default:
+		return false, false
 	}
-}
 
-// scanMemberKey checks `"key" :` at doc[i], shows the key to v when d <=
-// depth, and returns the index where the member's value starts, or -1.
-// The usual key, compact and within the block marked or the next, is
-// found inline; scanKey takes the rest.
-func scanMemberKey(doc []byte, i int, plain *bool, bm *blockMask, v Visitor, d, depth int) int {
-	j := i + 1
-	if j < len(doc) && doc[i] == '"' {
-		if b := j >> 6; b != bm.blk {
-			bm.load(doc, b, *plain)
+after: // a value ended at i: a comma, the end of containers, or the end
+	if len(stack) <= depth {
+		v.End(len(stack), doc, i)
+	}
+	if top == 0 {
+		if i < n {
+			i, plain = skipBlanks(doc, i, plain)
 		}
-		if m := bm.mask >> (j & 63); m != 0 {
-			e := j + bits.TrailingZeros64(m) // the first mark after the quote
-			if e+2 < len(doc) && doc[e] == '"' && doc[e+1] == ':' && doc[e+2] > ' ' {
-				if d <= depth {
-					v.Key(d, doc[j:e])
+		return plain, i == n
+	}
+	if i < n && byteAt(p, i) <= ' ' {
+		i, plain = skipBlanks(doc, i, plain)
+	}
+	if i >= n {
+		return false, false
+	}
+	if c = byteAt(p, i); c == ',' {
+		i++
+		if i < n && byteAt(p, i) <= ' ' {
+			i, plain = skipBlanks(doc, i, plain)
+		}
+		if top == '{' {
+			goto key
+		}
+		goto value
+	}
+	if c != top+2 {
+		return false, false
+	}
+	stack = stack[:len(stack)-1]
+	top = 0
+	if len(stack) > 0 {
+		top = stack[len(stack)-1]
+	}
+	i++
+	goto after
+
+key: // an object's key starts at i
+	// The usual key: its closing quote is the next mark, and a colon and
+	// the value follow at once (compact JSON, as the API server writes).
+	if j = i + 1; j < n && byteAt(p, i) == '"' {
+		if j>>6 != blk {
+			blk = j >> 6
+			mask = marksOf(doc, blk, plain)
+		}
+		if m = mask >> (j & 63) << (j & 63); m == 0 && (blk+1)<<6 < n {
+			blk++
+			mask = marksOf(doc, blk, plain)
+			m = mask
+		}
+		if m != 0 {
+			e = blk<<6 + bits.TrailingZeros64(m)
+			if e+2 < n && byteAt(p, e) == '"' && byteAt(p, e+1) == ':' && byteAt(p, e+2) > ' ' {
+				if len(stack) <= depth {
+					v.Key(len(stack), doc[j:e])
 				}
-				return e + 2
+				i = e + 2
+				goto value
 			}
 		}
 	}
-	return scanKey(doc, i, plain, bm, v, d, depth)
+	if i, plain, blk, mask = scanKey(doc, i, plain, blk, mask, v, len(stack), depth); i < 0 {
+		return false, false
+	}
+	goto value
 }
 
+// byteAt is doc[k] for p the start of doc and 0 <= k < len(doc), which
+// the caller has checked.
+func byteAt(p unsafe.Pointer, k int) byte { return *(*byte)(unsafe.Add(p, k)) }
+
 // scanKey checks `"key" :` at doc[i], shows the key to v when d <= depth,
-// and returns the index where the member's value starts, or -1.
-func scanKey(doc []byte, i int, plain *bool, bm *blockMask, v Visitor, d, depth int) int {
+// and returns the index where the member's value starts, or -1, with the
+// plain flag and the marks as scanString leaves them.
+func scanKey(doc []byte, i int, plain bool, blk int, mask uint64, v Visitor, d, depth int) (int, bool, int, uint64) {
 	if i >= len(doc) || doc[i] != '"' {
-		return -1
+		return -1, false, blk, mask
 	}
 	ks := i + 1
-	if i, *plain = scanString(doc, i, *plain, bm); i < 0 {
-		return -1
+	if i, plain, blk, mask = scanString(doc, i, plain, blk, mask); i < 0 {
+		return -1, false, blk, mask
 	}
 	ke := i - 1
 	if i < len(doc) && doc[i] <= ' ' {
-		i, *plain = skipBlanks(doc, i, *plain)
+		i, plain = skipBlanks(doc, i, plain)
 	}
 	if i >= len(doc) || doc[i] != ':' {
-		return -1
+		return -1, false, blk, mask
 	}
 	i++
 	if i < len(doc) && doc[i] <= ' ' {
-		i, *plain = skipBlanks(doc, i, *plain)
+		i, plain = skipBlanks(doc, i, plain)
 	}
 	if v != nil && d <= depth {
 		v.Key(d, doc[ks:ke])
 	}
-	return i
+	return i, plain, blk, mask
 }
 
-// blockMask marks, in one 64-byte block of the document, the bytes a
-// string scan must stop at: quotes, backslashes, control bytes and, while
-// the document is still plain text, '<', '>', '&' and bytes above 0x7F.
-// A string's end is then one shift and one trailing-zero count away, with
-// no loop whose exit the branch predictor has to guess per string; the
-// walk moves forward, so the block it is in is the only one kept. The
-// vector marks (amd64) are exact; with the SWAR ones, marks past a real
-// one in the same eight bytes may be false (a borrow of the SWAR tests).
+// The block marks: in one 64-byte block of the document (block b covers
+// doc[64*b:64*b+64]), bit k marks doc[64*b+k] when a string scan must
+// stop there: quotes, backslashes, control bytes and, while the document
+// is still plain text, '<', '>', '&' and bytes above 0x7F. A string's
+// end is then one shift and one trailing-zero count away, with no loop
+// whose exit the branch predictor has to guess per string; the walk
+// moves forward, so the block it is in is the only one kept. The vector
+// marks (amd64) are exact; with the SWAR ones, marks past a real one in
+// the same eight bytes may be false (a borrow of the SWAR tests).
 // scanString looks at each marked byte, so a false mark costs a step,
 // never a wrong answer.
-type blockMask struct {
-	blk  int    // index of the block described (-1: none yet)
-	mask uint64 // bit k: doc[64*blk+k] is marked
-}
 
-// load computes the marks of block blk of doc.
-func (bm *blockMask) load(doc []byte, blk int, plain bool) {
+// marksOf returns the marks of block blk of doc.
+func marksOf(doc []byte, blk int, plain bool) uint64 {
 	base := blk * 64
 	var m uint64
 	switch {
@@ -257,7 +279,7 @@ func (bm *blockMask) load(doc []byte, blk int, plain bool) {
 			}
 		}
 	}
-	bm.blk, bm.mask = blk, m
+	return m
 }
 
 // marksPlainSWAR is marksPlain eight bytes at a time in plain Go: the
@@ -295,61 +317,21 @@ func marksAnySWAR(d *[64]byte) uint64 {
 	return m
 }
 
-// quick returns the index after the string whose opening quote is at
-// doc[i] when the block in bm holds its closing quote and nothing else is
-// marked before it (the usual short key or value), else 0: then
-// scanString must look. Small enough to be inlined into the walk.
-func (bm *blockMask) quick(doc []byte, i int) int {
-	j := i + 1
-	if j>>6 != bm.blk {
-		return 0
-	}
-	m := bm.mask >> (j & 63)
-	if m == 0 {
-		return 0
-	}
-	j += bits.TrailingZeros64(m)
-	if doc[j] != '"' {
-		return 0
-	}
-	return j + 1
-}
-
-// quickKey returns the index after `"key":` at doc[i] when the block in
-// bm holds the key's closing quote with nothing else marked before it,
-// and a colon follows right after it with neither a blank nor a control
-// byte after that (compact JSON, as the API server writes), else 0: then
-// scanKey must look. Small enough to be inlined into the walk.
-func (bm *blockMask) quickKey(doc []byte, i int) int {
-	j := i + 1
-	if j>>6 != bm.blk {
-		return 0
-	}
-	m := bm.mask >> (j & 63)
-	if m == 0 {
-		return 0
-	}
-	j += bits.TrailingZeros64(m)
-	if j+2 >= len(doc) || doc[i] != '"' || doc[j] != '"' || doc[j+1] != ':' || doc[j+2] <= ' ' {
-		return 0
-	}
-	return j + 2
-}
-
 // scanString is validString returning -1 instead of an error, and
 // whether the text is still plain (plain in, and no '<', '>', '&' or byte
-// above 0x7F in this string). It finds the bytes to look at through bm.
-func scanString(doc []byte, i int, plain bool, bm *blockMask) (int, bool) {
+// above 0x7F in this string). It finds the bytes to look at through the
+// marks of block blk, mask, and returns those of the block it ends in.
+func scanString(doc []byte, i int, plain bool, blk int, mask uint64) (int, bool, int, uint64) {
 	i++
 	for {
 		if i >= len(doc) {
-			return -1, false
+			return -1, false, blk, mask
 		}
-		blk := i >> 6
-		if blk != bm.blk {
-			bm.load(doc, blk, plain)
+		if b := i >> 6; b != blk {
+			blk = b
+			mask = marksOf(doc, blk, plain)
 		}
-		m := bm.mask >> (i & 63)
+		m := mask >> (i & 63)
 		if m == 0 {
 			i = (blk + 1) << 6
 			continue
@@ -357,24 +339,24 @@ func scanString(doc []byte, i int, plain bool, bm *blockMask) (int, bool) {
 		i += bits.TrailingZeros64(m)
 		switch c := doc[i]; {
 		case c == '"':
-			return i + 1, plain
+			return i + 1, plain, blk, mask
 		case c == '\\':
 			if i+1 >= len(doc) {
-				return -1, false
+				return -1, false, blk, mask
 			}
 			switch doc[i+1] {
 			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
 				i += 2
 			case 'u':
 				if _, ok := Hex4(doc[min(i+2, len(doc)):]); !ok {
-					return -1, false
+					return -1, false, blk, mask
 				}
 				i += 6
 			default:
-				return -1, false
+				return -1, false, blk, mask
 			}
 		case c < 0x20:
-			return -1, false
+			return -1, false, blk, mask
 		default:
 			if c >= 0x80 || c == '<' || c == '>' || c == '&' {
 				plain = false
