@@ -53,15 +53,17 @@ func skipBlanks(doc []byte, i int, plain bool) (int, bool) {
 // labels, so that no token costs a call unless the Visitor is shown it
 // or a slow path (an escape, a string across a block's end, blanks) is
 // taken; the innermost container's kind is kept in top rather than read
-// from the stack; a byte up to ' ' goes to skipBlanks with one
+// from the kinds; a byte up to ' ' goes to skipBlanks with one
 // comparison (it stops at one that is not a blank, which the walk then
 // refuses); the block marks (see marksOf) live in two locals. Bytes are
 // read through byteAt, without a bounds check, only at indexes just
 // compared with n.
 func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
-	var stackBuf [64]byte
-	stack := stackBuf[:0] // '{' or '[' per open container
-	var top, c byte       // top: stack's last element, 0 when empty
+	// The open containers: d of them, bit k of kinds set when the k-th
+	// is an object; top is the innermost's '{' or '[', 0 when none.
+	var kinds [MaxDepth/64 + 1]uint64
+	var d int
+	var top, c byte
 	blk, mask := -1, uint64(0)
 	var m uint64
 	var j, e int
@@ -76,8 +78,8 @@ value: // a value starts at i
 	if i >= n {
 		return false, false
 	}
-	if len(stack) <= depth {
-		v.Start(len(stack), doc, i)
+	if d <= depth {
+		v.Start(d, doc, i)
 	}
 	c = byteAt(p, i)
 	switch {
@@ -106,21 +108,23 @@ value: // a value starts at i
 			return false, false
 		}
 	case c == '{' || c == '[':
-		if len(stack) == MaxDepth {
+		if d == MaxDepth {
 			return false, false
 		}
-		stack = append(stack, c)
+		if c == '{' {
+			kinds[d>>6] |= 1 << (d & 63)
+		} else {
+			kinds[d>>6] &^= 1 << (d & 63)
+		}
+		d++
 		top = c
 		i++
 		if i < n && byteAt(p, i) <= ' ' {
 			i, plain = skipBlanks(doc, i, plain)
 		}
 		if i < n && byteAt(p, i) == c+2 { // '}' or ']'
-			stack = stack[:len(stack)-1]
-			top = 0
-			if len(stack) > 0 {
-				top = stack[len(stack)-1]
-			}
+			d--
+			top = kindOf(&kinds, d)
 			i++
 			goto after
 		}
@@ -153,8 +157,8 @@ value: // a value starts at i
 	}
 
 after: // a value ended at i: a comma, the end of containers, or the end
-	if len(stack) <= depth {
-		v.End(len(stack), doc, i)
+	if d <= depth {
+		v.End(d, doc, i)
 	}
 	if top == 0 {
 		if i < n {
@@ -181,11 +185,8 @@ after: // a value ended at i: a comma, the end of containers, or the end
 	if c != top+2 {
 		return false, false
 	}
-	stack = stack[:len(stack)-1]
-	top = 0
-	if len(stack) > 0 {
-		top = stack[len(stack)-1]
-	}
+	d--
+	top = kindOf(&kinds, d)
 	i++
 	goto after
 
@@ -205,18 +206,31 @@ key: // an object's key starts at i
 		if m != 0 {
 			e = blk<<6 + bits.TrailingZeros64(m)
 			if e+2 < n && byteAt(p, e) == '"' && byteAt(p, e+1) == ':' && byteAt(p, e+2) > ' ' {
-				if len(stack) <= depth {
-					v.Key(len(stack), doc[j:e])
+				if d <= depth {
+					v.Key(d, doc[j:e])
 				}
 				i = e + 2
 				goto value
 			}
 		}
 	}
-	if i, plain, blk, mask = scanKey(doc, i, plain, blk, mask, v, len(stack), depth); i < 0 {
+	if i, plain, blk, mask = scanKey(doc, i, plain, blk, mask, v, d, depth); i < 0 {
 		return false, false
 	}
 	goto value
+}
+
+// kindOf returns '{' or '[' for the innermost of the d containers open
+// whose kinds are bits of kinds (see scanPlain), or 0 when d is 0.
+func kindOf(kinds *[MaxDepth/64 + 1]uint64, d int) byte {
+	if d == 0 {
+		return 0
+	}
+	d--
+	if kinds[d>>6]>>(d&63)&1 != 0 {
+		return '{'
+	}
+	return '['
 }
 
 // byteAt is doc[k] for p the start of doc and 0 <= k < len(doc), which
