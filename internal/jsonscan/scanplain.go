@@ -55,7 +55,9 @@ func skipBlanks(doc []byte, i int, plain bool) (int, bool) {
 // taken; the innermost container's kind is kept in top rather than read
 // from the kinds; a byte up to ' ' goes to skipBlanks with one
 // comparison (it stops at one that is not a blank, which the walk then
-// refuses); the block marks (see marksOf) live in two locals. Bytes are
+// refuses); the block marks (see marksOf) live in two locals, and the
+// usual block, whole and of a document still plain, is marked without
+// marksOf's call. Bytes are
 // read through byteAt, without a bounds check, only at indexes just
 // compared with n.
 func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
@@ -89,13 +91,21 @@ value: // a value starts at i
 		}
 		if j>>6 != blk {
 			blk = j >> 6 // the string starts in the next block
-			mask = marksOf(doc, blk, plain)
+			if base := blk << 6; plain && base+64 <= n {
+				mask = marksPlain((*[64]byte)(unsafe.Add(p, base)))
+			} else {
+				mask = marksOf(doc, blk, plain)
+			}
 		}
 		// The usual string: nothing to look at before its end, in this
 		// block or the next (marks at or after j, then the next block's).
 		if m = mask >> (j & 63) << (j & 63); m == 0 && (blk+1)<<6 < n {
 			blk++
-			mask = marksOf(doc, blk, plain)
+			if base := blk << 6; plain && base+64 <= n {
+				mask = marksPlain((*[64]byte)(unsafe.Add(p, base)))
+			} else {
+				mask = marksOf(doc, blk, plain)
+			}
 			m = mask
 		}
 		if m != 0 {
@@ -196,11 +206,19 @@ key: // an object's key starts at i
 	if j = i + 1; j < n && byteAt(p, i) == '"' {
 		if j>>6 != blk {
 			blk = j >> 6
-			mask = marksOf(doc, blk, plain)
+			if base := blk << 6; plain && base+64 <= n {
+				mask = marksPlain((*[64]byte)(unsafe.Add(p, base)))
+			} else {
+				mask = marksOf(doc, blk, plain)
+			}
 		}
 		if m = mask >> (j & 63) << (j & 63); m == 0 && (blk+1)<<6 < n {
 			blk++
-			mask = marksOf(doc, blk, plain)
+			if base := blk << 6; plain && base+64 <= n {
+				mask = marksPlain((*[64]byte)(unsafe.Add(p, base)))
+			} else {
+				mask = marksOf(doc, blk, plain)
+			}
 			m = mask
 		}
 		if m != 0 {
