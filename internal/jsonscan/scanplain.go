@@ -13,6 +13,9 @@ import (
 // updating a flag through a pointer); when the document turns out invalid
 // it runs ValidatePlain's walk again for the positioned error, so a bad
 // document costs two walks and a good one less than one.
+//
+// A v that is a MemberVisitor is shown each member of an object at depth
+// itself in one Member call instead of Key, Start and End.
 func ScanPlain(doc []byte, v Visitor, depth int) (plain bool, err error) {
 	plain, ok := scanPlain(doc, v, depth)
 	if !ok {
@@ -74,6 +77,14 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 	if v == nil {
 		depth = -1 // no Visitor: no depth is shown
 	}
+	// A MemberVisitor's members at depth md are kept here (key start, key
+	// end, value start) until the value ends; in memory, not registers.
+	mv, _ := v.(MemberVisitor)
+	md := -1
+	if mv != nil {
+		md = depth
+	}
+	var member [3]int
 	i, plain := skipBlanks(doc, 0, true)
 
 value: // a value starts at i
@@ -81,7 +92,11 @@ value: // a value starts at i
 		return false, false
 	}
 	if d <= depth {
-		v.Start(d, doc, i)
+		if d == md && top == '{' {
+			member[2] = i
+		} else {
+			v.Start(d, doc, i)
+		}
 	}
 	c = byteAt(p, i)
 	switch {
@@ -168,7 +183,11 @@ value: // a value starts at i
 
 after: // a value ended at i: a comma, the end of containers, or the end
 	if d <= depth {
-		v.End(d, doc, i)
+		if d == md && top == '{' {
+			mv.Member(d, doc[member[0]:member[1]], doc[member[2]:i])
+		} else {
+			v.End(d, doc, i)
+		}
 	}
 	if top == 0 {
 		if i < n {
@@ -224,7 +243,9 @@ key: // an object's key starts at i
 		if m != 0 {
 			e = blk<<6 + bits.TrailingZeros64(m)
 			if e+2 < n && byteAt(p, e) == '"' && byteAt(p, e+1) == ':' && byteAt(p, e+2) > ' ' {
-				if d <= depth {
+				if d == md {
+					member[0], member[1] = j, e
+				} else if d <= depth {
 					v.Key(d, doc[j:e])
 				}
 				i = e + 2
@@ -232,8 +253,14 @@ key: // an object's key starts at i
 			}
 		}
 	}
-	if i, plain, blk, mask = scanKey(doc, i, plain, blk, mask, v, d, depth); i < 0 {
+	j = i + 1
+	if i, e, plain, blk, mask = scanKey(doc, i, plain, blk, mask); i < 0 {
 		return false, false
+	}
+	if d == md {
+		member[0], member[1] = j, e
+	} else if d <= depth {
+		v.Key(d, doc[j:e])
 	}
 	goto value
 }
@@ -255,32 +282,28 @@ func kindOf(kinds *[MaxDepth/64 + 1]uint64, d int) byte {
 // the caller has checked.
 func byteAt(p unsafe.Pointer, k int) byte { return *(*byte)(unsafe.Add(p, k)) }
 
-// scanKey checks `"key" :` at doc[i], shows the key to v when d <= depth,
-// and returns the index where the member's value starts, or -1, with the
+// scanKey checks `"key" :` at doc[i] and returns the index where the
+// member's value starts, or -1, that of the key's closing quote, and the
 // plain flag and the marks as scanString leaves them.
-func scanKey(doc []byte, i int, plain bool, blk int, mask uint64, v Visitor, d, depth int) (int, bool, int, uint64) {
+func scanKey(doc []byte, i int, plain bool, blk int, mask uint64) (int, int, bool, int, uint64) {
 	if i >= len(doc) || doc[i] != '"' {
-		return -1, false, blk, mask
+		return -1, 0, false, blk, mask
 	}
-	ks := i + 1
 	if i, plain, blk, mask = scanString(doc, i, plain, blk, mask); i < 0 {
-		return -1, false, blk, mask
+		return -1, 0, false, blk, mask
 	}
 	ke := i - 1
 	if i < len(doc) && doc[i] <= ' ' {
 		i, plain = skipBlanks(doc, i, plain)
 	}
 	if i >= len(doc) || doc[i] != ':' {
-		return -1, false, blk, mask
+		return -1, 0, false, blk, mask
 	}
 	i++
 	if i < len(doc) && doc[i] <= ' ' {
 		i, plain = skipBlanks(doc, i, plain)
 	}
-	if v != nil && d <= depth {
-		v.Key(d, doc[ks:ke])
-	}
-	return i, plain, blk, mask
+	return i, ke, plain, blk, mask
 }
 
 // The block marks: in one 64-byte block of the document (block b covers

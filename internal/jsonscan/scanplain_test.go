@@ -34,6 +34,28 @@ func scanAll(t *testing.T, doc []byte, depth int) {
 	if !slices.Equal(rf.log, rr.log) {
 		t.Fatalf("ScanPlain(%q) showed the Visitor\n%q\nValidatePlain\n%q", doc, rf.log, rr.log)
 	}
+	// A MemberVisitor gets the same keys and values, each member at
+	// depth in one call once its value ended: a member whose value never
+	// did (the document broke off in it) is not shown.
+	var rm memberRecorder
+	plain, err = ScanPlain(doc, &rm, depth)
+	if plain != wantPlain || (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+		t.Fatalf("ScanPlain(%q) with a MemberVisitor = %v, %v; ValidatePlain = %v, %v", doc, plain, err, wantPlain, wantErr)
+	}
+	want := rr.log
+	if n := len(want); wantErr != nil && n > 0 && strings.HasPrefix(want[n-1], string(rune('0'+depth))+"K") {
+		want = want[:n-1]
+	}
+	if !slices.Equal(rm.log, want) {
+		t.Fatalf("ScanPlain(%q) showed the MemberVisitor\n%q\nValidatePlain the Visitor\n%q", doc, rm.log, want)
+	}
+}
+
+// memberRecorder logs Member calls as recorder logs a key and its value.
+type memberRecorder struct{ recorder }
+
+func (r *memberRecorder) Member(d int, k, v []byte) {
+	r.log = append(r.log, string(rune('0'+d))+"K"+string(k), string(rune('0'+d))+"V"+string(v))
 }
 
 func TestScanPlain(t *testing.T) {
