@@ -158,6 +158,18 @@ value: // a value starts at i
 		}
 		goto value
 	case c == '-' || c-'0' <= 9:
+		// The usual number, an integer without sign, fraction or
+		// exponent (a 0 may have no digit after it): validNumber takes
+		// the rest, from the start.
+		if j = i + 1; c != '0' {
+			for j < n && byteAt(p, j)-'0' <= 9 {
+				j++
+			}
+		}
+		if c != '-' && (j == n || byteAt(p, j) != '.' && byteAt(p, j)|0x20 != 'e' && byteAt(p, j)-'0' > 9) {
+			i = j
+			goto after
+		}
 		var good bool
 		if i, good = validNumber(doc, i); !good {
 			return false, false
