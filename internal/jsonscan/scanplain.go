@@ -384,6 +384,10 @@ func marksAnySWAR(d *[64]byte) uint64 {
 	return m
 }
 
+// simpleEscape marks the bytes that may follow a backslash in a string,
+// other than 'u': one load where a switch takes several comparisons.
+var simpleEscape = [256]bool{'"': true, '\\': true, '/': true, 'b': true, 'f': true, 'n': true, 'r': true, 't': true}
+
 // scanString is validString returning -1 instead of an error, and
 // whether the text is still plain (plain in, and no '<', '>', '&' or byte
 // above 0x7F in this string). It finds the bytes to look at through the
@@ -411,9 +415,11 @@ func scanString(doc []byte, i int, plain bool, blk int, mask uint64) (int, bool,
 			if i+1 >= len(doc) {
 				return -1, false, blk, mask
 			}
-			switch doc[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
+			if e := doc[i+1]; simpleEscape[e] {
 				i += 2
+				continue
+			}
+			switch doc[i+1] {
 			case 'u':
 				if _, ok := Hex4(doc[min(i+2, len(doc)):]); !ok {
 					return -1, false, blk, mask
