@@ -73,6 +73,7 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 	var m uint64
 	var j, e int
 	n := len(doc)
+	doc = doc[:n:n] // one register less: the capacity is the length
 	p := unsafe.Pointer(unsafe.SliceData(doc))
 	if v == nil {
 		depth = -1 // no Visitor: no depth is shown
@@ -84,6 +85,10 @@ func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
 	if mv != nil {
 		md = depth
 	}
+	// The Visitors are read from memory at each call, where the
+	// registers are lost anyway, rather than kept in four registers.
+	vs := [2]Visitor{v}
+	mvs := [2]MemberVisitor{mv}
 	var member [3]int
 	i, plain := skipBlanks(doc, 0, true)
 
@@ -95,7 +100,7 @@ value: // a value starts at i
 		if d == md && top == '{' {
 			member[2] = i
 		} else {
-			v.Start(d, doc, i)
+			vs[0].Start(d, doc, i)
 		}
 	}
 	c = byteAt(p, i)
@@ -196,9 +201,9 @@ value: // a value starts at i
 after: // a value ended at i: a comma, the end of containers, or the end
 	if d <= depth {
 		if d == md && top == '{' {
-			mv.Member(d, doc[member[0]:member[1]], doc[member[2]:i])
+			mvs[0].Member(d, doc[member[0]:member[1]], doc[member[2]:i])
 		} else {
-			v.End(d, doc, i)
+			vs[0].End(d, doc, i)
 		}
 	}
 	if top == 0 {
@@ -258,7 +263,7 @@ key: // an object's key starts at i
 				if d == md {
 					member[0], member[1] = j, e
 				} else if d <= depth {
-					v.Key(d, doc[j:e])
+					vs[0].Key(d, doc[j:e])
 				}
 				i = e + 2
 				goto value
@@ -272,7 +277,7 @@ key: // an object's key starts at i
 	if d == md {
 		member[0], member[1] = j, e
 	} else if d <= depth {
-		v.Key(d, doc[j:e])
+		vs[0].Key(d, doc[j:e])
 	}
 	goto value
 }
