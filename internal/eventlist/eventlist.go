@@ -144,6 +144,14 @@ func (s *splitter) Key(depth int, k []byte) {
 	}
 }
 
+// Member makes splitter a jsonscan.MemberVisitor: ScanPlain shows it the
+// items' members (depth 3) in one call each instead of Key, Start and End.
+func (s *splitter) Member(depth int, k, v []byte) {
+	if s.inItems && !s.stopped && s.member != nil {
+		s.member(k, v)
+	}
+}
+
 func (s *splitter) Start(depth int, doc []byte, i int) {
 	switch depth {
 	case 1:

@@ -1,9 +1,9 @@
 package jsonscan
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math/bits"
+	"unsafe"
 )
 
 // ScanPlain is ValidatePlain with a faster walk for documents that are
@@ -13,6 +13,9 @@ import (
 // updating a flag through a pointer); when the document turns out invalid
 // it runs ValidatePlain's walk again for the positioned error, so a bad
 // document costs two walks and a good one less than one.
+//
+// A v that is a MemberVisitor is shown each member of an object at depth
+// itself in one Member call instead of Key, Start and End.
 func ScanPlain(doc []byte, v Visitor, depth int) (plain bool, err error) {
 	plain, ok := scanPlain(doc, v, depth)
 	if !ok {
@@ -24,183 +27,322 @@ func ScanPlain(doc []byte, v Visitor, depth int) (plain bool, err error) {
 		// to it); refusing is the safe answer if they ever do not.
 		return false, &SyntaxError{Offset: 0, Msg: "internal: the fast and the reference validator disagree"}
 	}
-	return plain && bytes.IndexByte(doc, '\r') < 0, nil
+	return plain, nil
+}
+
+// skipBlanks is SkipSpace that also clears plain at a CR. In a valid
+// document a CR can only stand between tokens (in a string it is a
+// control byte), so the walk's skips see every CR there is and no second
+// search of the document for one is needed.
+func skipBlanks(doc []byte, i int, plain bool) (int, bool) {
+	for ; i < len(doc); i++ {
+		switch doc[i] {
+		case ' ', '\t', '\n':
+		case '\r':
+			plain = false
+		default:
+			return i, plain
+		}
+	}
+	return i, plain
 }
 
 // scanPlain walks doc as validateAt does (same nesting limit, same
 // Visitor calls up to the first fault) and reports whether it is one
-// valid JSON value, and whether its strings are plain text.
+// valid JSON value, and whether it is plain text (strings and blanks).
+//
+// It is written for few instructions per token, the webhook's cost: one
+// loop whose states (a value starts, a value ended, a key starts) are
+// labels, so that no token costs a call unless the Visitor is shown it
+// or a slow path (an escape, a string across a block's end, blanks) is
+// taken; a byte up to ' ' goes to skipBlanks with one comparison (it
+// stops at one that is not a blank, which the walk then refuses); the
+// usual block, whole and of a document still plain, is marked without
+// marksOf's call. Bytes are read through byteAt, without a bounds check,
+// only at indexes just compared with n.
+//
+// Go keeps no register across a call, and the walk's state is larger
+// than the registers: left to the compiler, it was spilled and reloaded
+// where the states meet, on every token. Some of it is therefore held in
+// arrays of two, which the compiler keeps in memory, read where used
+// (callgrind counts 1,100 fewer instructions per webhook event): the
+// Visitors, the plain flag, the block marks and the innermost
+// container's kind.
 func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
-	var stackBuf [64]byte
-	stack := stackBuf[:0] // '{' or '[' per open container
-	plain = true
-	bm := blockMask{blk: -1}
+	// The open containers: d of them, bit k of kinds set when the k-th
+	// is an object; tp[0] is the innermost's '{' or '[', 0 when none.
+	var kinds [MaxDepth/64 + 1]uint64
+	var d int
+	var c byte
+	var tp [2]byte
+	bk, mk := [2]int{-1}, [2]uint64{} // the block marked (see marksOf) and its marks
+	var m uint64
+	var j, e int
 	n := len(doc)
+	doc = doc[:n:n] // one register less: the capacity is the length
+	p := unsafe.Pointer(unsafe.SliceData(doc))
 	if v == nil {
 		depth = -1 // no Visitor: no depth is shown
 	}
-	i := SkipSpace(doc, 0)
-	for {
-		// A value starts at i.
-		if i >= n {
-			return false, false
-		}
-		if len(stack) <= depth {
-			v.Start(len(stack), doc, i)
-		}
-		switch c := doc[i]; {
-		case c == '"':
-			if b := (i + 1) >> 6; b != bm.blk && i+1 < n {
-				bm.load(doc, b, plain) // the string starts in the next block
-			}
-			if j := bm.quick(doc, i); j > 0 {
-				i = j
-			} else if i, plain = scanString(doc, i, plain, &bm); i < 0 {
-				return false, false
-			}
-		case c == '{' || c == '[':
-			if len(stack) == MaxDepth {
-				return false, false
-			}
-			stack = append(stack, c)
-			i++
-			if i < n && IsBlank(doc[i]) {
-				i = SkipSpace(doc, i)
-			}
-			if i < n && doc[i] == c+2 { // '}' or ']'
-				stack = stack[:len(stack)-1]
-				i++
-				break
-			}
-			if c == '{' {
-				if b := (i + 1) >> 6; b != bm.blk && i+1 < n {
-					bm.load(doc, b, plain)
-				}
-				if j := bm.quickKey(doc, i); j > 0 {
-					if len(stack) <= depth {
-						v.Key(len(stack), doc[i+1:j-2])
-					}
-					i = j
-				} else if i = scanKey(doc, i, &plain, &bm, v, len(stack), depth); i < 0 {
-					return false, false
-				}
-			}
-			continue
-		case c == '-' || c >= '0' && c <= '9':
-			var good bool
-			if i, good = validNumber(doc, i); !good {
-				return false, false
-			}
-		case c == 't':
-			if n-i < 4 || binary.LittleEndian.Uint32(doc[i:]) != 't'|'r'<<8|'u'<<16|'e'<<24 {
-				return false, false
-			}
-			i += 4
-		case c == 'n':
-			if n-i < 4 || binary.LittleEndian.Uint32(doc[i:]) != 'n'|'u'<<8|'l'<<16|'l'<<24 {
-				return false, false
-			}
-			i += 4
-		case c == 'f':
-			if n-i < 5 || binary.LittleEndian.Uint32(doc[i+1:]) != 'a'|'l'<<8|'s'<<16|'e'<<24 {
-				return false, false
-			}
-			i += 5
-		default:
-			return false, false
-		}
-		// After a value: a comma, the end of containers, or the end.
-		for {
-			// A value ends at i.
-			if len(stack) <= depth {
-				v.End(len(stack), doc, i)
-			}
-			if len(stack) == 0 {
-				i = SkipSpace(doc, i)
-				return plain, i == n
-			}
-			if i < n && IsBlank(doc[i]) {
-				i = SkipSpace(doc, i)
-			}
-			if i >= n {
-				return false, false
-			}
-			top := stack[len(stack)-1]
-			if c := doc[i]; c == top+2 {
-				stack = stack[:len(stack)-1]
-				i++
-				continue
-			} else if c != ',' {
-				return false, false
-			}
-			i++
-			if i < n && IsBlank(doc[i]) {
-				i = SkipSpace(doc, i)
-			}
-			if top == '{' {
-				if b := (i + 1) >> 6; b != bm.blk && i+1 < n {
-					bm.load(doc, b, plain)
-				}
-				if j := bm.quickKey(doc, i); j > 0 {
-					if len(stack) <= depth {
-						v.Key(len(stack), doc[i+1:j-2])
-					}
-					i = j
-				} else if i = scanKey(doc, i, &plain, &bm, v, len(stack), depth); i < 0 {
-					return false, false
-				}
-			}
-			break
+	// A MemberVisitor's members at depth md are kept in member (key
+	// start, key end, value start) until the value ends.
+	mv, _ := v.(MemberVisitor)
+	md := -1
+	if mv != nil {
+		md = depth
+	}
+	vs := [2]Visitor{v}
+	mvs := [2]MemberVisitor{mv}
+	var member [3]int
+	var pl [2]bool // pl[0]: the document is plain text so far
+	var i int
+	i, pl[0] = skipBlanks(doc, 0, true)
+
+value: // a value starts at i
+	if i >= n {
+		return false, false
+	}
+	if d <= depth {
+		if d == md && tp[0] == '{' {
+			member[2] = i
+		} else {
+			vs[0].Start(d, doc, i)
 		}
 	}
+	c = byteAt(p, i)
+	switch {
+	case c == '"':
+		if j = i + 1; j >= n {
+			return false, false
+		}
+		if j>>6 != bk[0] {
+			bk[0] = j >> 6 // the string starts in the next block
+			if base := bk[0] << 6; pl[0] && base+64 <= n {
+				mk[0] = marksPlain((*[64]byte)(unsafe.Add(p, base)))
+			} else {
+				mk[0] = marksOf(doc, bk[0], pl[0])
+			}
+		}
+		// The usual string: nothing to look at before its end, in this
+		// block or the next (marks at or after j, then the next block's).
+		if m = mk[0] >> (j & 63) << (j & 63); m == 0 && (bk[0]+1)<<6 < n {
+			bk[0]++
+			if base := bk[0] << 6; pl[0] && base+64 <= n {
+				mk[0] = marksPlain((*[64]byte)(unsafe.Add(p, base)))
+			} else {
+				mk[0] = marksOf(doc, bk[0], pl[0])
+			}
+			m = mk[0]
+		}
+		if m != 0 {
+			if e = bk[0]<<6 + bits.TrailingZeros64(m); byteAt(p, e) == '"' {
+				i = e + 1
+				goto after
+			}
+		}
+		if i, pl[0], bk[0], mk[0] = scanString(doc, i, pl[0], bk[0], mk[0]); i < 0 {
+			return false, false
+		}
+	case c == '{' || c == '[':
+		if d == MaxDepth {
+			return false, false
+		}
+		if c == '{' {
+			kinds[d>>6] |= 1 << (d & 63)
+		} else {
+			kinds[d>>6] &^= 1 << (d & 63)
+		}
+		d++
+		tp[0] = c
+		i++
+		if i < n && byteAt(p, i) <= ' ' {
+			i, pl[0] = skipBlanks(doc, i, pl[0])
+		}
+		if i < n && byteAt(p, i) == c+2 { // '}' or ']'
+			d--
+			tp[0] = kindOf(&kinds, d)
+			i++
+			goto after
+		}
+		if c == '{' {
+			goto key
+		}
+		goto value
+	case c == '-' || c-'0' <= 9:
+		// The usual number, an integer without sign, fraction or
+		// exponent (a 0 may have no digit after it): validNumber takes
+		// the rest, from the start.
+		if j = i + 1; c != '0' {
+			for j < n && byteAt(p, j)-'0' <= 9 {
+				j++
+			}
+		}
+		if c != '-' && (j == n || byteAt(p, j) != '.' && byteAt(p, j)|0x20 != 'e' && byteAt(p, j)-'0' > 9) {
+			i = j
+			goto after
+		}
+		var good bool
+		if i, good = validNumber(doc, i); !good {
+			return false, false
+		}
+	case c == 't':
+		if n-i < 4 || binary.LittleEndian.Uint32(doc[i:]) != 't'|'r'<<8|'u'<<16|'e'<<24 {
+			return false, false
+		}
+		i += 4
+	case c == 'n':
+		if n-i < 4 || binary.LittleEndian.Uint32(doc[i:]) != 'n'|'u'<<8|'l'<<16|'l'<<24 {
+			return false, false
+		}
+		i += 4
+	case c == 'f':
+		if n-i < 5 || binary.LittleEndian.Uint32(doc[i+1:]) != 'a'|'l'<<8|'s'<<16|'e'<<24 {
+			return false, false
+		}
+		i += 5
+	default:
+		return false, false
+	}
+
+after: // a value ended at i: a comma, the end of containers, or the end
+	if d <= depth {
+		if d == md && tp[0] == '{' {
+			mvs[0].Member(d, doc[member[0]:member[1]], doc[member[2]:i])
+		} else {
+			vs[0].End(d, doc, i)
+		}
+	}
+	if tp[0] == 0 {
+		if i < n {
+			i, pl[0] = skipBlanks(doc, i, pl[0])
+		}
+		return pl[0], i == n
+	}
+	if i < n && byteAt(p, i) <= ' ' {
+		i, pl[0] = skipBlanks(doc, i, pl[0])
+	}
+	if i >= n {
+		return false, false
+	}
+	if c = byteAt(p, i); c == ',' {
+		i++
+		if i < n && byteAt(p, i) <= ' ' {
+			i, pl[0] = skipBlanks(doc, i, pl[0])
+		}
+		if tp[0] == '{' {
+			goto key
+		}
+		goto value
+	}
+	if c != tp[0]+2 {
+		return false, false
+	}
+	d--
+	tp[0] = kindOf(&kinds, d)
+	i++
+	goto after
+
+key: // an object's key starts at i
+	// The usual key: its closing quote is the next mark, and a colon and
+	// the value follow at once (compact JSON, as the API server writes).
+	if j = i + 1; j < n && byteAt(p, i) == '"' {
+		if j>>6 != bk[0] {
+			bk[0] = j >> 6
+			if base := bk[0] << 6; pl[0] && base+64 <= n {
+				mk[0] = marksPlain((*[64]byte)(unsafe.Add(p, base)))
+			} else {
+				mk[0] = marksOf(doc, bk[0], pl[0])
+			}
+		}
+		if m = mk[0] >> (j & 63) << (j & 63); m == 0 && (bk[0]+1)<<6 < n {
+			bk[0]++
+			if base := bk[0] << 6; pl[0] && base+64 <= n {
+				mk[0] = marksPlain((*[64]byte)(unsafe.Add(p, base)))
+			} else {
+				mk[0] = marksOf(doc, bk[0], pl[0])
+			}
+			m = mk[0]
+		}
+		if m != 0 {
+			e = bk[0]<<6 + bits.TrailingZeros64(m)
+			if e+2 < n && byteAt(p, e) == '"' && byteAt(p, e+1) == ':' && byteAt(p, e+2) > ' ' {
+				if d == md {
+					member[0], member[1] = j, e
+				} else if d <= depth {
+					vs[0].Key(d, doc[j:e])
+				}
+				i = e + 2
+				goto value
+			}
+		}
+	}
+	j = i + 1
+	if i, e, pl[0], bk[0], mk[0] = scanKey(doc, i, pl[0], bk[0], mk[0]); i < 0 {
+		return false, false
+	}
+	if d == md {
+		member[0], member[1] = j, e
+	} else if d <= depth {
+		vs[0].Key(d, doc[j:e])
+	}
+	goto value
 }
 
-// scanKey checks `"key" :` at doc[i], shows the key to v when d <= depth,
-// and returns the index where the member's value starts, or -1.
-func scanKey(doc []byte, i int, plain *bool, bm *blockMask, v Visitor, d, depth int) int {
-	if i >= len(doc) || doc[i] != '"' {
-		return -1
+// kindOf returns '{' or '[' for the innermost of the d containers open
+// whose kinds are bits of kinds (see scanPlain), or 0 when d is 0.
+func kindOf(kinds *[MaxDepth/64 + 1]uint64, d int) byte {
+	if d == 0 {
+		return 0
 	}
-	ks := i + 1
-	if j := bm.quick(doc, i); j > 0 {
-		i = j
-	} else if i, *plain = scanString(doc, i, *plain, bm); i < 0 {
-		return -1
+	d--
+	if kinds[d>>6]>>(d&63)&1 != 0 {
+		return '{'
+	}
+	return '['
+}
+
+// byteAt is doc[k] for p the start of doc and 0 <= k < len(doc), which
+// the caller has checked.
+func byteAt(p unsafe.Pointer, k int) byte { return *(*byte)(unsafe.Add(p, k)) }
+
+// scanKey checks `"key" :` at doc[i] and returns the index where the
+// member's value starts, or -1, that of the key's closing quote, and the
+// plain flag and the marks as scanString leaves them.
+func scanKey(doc []byte, i int, plain bool, blk int, mask uint64) (int, int, bool, int, uint64) {
+	if i >= len(doc) || doc[i] != '"' {
+		return -1, 0, false, blk, mask
+	}
+	if i, plain, blk, mask = scanString(doc, i, plain, blk, mask); i < 0 {
+		return -1, 0, false, blk, mask
 	}
 	ke := i - 1
-	if i < len(doc) && IsBlank(doc[i]) {
-		i = SkipSpace(doc, i)
+	if i < len(doc) && doc[i] <= ' ' {
+		i, plain = skipBlanks(doc, i, plain)
 	}
 	if i >= len(doc) || doc[i] != ':' {
-		return -1
+		return -1, 0, false, blk, mask
 	}
 	i++
-	if i < len(doc) && IsBlank(doc[i]) {
-		i = SkipSpace(doc, i)
+	if i < len(doc) && doc[i] <= ' ' {
+		i, plain = skipBlanks(doc, i, plain)
 	}
-	if v != nil && d <= depth {
-		v.Key(d, doc[ks:ke])
-	}
-	return i
+	return i, ke, plain, blk, mask
 }
 
-// blockMask marks, in one 64-byte block of the document, the bytes a
-// string scan must stop at: quotes, backslashes, control bytes and, while
-// the document is still plain text, '<', '>', '&' and bytes above 0x7F.
-// A string's end is then one shift and one trailing-zero count away, with
-// no loop whose exit the branch predictor has to guess per string; the
-// walk moves forward, so the block it is in is the only one kept. The
-// vector marks (amd64) are exact; with the SWAR ones, marks past a real
-// one in the same eight bytes may be false (a borrow of the SWAR tests).
+// The block marks: in one 64-byte block of the document (block b covers
+// doc[64*b:64*b+64]), bit k marks doc[64*b+k] when a string scan must
+// stop there: quotes, backslashes, control bytes and, while the document
+// is still plain text, '<', '>', '&' and bytes above 0x7F. A string's
+// end is then one shift and one trailing-zero count away, with no loop
+// whose exit the branch predictor has to guess per string; the walk
+// moves forward, so the block it is in is the only one kept. The vector
+// marks (amd64) are exact; with the SWAR ones, marks past a real one in
+// the same eight bytes may be false (a borrow of the SWAR tests).
 // scanString looks at each marked byte, so a false mark costs a step,
 // never a wrong answer.
-type blockMask struct {
-	blk  int    // index of the block described (-1: none yet)
-	mask uint64 // bit k: doc[64*blk+k] is marked
-}
 
-// load computes the marks of block blk of doc.
-func (bm *blockMask) load(doc []byte, blk int, plain bool) {
+// marksOf returns the marks of block blk of doc.
+func marksOf(doc []byte, blk int, plain bool) uint64 {
 	base := blk * 64
 	var m uint64
 	switch {
@@ -215,7 +357,7 @@ func (bm *blockMask) load(doc []byte, blk int, plain bool) {
 			}
 		}
 	}
-	bm.blk, bm.mask = blk, m
+	return m
 }
 
 // marksPlainSWAR is marksPlain eight bytes at a time in plain Go: the
@@ -253,61 +395,25 @@ func marksAnySWAR(d *[64]byte) uint64 {
 	return m
 }
 
-// quick returns the index after the string whose opening quote is at
-// doc[i] when the block in bm holds its closing quote and nothing else is
-// marked before it (the usual short key or value), else 0: then
-// scanString must look. Small enough to be inlined into the walk.
-func (bm *blockMask) quick(doc []byte, i int) int {
-	j := i + 1
-	if j>>6 != bm.blk {
-		return 0
-	}
-	m := bm.mask >> (j & 63)
-	if m == 0 {
-		return 0
-	}
-	j += bits.TrailingZeros64(m)
-	if doc[j] != '"' {
-		return 0
-	}
-	return j + 1
-}
-
-// quickKey returns the index after `"key":` at doc[i] when the block in
-// bm holds the key's closing quote with nothing else marked before it,
-// and a colon follows right after it with neither a blank nor a control
-// byte after that (compact JSON, as the API server writes), else 0: then
-// scanKey must look. Small enough to be inlined into the walk.
-func (bm *blockMask) quickKey(doc []byte, i int) int {
-	j := i + 1
-	if j>>6 != bm.blk {
-		return 0
-	}
-	m := bm.mask >> (j & 63)
-	if m == 0 {
-		return 0
-	}
-	j += bits.TrailingZeros64(m)
-	if j+2 >= len(doc) || doc[i] != '"' || doc[j] != '"' || doc[j+1] != ':' || doc[j+2] <= ' ' {
-		return 0
-	}
-	return j + 2
-}
+// simpleEscape marks the bytes that may follow a backslash in a string,
+// other than 'u': one load where a switch takes several comparisons.
+var simpleEscape = [256]bool{'"': true, '\\': true, '/': true, 'b': true, 'f': true, 'n': true, 'r': true, 't': true}
 
 // scanString is validString returning -1 instead of an error, and
 // whether the text is still plain (plain in, and no '<', '>', '&' or byte
-// above 0x7F in this string). It finds the bytes to look at through bm.
-func scanString(doc []byte, i int, plain bool, bm *blockMask) (int, bool) {
+// above 0x7F in this string). It finds the bytes to look at through the
+// marks of block blk, mask, and returns those of the block it ends in.
+func scanString(doc []byte, i int, plain bool, blk int, mask uint64) (int, bool, int, uint64) {
 	i++
 	for {
 		if i >= len(doc) {
-			return -1, false
+			return -1, false, blk, mask
 		}
-		blk := i >> 6
-		if blk != bm.blk {
-			bm.load(doc, blk, plain)
+		if b := i >> 6; b != blk {
+			blk = b
+			mask = marksOf(doc, blk, plain)
 		}
-		m := bm.mask >> (i & 63)
+		m := mask >> (i & 63)
 		if m == 0 {
 			i = (blk + 1) << 6
 			continue
@@ -315,24 +421,26 @@ func scanString(doc []byte, i int, plain bool, bm *blockMask) (int, bool) {
 		i += bits.TrailingZeros64(m)
 		switch c := doc[i]; {
 		case c == '"':
-			return i + 1, plain
+			return i + 1, plain, blk, mask
 		case c == '\\':
 			if i+1 >= len(doc) {
-				return -1, false
+				return -1, false, blk, mask
+			}
+			if e := doc[i+1]; simpleEscape[e] {
+				i += 2
+				continue
 			}
 			switch doc[i+1] {
-			case '"', '\\', '/', 'b', 'f', 'n', 'r', 't':
-				i += 2
 			case 'u':
 				if _, ok := Hex4(doc[min(i+2, len(doc)):]); !ok {
-					return -1, false
+					return -1, false, blk, mask
 				}
 				i += 6
 			default:
-				return -1, false
+				return -1, false, blk, mask
 			}
 		case c < 0x20:
-			return -1, false
+			return -1, false, blk, mask
 		default:
 			if c >= 0x80 || c == '<' || c == '>' || c == '&' {
 				plain = false

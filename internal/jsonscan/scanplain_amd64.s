@@ -5,28 +5,32 @@
 // the stop bytes and PMOVMSKB gathers one bit per byte. The marks are
 // exact, a subset of the SWAR marks and with the same lowest bit.
 
+// The constants of marksPlain, 16 bytes each, read from memory so that
+// a call does not build them.
+DATA plainConsts<>+0x00(SB)/8, $0xFBFBFBFBFBFBFBFB // '"' and '&' differ in bit 2 only
+DATA plainConsts<>+0x08(SB)/8, $0xFBFBFBFBFBFBFBFB
+DATA plainConsts<>+0x10(SB)/8, $0x2222222222222222 // '"'
+DATA plainConsts<>+0x18(SB)/8, $0x2222222222222222
+DATA plainConsts<>+0x20(SB)/8, $0xFDFDFDFDFDFDFDFD // '<' and '>' differ in bit 1 only
+DATA plainConsts<>+0x28(SB)/8, $0xFDFDFDFDFDFDFDFD
+DATA plainConsts<>+0x30(SB)/8, $0x3C3C3C3C3C3C3C3C // '<'
+DATA plainConsts<>+0x38(SB)/8, $0x3C3C3C3C3C3C3C3C
+DATA plainConsts<>+0x40(SB)/8, $0x5C5C5C5C5C5C5C5C // '\\'
+DATA plainConsts<>+0x48(SB)/8, $0x5C5C5C5C5C5C5C5C
+DATA plainConsts<>+0x50(SB)/8, $0x2020202020202020 // signed 0x20 > b holds for controls and bytes above 0x7F
+DATA plainConsts<>+0x58(SB)/8, $0x2020202020202020
+GLOBL plainConsts<>(SB), RODATA|NOPTR, $0x60
+
 // func marksPlain(p *[64]byte) uint64
 // Quote, backslash, control bytes, '<', '>', '&' and bytes above 0x7F.
 TEXT ·marksPlain(SB), NOSPLIT, $0-16
 	MOVQ p+0(FP), SI
-	MOVQ $0xFBFBFBFBFBFBFBFB, AX
-	MOVQ AX, X8
-	PUNPCKLQDQ X8, X8 // 0xFB: '"' and '&' differ in bit 2 only
-	MOVQ $0x2222222222222222, AX
-	MOVQ AX, X9
-	PUNPCKLQDQ X9, X9 // '"'
-	MOVQ $0xFDFDFDFDFDFDFDFD, AX
-	MOVQ AX, X10
-	PUNPCKLQDQ X10, X10 // 0xFD: '<' and '>' differ in bit 1 only
-	MOVQ $0x3C3C3C3C3C3C3C3C, AX
-	MOVQ AX, X11
-	PUNPCKLQDQ X11, X11 // '<'
-	MOVQ $0x5C5C5C5C5C5C5C5C, AX
-	MOVQ AX, X12
-	PUNPCKLQDQ X12, X12 // '\\'
-	MOVQ $0x2020202020202020, AX
-	MOVQ AX, X13
-	PUNPCKLQDQ X13, X13 // 0x20: signed 0x20 > b holds for controls and bytes above 0x7F
+	MOVOU plainConsts<>+0x00(SB), X8
+	MOVOU plainConsts<>+0x10(SB), X9
+	MOVOU plainConsts<>+0x20(SB), X10
+	MOVOU plainConsts<>+0x30(SB), X11
+	MOVOU plainConsts<>+0x40(SB), X12
+	MOVOU plainConsts<>+0x50(SB), X13
 
 #define LANE(off, dst) \
 	MOVOU off(SI), X0; \

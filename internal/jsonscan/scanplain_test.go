@@ -14,6 +14,8 @@ var scanPlainCases = []string{
 	`{"kind":"EventList","apiVersion":"audit.k8s.io/v1","items":[{"a":1},{"b":"<x>"}]}`,
 	`{"a":tru}`, `{"a":fals}`, `{"a":falsy}`, `{"a":nulL}`, `[true,false,null]`, `[t]`, `[f]`, `[n]`,
 	`{"a" : 1 , "b" :[ ] }`, `{"a":1}x`, `{"a":1} `, `{"a"  :  "\u00e9" }`, "{\"a\":\"x\"\r}",
+	"\r{\"a\":1}", "{\"a\":1}\r", "{\"a\"\r:1}", "{\"a\":\r1}", "[1\r,2]", "[1,\r2]", "{\r\"a\":1}", "[\r]", "[\x01]", "[1,\x1f2]",
+	`[0,10,-0,1e5,1E+2,12.5,0.5,123]`, `{"a":0,"b":907}`, `[01]`, `[1.]`, `[1e]`, `[-]`, `[0x]`, `7`, `-7`, `12a`, `0`, `[9`,
 	`{"a":"\`, `{"a":"x\q"}`, `{"a":"12345678\u12"}`, `{"a":"12345678901234567890"`, `{"a`, `{"a"`, `{"a":`,
 }
 
@@ -33,6 +35,28 @@ func scanAll(t *testing.T, doc []byte, depth int) {
 	if !slices.Equal(rf.log, rr.log) {
 		t.Fatalf("ScanPlain(%q) showed the Visitor\n%q\nValidatePlain\n%q", doc, rf.log, rr.log)
 	}
+	// A MemberVisitor gets the same keys and values, each member at
+	// depth in one call once its value ended: a member whose value never
+	// did (the document broke off in it) is not shown.
+	var rm memberRecorder
+	plain, err = ScanPlain(doc, &rm, depth)
+	if plain != wantPlain || (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+		t.Fatalf("ScanPlain(%q) with a MemberVisitor = %v, %v; ValidatePlain = %v, %v", doc, plain, err, wantPlain, wantErr)
+	}
+	want := rr.log
+	if n := len(want); wantErr != nil && n > 0 && strings.HasPrefix(want[n-1], string(rune('0'+depth))+"K") {
+		want = want[:n-1]
+	}
+	if !slices.Equal(rm.log, want) {
+		t.Fatalf("ScanPlain(%q) showed the MemberVisitor\n%q\nValidatePlain the Visitor\n%q", doc, rm.log, want)
+	}
+}
+
+// memberRecorder logs Member calls as recorder logs a key and its value.
+type memberRecorder struct{ recorder }
+
+func (r *memberRecorder) Member(d int, k, v []byte) {
+	r.log = append(r.log, string(rune('0'+d))+"K"+string(k), string(rune('0'+d))+"V"+string(v))
 }
 
 func TestScanPlain(t *testing.T) {

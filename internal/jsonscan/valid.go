@@ -66,6 +66,21 @@ type Visitor interface {
 	End(depth int, doc []byte, i int)
 }
 
+// A MemberVisitor is a Visitor that ScanPlain shows each member of an
+// object at the deepest depth it shows in one call, Member, instead of
+// three (Key, Start, End): a caller reading many small members saves two
+// calls a member. The other functions that take a Visitor call Key,
+// Start and End as for any Visitor. Member is called only for a member
+// whose value ended; elements of an array at that depth, and values at
+// lesser depths, still get Start and End.
+type MemberVisitor interface {
+	Visitor
+	// Member is called with the text between the quotes of the key
+	// (still escaped), as Key has it, and the value's bytes, when the
+	// value ends.
+	Member(depth int, key, value []byte)
+}
+
 // ValidatePlain is Validate that also reports whether doc is plain text:
 // nothing but printable ASCII (0x20 to 0x7F) other than '<', '>' and
 // '&', and tab and LF. Such bytes stand for themselves in XML character

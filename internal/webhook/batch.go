@@ -41,7 +41,8 @@ type Batch struct {
 type pending struct {
 	hasKind, hasVersion, hasTime bool
 	badVersion, id, stage        []byte // badVersion: the first apiVersion that is not APIVersion
-	t                            time.Time
+	hasUs                        bool   // us holds a usable requestReceivedTimestamp
+	us                           int64  // in Unix microseconds
 }
 
 // event is one item: its bytes are doc[off:end], preceded by heads[head]
@@ -237,8 +238,8 @@ func (b *Batch) item(item []byte) error {
 	}
 	off := uintptr(unsafe.Pointer(unsafe.SliceData(item))) - uintptr(unsafe.Pointer(unsafe.SliceData(b.doc)))
 	e := event{us: noTime, off: uint32(off), end: uint32(int(off) + len(item))}
-	if !c.t.IsZero() {
-		e.us = c.t.UnixMicro()
+	if c.hasUs {
+		e.us = c.us
 	}
 	if c.id != nil {
 		e.key, e.keyed = makeKey(c.id, c.stage), true
@@ -320,7 +321,7 @@ func (c *pending) time(v []byte) {
 	}
 	c.hasTime = true
 	if len(v) >= 2 && v[0] == '"' {
-		c.t = parseMicroTime(v[1 : len(v)-1])
+		c.us, c.hasUs = microTime(v[1 : len(v)-1])
 	}
 }
 
@@ -335,6 +336,49 @@ func emptyObjectTail(rest []byte) bool {
 		return c == '}'
 	}
 	return true
+}
+
+// zeroMicros is the zero Time in Unix microseconds.
+var zeroMicros = time.Time{}.UnixMicro()
+
+// microTime is parseMicroTime(s).UnixMicro() and whether that Time is not
+// the zero one, with the usual metav1.MicroTime counted directly rather
+// than through time.Date (TestMicroTime holds the two to the same
+// answer, out-of-range days and leap seconds included).
+func microTime(s []byte) (int64, bool) {
+	if len(s) == 27 && s[4] == '-' && s[7] == '-' && s[10] == 'T' && s[13] == ':' && s[16] == ':' && s[19] == '.' && s[26] == 'Z' {
+		bad := 0 // negative once a byte read as a digit is not one
+		d := func(k int) int {
+			x := int(s[k]) - '0'
+			bad |= x | (9 - x)
+			return x
+		}
+		y := d(0)*1000 + d(1)*100 + d(2)*10 + d(3)
+		mo, dd, h, mi, sec := d(5)*10+d(6), d(8)*10+d(9), d(11)*10+d(12), d(14)*10+d(15), d(17)*10+d(18)
+		us := ((((d(20)*10+d(21))*10+d(22))*10+d(23))*10+d(24))*10 + d(25)
+		if bad >= 0 && mo >= 1 && mo <= 12 && dd >= 1 && dd <= 31 && h < 24 && mi < 60 && sec < 61 {
+			t := ((daysFromCivil(y, mo, dd)*24+int64(h))*60+int64(mi))*60 + int64(sec)
+			t = t*1e6 + int64(us)
+			return t, t != zeroMicros
+		}
+	}
+	t := parseMicroTime(s)
+	return t.UnixMicro(), !t.IsZero()
+}
+
+// daysFromCivil returns the days from 1970-01-01 to year y (0 to 9999),
+// month m (1 to 12), day d of the proleptic Gregorian calendar; a day past
+// the month's end counts on into the next month, as time.Date does.
+func daysFromCivil(y, m, d int) int64 {
+	if m <= 2 {
+		y-- // the year counted from March: the leap day comes last
+	}
+	era := (y+400)/400 - 1 // floor(y / 400) for y >= -400
+	yoe := y - era*400
+	mp := (m + 9) % 12 // March is 0
+	doy := (153*mp+2)/5 + d - 1
+	doe := yoe*365 + yoe/4 - yoe/100 + doy
+	return int64(era)*146097 + int64(doe) - 719468
 }
 
 // parseMicroTime reads a metav1.MicroTime ("2006-01-02T15:04:05.000000Z")

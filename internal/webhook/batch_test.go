@@ -137,6 +137,34 @@ func TestBatchParseErrors(t *testing.T) {
 	}
 }
 
+// TestMicroTime holds microTime to parseMicroTime's Time on the days of
+// every month of years around the era's edges and leap years, with days
+// past a month's end, leap seconds, the zero Time and other spellings.
+func TestMicroTime(t *testing.T) {
+	check := func(s string) {
+		t.Helper()
+		want := parseMicroTime([]byte(s))
+		us, ok := microTime([]byte(s))
+		if ok != !want.IsZero() || ok && us != want.UnixMicro() {
+			t.Fatalf("microTime(%q) = %d, %v; parseMicroTime gives %v (%d)", s, us, ok, want, want.UnixMicro())
+		}
+	}
+	for _, y := range []int{0, 1, 2, 4, 99, 100, 399, 400, 401, 1600, 1899, 1900, 1969, 1970, 1972, 2000, 2024, 2026, 2100, 9999} {
+		for mo := 1; mo <= 12; mo++ {
+			for d := 1; d <= 31; d++ {
+				check(fmt.Sprintf("%04d-%02d-%02dT%02d:%02d:%02d.%06dZ", y, mo, d, (y+d)%24, (mo*7)%60, d%61, y*97%1000000))
+			}
+		}
+	}
+	for _, s := range []string{"0001-01-01T00:00:00.000000Z", "0001-01-01T00:00:00.000001Z", "0000-12-31T23:59:60.999999Z",
+		"1970-01-01T00:00:00.000000Z", "2016-12-31T23:59:60.000000Z", "2024-02-30T00:00:00.000000Z", "2024-13-06T07:08:09.123456Z",
+		"2024-05-06T09:08:09.5+02:00", "2024-05-06T07:08:09.123456789Z", "0001-01-01T00:00:00Z", "yesterday", "",
+		"2024-05-06T07:08:0/.123456Z", "2024-05-06T07:08:09.12345:Z", "/024-05-06T07:08:09.123456Z", "2024-05-06T07:08:09.\xff23456Z",
+		"2024-05-06T24:00:00.000000Z", "2024-05-06T23:60:00.000000Z", "2024-05-06T23:59:61.000000Z", "2024-00-06T07:08:09.123456Z", "2024-05-00T07:08:09.123456Z", "2024-05-32T07:08:09.123456Z"} {
+		check(s)
+	}
+}
+
 func TestParseMicroTime(t *testing.T) {
 	for _, tc := range []struct {
 		in   string
