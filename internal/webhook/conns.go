@@ -4,6 +4,7 @@ import (
 	"container/list"
 	"context"
 	"crypto/tls"
+	"crypto/x509"
 	"errors"
 	"io"
 	"net"
@@ -72,6 +73,39 @@ type guardConn struct {
 	elem    *list.Element // in g.unauth; nil once authenticated or removed
 	removed bool          // guarded by g.mu
 	once    sync.Once
+
+	// The client certificate chain last verified on this connection;
+	// only its request handler (one request at a time) uses it.
+	verified verifiedChain
+}
+
+// verifiedChain remembers a verified client certificate chain: which
+// roots and leaf it was verified for and the time span within which all
+// of its certificates are valid.
+type verifiedChain struct {
+	roots      *x509.CertPool
+	leaf       *x509.Certificate
+	from, till time.Time
+}
+
+func newVerified(roots *x509.CertPool, chain []*x509.Certificate) verifiedChain {
+	v := verifiedChain{roots: roots, leaf: chain[0], from: chain[0].NotBefore, till: chain[0].NotAfter}
+	for _, c := range chain[1:] {
+		if c.NotBefore.After(v.from) {
+			v.from = c.NotBefore
+		}
+		if c.NotAfter.Before(v.till) {
+			v.till = c.NotAfter
+		}
+	}
+	return v
+}
+
+// ok reports whether leaf was verified against roots and every
+// certificate of its chain is still valid at now (x509's own bounds:
+// NotBefore and NotAfter inclusive).
+func (v *verifiedChain) ok(roots *x509.CertPool, leaf *x509.Certificate, now time.Time) bool {
+	return v.leaf != nil && v.leaf == leaf && v.roots == roots && !now.Before(v.from) && !now.After(v.till)
 }
 
 func (c *guardConn) Close() error {

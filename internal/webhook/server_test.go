@@ -12,8 +12,10 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -451,5 +453,56 @@ func TestServerDeepNesting(t *testing.T) {
 	// The server still works.
 	if code, _ := post(t, f.client(f.pki.ClientTLS(true)), f.url, []byte(list2), nil); code != 200 {
 		t.Errorf("afterwards: %d", code)
+	}
+}
+
+// TestServerClientCertExpiresOnOpenConnection: the client certificate's
+// validity is checked at every request, also on a kept-alive connection
+// whose chain was verified before.
+func TestServerClientCertExpiresOnOpenConnection(t *testing.T) {
+	var clock atomic.Int64
+	clock.Store(time.Now().UnixNano())
+	f := start(t, func(s *Server) { s.now = func() time.Time { return time.Unix(0, clock.Load()) } })
+	notAfter := time.Now().Add(time.Hour).Truncate(time.Second)
+	cert, _, _ := f.pki.Issue(t, "short", &x509.Certificate{Subject: pkix.Name{CommonName: "x"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: notAfter, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth}})
+	c := f.client(&tls.Config{RootCAs: f.pki.CAPool, Certificates: []tls.Certificate{cert}})
+	var conns atomic.Int32
+	trace := &httptrace.ClientTrace{GotConn: func(i httptrace.GotConnInfo) {
+		if !i.Reused {
+			conns.Add(1)
+		}
+	}}
+	send := func() int {
+		t.Helper()
+		req, err := http.NewRequestWithContext(httptrace.WithClientTrace(context.Background(), trace), http.MethodPost, f.url, strings.NewReader(list2))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := c.Do(req)
+		if err != nil {
+			t.Fatalf("POST: %v", err)
+		}
+		io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	for i, tc := range []struct {
+		at   time.Time
+		code int
+	}{
+		{time.Now(), 200},
+		{notAfter, 200}, // NotAfter itself is still valid
+		{notAfter.Add(time.Second), 401},
+		{time.Now(), 200},
+	} {
+		clock.Store(tc.at.UnixNano())
+		if code := send(); code != tc.code {
+			t.Fatalf("request %d at %s: status %d, want %d", i, tc.at, code, tc.code)
+		}
+	}
+	// The first two requests shared a connection; the 401 closed it.
+	if n := conns.Load(); n != 2 {
+		t.Errorf("%d connections, want 2", n)
 	}
 }
