@@ -426,17 +426,16 @@ type key struct{ a, b uint64 }
 var seedA, seedB = maphash.MakeSeed(), maphash.MakeSeed()
 
 func makeKey(id, stage []byte) key {
-	var h maphash.Hash
-	h.SetSeed(seedA)
-	h.Write(id)
-	h.WriteByte(0)
-	h.Write(stage)
-	a := h.Sum64()
-	h.SetSeed(seedB)
-	h.Write(id)
-	h.WriteByte(0)
-	h.Write(stage)
-	return key{a, h.Sum64()}
+	// Hashed in one piece (maphash.Bytes), not streamed through a
+	// maphash.Hash, which copies its input into its own buffer. JSON text
+	// holds no NUL byte, so the separator keeps (id, stage) pairs apart.
+	var buf [128]byte
+	s := buf[:0]
+	if len(id)+1+len(stage) > len(buf) {
+		s = make([]byte, 0, len(id)+1+len(stage))
+	}
+	s = append(append(append(s, id...), 0), stage...)
+	return key{maphash.Bytes(seedA, s), maphash.Bytes(seedB, s)}
 }
 
 // dedupe remembers the keys of events already written, for a bounded time
