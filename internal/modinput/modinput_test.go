@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"reflect"
@@ -532,4 +533,32 @@ func FuzzLoggerEscapes(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestStreamTimes: the seconds written for one event are never those of
+// an earlier event in another second (the stream reuses the last
+// seconds' digits while they hold).
+func TestStreamTimes(t *testing.T) {
+	var out bytes.Buffer
+	s := NewStream(&out)
+	r := NewRoute("s://t", "", "", "", "")
+	var evs events
+	var want strings.Builder
+	want.WriteString("<stream>\n")
+	for _, us := range []int64{0, 999_999, 1_000_000, 1_000_001, 1714979289_123456, 1714979289_999999, 1714979290_000000, 5, 1714979290_000001} {
+		evs = append(evs, struct {
+			t    time.Time
+			data []byte
+		}{time.UnixMicro(us), []byte("e")})
+		fmt.Fprintf(&want, `<event stanza="s://t" unbroken="1"><time>%d.%06d</time><data>e</data><done/></event>`+"\n", us/1e6, us%1e6)
+	}
+	if err := s.WriteBatch(r, evs[:4]); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.WriteBatch(r, evs[4:]); err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != want.String() {
+		t.Errorf("stream:\n%s\nwant:\n%s", out.String(), want.String())
+	}
 }

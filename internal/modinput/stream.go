@@ -96,6 +96,11 @@ type Stream struct {
 	written, events int64
 	recent          []span
 	window          int64 // how far back recent reaches; 0: not kept
+
+	// The decimal seconds of the last <time> written: the events of a
+	// batch mostly fall in the same second.
+	sec    int64
+	secTxt []byte
 }
 
 // span is one write of a completed batch: where it starts and ends in the
@@ -174,7 +179,7 @@ func (s *Stream) WriteBatch(r *Route, b Batch) error {
 		}
 		buf = append(buf, r.open...)
 		if !t.IsZero() {
-			buf = appendTime(buf, t)
+			buf = s.appendTime(buf, t)
 		}
 		buf = append(buf, "<data>"...)
 		if plain {
@@ -248,13 +253,16 @@ func (s *Stream) write(p []byte) error {
 
 // appendTime appends <time>seconds.microseconds</time>; Splunk reads
 // fractional epoch seconds. Times before 1970 are left out.
-func appendTime(b []byte, t time.Time) []byte {
+func (s *Stream) appendTime(b []byte, t time.Time) []byte {
 	us := t.UnixMicro()
 	if us < 0 {
 		return b
 	}
 	b = append(b, "<time>"...)
-	b = strconv.AppendInt(b, us/1e6, 10)
+	if sec := us / 1e6; sec != s.sec || len(s.secTxt) == 0 {
+		s.sec, s.secTxt = sec, strconv.AppendInt(s.secTxt[:0], sec, 10)
+	}
+	b = append(b, s.secTxt...)
 	frac := us % 1e6
 	b = append(b, '.',
 		byte('0'+frac/100000), byte('0'+frac/10000%10), byte('0'+frac/1000%10),
