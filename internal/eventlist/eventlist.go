@@ -81,7 +81,28 @@ func SplitValid(doc []byte, member func(key, value []byte), event func(ev []byte
 // validates, so member and event may have been called for items of a
 // document that it then reports invalid: discard them when err is not nil.
 func SplitFieldsPlain(doc []byte, member func(key, value []byte), event func(ev []byte) error) (plain bool, err error) {
-	sp := splitter{member: member, event: event, itemsAt: -1}
+	var m Members
+	if member != nil {
+		m = memberFunc(member)
+	}
+	return SplitFieldsPlainTo(doc, m, event)
+}
+
+// Members receives the top-level members of each item, as SplitFields's
+// member function does.
+type Members interface {
+	Member(key, value []byte)
+}
+
+type memberFunc func(key, value []byte)
+
+func (f memberFunc) Member(key, value []byte) { f(key, value) }
+
+// SplitFieldsPlainTo is SplitFieldsPlain with the items' members handed
+// to m (which may be nil): one interface call per member where a method
+// value would cost a wrapper call more.
+func SplitFieldsPlainTo(doc []byte, m Members, event func(ev []byte) error) (plain bool, err error) {
+	sp := splitter{member: m, event: event, itemsAt: -1}
 	plain, err = jsonscan.ScanPlain(doc, &sp, 3)
 	if err != nil {
 		return false, &Error{Item: -1, Err: err}
@@ -91,6 +112,10 @@ func SplitFieldsPlain(doc []byte, member func(key, value []byte), event func(ev 
 	}
 	if !sp.itemsDone {
 		// Not an EventList, or its kind came after its items.
+		var member func(key, value []byte)
+		if m != nil {
+			member = m.Member
+		}
 		if err := splitValid(doc, member, event); err != nil {
 			return false, err
 		}
@@ -104,7 +129,7 @@ func SplitFieldsPlain(doc []byte, member func(key, value []byte), event func(ev 
 // the walk in splitValid, it takes the first occurrence of kind and
 // items, and splits items only when kind came first and says EventList.
 type splitter struct {
-	member func(key, value []byte)
+	member Members
 	event  func(ev []byte) error
 
 	rootKey   int // which of the document's members is being read
@@ -148,7 +173,7 @@ func (s *splitter) Key(depth int, k []byte) {
 // items' members (depth 3) in one call each instead of Key, Start and End.
 func (s *splitter) Member(depth int, k, v []byte) {
 	if s.inItems && !s.stopped && s.member != nil {
-		s.member(k, v)
+		s.member.Member(k, v)
 	}
 }
 
@@ -196,7 +221,7 @@ func (s *splitter) End(depth int, doc []byte, i int) {
 		}
 	case 3:
 		if s.inItems && !s.stopped && s.member != nil {
-			s.member(s.k, doc[s.valAt:i])
+			s.member.Member(s.k, doc[s.valAt:i])
 		}
 	}
 }

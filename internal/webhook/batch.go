@@ -33,11 +33,10 @@ type Batch struct {
 	doc    []byte    // the document the events alias
 	plain  bool      // every event is plain text (see Plain)
 	itemFn func(item []byte) error
-	memFn  func(k, v []byte)
 	err    error // an item refused by item
 }
 
-// pending is what member gathered about the item being split.
+// pending is what Member gathered about the item being split.
 type pending struct {
 	hasKind, hasVersion, hasTime bool
 	badVersion, id, stage        []byte // badVersion: the first apiVersion that is not APIVersion
@@ -170,11 +169,11 @@ func (b *Batch) Parse(doc []byte) error {
 		return &eventlist.Error{Item: -1, Err: errors.New("document larger than 4 GiB")}
 	}
 	if b.itemFn == nil {
-		b.itemFn, b.memFn = b.item, b.member
+		b.itemFn = b.item
 	}
 	// Items arrive while doc is still being validated; a document found
 	// invalid later drops everything.
-	plain, err := eventlist.SplitFieldsPlain(doc, b.memFn, b.itemFn)
+	plain, err := eventlist.SplitFieldsPlainTo(doc, (*members)(b), b.itemFn)
 	if err == nil && b.err != nil {
 		err = b.err
 	}
@@ -261,10 +260,15 @@ func (b *Batch) item(item []byte) error {
 	return nil
 }
 
-// member notes what item needs from one top-level member of the item
+// members is a Batch as the eventlist.Members its parse reports to (an
+// interface call, where a method value would add a wrapper call).
+type members Batch
+
+// Member notes what item needs from one top-level member of the item
 // being split; only the first occurrence of a key counts. Keys are
 // compared as they are; only a key with an escape in it is decoded.
-func (b *Batch) member(k, v []byte) {
+func (m *members) Member(k, v []byte) {
+	b := (*Batch)(m)
 	c := &b.cur
 	switch string(k) {
 	case "kind":
@@ -288,7 +292,7 @@ func (b *Batch) member(k, v []byte) {
 	}
 }
 
-// escapedMember is member for a key spelled with JSON escapes.
+// escapedMember is Member for a key spelled with JSON escapes.
 func (b *Batch) escapedMember(k, v []byte) {
 	c := &b.cur
 	switch {
