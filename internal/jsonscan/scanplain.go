@@ -109,6 +109,7 @@ value: // a value starts at i
 			vs[0].Start(d, doc, i)
 		}
 	}
+valueIn: // the value at i < n, shown to the Visitor already
 	c = byteAt(p, i)
 	switch {
 	case c == '"':
@@ -207,7 +208,10 @@ value: // a value starts at i
 after: // a value ended at i: a comma, the end of containers, or the end
 	if d <= depth {
 		if d == md && tp[0] == '{' {
-			mvs[0].Member(d, doc[member[0]:member[1]], doc[member[2]:i])
+			// The walk set member[0] <= member[1] <= member[2] <= i <= n
+			// itself: slices made without the bounds checks.
+			mvs[0].Member(d, unsafe.Slice((*byte)(unsafe.Add(p, member[0])), member[1]-member[0]),
+				unsafe.Slice((*byte)(unsafe.Add(p, member[2])), i-member[2]))
 		} else {
 			vs[0].End(d, doc, i)
 		}
@@ -265,14 +269,23 @@ key: // an object's key starts at i
 		}
 		if m != 0 {
 			e = bk[0]<<6 + bits.TrailingZeros64(m)
-			if e+2 < n && byteAt(p, e) == '"' && byteAt(p, e+1) == ':' && byteAt(p, e+2) > ' ' {
-				if d == md {
-					member[0], member[1] = j, e
-				} else if d <= depth {
-					vs[0].Key(d, doc[j:e])
-				}
+			// `":` compared as one array of two bytes: one 16-bit
+			// compare where two bytes took two loads and two branches.
+			if e+2 < n && *(*[2]byte)(unsafe.Add(p, e)) == [2]byte{'"', ':'} && byteAt(p, e+2) > ' ' {
+				// The value starts at e+2 < n in an object: value's
+				// checks are answered here, where d's place against
+				// depth and md is known, and valueIn skips them.
 				i = e + 2
-				goto value
+				if d > depth {
+					goto valueIn
+				}
+				if d == md {
+					member[0], member[1], member[2] = j, e, i
+					goto valueIn
+				}
+				vs[0].Key(d, doc[j:e])
+				vs[0].Start(d, doc, i)
+				goto valueIn
 			}
 		}
 	}
