@@ -230,6 +230,11 @@ after: // a value ended at i: a comma, the end of containers, or the end
 	}
 	if c = byteAt(p, i); c == ',' {
 		i++
+		// A quote right after the comma in an object is the usual key
+		// (compact JSON): no blanks to look for.
+		if j = i + 1; tp[0] == '{' && j < n && byteAt(p, i) == '"' {
+			goto keyQuote
+		}
 		if i < n && byteAt(p, i) <= ' ' {
 			i, pl[0] = skipBlanks(doc, i, pl[0])
 		}
@@ -249,15 +254,19 @@ after: // a value ended at i: a comma, the end of containers, or the end
 key: // an object's key starts at i
 	// The usual key: its closing quote is the next mark, and a colon and
 	// the value follow at once (compact JSON, as the API server writes).
-	if j = i + 1; j < n && byteAt(p, i) == '"' {
-		if j>>6 != bk[0] {
-			bk[0] = j >> 6
-			if base := bk[0] << 6; pl[0] && base+64 <= n {
-				mk[0] = marksPlain((*[64]byte)(unsafe.Add(p, base)))
-			} else {
-				mk[0] = marksOf(doc, bk[0], pl[0])
-			}
+	if j = i + 1; j >= n || byteAt(p, i) != '"' {
+		goto keySlow
+	}
+keyQuote: // the key's opening quote at i, j = i+1 < n
+	if j>>6 != bk[0] {
+		bk[0] = j >> 6
+		if base := bk[0] << 6; pl[0] && base+64 <= n {
+			mk[0] = marksPlain((*[64]byte)(unsafe.Add(p, base)))
+		} else {
+			mk[0] = marksOf(doc, bk[0], pl[0])
 		}
+	}
+	{
 		if m = mk[0] >> (j & 63) << (j & 63); m == 0 && (bk[0]+1)<<6 < n {
 			bk[0]++
 			if base := bk[0] << 6; pl[0] && base+64 <= n {
@@ -289,6 +298,7 @@ key: // an object's key starts at i
 			}
 		}
 	}
+keySlow: // a key with blanks, escapes, or not a string
 	j = i + 1
 	if i, e, pl[0], bk[0], mk[0] = scanKey(doc, i, pl[0], bk[0], mk[0]); i < 0 {
 		return false, false
