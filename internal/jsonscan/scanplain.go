@@ -434,7 +434,11 @@ func scanString(doc []byte, i int, plain bool, blk int, mask uint64) (int, bool,
 		}
 		if b := i >> 6; b != blk {
 			blk = b
-			mask = marksOf(doc, blk, plain)
+			if base := b << 6; plain && base+64 <= len(doc) {
+				mask = marksPlain((*[64]byte)(doc[base : base+64]))
+			} else {
+				mask = marksOf(doc, blk, plain)
+			}
 		}
 		m := mask >> (i & 63)
 		if m == 0 {
@@ -442,6 +446,10 @@ func scanString(doc []byte, i int, plain bool, blk int, mask uint64) (int, bool,
 			continue
 		}
 		i += bits.TrailingZeros64(m)
+		// Marks in this block are taken one after another here, an
+		// escape's (such as kubectl's last-applied-configuration, an
+		// object in a string, is full of) without the checks above.
+	mark: // i is a marked byte
 		switch c := doc[i]; {
 		case c == '"':
 			return i + 1, plain, blk, mask
@@ -450,7 +458,12 @@ func scanString(doc []byte, i int, plain bool, blk int, mask uint64) (int, bool,
 				return -1, false, blk, mask
 			}
 			if e := doc[i+1]; simpleEscape[e] {
-				i += 2
+				if i += 2; i>>6 == blk {
+					if m = mask >> (i & 63); m != 0 {
+						i += bits.TrailingZeros64(m)
+						goto mark
+					}
+				}
 				continue
 			}
 			switch doc[i+1] {
@@ -468,7 +481,12 @@ func scanString(doc []byte, i int, plain bool, blk int, mask uint64) (int, bool,
 			if c >= 0x80 || c == '<' || c == '>' || c == '&' {
 				plain = false
 			}
-			i++
+			if i++; i>>6 == blk {
+				if m = mask >> (i & 63); m != 0 {
+					i += bits.TrailingZeros64(m)
+					goto mark
+				}
+			}
 		}
 	}
 }
