@@ -222,6 +222,9 @@ after: // a value ended at i: a comma, the end of containers, or the end
 		}
 		return pl[0], i == n
 	}
+	if i < n && byteAt(p, i) == ',' { // the usual next byte, first
+		goto comma
+	}
 	if i < n && byteAt(p, i) <= ' ' {
 		i, pl[0] = skipBlanks(doc, i, pl[0])
 	}
@@ -229,19 +232,7 @@ after: // a value ended at i: a comma, the end of containers, or the end
 		return false, false
 	}
 	if c = byteAt(p, i); c == ',' {
-		i++
-		// A quote right after the comma in an object is the usual key
-		// (compact JSON): no blanks to look for.
-		if j = i + 1; tp[0] == '{' && j < n && byteAt(p, i) == '"' {
-			goto keyQuote
-		}
-		if i < n && byteAt(p, i) <= ' ' {
-			i, pl[0] = skipBlanks(doc, i, pl[0])
-		}
-		if tp[0] == '{' {
-			goto key
-		}
-		goto value
+		goto comma
 	}
 	if c != tp[0]+2 {
 		return false, false
@@ -250,6 +241,21 @@ after: // a value ended at i: a comma, the end of containers, or the end
 	tp[0] = kindOf(&kinds, d)
 	i++
 	goto after
+
+comma: // a comma at i, in a container
+	i++
+	// A quote right after the comma in an object is the usual key
+	// (compact JSON): no blanks to look for.
+	if j = i + 1; tp[0] == '{' && j < n && byteAt(p, i) == '"' {
+		goto keyQuote
+	}
+	if i < n && byteAt(p, i) <= ' ' {
+		i, pl[0] = skipBlanks(doc, i, pl[0])
+	}
+	if tp[0] == '{' {
+		goto key
+	}
+	goto value
 
 key: // an object's key starts at i
 	// The usual key: its closing quote is the next mark, and a colon and
