@@ -1,7 +1,6 @@
 package jsonscan
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math/bits"
 )
@@ -74,9 +73,9 @@ func (w *CSVMembers) Key() (key []byte, more bool) {
 		// The value the caller left: valueEnd, written out here
 		// because most values the walk crosses are skipped this way.
 		if q[i] == '"' && paired(q, i) {
-			i = skipStringCSV(q, i)
+			i = SkipStringCSV(q, i)
 		} else {
-			i = skipValueCSV(q, i)
+			i = SkipValueCSV(q, i)
 		}
 		if i < 0 {
 			w.st = walkFail
@@ -159,16 +158,16 @@ func (w *CSVMembers) Value() (value []byte, ok bool) {
 	return q[vs:i], true
 }
 
-// valueEnd is skipValueCSV(q, i), strings crossed without its call and
+// valueEnd is SkipValueCSV(q, i), strings crossed without its call and
 // dispatch: most values are strings.
 func valueEnd(q []byte, i int) int {
 	if q[i] == '"' {
 		if !paired(q, i) {
 			return -1
 		}
-		return skipStringCSV(q, i)
+		return SkipStringCSV(q, i)
 	}
-	return skipValueCSV(q, i)
+	return SkipValueCSV(q, i)
 }
 
 // Rest returns the walk's text from the start of the value Key stopped
@@ -186,10 +185,6 @@ func (w *CSVMembers) Rest() []byte {
 // answers for the text up to the value's start.
 func (w *CSVMembers) OK() bool { return w.st != walkFail }
 
-// paired is pairAt(b, i) where b[i] is known to be a quote: only the
-// byte after it is left to test.
-func paired(b []byte, i int) bool { return i+1 < len(b) && b[i+1] == '"' }
-
 // skipBlank is SkipSpace with a quick exit: between the members of an
 // event there is seldom a blank, and every blank is at most ' '.
 func skipBlank(b []byte, i int) int {
@@ -197,79 +192,4 @@ func skipBlank(b []byte, i int) int {
 		i++
 	}
 	return i
-}
-
-// skipStringCSV is SkipStringCSV(b, i) by IndexByte, which looks at 16 or
-// 32 bytes at a time: the strings of an audit event's top level (URIs,
-// user agents, user names, IDs) run to dozens of bytes, where
-// SkipStringCSV's eight bytes at a time took most of a walk. The quote
-// found closes the string unless an odd run of backslashes stands before
-// it (an escaped quote, \"" in the cell); backslashes elsewhere escape
-// bytes that are not quotes, which do not matter here.
-func skipStringCSV(b []byte, i int) int {
-	i += 2
-	for {
-		j := bytes.IndexByte(b[i:], '"')
-		if j < 0 {
-			return -1
-		}
-		j += i
-		if !paired(b, j) {
-			return -1 // a lone quote, escaped or not
-		}
-		if j == i || b[j-1] != '\\' {
-			return j + 2 // no backslash before it: the common case
-		}
-		n := 0
-		for k := j - 1; k >= i && b[k] == '\\'; k-- {
-			n++
-		}
-		if n%2 == 0 {
-			return j + 2
-		}
-		i = j + 2
-	}
-}
-
-// skipValueCSV is SkipValueCSV(b, i), its strings crossed by
-// skipStringCSV.
-func skipValueCSV(b []byte, i int) int {
-	switch b[i] {
-	case '"':
-		if !paired(b, i) {
-			return -1
-		}
-		return skipStringCSV(b, i)
-	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			c := b[i]
-			if !structural[c] {
-				i++
-				continue
-			}
-			switch c {
-			case '"':
-				if !paired(b, i) {
-					return -1
-				}
-				if i = skipStringCSV(b, i); i < 0 {
-					return -1
-				}
-				continue
-			case '{', '[':
-				depth++
-			default:
-				if depth--; depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return -1
-	}
-	if e := SkipScalar(b, i); e > i {
-		return e
-	}
-	return -1
 }
