@@ -430,6 +430,12 @@ func owner(obj gjson.Result) string {
 	if !containsAt(obj.Raw, "ownerReferences", 5) && !hasLetterEscape(obj.Raw) {
 		return ""
 	}
+	return ownerLookup(obj)
+}
+
+// ownerLookup is owner without its byte test: gjson's look-up of the
+// controller among metadata.ownerReferences.
+func ownerLookup(obj gjson.Result) string {
 	var o string
 	obj.Get("metadata.ownerReferences").ForEach(func(_, r gjson.Result) bool {
 		if r.Get("controller").Type == gjson.True {

@@ -6,19 +6,6 @@ import (
 	"github.com/tidwall/gjson"
 )
 
-// ownerByGJSON is owner without its byte test: gjson's look-up alone.
-func ownerByGJSON(obj gjson.Result) string {
-	var o string
-	obj.Get("metadata.ownerReferences").ForEach(func(_, r gjson.Result) bool {
-		if r.Get("controller").Type == gjson.True {
-			o = r.Get("kind").String() + " " + r.Get("name").String()
-			return false
-		}
-		return true
-	})
-	return o
-}
-
 // TestOwner checks owner on objects with and without a controller, the
 // member's name spelled plainly, through \u escapes, or only inside a
 // string, where the byte test must not drop an owner gjson finds.
@@ -35,8 +22,8 @@ func TestOwner(t *testing.T) {
 		{``, ""},
 	} {
 		obj := gjson.Parse(c.obj)
-		if got := owner(obj); got != c.want || got != ownerByGJSON(obj) {
-			t.Errorf("%s: owner %q, want %q (gjson alone %q)", c.obj, got, c.want, ownerByGJSON(obj))
+		if got := owner(obj); got != c.want || got != ownerLookup(obj) {
+			t.Errorf("%s: owner %q, want %q (gjson alone %q)", c.obj, got, c.want, ownerLookup(obj))
 		}
 	}
 }
@@ -48,7 +35,7 @@ func FuzzOwner(f *testing.F) {
 	f.Add(`{"metadata":{"name":"p"}}`)
 	f.Fuzz(func(t *testing.T, s string) {
 		obj := gjson.Parse(s)
-		if got, want := owner(obj), ownerByGJSON(obj); got != want {
+		if got, want := owner(obj), ownerLookup(obj); got != want {
 			t.Fatalf("%q: owner %q, gjson alone %q", s, got, want)
 		}
 	})
