@@ -2,17 +2,38 @@ package jsonscan
 
 // marksPlain returns the marks of a plain document's 64-byte block: bit k
 // set when p[k] is a quote, a backslash, a control byte, '<', '>', '&' or
-// above 0x7F. Exact (no false marks). In scanplain_amd64.s.
+// above 0x7F. Exact (no false marks). In scanplain_amd64.s: SSE2 (the
+// amd64 baseline), or AVX2 when useAVX2 is set.
 //
 //go:noescape
 func marksPlain(p *[64]byte) uint64
 
 // marksAny returns the marks of a 64-byte block of a document no longer
 // plain: bit k set when p[k] is a quote, a backslash or a control byte.
-// Exact. In scanplain_amd64.s.
+// Exact. In scanplain_amd64.s, as marksPlain.
 //
 //go:noescape
 func marksAny(p *[64]byte) uint64
+
+// cpuAVX2 reports whether the CPU has AVX2 and the OS keeps its
+// registers. In scanplain_amd64.s.
+func cpuAVX2() bool
+
+// useAVX2 makes marksPlain and marksAny take their AVX2 path: one byte
+// the assembly tests on each call (1 when set), fixed at start-up. The
+// marks are the same on either path; the tests turn it off to check the
+// SSE2 one.
+var useAVX2 = boolByte(hasAVX2)
+
+// hasAVX2 reports whether this CPU can take the AVX2 path.
+var hasAVX2 = cpuAVX2()
+
+func boolByte(b bool) byte {
+	if b {
+		return 1
+	}
+	return 0
+}
 
 // vectorMarks reports whether marksPlain and marksAny are the exact
 // vector versions.

@@ -25,6 +25,8 @@ GLOBL plainConsts<>(SB), RODATA|NOPTR, $0x60
 // Quote, backslash, control bytes, '<', '>', '&' and bytes above 0x7F.
 TEXT ·marksPlain(SB), NOSPLIT, $0-16
 	MOVQ p+0(FP), SI
+	CMPB ·useAVX2(SB), $0
+	JNE plainAVX2
 	MOVOU plainConsts<>+0x00(SB), X8
 	MOVOU plainConsts<>+0x10(SB), X9
 	MOVOU plainConsts<>+0x20(SB), X10
@@ -63,10 +65,44 @@ TEXT ·marksPlain(SB), NOSPLIT, $0-16
 	MOVQ AX, ret+8(FP)
 	RET
 
+	// The same marks 32 bytes at a time, where the CPU has AVX2: half
+	// the lanes, and three-operand forms without the copies.
+plainAVX2:
+	VMOVDQU avx2Consts<>+0x00(SB), Y8
+	VMOVDQU avx2Consts<>+0x20(SB), Y9
+	VMOVDQU avx2Consts<>+0x40(SB), Y10
+	VMOVDQU avx2Consts<>+0x60(SB), Y11
+	VMOVDQU avx2Consts<>+0x80(SB), Y12
+	VMOVDQU avx2Consts<>+0xA0(SB), Y13
+
+#define LANE32(off, dst) \
+	VMOVDQU off(SI), Y0; \
+	VPAND Y8, Y0, Y1; \
+	VPCMPEQB Y9, Y1, Y1; \
+	VPAND Y10, Y0, Y2; \
+	VPCMPEQB Y11, Y2, Y2; \
+	VPOR Y2, Y1, Y1; \
+	VPCMPEQB Y12, Y0, Y2; \
+	VPOR Y2, Y1, Y1; \
+	VPCMPGTB Y0, Y13, Y2; \
+	VPOR Y2, Y1, Y1; \
+	VPMOVMSKB Y1, dst
+
+	LANE32(0, AX)
+	LANE32(32, BX)
+#undef LANE32
+	VZEROUPPER
+	SHLQ $32, BX
+	ORQ BX, AX
+	MOVQ AX, ret+8(FP)
+	RET
+
 // func marksAny(p *[64]byte) uint64
 // Quote, backslash and control bytes only.
 TEXT ·marksAny(SB), NOSPLIT, $0-16
 	MOVQ p+0(FP), SI
+	CMPB ·useAVX2(SB), $0
+	JNE anyAVX2
 	MOVQ $0x2222222222222222, AX
 	MOVQ AX, X9
 	PUNPCKLQDQ X9, X9 // '"'
@@ -102,4 +138,76 @@ TEXT ·marksAny(SB), NOSPLIT, $0-16
 	ORQ CX, AX
 	ORQ DX, AX
 	MOVQ AX, ret+8(FP)
+	RET
+
+anyAVX2:
+	VMOVDQU avx2Consts<>+0x20(SB), Y9  // '"'
+	VMOVDQU avx2Consts<>+0x80(SB), Y12 // '\\'
+	VMOVDQU avx2Consts<>+0xC0(SB), Y13 // 0x1F
+	VPXOR Y14, Y14, Y14
+
+#define LANE32(off, dst) \
+	VMOVDQU off(SI), Y0; \
+	VPCMPEQB Y9, Y0, Y1; \
+	VPCMPEQB Y12, Y0, Y2; \
+	VPOR Y2, Y1, Y1; \
+	VPSUBUSB Y13, Y0, Y2; \
+	VPCMPEQB Y14, Y2, Y2; \
+	VPOR Y2, Y1, Y1; \
+	VPMOVMSKB Y1, dst
+
+	LANE32(0, AX)
+	LANE32(32, BX)
+#undef LANE32
+	VZEROUPPER
+	SHLQ $32, BX
+	ORQ BX, AX
+	MOVQ AX, ret+8(FP)
+	RET
+
+// The constants of the AVX2 marks, 32 bytes each.
+#define C32(off, v) \
+	DATA avx2Consts<>+(off+0x00)(SB)/8, v; \
+	DATA avx2Consts<>+(off+0x08)(SB)/8, v; \
+	DATA avx2Consts<>+(off+0x10)(SB)/8, v; \
+	DATA avx2Consts<>+(off+0x18)(SB)/8, v
+
+C32(0x00, $0xFBFBFBFBFBFBFBFB)
+C32(0x20, $0x2222222222222222)
+C32(0x40, $0xFDFDFDFDFDFDFDFD)
+C32(0x60, $0x3C3C3C3C3C3C3C3C)
+C32(0x80, $0x5C5C5C5C5C5C5C5C)
+C32(0xA0, $0x2020202020202020)
+C32(0xC0, $0x1F1F1F1F1F1F1F1F)
+#undef C32
+GLOBL avx2Consts<>(SB), RODATA|NOPTR, $0xE0
+
+// func cpuAVX2() bool
+// Whether the CPU has AVX2 and the OS saves the YMM registers (CPUID
+// leaves 1 and 7, XCR0), as Go's internal/cpu decides it.
+TEXT ·cpuAVX2(SB), NOSPLIT, $0-1
+	MOVB $0, ret+0(FP)
+	XORL AX, AX
+	XORL CX, CX
+	CPUID
+	CMPL AX, $7
+	JLT done
+	MOVL $1, AX
+	XORL CX, CX
+	CPUID
+	ANDL $0x18000000, CX // OSXSAVE and AVX
+	CMPL CX, $0x18000000
+	JNE done
+	XORL CX, CX
+	XGETBV
+	ANDL $6, AX // XMM and YMM state
+	CMPL AX, $6
+	JNE done
+	MOVL $7, AX
+	XORL CX, CX
+	CPUID
+	ANDL $0x20, BX // AVX2
+	JZ done
+	MOVB $1, ret+0(FP)
+done:
 	RET

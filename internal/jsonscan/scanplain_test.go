@@ -132,6 +132,23 @@ func exactMarks(d *[64]byte, plain bool) uint64 {
 // same lowest mark in each eight bytes.
 func checkMarks(t *testing.T, d *[64]byte) {
 	t.Helper()
+	for _, path := range vectorPaths() {
+		useAVX2 = path
+		checkMarksPath(t, d)
+	}
+}
+
+// vectorPaths returns the values of useAVX2 this CPU can run, the one
+// in use last, so that a test leaves it as it found it.
+func vectorPaths() []byte {
+	if hasAVX2 {
+		return []byte{0, 1}
+	}
+	return []byte{useAVX2}
+}
+
+func checkMarksPath(t *testing.T, d *[64]byte) {
+	t.Helper()
 	for _, plain := range []bool{true, false} {
 		want := exactMarks(d, plain)
 		got, swar := marksAny(d), marksAnySWAR(d)
@@ -139,7 +156,7 @@ func checkMarks(t *testing.T, d *[64]byte) {
 			got, swar = marksPlain(d), marksPlainSWAR(d)
 		}
 		if vectorMarks && got != want {
-			t.Fatalf("plain=%v marks of %q = %064b, want %064b", plain, d[:], got, want)
+			t.Fatalf("plain=%v avx2=%d marks of %q = %064b, want %064b", plain, useAVX2, d[:], got, want)
 		}
 		for w := 0; w < 64; w += 8 {
 			e, s := want>>w&0xFF, swar>>w&0xFF
@@ -184,15 +201,22 @@ func FuzzMarks(f *testing.F) {
 }
 
 // BenchmarkMarks compares the marks of a 64-byte block of JSON text, the
-// vector version against the SWAR loop, plain and not.
+// vector versions (SSE2, AVX2) against the SWAR loop, plain and not.
 func BenchmarkMarks(b *testing.B) {
 	var d [64]byte
 	copy(d[:], `{"kind":"Pod","apiVersion":"v1","metadata":{"name":"web-1","namespace":"team-a"}}`)
 	for _, c := range []struct {
 		name string
 		fn   func(*[64]byte) uint64
-	}{{"Plain", marksPlain}, {"PlainSWAR", marksPlainSWAR}, {"Any", marksAny}, {"AnySWAR", marksAnySWAR}} {
+		avx2 byte
+	}{{"Plain", marksPlain, 0}, {"PlainAVX2", marksPlain, 1}, {"PlainSWAR", marksPlainSWAR, 0},
+		{"Any", marksAny, 0}, {"AnyAVX2", marksAny, 1}, {"AnySWAR", marksAnySWAR, 0}} {
+		if c.avx2 == 1 && !hasAVX2 {
+			continue
+		}
 		b.Run(c.name, func(b *testing.B) {
+			defer func(old byte) { useAVX2 = old }(useAVX2)
+			useAVX2 = c.avx2
 			b.SetBytes(64)
 			var m uint64
 			for b.Loop() {
