@@ -3,6 +3,8 @@ package jsonscan
 import (
 	"encoding/binary"
 	"math/bits"
+	"slices"
+	"sync"
 	"unsafe"
 )
 
@@ -17,7 +19,15 @@ import (
 // A v that is a MemberVisitor is shown each member of an object at depth
 // itself in one Member call instead of Key, Start and End.
 func ScanPlain(doc []byte, v Visitor, depth int) (plain bool, err error) {
-	plain, ok := scanPlain(doc, v, depth)
+	mb := marksPool.Get().(*[]uint64)
+	nb := (len(doc) + 63) >> 6
+	marks := slices.Grow((*mb)[:0], nb)[:nb]
+	fillMarks(doc, marks)
+	plain, ok := scanPlain(doc, v, depth, marks)
+	if cap(marks) <= maxPooledMarks {
+		*mb = marks
+		marksPool.Put(mb)
+	}
 	if !ok {
 		dirty := false
 		if err := validate(doc, &dirty, nil, 0); err != nil {
@@ -29,6 +39,42 @@ func ScanPlain(doc []byte, v Visitor, depth int) (plain bool, err error) {
 	}
 	return plain, nil
 }
+
+// marksPool holds the walk's block marks between documents: one word
+// per 64 bytes, an eighth of the document.
+var marksPool = sync.Pool{New: func() any { return new([]uint64) }}
+
+// maxPooledMarks bounds the marks kept for the next document (a 4 MiB
+// document's): a rare huge one is not held on to.
+const maxPooledMarks = 64 << 10
+
+// fillMarks sets marks[b] to the plain marks of block b of doc, for every
+// block. The walk then reads a block's marks with one load: before, it
+// made them as it entered each block, and tested at every string and key
+// whether it had.
+func fillMarks(doc []byte, marks []uint64) {
+	full := len(doc) >> 6
+	if full > 0 {
+		marksPlainBlocks(unsafe.SliceData(doc), full, unsafe.SliceData(marks))
+	}
+	if full < len(marks) {
+		marks[full] = marksOf(doc, full, true)
+	}
+}
+
+// remarkAny replaces the marks of the blocks from b on with marksAny's,
+// once the document is found not plain: '<', '>', '&' and bytes above
+// 0x7F then no longer stop a string's scan. The plain marks would give
+// the same answers, with a stop at each of those bytes.
+func remarkAny(doc []byte, marks []uint64, b int) {
+	for ; b < len(marks); b++ {
+		marks[b] = marksOf(doc, b, false)
+	}
+}
+
+// markAt is marks[b] for mp the start of marks and 0 <= b < len(marks),
+// which the caller has made sure of (b<<6 < len(doc)).
+func markAt(mp unsafe.Pointer, b int) uint64 { return *(*uint64)(unsafe.Add(mp, b<<3)) }
 
 // skipBlanks is SkipSpace that also clears plain at a CR. In a valid
 // document a CR can only stand between tokens (in a string it is a
@@ -56,27 +102,28 @@ func skipBlanks(doc []byte, i int, plain bool) (int, bool) {
 // labels, so that no token costs a call unless the Visitor is shown it
 // or a slow path (an escape, a string across a block's end, blanks) is
 // taken; a byte up to ' ' goes to skipBlanks with one comparison (it
-// stops at one that is not a blank, which the walk then refuses); the
-// usual block, whole and of a document still plain, is marked without
-// marksOf's call. Bytes are read through byteAt, without a bounds check,
-// only at indexes just compared with n.
+// stops at one that is not a blank, which the walk then refuses); every
+// block's marks are made before the walk (fillMarks, in one vector loop)
+// and read with one load where a string or key starts. Bytes are read
+// through byteAt, without a bounds check, only at indexes just compared
+// with n.
 //
 // Go keeps no register across a call, and the walk's state is larger
 // than the registers: left to the compiler, it was spilled and reloaded
 // where the states meet, on every token. Some of it is therefore held in
 // arrays of two, which the compiler keeps in memory, read where used
 // (callgrind counts 1,100 fewer instructions per webhook event): the
-// Visitors, the plain flag, the block marks and the innermost
-// container's kind.
-func scanPlain(doc []byte, v Visitor, depth int) (plain, ok bool) {
+// Visitors, the plain flag and the innermost container's kind.
+func scanPlain(doc []byte, v Visitor, depth int, marks []uint64) (plain, ok bool) {
 	// The open containers: d of them, bit k of kinds set when the k-th
 	// is an object; tp[0] is the innermost's '{' or '[', 0 when none.
 	var kinds [MaxDepth/64 + 1]uint64
 	var d int
 	var c byte
 	var tp [2]byte
-	bk, mk := [2]int{-1}, [2]uint64{} // the block marked (see marksOf) and its marks
+	mp := unsafe.Pointer(unsafe.SliceData(marks)) // the block marks (see marksOf), one per block of doc
 	var m uint64
+	var b int
 	var j, e int
 	n := len(doc)
 	doc = doc[:n:n] // one register less: the capacity is the length
@@ -116,32 +163,21 @@ valueIn: // the value at i < n, shown to the Visitor already
 		if j = i + 1; j >= n {
 			return false, false
 		}
-		if j>>6 != bk[0] {
-			bk[0] = j >> 6 // the string starts in the next block
-			if base := bk[0] << 6; pl[0] && base+64 <= n {
-				mk[0] = marksPlain((*[64]byte)(unsafe.Add(p, base)))
-			} else {
-				mk[0] = marksOf(doc, bk[0], pl[0])
-			}
-		}
 		// The usual string: nothing to look at before its end, in this
 		// block or the next (marks at or after j, then the next block's).
-		if m = mk[0] >> (j & 63) << (j & 63); m == 0 && (bk[0]+1)<<6 < n {
-			bk[0]++
-			if base := bk[0] << 6; pl[0] && base+64 <= n {
-				mk[0] = marksPlain((*[64]byte)(unsafe.Add(p, base)))
-			} else {
-				mk[0] = marksOf(doc, bk[0], pl[0])
+		if b = j >> 6; true {
+			if m = markAt(mp, b) >> (j & 63) << (j & 63); m == 0 && (b+1)<<6 < n {
+				b++
+				m = markAt(mp, b)
 			}
-			m = mk[0]
 		}
 		if m != 0 {
-			if e = bk[0]<<6 + bits.TrailingZeros64(m); byteAt(p, e) == '"' {
+			if e = b<<6 + bits.TrailingZeros64(m); byteAt(p, e) == '"' {
 				i = e + 1
 				goto after
 			}
 		}
-		if i, pl[0], bk[0], mk[0] = scanString(doc, i, pl[0], bk[0], mk[0]); i < 0 {
+		if i, pl[0] = scanString(doc, i, pl[0], marks); i < 0 {
 			return false, false
 		}
 	case c == '{' || c == '[':
@@ -264,26 +300,14 @@ key: // an object's key starts at i
 		goto keySlow
 	}
 keyQuote: // the key's opening quote at i, j = i+1 < n
-	if j>>6 != bk[0] {
-		bk[0] = j >> 6
-		if base := bk[0] << 6; pl[0] && base+64 <= n {
-			mk[0] = marksPlain((*[64]byte)(unsafe.Add(p, base)))
-		} else {
-			mk[0] = marksOf(doc, bk[0], pl[0])
-		}
-	}
 	{
-		if m = mk[0] >> (j & 63) << (j & 63); m == 0 && (bk[0]+1)<<6 < n {
-			bk[0]++
-			if base := bk[0] << 6; pl[0] && base+64 <= n {
-				mk[0] = marksPlain((*[64]byte)(unsafe.Add(p, base)))
-			} else {
-				mk[0] = marksOf(doc, bk[0], pl[0])
-			}
-			m = mk[0]
+		b = j >> 6
+		if m = markAt(mp, b) >> (j & 63) << (j & 63); m == 0 && (b+1)<<6 < n {
+			b++
+			m = markAt(mp, b)
 		}
 		if m != 0 {
-			e = bk[0]<<6 + bits.TrailingZeros64(m)
+			e = b<<6 + bits.TrailingZeros64(m)
 			// `":` compared as one array of two bytes: one 16-bit
 			// compare where two bytes took two loads and two branches.
 			if e+2 < n && *(*[2]byte)(unsafe.Add(p, e)) == [2]byte{'"', ':'} && byteAt(p, e+2) > ' ' {
@@ -306,7 +330,7 @@ keyQuote: // the key's opening quote at i, j = i+1 < n
 	}
 keySlow: // a key with blanks, escapes, or not a string
 	j = i + 1
-	if i, e, pl[0], bk[0], mk[0] = scanKey(doc, i, pl[0], bk[0], mk[0]); i < 0 {
+	if i, e, pl[0] = scanKey(doc, i, pl[0], marks); i < 0 {
 		return false, false
 	}
 	if d == md {
@@ -336,26 +360,26 @@ func byteAt(p unsafe.Pointer, k int) byte { return *(*byte)(unsafe.Add(p, k)) }
 
 // scanKey checks `"key" :` at doc[i] and returns the index where the
 // member's value starts, or -1, that of the key's closing quote, and the
-// plain flag and the marks as scanString leaves them.
-func scanKey(doc []byte, i int, plain bool, blk int, mask uint64) (int, int, bool, int, uint64) {
+// plain flag as scanString leaves it.
+func scanKey(doc []byte, i int, plain bool, marks []uint64) (int, int, bool) {
 	if i >= len(doc) || doc[i] != '"' {
-		return -1, 0, false, blk, mask
+		return -1, 0, false
 	}
-	if i, plain, blk, mask = scanString(doc, i, plain, blk, mask); i < 0 {
-		return -1, 0, false, blk, mask
+	if i, plain = scanString(doc, i, plain, marks); i < 0 {
+		return -1, 0, false
 	}
 	ke := i - 1
 	if i < len(doc) && doc[i] <= ' ' {
 		i, plain = skipBlanks(doc, i, plain)
 	}
 	if i >= len(doc) || doc[i] != ':' {
-		return -1, 0, false, blk, mask
+		return -1, 0, false
 	}
 	i++
 	if i < len(doc) && doc[i] <= ' ' {
 		i, plain = skipBlanks(doc, i, plain)
 	}
-	return i, ke, plain, blk, mask
+	return i, ke, plain
 }
 
 // The block marks: in one 64-byte block of the document (block b covers
@@ -363,8 +387,7 @@ func scanKey(doc []byte, i int, plain bool, blk int, mask uint64) (int, int, boo
 // stop there: quotes, backslashes, control bytes and, while the document
 // is still plain text, '<', '>', '&' and bytes above 0x7F. A string's
 // end is then one shift and one trailing-zero count away, with no loop
-// whose exit the branch predictor has to guess per string; the walk
-// moves forward, so the block it is in is the only one kept. The vector
+// whose exit the branch predictor has to guess per string. The vector
 // marks (amd64) are exact; with the SWAR ones, marks past a real one in
 // the same eight bytes may be false (a borrow of the SWAR tests).
 // scanString looks at each marked byte, so a false mark costs a step,
@@ -431,22 +454,16 @@ var simpleEscape = [256]bool{'"': true, '\\': true, '/': true, 'b': true, 'f': t
 // scanString is validString returning -1 instead of an error, and
 // whether the text is still plain (plain in, and no '<', '>', '&' or byte
 // above 0x7F in this string). It finds the bytes to look at through the
-// marks of block blk, mask, and returns those of the block it ends in.
-func scanString(doc []byte, i int, plain bool, blk int, mask uint64) (int, bool, int, uint64) {
+// block marks; when it finds the document not plain, it remarks the
+// blocks after this one (remarkAny).
+func scanString(doc []byte, i int, plain bool, marks []uint64) (int, bool) {
 	i++
 	for {
 		if i >= len(doc) {
-			return -1, false, blk, mask
+			return -1, false
 		}
-		if b := i >> 6; b != blk {
-			blk = b
-			if base := b << 6; plain && base+64 <= len(doc) {
-				mask = marksPlain((*[64]byte)(doc[base : base+64]))
-			} else {
-				mask = marksOf(doc, blk, plain)
-			}
-		}
-		m := mask >> (i & 63)
+		blk := i >> 6
+		m := marks[blk] >> (i & 63)
 		if m == 0 {
 			i = (blk + 1) << 6
 			continue
@@ -458,14 +475,14 @@ func scanString(doc []byte, i int, plain bool, blk int, mask uint64) (int, bool,
 	mark: // i is a marked byte
 		switch c := doc[i]; {
 		case c == '"':
-			return i + 1, plain, blk, mask
+			return i + 1, plain
 		case c == '\\':
 			if i+1 >= len(doc) {
-				return -1, false, blk, mask
+				return -1, false
 			}
 			if e := doc[i+1]; simpleEscape[e] {
 				if i += 2; i>>6 == blk {
-					if m = mask >> (i & 63); m != 0 {
+					if m = marks[blk] >> (i & 63); m != 0 {
 						i += bits.TrailingZeros64(m)
 						goto mark
 					}
@@ -475,20 +492,24 @@ func scanString(doc []byte, i int, plain bool, blk int, mask uint64) (int, bool,
 			switch doc[i+1] {
 			case 'u':
 				if _, ok := Hex4(doc[min(i+2, len(doc)):]); !ok {
-					return -1, false, blk, mask
+					return -1, false
 				}
 				i += 6
 			default:
-				return -1, false, blk, mask
+				return -1, false
 			}
 		case c < 0x20:
-			return -1, false, blk, mask
+			return -1, false
 		default:
-			if c >= 0x80 || c == '<' || c == '>' || c == '&' {
+			// A plain block's mark: the document is not plain text. (A
+			// block marked before the walk found that out may still stop
+			// at such a byte; it is passed over.)
+			if plain && (c >= 0x80 || c == '<' || c == '>' || c == '&') {
 				plain = false
+				remarkAny(doc, marks, blk+1)
 			}
 			if i++; i>>6 == blk {
-				if m = mask >> (i & 63); m != 0 {
+				if m = marks[blk] >> (i & 63); m != 0 {
 					i += bits.TrailingZeros64(m)
 					goto mark
 				}

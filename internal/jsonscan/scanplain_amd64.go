@@ -15,6 +15,12 @@ func marksPlain(p *[64]byte) uint64
 //go:noescape
 func marksAny(p *[64]byte) uint64
 
+// marksPlainBlocks sets out[b] to marksPlain of the b-th 64-byte block
+// at p, for the n blocks there. In scanplain_amd64.s.
+//
+//go:noescape
+func marksPlainBlocks(p *byte, n int, out *uint64)
+
 // cpuAVX2 reports whether the CPU has AVX2 and the OS keeps its
 // registers. In scanplain_amd64.s.
 func cpuAVX2() bool

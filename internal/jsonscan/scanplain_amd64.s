@@ -165,6 +165,96 @@ anyAVX2:
 	MOVQ AX, ret+8(FP)
 	RET
 
+// func marksPlainBlocks(p *byte, n int, out *uint64)
+// out[b] = marksPlain(p[64b:64b+64]) for b < n, the constants loaded once
+// and no call per block.
+TEXT ·marksPlainBlocks(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVQ out+16(FP), DI
+	TESTQ CX, CX
+	JEQ blocksDone
+	CMPB ·useAVX2(SB), $0
+	JNE blocksAVX2
+	MOVOU plainConsts<>+0x00(SB), X8
+	MOVOU plainConsts<>+0x10(SB), X9
+	MOVOU plainConsts<>+0x20(SB), X10
+	MOVOU plainConsts<>+0x30(SB), X11
+	MOVOU plainConsts<>+0x40(SB), X12
+	MOVOU plainConsts<>+0x50(SB), X13
+
+#define LANE(off, dst) \
+	MOVOU off(SI), X0; \
+	MOVO X0, X1; \
+	PAND X8, X1; \
+	PCMPEQB X9, X1; \
+	MOVO X0, X2; \
+	PAND X10, X2; \
+	PCMPEQB X11, X2; \
+	POR X2, X1; \
+	MOVO X0, X2; \
+	PCMPEQB X12, X2; \
+	POR X2, X1; \
+	MOVO X13, X2; \
+	PCMPGTB X0, X2; \
+	POR X2, X1; \
+	PMOVMSKB X1, dst
+
+blocksSSE2:
+	LANE(0, AX)
+	LANE(16, BX)
+	LANE(32, R8)
+	LANE(48, DX)
+	SHLQ $16, BX
+	SHLQ $32, R8
+	SHLQ $48, DX
+	ORQ BX, AX
+	ORQ R8, AX
+	ORQ DX, AX
+	MOVQ AX, (DI)
+	ADDQ $64, SI
+	ADDQ $8, DI
+	DECQ CX
+	JNE blocksSSE2
+#undef LANE
+	RET
+
+blocksAVX2:
+	VMOVDQU avx2Consts<>+0x00(SB), Y8
+	VMOVDQU avx2Consts<>+0x20(SB), Y9
+	VMOVDQU avx2Consts<>+0x40(SB), Y10
+	VMOVDQU avx2Consts<>+0x60(SB), Y11
+	VMOVDQU avx2Consts<>+0x80(SB), Y12
+	VMOVDQU avx2Consts<>+0xA0(SB), Y13
+
+#define LANE32(off, dst) \
+	VMOVDQU off(SI), Y0; \
+	VPAND Y8, Y0, Y1; \
+	VPCMPEQB Y9, Y1, Y1; \
+	VPAND Y10, Y0, Y2; \
+	VPCMPEQB Y11, Y2, Y2; \
+	VPOR Y2, Y1, Y1; \
+	VPCMPEQB Y12, Y0, Y2; \
+	VPOR Y2, Y1, Y1; \
+	VPCMPGTB Y0, Y13, Y2; \
+	VPOR Y2, Y1, Y1; \
+	VPMOVMSKB Y1, dst
+
+blocksLoopAVX2:
+	LANE32(0, AX)
+	LANE32(32, BX)
+	SHLQ $32, BX
+	ORQ BX, AX
+	MOVQ AX, (DI)
+	ADDQ $64, SI
+	ADDQ $8, DI
+	DECQ CX
+	JNE blocksLoopAVX2
+#undef LANE32
+	VZEROUPPER
+blocksDone:
+	RET
+
 // The constants of the AVX2 marks, 32 bytes each.
 #define C32(off, v) \
 	DATA avx2Consts<>+(off+0x00)(SB)/8, v; \

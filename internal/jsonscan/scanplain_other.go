@@ -2,8 +2,18 @@
 
 package jsonscan
 
+import "unsafe"
+
 // marksPlain is marksPlainSWAR where there is no vector version.
 func marksPlain(p *[64]byte) uint64 { return marksPlainSWAR(p) }
+
+// marksPlainBlocks sets out[b] to marksPlain of the b-th 64-byte block
+// at p, for the n blocks there.
+func marksPlainBlocks(p *byte, n int, out *uint64) {
+	for b := 0; b < n; b++ {
+		*(*uint64)(unsafe.Add(unsafe.Pointer(out), b<<3)) = marksPlain((*[64]byte)(unsafe.Add(unsafe.Pointer(p), b<<6)))
+	}
+}
 
 // marksAny is marksAnySWAR where there is no vector version.
 func marksAny(p *[64]byte) uint64 { return marksAnySWAR(p) }

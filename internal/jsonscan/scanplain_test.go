@@ -228,3 +228,32 @@ func BenchmarkMarks(b *testing.B) {
 }
 
 var sinkMarks uint64
+
+// TestFillMarks holds the marks the walk reads, all made before it
+// starts (the blocks at once, the tail byte by byte), to the definition,
+// on each vector path, for documents of every length around a block's.
+func TestFillMarks(t *testing.T) {
+	src := []byte(`{"a":"<b>&c\"d\\e","\u00e9":["` + "\x01\x1f\x7f\x80\xff" + `",1,true]}`)
+	for _, path := range vectorPaths() {
+		useAVX2 = path
+		for n := 0; n <= 3*64+1; n++ {
+			doc := make([]byte, n)
+			for i := range doc {
+				doc[i] = src[(i*7+n)%len(src)]
+			}
+			marks := make([]uint64, (n+63)/64)
+			fillMarks(doc, marks)
+			for b := range marks {
+				var block [64]byte
+				copy(block[:], doc[b*64:])
+				want := exactMarks(&block, true)
+				if rest := n - b*64; rest < 64 {
+					want &= 1<<rest - 1
+				}
+				if marks[b] != want {
+					t.Fatalf("avx2=%d n=%d block %d: marks %064b, want %064b", path, n, b, marks[b], want)
+				}
+			}
+		}
+	}
+}
