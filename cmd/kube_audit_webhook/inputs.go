@@ -218,9 +218,10 @@ func setMemoryLimit(def *modinput.InputDefinition, log *modinput.Logger) {
 
 // memoryBound is one stanza's share of the bound in docs/webhook.md:
 // bodies being read (MaxBufferedBytes, by default 4 × max_body_bytes),
-// 40 bytes per event held by the 4 batches parsed at once, the duplicate
+// for the 4 batches parsed at once 40 bytes per event and the
+// validator's block marks (an eighth of the body), the duplicate
 // filter's 1M keys at about 100 bytes, and the XML chunk.
 func memoryBound(in *input) int64 {
 	batches := int64(webhook.DefaultMaxConcurrentBatches)
-	return batches*in.maxBody + batches*64*int64(in.maxEvents) + webhook.DefaultDedupeMaxKeys*100 + 2*modinput.ChunkBytes
+	return batches*in.maxBody + batches*(64*int64(in.maxEvents)+in.maxBody/8) + webhook.DefaultDedupeMaxKeys*100 + 2*modinput.ChunkBytes
 }
