@@ -393,6 +393,91 @@ func scanKey(doc []byte, i int, plain bool, marks []uint64) (int, int, bool) {
 // scanString looks at each marked byte, so a false mark costs a step,
 // never a wrong answer.
 
+// blockEscapes' outcomes.
+const (
+	escEnd    int8 = iota // the string ended: i is the index after its closing quote
+	escBad                // not a valid string
+	escNext               // nothing left to look at in the block: go on at i, the next block's start
+	escScalar             // i is a backslash at the block's end whose escape runs into the next block
+)
+
+// Masks of the even and odd bit positions.
+const (
+	evenBits = 0x5555555555555555
+	oddBits  = 0xAAAAAAAAAAAAAAAA
+)
+
+// blockEscapes goes on with scanString's walk of a string at i, a
+// backslash that is not itself escaped, to the end of i's block (a whole
+// one), finding every escaped byte at once from the block's backslashes
+// instead of one escape after another: the byte after a run of an odd
+// number of backslashes is escaped, the backslashes of a run are an
+// escape's or escaped. What is left to look at are the escaped bytes
+// other than quotes (validated as scanString does), the marks that are
+// neither backslashes nor escaped quotes (the closing quote, control
+// bytes, bytes that end plain text), and a backslash run of odd length
+// at the block's end, left to the byte walk.
+func blockEscapes(doc []byte, i int, marks []uint64, plain bool) (int, int8, bool) {
+	blk := i >> 6
+	base := blk << 6
+	q, b := quoteBackslash((*[64]byte)(doc[base : base+64]))
+	lo := uint(i & 63)
+	b = b >> lo << lo // i-1 is not a backslash of this run: the walk took it
+	// The escaped bytes (simdjson's odd-backslash-sequence method): a run
+	// starting at an even position ends on an odd one when its length is
+	// odd, and the other way round; the carry out of the top is dropped,
+	// the escape it stands for is the byte walk's.
+	starts := b &^ (b << 1)
+	evenEnds := (b + starts&evenBits) &^ b
+	oddEnds := (b + starts&oddBits) &^ b
+	esc := evenEnds&oddBits | oddEnds&evenBits
+	stops := marks[blk]>>lo<<lo&^b&^(esc&q) | esc&^q
+	if b>>63 != 0 && bits.LeadingZeros64(^b)&1 != 0 {
+		stops |= 1 << 63 // an odd run ends the block
+	}
+	for ; stops != 0; stops &= stops - 1 {
+		k := bits.TrailingZeros64(stops)
+		p := base + k
+		c := doc[p]
+		switch {
+		case esc>>k&1 != 0:
+			if c == 'u' {
+				if _, ok := Hex4(doc[min(p+1, len(doc)):]); !ok {
+					return -1, escBad, false
+				}
+			} else if !simpleEscape[c] {
+				return -1, escBad, false
+			}
+		case c == '"':
+			return p + 1, escEnd, plain
+		case c == '\\':
+			return p, escScalar, plain
+		case c < 0x20:
+			return -1, escBad, false
+		default:
+			if plain && (c >= 0x80 || c == '<' || c == '>' || c == '&') {
+				plain = false
+				remarkAny(doc, marks, blk+1)
+			}
+		}
+	}
+	return base + 64, escNext, plain
+}
+
+// quoteBackslashBytes is quoteBackslash byte by byte: the other
+// architectures' version, and the tests' definition.
+func quoteBackslashBytes(p *[64]byte) (q, b uint64) {
+	for k, c := range p {
+		switch c {
+		case '"':
+			q |= 1 << k
+		case '\\':
+			b |= 1 << k
+		}
+	}
+	return q, b
+}
+
 // marksOf returns the marks of block blk of doc.
 func marksOf(doc []byte, blk int, plain bool) uint64 {
 	base := blk * 64
@@ -477,6 +562,21 @@ func scanString(doc []byte, i int, plain bool, marks []uint64) (int, bool) {
 		case c == '"':
 			return i + 1, plain
 		case c == '\\':
+			// Several marks left in a whole block: most are escapes
+			// (kubectl's last-applied-configuration, an object in a
+			// string), taken together from the block's backslashes.
+			if base := blk << 6; base+64 <= len(doc) && i&63 < 63 && bits.OnesCount64(marks[blk]>>(i&63)) >= 4 {
+				var st int8
+				switch i, st, plain = blockEscapes(doc, i, marks, plain); st {
+				case escEnd:
+					return i, plain
+				case escBad:
+					return -1, false
+				case escNext:
+					continue
+				}
+				// escScalar: i is a backslash at the block's end
+			}
 			if i+1 >= len(doc) {
 				return -1, false
 			}

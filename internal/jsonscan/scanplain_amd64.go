@@ -21,6 +21,12 @@ func marksAny(p *[64]byte) uint64
 //go:noescape
 func marksPlainBlocks(p *byte, n int, out *uint64)
 
+// quoteBackslash returns the quotes and the backslashes of a 64-byte
+// block as two masks. In scanplain_amd64.s.
+//
+//go:noescape
+func quoteBackslash(p *[64]byte) (q, b uint64)
+
 // cpuAVX2 reports whether the CPU has AVX2 and the OS keeps its
 // registers. In scanplain_amd64.s.
 func cpuAVX2() bool

@@ -255,6 +255,66 @@ blocksLoopAVX2:
 blocksDone:
 	RET
 
+// func quoteBackslash(p *[64]byte) (q, b uint64)
+// The quotes and the backslashes of a 64-byte block, each its own mask.
+TEXT ·quoteBackslash(SB), NOSPLIT, $0-24
+	MOVQ p+0(FP), SI
+	CMPB ·useAVX2(SB), $0
+	JNE qbAVX2
+	MOVOU plainConsts<>+0x10(SB), X9  // '"'
+	MOVOU plainConsts<>+0x40(SB), X12 // '\\'
+
+#define LANE(off, q, b) \
+	MOVOU off(SI), X0; \
+	MOVO X0, X1; \
+	PCMPEQB X9, X1; \
+	PMOVMSKB X1, q; \
+	PCMPEQB X12, X0; \
+	PMOVMSKB X0, b
+
+	LANE(0, AX, BX)
+	LANE(16, CX, DX)
+	LANE(32, R8, R9)
+	LANE(48, R10, R11)
+#undef LANE
+	SHLQ $16, CX
+	SHLQ $32, R8
+	SHLQ $48, R10
+	ORQ CX, AX
+	ORQ R8, AX
+	ORQ R10, AX
+	SHLQ $16, DX
+	SHLQ $32, R9
+	SHLQ $48, R11
+	ORQ DX, BX
+	ORQ R9, BX
+	ORQ R11, BX
+	MOVQ AX, q+8(FP)
+	MOVQ BX, b+16(FP)
+	RET
+
+qbAVX2:
+	VMOVDQU avx2Consts<>+0x20(SB), Y9  // '"'
+	VMOVDQU avx2Consts<>+0x80(SB), Y12 // '\\'
+	VMOVDQU 0(SI), Y0
+	VPCMPEQB Y9, Y0, Y1
+	VPMOVMSKB Y1, AX
+	VPCMPEQB Y12, Y0, Y2
+	VPMOVMSKB Y2, BX
+	VMOVDQU 32(SI), Y0
+	VPCMPEQB Y9, Y0, Y1
+	VPMOVMSKB Y1, CX
+	VPCMPEQB Y12, Y0, Y2
+	VPMOVMSKB Y2, DX
+	VZEROUPPER
+	SHLQ $32, CX
+	ORQ CX, AX
+	SHLQ $32, DX
+	ORQ DX, BX
+	MOVQ AX, q+8(FP)
+	MOVQ BX, b+16(FP)
+	RET
+
 // The constants of the AVX2 marks, 32 bytes each.
 #define C32(off, v) \
 	DATA avx2Consts<>+(off+0x00)(SB)/8, v; \

@@ -15,6 +15,10 @@ func marksPlainBlocks(p *byte, n int, out *uint64) {
 	}
 }
 
+// quoteBackslash returns the quotes and the backslashes of a 64-byte
+// block as two masks.
+func quoteBackslash(p *[64]byte) (q, b uint64) { return quoteBackslashBytes(p) }
+
 // marksAny is marksAnySWAR where there is no vector version.
 func marksAny(p *[64]byte) uint64 { return marksAnySWAR(p) }
 

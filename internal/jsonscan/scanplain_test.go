@@ -257,3 +257,64 @@ func TestFillMarks(t *testing.T) {
 		}
 	}
 }
+
+// TestScanPlainBlockEscapes drives strings dense with escapes through
+// the block-at-once path (blockEscapes): runs of backslashes of every
+// length before quotes, letters, \u escapes, control bytes and bytes that
+// end plain text, at every offset in and across a block, with the string
+// ending in the same block, the next, or not at all; each document is
+// held to ValidatePlain by scanAll, on each vector path.
+func TestScanPlainBlockEscapes(t *testing.T) {
+	pieces := []string{`\"`, `\\`, `\\\"`, `\\\\`, `\n`, `\/`, `\u0041`, `\u00e9`, `\uZZZZ`, `\x`, "\\\x01", "\\\xc3\xa9",
+		`a`, `<`, "\xc3\xa9", "\x1f", `\`, `"`, `\\\`}
+	for _, path := range vectorPaths() {
+		useAVX2 = path
+		for seed := 0; seed < 4000; seed++ {
+			r := uint32(seed*2654435761 + 1)
+			next := func(n int) int {
+				r ^= r << 13
+				r ^= r >> 17
+				r ^= r << 5
+				return int(r % uint32(n))
+			}
+			var b strings.Builder
+			b.WriteString(`{"k":"`)
+			for b.Len() < next(60) {
+				b.WriteByte('x')
+			}
+			for n := 4 + next(40); n > 0; n-- {
+				p := pieces[next(len(pieces))]
+				if (p == `"` || p == "\x1f" || p == `\x` || p == `\uZZZZ`) && next(8) != 0 {
+					p = `\"` // mostly valid strings: the rare fault somewhere
+				}
+				b.WriteString(p)
+			}
+			if next(4) != 0 {
+				b.WriteString(`"}`)
+			}
+			scanAll(t, []byte(b.String()), next(4))
+		}
+	}
+}
+
+// TestQuoteBackslash holds the vector quote and backslash masks to the
+// byte-by-byte ones: every byte value at every position, on each path.
+func TestQuoteBackslash(t *testing.T) {
+	var d [64]byte
+	for _, path := range vectorPaths() {
+		useAVX2 = path
+		for pos := 0; pos < 64; pos++ {
+			for c := 0; c < 256; c++ {
+				for i := range d {
+					d[i] = byte('"' + i%3*('\\'-'"')) // quotes, backslashes and others around it
+				}
+				d[pos] = byte(c)
+				q, b := quoteBackslash(&d)
+				wq, wb := quoteBackslashBytes(&d)
+				if q != wq || b != wb {
+					t.Fatalf("avx2=%d %q: quotes %064b backslashes %064b, want %064b %064b", path, d[:], q, b, wq, wb)
+				}
+			}
+		}
+	}
+}
