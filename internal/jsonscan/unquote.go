@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"math/bits"
 	"slices"
+	"unsafe"
 )
 
 // UnquoteCSV appends q with each "" turned into one quote. A lone quote
@@ -26,35 +27,37 @@ func UnquoteCSV(dst, q []byte) []byte {
 	i := 0
 	for ; i+64 <= len(q); i += 64 {
 		d := dropMask(quotes64((*[64]byte)(q[i:i+64])), &carry)
-		for d != 0 {
-			w, src = copyRun(dst, w, q, src, i+bits.TrailingZeros64(d))
-			d &= d - 1
-		}
+		w, src = copyRuns(dst, w, q, src, i, d)
 	}
 	if i < len(q) {
 		// The last block, padded with zero bytes, which are no quotes.
 		var tail [64]byte
 		copy(tail[:], q[i:])
-		d := dropMask(quotes64(&tail), &carry)
-		for d != 0 {
-			w, src = copyRun(dst, w, q, src, i+bits.TrailingZeros64(d))
-			d &= d - 1
-		}
+		w, src = copyRuns(dst, w, q, src, i, dropMask(quotes64(&tail), &carry))
 	}
 	w += copy(dst[w:], q[src:])
 	return dst[:w]
 }
 
-// copyRun copies q[src:drop] to dst[w:] and returns where both go on:
-// after the copy, and after the dropped quote at q[drop].
-func copyRun(dst []byte, w int, q []byte, src, drop int) (int, int) {
-	n := drop - src
-	if n <= 16 && src+16 <= len(q) {
-		*(*[16]byte)(dst[w : w+16]) = *(*[16]byte)(q[src : src+16])
-	} else {
-		copy(dst[w:w+n], q[src:drop])
+// copyRuns copies the text before each quote of drops (bit k for
+// q[base+k]) from q[src:] to dst[w:], skipping the quote, and returns
+// where both go on. A run of up to 16 bytes is one unchecked 16-byte
+// move: the caller keeps w <= src and 16 bytes of slack past len(q) in
+// dst, and the move reads q only where src+16 <= len(q).
+func copyRuns(dst []byte, w int, q []byte, src, base int, drops uint64) (int, int) {
+	dp, qp := unsafe.Pointer(unsafe.SliceData(dst)), unsafe.Pointer(unsafe.SliceData(q))
+	for drops != 0 {
+		drop := base + bits.TrailingZeros64(drops)
+		n := drop - src
+		if n <= 16 && src+16 <= len(q) {
+			*(*[16]byte)(unsafe.Add(dp, w)) = *(*[16]byte)(unsafe.Add(qp, src))
+		} else {
+			copy(dst[w:w+n], q[src:drop])
+		}
+		w, src = w+n, drop+1
+		drops &= drops - 1
 	}
-	return w + n, drop + 1
+	return w, src
 }
 
 // dropMask returns, of a block whose quotes are the set bits of quotes,
