@@ -2,7 +2,10 @@ package extended
 
 import (
 	"bytes"
+	"math/bits"
 	"strings"
+	"unicode/utf16"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
@@ -249,14 +252,7 @@ func (x *topIndex) End(depth int, _ []byte, i int) {
 }
 
 // bitIndex is the position of a single set bit.
-func bitIndex(b int) int {
-	n := 0
-	for b > 1 {
-		b >>= 1
-		n++
-	}
-	return n
-}
+func bitIndex(b int) int { return bits.TrailingZeros(uint(b)) }
 
 // parseAuditValid is parseAudit for an event that it validates in the
 // same pass: it fills e and reports true, with e.raw left empty (the
@@ -312,14 +308,61 @@ func parseAuditValid(s string, e *event) bool {
 }
 
 // parseValue is gjson.Parse(v) for v, one valid JSON value as the
-// validating pass bounds it. A string without a backslash is read
-// without gjson, whose byte loop over it cost more than one vectorised
-// search: its text is what lies between the quotes, as gjson finds.
+// validating pass bounds it. A string is read without gjson, whose byte
+// loop over it cost more than one vectorised search: its text is what
+// lies between the quotes, as gjson finds, decoded as gjson decodes it
+// when it holds an escape (the \u0026 of a request URI's query).
 func parseValue(v string) gjson.Result {
-	if len(v) >= 2 && v[0] == '"' && strings.IndexByte(v, '\\') < 0 {
-		return gjson.Result{Type: gjson.String, Raw: v, Str: v[1 : len(v)-1]}
+	if len(v) >= 2 && v[0] == '"' {
+		in := v[1 : len(v)-1]
+		if k := strings.IndexByte(in, '\\'); k >= 0 {
+			in = unescapeValid(in, k)
+		}
+		return gjson.Result{Type: gjson.String, Raw: v, Str: in}
 	}
 	return gjson.Parse(v)
+}
+
+// unescapeValid is gjson's decoding of s, the text of a valid JSON
+// string whose first backslash is s[k]: the bytes between escapes are
+// copied as they stand, a surrogate pair of \u escapes makes one rune
+// and a lone surrogate U+FFFD. It copies runs between escapes whole,
+// where gjson appends byte by byte, and builds the string in place.
+func unescapeValid(s string, k int) string {
+	b := make([]byte, 0, len(s))
+	for k >= 0 {
+		b = append(b, s[:k]...)
+		switch c := s[k+1]; c {
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, _ := jsonscan.Hex4(s[k+2:])
+			s = s[k+6:]
+			if r >= 0xD800 && r < 0xDC00 && len(s) >= 6 && s[0] == '\\' && s[1] == 'u' {
+				if r2, _ := jsonscan.Hex4(s[2:]); r2 >= 0xDC00 && r2 < 0xE000 {
+					r = utf16.DecodeRune(r, r2)
+					s = s[6:]
+				}
+			}
+			b = utf8.AppendRune(b, r) // U+FFFD for a surrogate left alone
+			k = strings.IndexByte(s, '\\')
+			continue
+		default: // '"', '\\' and '/' stand for themselves
+			b = append(b, c)
+		}
+		s = s[k+2:]
+		k = strings.IndexByte(s, '\\')
+	}
+	b = append(b, s...)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
 }
 
 // bodyMembers is what the validating pass found in an event's request or

@@ -179,11 +179,30 @@ func TestNestMembers(t *testing.T) {
 // validating pass bounds, plain strings and the rest.
 func TestParseValue(t *testing.T) {
 	for _, v := range []string{`""`, `"a"`, `"pods/exec?x=1&y=<2>"`, `"a\"b"`, `"\u00e9"`, `"é"`, `12`, `-0.5e3`,
-		`true`, `false`, `null`, `{"a":"b"}`, `["x"]`} {
+		`true`, `false`, `null`, `{"a":"b"}`, `["x"]`, `"/api/v1/pods?limit=500\u0026resourceVersion=0"`,
+		`"\ud83d\ude00\ud800x\udc00\ud800\u0041\/\\\b\f\n\r\t\"é"`, `"\ud800\ud800\udfff"`, `"\\"`, `"a\u00e9\u2028"`} {
 		got, want := parseValue(v), gjson.Parse(v)
 		if got.Type != want.Type || got.Raw != want.Raw || got.Str != want.Str || got.Num != want.Num ||
 			got.Index != want.Index || len(got.Indexes) != len(want.Indexes) {
 			t.Errorf("%s: %+v, want %+v", v, got, want)
 		}
 	}
+}
+
+// FuzzParseValue holds parseValue to gjson.Parse on every valid JSON
+// string, whose escapes it decodes without gjson.
+func FuzzParseValue(f *testing.F) {
+	for _, s := range []string{`a`, `a\u0026b`, `\ud83d\ude00`, `\ud800`, `\udc00\ud800\u0041`, `\"\\\/\b\f\n\r\t`, "\xff\\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v := `"` + s + `"`
+		if jsonscan.Validate([]byte(v)) != nil {
+			return
+		}
+		got, want := parseValue(v), gjson.Parse(v)
+		if got.Type != want.Type || got.Raw != want.Raw || got.Str != want.Str || got.Index != want.Index {
+			t.Fatalf("%q: %+v, want %+v", v, got, want)
+		}
+	})
 }
