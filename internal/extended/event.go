@@ -435,9 +435,12 @@ func owner(obj gjson.Result) string {
 
 // ownerLookup is owner without its byte test: gjson's look-up of the
 // controller among metadata.ownerReferences.
-func ownerLookup(obj gjson.Result) string {
+func ownerLookup(obj gjson.Result) string { return controller(obj.Get("metadata.ownerReferences")) }
+
+// controller describes the controller among ownerReferences, if any.
+func controller(refs gjson.Result) string {
 	var o string
-	obj.Get("metadata.ownerReferences").ForEach(func(_, r gjson.Result) bool {
+	refs.ForEach(func(_, r gjson.Result) bool {
 		if r.Get("controller").Type == gjson.True {
 			o = r.Get("kind").String() + " " + r.Get("name").String()
 			return false

@@ -307,20 +307,20 @@ func (d *Detector) candidate(e *event, body gjson.Result, changed []string) *rec
 		resp = gjson.Result{}
 	}
 	if r.Namespace == "" {
-		r.Namespace = firstString(resp.Get("metadata.namespace"), obj.Get("metadata.namespace"))
+		r.Namespace = firstString(e.metaGet(resp, mNamespace), e.metaGet(obj, mNamespace))
 	}
 	if r.Name == "" {
-		r.Name = firstString(resp.Get("metadata.name"), obj.Get("metadata.name"))
+		r.Name = firstString(e.metaGet(resp, mName), e.metaGet(obj, mName))
 	}
-	r.Owner = owner(resp)
+	r.Owner = e.owner(resp)
 	if r.Owner == "" && obj.IsObject() {
-		r.Owner = owner(obj)
+		r.Owner = e.owner(obj)
 	}
 	if r.Verb == "update" && e.request.IsObject() {
-		r.BaseRV = e.request.Get("metadata.resourceVersion").Str
+		r.BaseRV = e.metaGet(e.request, mResourceVersion).Str
 	}
 	if r.Outcome == OutcomeAllowed {
-		r.NewRV = resp.Get("metadata.resourceVersion").Str
+		r.NewRV = e.metaGet(resp, mResourceVersion).Str
 	}
 	facts := d.in.sorted()
 	texts := make([]string, 0, len(facts)+1)

@@ -45,6 +45,15 @@ func sameMembers(e *event) string {
 				return name + " of " + obj.Raw + ": " + got.Raw + " / " + want.Raw
 			}
 		}
+		for n, path := range metaPaths {
+			got, want := e.metaGet(obj, n), obj.Get(path)
+			if got.Type != want.Type || got.Raw != want.Raw || got.Str != want.Str || got.Num != want.Num {
+				return path + " of " + obj.Raw + ": " + got.Raw + " / " + want.Raw
+			}
+		}
+		if got, want := e.owner(obj), ownerLookup(obj); got != want {
+			return "owner of " + obj.Raw + ": " + got + " / " + want
+		}
 	}
 	return ""
 }
@@ -65,6 +74,13 @@ func TestBodyMembers(t *testing.T) {
 		`{"requestObject":{"kind":"Pod","spec":{}},"requestObject":{"spec":{"c":1}}}`,
 		`{"responseObject":{"status":{"spec":{}},"spec":{"d":1},"template":{"spec":{}}}}`,
 		`{"requestObject":{}}`,
+		`{"requestObject":{"metadata":{"name":"a","namespace":"n","name":"b","resourceVersion":"7","ownerReferences":[{"kind":"ReplicaSet","name":"r","controller":true}]}}}`,
+		`{"requestObject":{"metadata":{"name":"a"},"metadata":{"namespace":"n2","ownerReferences":[{"kind":"Job","name":"j","controller":true}]}}}`,
+		`{"requestObject":{"metadata":"x","metadata":{"name":"b"}},"responseObject":{"metadata":["name"]}}`,
+		`{"requestObject":{"metadata":{"n\u0061me":"a","name":"b"}},"responseObject":{"metadata":{"name":"\u00e9\"","namespace":7,"resourceVersion":null}}}`,
+		`{"requestObject":{"spec":{"metadata":{"name":"s"}},"metadata":{"ownerReferences":{"a":{"controller":true,"kind":"K","name":"n"}}}}}`,
+		`{"responseObject":{"metadata":{"ownerReferences":[{"kind":"DaemonSet","name":"d","controller":false},{"kind":"Node","name":"n","controller":true}]}}}`,
+		`{"responseObject":{"m\u0065tadata":{"name":"x"},"metadata":{"name":"y"}}}`,
 	} {
 		var e event
 		if !parseAuditValid(s, &e) {
@@ -107,12 +123,13 @@ func FuzzParseAuditValid(f *testing.F) {
 	f.Add([]byte(`{"requestObject":{"spec":{"a":1},"sp\u0065c":2,"metadata":[]},"responseObject":{"template":{}}}`))
 	f.Add([]byte(`{"user":{"username":"a","username":"b","groups":["g"]},"objectRef":{"name":"n","resource":"pods"},"responseStatus":{"code":201}}`))
 	f.Add([]byte(`{"user":{"us\u0065rname":"x","username":"y"},"objectRef":["resource"],"responseStatus":{"code":"201"}}`))
+	f.Add([]byte(`{"requestObject":{"metadata":{"name":"a","ownerReferences":[{"kind":"R","name":"r","controller":true}]},"metadata":{"namespace":"n"}},"responseObject":{"metadata":{"n\u0061me":"b"}}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		// The index is built by ScanPlain's walk: it must accept what
 		// ValidateVisit accepts and record the same.
-		scan, check := topIndex{sub: -1, nsub: -1}, topIndex{sub: -1, nsub: -1}
-		_, errScan := jsonscan.ScanPlain(raw, &scan, 2)
-		errCheck := jsonscan.ValidateVisit(raw, &check, 2)
+		scan, check := topIndex{sub: -1, nsub: -1, meta: -1}, topIndex{sub: -1, nsub: -1, meta: -1}
+		_, errScan := jsonscan.ScanPlain(raw, &scan, 3)
+		errCheck := jsonscan.ValidateVisit(raw, &check, 3)
 		if (errScan == nil) != (errCheck == nil) || errCheck == nil && scan != check {
 			t.Fatalf("%q: ScanPlain %v %+v, ValidateVisit %v %+v", raw, errScan, scan, errCheck, check)
 		}
