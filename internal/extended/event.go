@@ -60,6 +60,7 @@ type event struct {
 	watch      *watched
 	annotation gjson.Result
 	raw        string         // the audit event's text, not yet validated; "" when validated
+	plain      bool           // the text is valid and plain ASCII (jsonscan.ScanPlain): what is read from it is valid UTF-8
 	bodies     [2]bodyMembers // where the request (0) and response (1) objects' first members lie, when validated
 }
 

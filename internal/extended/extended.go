@@ -52,6 +52,11 @@ type Detector struct {
 	cand    record // the finding being added; its strings alias the event
 	keyBuf  []byte // keyOf's
 	specBuf []byte // judgedCode's
+	// specSums memoizes judgedCode's fingerprints by the code they are
+	// of (a workload's pods and stages repeat it), holding specBytes
+	// bytes of it.
+	specSums  map[string]string
+	specBytes int
 	// unquoted is AddCSVField's buffer: the event, or its prefix, with
 	// its CSV quoting removed.
 	unquoted []byte
@@ -294,6 +299,8 @@ func (d *Detector) candidate(e *event, body gjson.Result, changed []string) *rec
 		Images:     r.Images[:0],
 		Reasons:    r.Reasons[:0],
 		Changed:    append(r.Changed[:0], changed...),
+		// gjson decodes the escapes of plain text into valid UTF-8.
+		ascii: e.plain,
 	}
 	if e.hasCode {
 		r.Code = e.code

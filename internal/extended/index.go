@@ -359,8 +359,9 @@ func parseAuditValid(s string, e *event) bool {
 	x := topIndex{sub: -1, nsub: -1, meta: -1}
 	// ScanPlain accepts what Validate accepts and makes the same Visitor
 	// calls, with a walk that finds a string's end from 64-byte block
-	// marks; whether the event is plain text is not needed here.
-	if _, err := jsonscan.ScanPlain(bytesOf(s), &x, 3); err != nil || x.escaped {
+	// marks.
+	plain, err := jsonscan.ScanPlain(bytesOf(s), &x, 3)
+	if err != nil || x.escaped {
 		return false
 	}
 	val := func(bit int) gjson.Result {
@@ -386,6 +387,7 @@ func parseAuditValid(s string, e *event) bool {
 		return parseValue(s[b[0]:b[1]])
 	}
 	fillAudit(e, val, get)
+	e.plain = plain
 	for b, bit := range [2]int{kRequest, kResponse} {
 		bx := &x.body[b]
 		if x.seen&bit == 0 || bx.escaped || s[x.at[bitIndex(bit)][0]] != '{' {

@@ -2,6 +2,7 @@ package extended
 
 import (
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -123,6 +124,7 @@ func FuzzParseAuditValid(f *testing.F) {
 	f.Add([]byte(`{"requestObject":{"spec":{"a":1},"sp\u0065c":2,"metadata":[]},"responseObject":{"template":{}}}`))
 	f.Add([]byte(`{"user":{"username":"a","username":"b","groups":["g"]},"objectRef":{"name":"n","resource":"pods"},"responseStatus":{"code":201}}`))
 	f.Add([]byte(`{"user":{"us\u0065rname":"x","username":"y"},"objectRef":["resource"],"responseStatus":{"code":"201"}}`))
+	f.Add([]byte(`{"user":{"username":"\ud800\udc00\ud83d"},"requestURI":"/x?\u00ff","sourceIPs":["\udfff"]}`))
 	f.Add([]byte(`{"requestObject":{"metadata":{"name":"a","ownerReferences":[{"kind":"R","name":"r","controller":true}]},"metadata":{"namespace":"n"}},"responseObject":{"metadata":{"n\u0061me":"b"}}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		// The index is built by ScanPlain's walk: it must accept what
@@ -147,7 +149,37 @@ func FuzzParseAuditValid(f *testing.F) {
 		if d := sameMembers(&fast); d != "" {
 			t.Fatalf("%q: %s", raw, d)
 		}
+		if d := plainStrings(&fast); d != "" {
+			t.Fatalf("%q: %s", raw, d)
+		}
 	})
+}
+
+// plainStrings reports a string read from an event taken as plain that
+// is not valid UTF-8 (which would skip coerceUTF8 wrongly), or "".
+func plainStrings(e *event) string {
+	if !e.plain {
+		return ""
+	}
+	for _, s := range []string{e.key, e.stage, e.level, e.verb, e.resource, e.sub, e.user, e.userAgent, e.namespace,
+		e.name, e.uri, e.time, e.groups.Str, e.ips.Str} {
+		if !utf8.ValidString(s) {
+			return "not UTF-8: " + s
+		}
+	}
+	for _, r := range []gjson.Result{e.groups, e.ips, e.request, e.response} {
+		bad := ""
+		r.ForEach(func(_, v gjson.Result) bool {
+			if !utf8.ValidString(v.Str) {
+				bad = v.Str
+			}
+			return bad == ""
+		})
+		if bad != "" {
+			return "not UTF-8: " + bad
+		}
+	}
+	return ""
 }
 
 // TestAuditKeyBit holds the switch to the map parseAuditLenient reads.
