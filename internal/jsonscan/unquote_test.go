@@ -10,6 +10,15 @@ import (
 	"github.com/kubeprivpod/kubeprivpod/testsupport/sharedtest"
 )
 
+// vectorChoices lists the unquoting paths this CPU can run: the word
+// loop, and unquoteBlocks where it runs.
+func vectorChoices() []bool {
+	if vectorUnquote {
+		return []bool{false, true}
+	}
+	return []bool{false}
+}
+
 // quotesRef is quotes64 byte by byte.
 func quotesRef(p *[64]byte) uint64 {
 	var m uint64
@@ -56,11 +65,13 @@ func TestUnquoteCSVAudit(t *testing.T) {
 			t.Fatal(err)
 		}
 		q := csvQuote(raw)
-		for pre := range 65 {
-			dst := bytes.Repeat([]byte{'x'}, pre)
-			got := UnquoteCSV(dst, q)
-			if !bytes.Equal(got[:pre], dst) || !bytes.Equal(got[pre:], raw) {
-				t.Fatalf("%s after %d bytes: the unquoted text differs", f, pre)
+		for _, vector := range vectorChoices() {
+			for pre := range 65 {
+				dst := bytes.Repeat([]byte{'x'}, pre)
+				got := unquoteWith(dst, q, vector)
+				if !bytes.Equal(got[:pre], dst) || !bytes.Equal(got[pre:], raw) {
+					t.Fatalf("%s after %d bytes, vector %v: the unquoted text differs", f, pre, vector)
+				}
 			}
 		}
 	}
@@ -74,8 +85,10 @@ func TestUnquoteCSVRuns(t *testing.T) {
 			q := append(bytes.Repeat([]byte{'a'}, off), bytes.Repeat([]byte{'"'}, n)...)
 			q = append(q, "b\"c\"\"d"...)
 			want := bytes.ReplaceAll(q, []byte(`""`), []byte(`"`))
-			if got := UnquoteCSV(nil, q); !bytes.Equal(got, want) {
-				t.Fatalf("%d quotes after %d bytes: got %q, want %q", n, off, got, want)
+			for _, vector := range vectorChoices() {
+				if got := unquoteWith(nil, q, vector); !bytes.Equal(got, want) {
+					t.Fatalf("%d quotes after %d bytes, vector %v: got %q, want %q", n, off, vector, got, want)
+				}
 			}
 		}
 	}
@@ -91,8 +104,10 @@ func TestUnquoteCSVRandom(t *testing.T) {
 			q[i] = `"a\"`[r.IntN(4)]
 		}
 		want := bytes.ReplaceAll(q, []byte(`""`), []byte(`"`))
-		if got := UnquoteCSV([]byte("pre"), q); !bytes.Equal(got[3:], want) {
-			t.Fatalf("UnquoteCSV(%q) = %q, want %q", q, got[3:], want)
+		for _, vector := range vectorChoices() {
+			if got := unquoteWith([]byte("pre"), q, vector); !bytes.Equal(got[3:], want) {
+				t.Fatalf("UnquoteCSV(%q), vector %v = %q, want %q", q, vector, got[3:], want)
+			}
 		}
 	}
 }
@@ -111,9 +126,13 @@ func BenchmarkUnquoteCSV(b *testing.B) {
 	if len(q) == 0 {
 		b.Skip("no fixture")
 	}
-	var dst []byte
-	b.SetBytes(int64(len(q)))
-	for b.Loop() {
-		dst = UnquoteCSV(dst[:0], q)
+	for _, vector := range vectorChoices() {
+		b.Run(map[bool]string{false: "words", true: "vector"}[vector], func(b *testing.B) {
+			var dst []byte
+			b.SetBytes(int64(len(q)))
+			for b.Loop() {
+				dst = unquoteWith(dst[:0], q, vector)
+			}
+		})
 	}
 }
