@@ -280,9 +280,18 @@ func (in *inspector) hostPath(p, container, text string) {
 }
 
 // deleted reports a strategic-merge-patch list element that removes itself.
+// Without a '$' or a \u escape (which gjson decodes in keys) the element
+// has no $patch member: most are whole containers, which gjson's look-up
+// would cross to the end.
 func deleted(v gjson.Result) bool {
-	return v.Get(`\$patch`).Str == "delete"
+	if strings.IndexByte(v.Raw, '$') < 0 && !strings.Contains(v.Raw, `\u`) {
+		return false
+	}
+	return deletedLookup(v)
 }
+
+// deletedLookup is deleted without its byte test.
+func deletedLookup(v gjson.Result) bool { return v.Get(`\$patch`).Str == "delete" }
 
 func volumeNoun(name string) string {
 	if name == "" {
