@@ -141,9 +141,9 @@ func trimBlank(s string) string {
 // at as envelopes (envelope.go), and counted when they are none.
 func (d *Detector) event(s string, depth int) {
 	var w *watched
-	noName := false
+	noName, hinted := false, false
 	if d.hint != nil && depth == 0 {
-		w, noName = d.hint, d.hintNoName
+		w, noName, hinted = d.hint, d.hintNoName, true
 		d.hint = nil
 	} else {
 		switch q, ok := quickWatch(s); {
@@ -169,7 +169,11 @@ func (d *Detector) event(s string, depth int) {
 				return
 			}
 		}
-		may := d.exhaustive || !noName && (mayFind(s) || mayPatchCode(s))
+		// A hint without noName says the quoted cell may spell a field
+		// (mayFindCSV): mayFind on the unquoted text nearly always agrees,
+		// and judging without asking it is what the exhaustive path does,
+		// with the same findings.
+		may := d.exhaustive || !noName && (hinted || mayFind(s) || mayPatchCode(s))
 		if !may {
 			if has, ok := quickHasBody(s); ok && has {
 				return
