@@ -49,9 +49,10 @@ type Detector struct {
 	keyed   map[reqKey]request
 	unkeyed []request
 	intern  interner
-	cand    record // the finding being added; its strings alias the event
-	keyBuf  []byte // keyOf's
-	specBuf []byte // judgedCode's
+	cand    record   // the finding being added; its strings alias the event
+	keyBuf  []byte   // keyOf's
+	specBuf []byte   // judgedCode's
+	texts   []string // candidate's clauses of the message
 	// specSums memoizes judgedCode's fingerprints by the code they are
 	// of (a workload's pods and stages repeat it), holding specBytes
 	// bytes of it.
@@ -334,7 +335,7 @@ func (d *Detector) candidate(e *event, body gjson.Result, changed []string) *rec
 		r.NewRV = e.metaGet(resp, mResourceVersion).Str
 	}
 	facts := d.in.sorted()
-	texts := make([]string, 0, len(facts)+1)
+	texts := d.texts[:0]
 	if len(changed) > 0 {
 		texts = append(texts, d.changeClause(changed))
 	}
@@ -352,6 +353,8 @@ func (d *Detector) candidate(e *event, body gjson.Result, changed []string) *rec
 		r.Risk = max(r.Risk, f.score)
 	}
 	r.Detail = strings.Join(texts, "; ")
+	clear(texts) // keep no clause alive past the finding
+	d.texts = texts
 	r.Images, r.Spec = d.judgedCode(r.Images, r.Containers, podLevel)
 	r.Nano = parseTime(r.Time)
 	return r

@@ -1,8 +1,9 @@
 package extended
 
 import (
+	"cmp"
 	"encoding/json"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -45,6 +46,8 @@ type inspector struct {
 
 	touchSpec   bool // a pod spec (or part of one) was walked
 	touchAccess bool // a key that can grant node access was set
+
+	order []fact // sorted's result, reused from finding to finding
 }
 
 // ctrInfo is what a body says about one container.
@@ -583,9 +586,10 @@ func isIndex(t string) bool {
 }
 
 // sorted returns the facts ordered by descending score, keeping discovery
-// order among equals, so messages lead with the worst signal.
+// order among equals, so messages lead with the worst signal. The slice
+// is valid until the next call.
 func (in *inspector) sorted() []fact {
-	fs := append([]fact(nil), in.facts...)
-	sort.SliceStable(fs, func(i, j int) bool { return fs[i].score > fs[j].score })
-	return fs
+	in.order = append(in.order[:0], in.facts...)
+	slices.SortStableFunc(in.order, func(a, b fact) int { return cmp.Compare(b.score, a.score) })
+	return in.order
 }
