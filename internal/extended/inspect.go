@@ -283,11 +283,12 @@ func (in *inspector) hostPath(p, container, text string) {
 }
 
 // deleted reports a strategic-merge-patch list element that removes itself.
-// Without a '$' or a \u escape (which gjson decodes in keys) the element
-// has no $patch member: most are whole containers, which gjson's look-up
-// would cross to the end.
+// Without a '$', written out or as the escape \u0024 (gjson decodes
+// escapes in keys), the element has no $patch member: most are whole
+// containers, which gjson's look-up would cross to the end. Other escapes
+// are common there (Go writes < > & as \u003c \u003e \u0026).
 func deleted(v gjson.Result) bool {
-	if strings.IndexByte(v.Raw, '$') < 0 && !strings.Contains(v.Raw, `\u`) {
+	if strings.IndexByte(v.Raw, '$') < 0 && !strings.Contains(v.Raw, `\u0024`) {
 		return false
 	}
 	return deletedLookup(v)
