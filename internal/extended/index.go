@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"math/bits"
 	"strings"
+	"sync"
 	"unicode/utf16"
 	"unicode/utf8"
 	"unsafe"
@@ -346,6 +347,9 @@ func (x *topIndex) End(depth int, doc []byte, i int) {
 	}
 }
 
+// topIndexes holds parseAuditValid's indexes for reuse.
+var topIndexes = sync.Pool{New: func() any { return new(topIndex) }}
+
 // bitIndex is the position of a single set bit.
 func bitIndex(b int) int { return bits.TrailingZeros(uint(b)) }
 
@@ -356,11 +360,16 @@ func bitIndex(b int) int { return bits.TrailingZeros(uint(b)) }
 // event with plain keys gjson's walk sees the same members, so e is
 // filled exactly as parseAudit fills it.
 func parseAuditValid(s string, e *event) bool {
-	x := topIndex{sub: -1, nsub: -1, meta: -1}
+	// The index, shown to ScanPlain as a Visitor, would be allocated
+	// for every event (700 bytes, most of this mode's garbage): it is
+	// reused instead.
+	x := topIndexes.Get().(*topIndex)
+	defer topIndexes.Put(x)
+	*x = topIndex{sub: -1, nsub: -1, meta: -1}
 	// ScanPlain accepts what Validate accepts and makes the same Visitor
 	// calls, with a walk that finds a string's end from 64-byte block
 	// marks.
-	plain, err := jsonscan.ScanPlain(bytesOf(s), &x, 3)
+	plain, err := jsonscan.ScanPlain(bytesOf(s), x, 3)
 	if err != nil || x.escaped {
 		return false
 	}
