@@ -133,6 +133,10 @@ func (d *Detector) changeClause(changed []string) string {
 	return strings.Join(parts, "; ")
 }
 
+// maxSpecBytes bounds the code judgedCode keeps to memoize fingerprints:
+// past it, the memo starts anew.
+const maxSpecBytes = 1 << 20
+
 // judgedCode returns the images of the containers with node access (all
 // containers when the pod itself has it), appended to dst, and a
 // fingerprint of their code, so that pods of one owner made from another
@@ -158,10 +162,19 @@ func (d *Detector) judgedCode(dst, containers []string, podLevel bool) ([]string
 	if len(b) == 0 {
 		return dst, ""
 	}
+	if s, ok := d.specSums[string(b)]; ok {
+		return dst, s
+	}
 	sum := sha256.Sum256(b)
 	var h [16]byte
 	hex.Encode(h[:], sum[:8])
-	return dst, string(h[:])
+	s := string(h[:])
+	if d.specSums == nil || d.specBytes > maxSpecBytes {
+		d.specSums, d.specBytes = map[string]string{}, 0
+	}
+	d.specSums[string(b)] = s
+	d.specBytes += len(b)
+	return dst, s
 }
 
 // objectVersion keys a version of an object.

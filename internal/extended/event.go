@@ -60,6 +60,7 @@ type event struct {
 	watch      *watched
 	annotation gjson.Result
 	raw        string         // the audit event's text, not yet validated; "" when validated
+	plain      bool           // the text is valid and plain ASCII (jsonscan.ScanPlain): what is read from it is valid UTF-8
 	bodies     [2]bodyMembers // where the request (0) and response (1) objects' first members lie, when validated
 }
 
@@ -435,9 +436,12 @@ func owner(obj gjson.Result) string {
 
 // ownerLookup is owner without its byte test: gjson's look-up of the
 // controller among metadata.ownerReferences.
-func ownerLookup(obj gjson.Result) string {
+func ownerLookup(obj gjson.Result) string { return controller(obj.Get("metadata.ownerReferences")) }
+
+// controller describes the controller among ownerReferences, if any.
+func controller(refs gjson.Result) string {
 	var o string
-	obj.Get("metadata.ownerReferences").ForEach(func(_, r gjson.Result) bool {
+	refs.ForEach(func(_, r gjson.Result) bool {
 		if r.Get("controller").Type == gjson.True {
 			o = r.Get("kind").String() + " " + r.Get("name").String()
 			return false

@@ -49,9 +49,15 @@ type Detector struct {
 	keyed   map[reqKey]request
 	unkeyed []request
 	intern  interner
-	cand    record // the finding being added; its strings alias the event
-	keyBuf  []byte // keyOf's
-	specBuf []byte // judgedCode's
+	cand    record   // the finding being added; its strings alias the event
+	keyBuf  []byte   // keyOf's
+	specBuf []byte   // judgedCode's
+	texts   []string // candidate's clauses of the message
+	// specSums memoizes judgedCode's fingerprints by the code they are
+	// of (a workload's pods and stages repeat it), holding specBytes
+	// bytes of it.
+	specSums  map[string]string
+	specBytes int
 	// unquoted is AddCSVField's buffer: the event, or its prefix, with
 	// its CSV quoting removed.
 	unquoted []byte
@@ -136,9 +142,9 @@ func trimBlank(s string) string {
 // at as envelopes (envelope.go), and counted when they are none.
 func (d *Detector) event(s string, depth int) {
 	var w *watched
-	noName := false
+	noName, hinted := false, false
 	if d.hint != nil && depth == 0 {
-		w, noName = d.hint, d.hintNoName
+		w, noName, hinted = d.hint, d.hintNoName, true
 		d.hint = nil
 	} else {
 		switch q, ok := quickWatch(s); {
@@ -164,7 +170,11 @@ func (d *Detector) event(s string, depth int) {
 				return
 			}
 		}
-		may := d.exhaustive || !noName && (mayFind(s) || mayPatchCode(s))
+		// A hint without noName says the quoted cell may spell a field
+		// (mayFindCSV): mayFind on the unquoted text nearly always agrees,
+		// and judging without asking it is what the exhaustive path does,
+		// with the same findings.
+		may := d.exhaustive || !noName && (hinted || mayFind(s) || mayPatchCode(s))
 		if !may {
 			if has, ok := quickHasBody(s); ok && has {
 				return
@@ -294,6 +304,8 @@ func (d *Detector) candidate(e *event, body gjson.Result, changed []string) *rec
 		Images:     r.Images[:0],
 		Reasons:    r.Reasons[:0],
 		Changed:    append(r.Changed[:0], changed...),
+		// gjson decodes the escapes of plain text into valid UTF-8.
+		ascii: e.plain,
 	}
 	if e.hasCode {
 		r.Code = e.code
@@ -307,23 +319,23 @@ func (d *Detector) candidate(e *event, body gjson.Result, changed []string) *rec
 		resp = gjson.Result{}
 	}
 	if r.Namespace == "" {
-		r.Namespace = firstString(resp.Get("metadata.namespace"), obj.Get("metadata.namespace"))
+		r.Namespace = firstString(e.metaGet(resp, mNamespace), e.metaGet(obj, mNamespace))
 	}
 	if r.Name == "" {
-		r.Name = firstString(resp.Get("metadata.name"), obj.Get("metadata.name"))
+		r.Name = firstString(e.metaGet(resp, mName), e.metaGet(obj, mName))
 	}
-	r.Owner = owner(resp)
+	r.Owner = e.owner(resp)
 	if r.Owner == "" && obj.IsObject() {
-		r.Owner = owner(obj)
+		r.Owner = e.owner(obj)
 	}
 	if r.Verb == "update" && e.request.IsObject() {
-		r.BaseRV = e.request.Get("metadata.resourceVersion").Str
+		r.BaseRV = e.metaGet(e.request, mResourceVersion).Str
 	}
 	if r.Outcome == OutcomeAllowed {
-		r.NewRV = resp.Get("metadata.resourceVersion").Str
+		r.NewRV = e.metaGet(resp, mResourceVersion).Str
 	}
 	facts := d.in.sorted()
-	texts := make([]string, 0, len(facts)+1)
+	texts := d.texts[:0]
 	if len(changed) > 0 {
 		texts = append(texts, d.changeClause(changed))
 	}
@@ -341,6 +353,8 @@ func (d *Detector) candidate(e *event, body gjson.Result, changed []string) *rec
 		r.Risk = max(r.Risk, f.score)
 	}
 	r.Detail = strings.Join(texts, "; ")
+	clear(texts) // keep no clause alive past the finding
+	d.texts = texts
 	r.Images, r.Spec = d.judgedCode(r.Images, r.Containers, podLevel)
 	r.Nano = parseTime(r.Time)
 	return r

@@ -2,7 +2,11 @@ package extended
 
 import (
 	"bytes"
+	"math/bits"
 	"strings"
+	"sync"
+	"unicode/utf16"
+	"unicode/utf8"
 	"unsafe"
 
 	"github.com/tidwall/gjson"
@@ -27,6 +31,9 @@ type topIndex struct {
 	body     [2]bodyIndex
 	sub      int // the body member whose value is being read: a bodyNames index, or -1
 	subStart int // where that value starts
+	meta     int // the body whose metadata's members are being read, or -1
+	mkey     int // 1 + the metaNames index of the member Key named at depth 3, or 0
+	mstart   int // where that member's value starts
 
 	// One level down, in user, objectRef and responseStatus: where
 	// the members fillAudit reads lie (nestNames), so that it does not
@@ -114,7 +121,31 @@ type bodyIndex struct {
 	escaped bool                   // a key of the object holds an escape: gjson would decode it
 	seen    uint8                  // bits of the bodyNames recorded (the first of each)
 	at      [len(bodyNames)][2]int // value bounds by bodyNames index
+
+	// Two levels down, in the object's metadata: how many metadata
+	// members it has, whether the first is an object, whether a key
+	// in it holds an escape, and the raw values of metaNames in it.
+	metas    int
+	metaObj  bool
+	metaEsc  bool
+	metaSeen uint8
+	metaVal  [len(metaNames)]string
 }
+
+// metaNames are the members of a request or response object's metadata
+// that a finding reads (see event.metaGet).
+var metaNames = [...]string{"namespace", "name", "resourceVersion", "ownerReferences"}
+
+// metaPaths are the gjson paths of metaNames, for objects not indexed.
+var metaPaths = [...]string{"metadata.namespace", "metadata.name", "metadata.resourceVersion", "metadata.ownerReferences"}
+
+// Indexes into metaNames.
+const (
+	mNamespace = iota
+	mName
+	mResourceVersion
+	mOwnerReferences
+)
 
 // bodyOf is the body index topIndex fills for the top-level member of
 // bit b, or -1.
@@ -130,6 +161,12 @@ func bodyOf(b int) int {
 
 // Key notes which member comes, by its name as written.
 func (x *topIndex) Key(depth int, key []byte) {
+	if depth == 3 {
+		if x.meta >= 0 {
+			x.mkey = x.metaKey(key) + 1
+		}
+		return
+	}
 	if depth == 2 {
 		switch {
 		case x.bit&(kRequest|kResponse) != 0:
@@ -142,7 +179,7 @@ func (x *topIndex) Key(depth int, key []byte) {
 	if depth != 1 {
 		return
 	}
-	x.bit = 0
+	x.bit, x.meta = 0, -1
 	if bytes.IndexByte(key, '\\') >= 0 {
 		// gjson would compare the decoded name: leave the event to it.
 		x.escaped = true
@@ -193,7 +230,7 @@ func auditKeyBit(key []byte) int {
 
 // bodyKey notes which member of a request or response object comes.
 func (x *topIndex) bodyKey(key []byte) {
-	x.sub = -1
+	x.sub, x.meta = -1, -1
 	b := bodyOf(x.bit)
 	if b < 0 {
 		return
@@ -208,6 +245,10 @@ func (x *topIndex) bodyKey(key []byte) {
 		n = 0
 	case bodyNames[1]:
 		n = 1
+	case "metadata":
+		if x.body[b].metas++; x.body[b].metas == 1 {
+			x.meta = b
+		}
 	}
 	if n >= 0 && x.body[b].seen&(1<<n) == 0 {
 		x.sub = n
@@ -215,18 +256,76 @@ func (x *topIndex) bodyKey(key []byte) {
 }
 
 // Start notes where a member's value starts.
-func (x *topIndex) Start(depth int, _ []byte, i int) {
+func (x *topIndex) Start(depth int, doc []byte, i int) {
 	switch depth {
 	case 1:
 		x.start = i
 		x.sub, x.nsub = -1, -1 // an array's elements have no key
 	case 2:
 		x.subStart = i
+		if x.meta >= 0 && doc[i] == '{' {
+			x.body[x.meta].metaObj = true
+		}
+	case 3:
+		if x.mkey > 0 {
+			x.mstart = i
+		}
 	}
 }
 
+// Member records the members of metaNames in the metadata of a request or
+// response object (depth 3, the deepest the index is shown): ScanPlain's
+// one call a member, where other walks call Key, Start and End.
+func (x *topIndex) Member(depth int, key, value []byte) {
+	if depth != 3 || x.meta < 0 {
+		return
+	}
+	if n := x.metaKey(key); n >= 0 {
+		x.metaValue(n, value)
+	}
+}
+
+// metaKey returns the metaNames index of a metadata member's key when its
+// value is to be recorded (the first of that name), or -1.
+func (x *topIndex) metaKey(key []byte) int {
+	b := &x.body[x.meta]
+	if bytes.IndexByte(key, '\\') >= 0 {
+		b.metaEsc = true
+		return -1
+	}
+	n := -1
+	switch string(key) {
+	case "namespace":
+		n = mNamespace
+	case "name":
+		n = mName
+	case "resourceVersion":
+		n = mResourceVersion
+	case "ownerReferences":
+		n = mOwnerReferences
+	}
+	if n < 0 || b.metaSeen&(1<<n) != 0 {
+		return -1
+	}
+	return n
+}
+
+// metaValue records the value of metaNames[n].
+func (x *topIndex) metaValue(n int, value []byte) {
+	b := &x.body[x.meta]
+	b.metaSeen |= 1 << n
+	b.metaVal[n] = view(value)
+}
+
 // End records a member's value bounds when it is one parseAudit reads.
-func (x *topIndex) End(depth int, _ []byte, i int) {
+func (x *topIndex) End(depth int, doc []byte, i int) {
+	if depth == 3 {
+		if x.mkey > 0 {
+			x.metaValue(x.mkey-1, doc[x.mstart:i])
+			x.mkey, x.mstart = 0, 0
+		}
+		return
+	}
 	if depth == 2 {
 		if x.sub >= 0 {
 			b := &x.body[bodyOf(x.bit)]
@@ -248,15 +347,11 @@ func (x *topIndex) End(depth int, _ []byte, i int) {
 	}
 }
 
+// topIndexes holds parseAuditValid's indexes for reuse.
+var topIndexes = sync.Pool{New: func() any { return new(topIndex) }}
+
 // bitIndex is the position of a single set bit.
-func bitIndex(b int) int {
-	n := 0
-	for b > 1 {
-		b >>= 1
-		n++
-	}
-	return n
-}
+func bitIndex(b int) int { return bits.TrailingZeros(uint(b)) }
 
 // parseAuditValid is parseAudit for an event that it validates in the
 // same pass: it fills e and reports true, with e.raw left empty (the
@@ -265,11 +360,17 @@ func bitIndex(b int) int {
 // event with plain keys gjson's walk sees the same members, so e is
 // filled exactly as parseAudit fills it.
 func parseAuditValid(s string, e *event) bool {
-	x := topIndex{sub: -1, nsub: -1}
+	// The index, shown to ScanPlain as a Visitor, would be allocated
+	// for every event (700 bytes, most of this mode's garbage): it is
+	// reused instead.
+	x := topIndexes.Get().(*topIndex)
+	defer topIndexes.Put(x)
+	*x = topIndex{sub: -1, nsub: -1, meta: -1}
 	// ScanPlain accepts what Validate accepts and makes the same Visitor
 	// calls, with a walk that finds a string's end from 64-byte block
-	// marks; whether the event is plain text is not needed here.
-	if _, err := jsonscan.ScanPlain(bytesOf(s), &x, 2); err != nil || x.escaped {
+	// marks.
+	plain, err := jsonscan.ScanPlain(bytesOf(s), x, 3)
+	if err != nil || x.escaped {
 		return false
 	}
 	val := func(bit int) gjson.Result {
@@ -295,6 +396,7 @@ func parseAuditValid(s string, e *event) bool {
 		return parseValue(s[b[0]:b[1]])
 	}
 	fillAudit(e, val, get)
+	e.plain = plain
 	for b, bit := range [2]int{kRequest, kResponse} {
 		bx := &x.body[b]
 		if x.seen&bit == 0 || bx.escaped || s[x.at[bitIndex(bit)][0]] != '{' {
@@ -307,19 +409,72 @@ func parseAuditValid(s string, e *event) bool {
 				ix.val[n] = s[bx.at[n][0]:bx.at[n][1]]
 			}
 		}
+		// gjson's look-up of metadata.<name> takes the first metadata
+		// object holding name: the index answers when there is no
+		// other metadata member to look in.
+		if ix.metaOK = bx.metas == 0 || bx.metas == 1 && bx.metaObj && !bx.metaEsc; ix.metaOK {
+			ix.meta = bx.metaVal
+		}
 	}
 	return true
 }
 
 // parseValue is gjson.Parse(v) for v, one valid JSON value as the
-// validating pass bounds it. A string without a backslash is read
-// without gjson, whose byte loop over it cost more than one vectorised
-// search: its text is what lies between the quotes, as gjson finds.
+// validating pass bounds it. A string is read without gjson, whose byte
+// loop over it cost more than one vectorised search: its text is what
+// lies between the quotes, as gjson finds, decoded as gjson decodes it
+// when it holds an escape (the \u0026 of a request URI's query).
 func parseValue(v string) gjson.Result {
-	if len(v) >= 2 && v[0] == '"' && strings.IndexByte(v, '\\') < 0 {
-		return gjson.Result{Type: gjson.String, Raw: v, Str: v[1 : len(v)-1]}
+	if len(v) >= 2 && v[0] == '"' {
+		in := v[1 : len(v)-1]
+		if k := strings.IndexByte(in, '\\'); k >= 0 {
+			in = unescapeValid(in, k)
+		}
+		return gjson.Result{Type: gjson.String, Raw: v, Str: in}
 	}
 	return gjson.Parse(v)
+}
+
+// unescapeValid is gjson's decoding of s, the text of a valid JSON
+// string whose first backslash is s[k]: the bytes between escapes are
+// copied as they stand, a surrogate pair of \u escapes makes one rune
+// and a lone surrogate U+FFFD. It copies runs between escapes whole,
+// where gjson appends byte by byte, and builds the string in place.
+func unescapeValid(s string, k int) string {
+	b := make([]byte, 0, len(s))
+	for k >= 0 {
+		b = append(b, s[:k]...)
+		switch c := s[k+1]; c {
+		case 'b':
+			b = append(b, '\b')
+		case 'f':
+			b = append(b, '\f')
+		case 'n':
+			b = append(b, '\n')
+		case 'r':
+			b = append(b, '\r')
+		case 't':
+			b = append(b, '\t')
+		case 'u':
+			r, _ := jsonscan.Hex4(s[k+2:])
+			s = s[k+6:]
+			if r >= 0xD800 && r < 0xDC00 && len(s) >= 6 && s[0] == '\\' && s[1] == 'u' {
+				if r2, _ := jsonscan.Hex4(s[2:]); r2 >= 0xDC00 && r2 < 0xE000 {
+					r = utf16.DecodeRune(r, r2)
+					s = s[6:]
+				}
+			}
+			b = utf8.AppendRune(b, r) // U+FFFD for a surrogate left alone
+			k = strings.IndexByte(s, '\\')
+			continue
+		default: // '"', '\\' and '/' stand for themselves
+			b = append(b, c)
+		}
+		s = s[k+2:]
+		k = strings.IndexByte(s, '\\')
+	}
+	b = append(b, s...)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
 }
 
 // bodyMembers is what the validating pass found in an event's request or
@@ -327,6 +482,49 @@ func parseValue(v string) gjson.Result {
 type bodyMembers struct {
 	ok  bool                   // the object was indexed: it is valid JSON and its keys are plain
 	val [len(bodyNames)]string // the raw value of each of bodyNames; "" for a missing one
+
+	metaOK bool                   // ok, and meta answers metaGet
+	meta   [len(metaNames)]string // the raw value of each of metaNames in metadata; "" for a missing one
+}
+
+// indexed returns what the validating pass found of obj when obj is the
+// event's request or response object, or nil.
+func (e *event) indexed(obj gjson.Result) *bodyMembers {
+	var ix *bodyMembers
+	switch {
+	case sameText(obj.Raw, e.request.Raw) && e.request.IsObject():
+		ix = &e.bodies[0]
+	case sameText(obj.Raw, e.response.Raw) && e.response.IsObject():
+		ix = &e.bodies[1]
+	}
+	if ix == nil || !ix.ok {
+		return nil
+	}
+	return ix
+}
+
+// metaGet is obj.Get(metaPaths[n]), read from the validating pass's
+// index when obj is the event's request or response object, where gjson
+// would cross the object's managed fields and annotations again.
+func (e *event) metaGet(obj gjson.Result, n int) gjson.Result {
+	ix := e.indexed(obj)
+	if ix == nil || !ix.metaOK {
+		return obj.Get(metaPaths[n])
+	}
+	if v := ix.meta[n]; v != "" {
+		return parseValue(v)
+	}
+	return gjson.Result{}
+}
+
+// owner is owner(obj), with the ownerReferences found by metaGet: most
+// objects are bare pods, whose metadata has none, and owner's byte
+// tests cross the whole object.
+func (e *event) owner(obj gjson.Result) string {
+	if ix := e.indexed(obj); ix != nil && ix.metaOK {
+		return controller(e.metaGet(obj, mOwnerReferences))
+	}
+	return owner(obj)
 }
 
 // member is obj.Get(name) when obj is the event's request or response
@@ -336,14 +534,8 @@ type bodyMembers struct {
 // last-applied annotation, before the spec). A value of any other type,
 // and an object that was not indexed, are left to gjson.
 func (e *event) member(obj gjson.Result, name string) gjson.Result {
-	var ix *bodyMembers
-	switch {
-	case sameText(obj.Raw, e.request.Raw) && e.request.IsObject():
-		ix = &e.bodies[0]
-	case sameText(obj.Raw, e.response.Raw) && e.response.IsObject():
-		ix = &e.bodies[1]
-	}
-	if ix == nil || !ix.ok {
+	ix := e.indexed(obj)
+	if ix == nil {
 		return obj.Get(name)
 	}
 	for n, bn := range bodyNames {

@@ -2,6 +2,7 @@ package extended
 
 import (
 	"testing"
+	"unicode/utf8"
 
 	"github.com/tidwall/gjson"
 
@@ -45,6 +46,15 @@ func sameMembers(e *event) string {
 				return name + " of " + obj.Raw + ": " + got.Raw + " / " + want.Raw
 			}
 		}
+		for n, path := range metaPaths {
+			got, want := e.metaGet(obj, n), obj.Get(path)
+			if got.Type != want.Type || got.Raw != want.Raw || got.Str != want.Str || got.Num != want.Num {
+				return path + " of " + obj.Raw + ": " + got.Raw + " / " + want.Raw
+			}
+		}
+		if got, want := e.owner(obj), ownerLookup(obj); got != want {
+			return "owner of " + obj.Raw + ": " + got + " / " + want
+		}
 	}
 	return ""
 }
@@ -65,6 +75,13 @@ func TestBodyMembers(t *testing.T) {
 		`{"requestObject":{"kind":"Pod","spec":{}},"requestObject":{"spec":{"c":1}}}`,
 		`{"responseObject":{"status":{"spec":{}},"spec":{"d":1},"template":{"spec":{}}}}`,
 		`{"requestObject":{}}`,
+		`{"requestObject":{"metadata":{"name":"a","namespace":"n","name":"b","resourceVersion":"7","ownerReferences":[{"kind":"ReplicaSet","name":"r","controller":true}]}}}`,
+		`{"requestObject":{"metadata":{"name":"a"},"metadata":{"namespace":"n2","ownerReferences":[{"kind":"Job","name":"j","controller":true}]}}}`,
+		`{"requestObject":{"metadata":"x","metadata":{"name":"b"}},"responseObject":{"metadata":["name"]}}`,
+		`{"requestObject":{"metadata":{"n\u0061me":"a","name":"b"}},"responseObject":{"metadata":{"name":"\u00e9\"","namespace":7,"resourceVersion":null}}}`,
+		`{"requestObject":{"spec":{"metadata":{"name":"s"}},"metadata":{"ownerReferences":{"a":{"controller":true,"kind":"K","name":"n"}}}}}`,
+		`{"responseObject":{"metadata":{"ownerReferences":[{"kind":"DaemonSet","name":"d","controller":false},{"kind":"Node","name":"n","controller":true}]}}}`,
+		`{"responseObject":{"m\u0065tadata":{"name":"x"},"metadata":{"name":"y"}}}`,
 	} {
 		var e event
 		if !parseAuditValid(s, &e) {
@@ -107,12 +124,14 @@ func FuzzParseAuditValid(f *testing.F) {
 	f.Add([]byte(`{"requestObject":{"spec":{"a":1},"sp\u0065c":2,"metadata":[]},"responseObject":{"template":{}}}`))
 	f.Add([]byte(`{"user":{"username":"a","username":"b","groups":["g"]},"objectRef":{"name":"n","resource":"pods"},"responseStatus":{"code":201}}`))
 	f.Add([]byte(`{"user":{"us\u0065rname":"x","username":"y"},"objectRef":["resource"],"responseStatus":{"code":"201"}}`))
+	f.Add([]byte(`{"user":{"username":"\ud800\udc00\ud83d"},"requestURI":"/x?\u00ff","sourceIPs":["\udfff"]}`))
+	f.Add([]byte(`{"requestObject":{"metadata":{"name":"a","ownerReferences":[{"kind":"R","name":"r","controller":true}]},"metadata":{"namespace":"n"}},"responseObject":{"metadata":{"n\u0061me":"b"}}}`))
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		// The index is built by ScanPlain's walk: it must accept what
 		// ValidateVisit accepts and record the same.
-		scan, check := topIndex{sub: -1, nsub: -1}, topIndex{sub: -1, nsub: -1}
-		_, errScan := jsonscan.ScanPlain(raw, &scan, 2)
-		errCheck := jsonscan.ValidateVisit(raw, &check, 2)
+		scan, check := topIndex{sub: -1, nsub: -1, meta: -1}, topIndex{sub: -1, nsub: -1, meta: -1}
+		_, errScan := jsonscan.ScanPlain(raw, &scan, 3)
+		errCheck := jsonscan.ValidateVisit(raw, &check, 3)
 		if (errScan == nil) != (errCheck == nil) || errCheck == nil && scan != check {
 			t.Fatalf("%q: ScanPlain %v %+v, ValidateVisit %v %+v", raw, errScan, scan, errCheck, check)
 		}
@@ -130,7 +149,37 @@ func FuzzParseAuditValid(f *testing.F) {
 		if d := sameMembers(&fast); d != "" {
 			t.Fatalf("%q: %s", raw, d)
 		}
+		if d := plainStrings(&fast); d != "" {
+			t.Fatalf("%q: %s", raw, d)
+		}
 	})
+}
+
+// plainStrings reports a string read from an event taken as plain that
+// is not valid UTF-8 (which would skip coerceUTF8 wrongly), or "".
+func plainStrings(e *event) string {
+	if !e.plain {
+		return ""
+	}
+	for _, s := range []string{e.key, e.stage, e.level, e.verb, e.resource, e.sub, e.user, e.userAgent, e.namespace,
+		e.name, e.uri, e.time, e.groups.Str, e.ips.Str} {
+		if !utf8.ValidString(s) {
+			return "not UTF-8: " + s
+		}
+	}
+	for _, r := range []gjson.Result{e.groups, e.ips, e.request, e.response} {
+		bad := ""
+		r.ForEach(func(_, v gjson.Result) bool {
+			if !utf8.ValidString(v.Str) {
+				bad = v.Str
+			}
+			return bad == ""
+		})
+		if bad != "" {
+			return "not UTF-8: " + bad
+		}
+	}
+	return ""
 }
 
 // TestAuditKeyBit holds the switch to the map parseAuditLenient reads.
@@ -179,11 +228,30 @@ func TestNestMembers(t *testing.T) {
 // validating pass bounds, plain strings and the rest.
 func TestParseValue(t *testing.T) {
 	for _, v := range []string{`""`, `"a"`, `"pods/exec?x=1&y=<2>"`, `"a\"b"`, `"\u00e9"`, `"é"`, `12`, `-0.5e3`,
-		`true`, `false`, `null`, `{"a":"b"}`, `["x"]`} {
+		`true`, `false`, `null`, `{"a":"b"}`, `["x"]`, `"/api/v1/pods?limit=500\u0026resourceVersion=0"`,
+		`"\ud83d\ude00\ud800x\udc00\ud800\u0041\/\\\b\f\n\r\t\"é"`, `"\ud800\ud800\udfff"`, `"\\"`, `"a\u00e9\u2028"`} {
 		got, want := parseValue(v), gjson.Parse(v)
 		if got.Type != want.Type || got.Raw != want.Raw || got.Str != want.Str || got.Num != want.Num ||
 			got.Index != want.Index || len(got.Indexes) != len(want.Indexes) {
 			t.Errorf("%s: %+v, want %+v", v, got, want)
 		}
 	}
+}
+
+// FuzzParseValue holds parseValue to gjson.Parse on every valid JSON
+// string, whose escapes it decodes without gjson.
+func FuzzParseValue(f *testing.F) {
+	for _, s := range []string{`a`, `a\u0026b`, `\ud83d\ude00`, `\ud800`, `\udc00\ud800\u0041`, `\"\\\/\b\f\n\r\t`, "\xff\\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		v := `"` + s + `"`
+		if jsonscan.Validate([]byte(v)) != nil {
+			return
+		}
+		got, want := parseValue(v), gjson.Parse(v)
+		if got.Type != want.Type || got.Raw != want.Raw || got.Str != want.Str || got.Index != want.Index {
+			t.Fatalf("%q: %+v, want %+v", v, got, want)
+		}
+	})
 }

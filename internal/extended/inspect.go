@@ -1,8 +1,9 @@
 package extended
 
 import (
+	"cmp"
 	"encoding/json"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -45,6 +46,8 @@ type inspector struct {
 
 	touchSpec   bool // a pod spec (or part of one) was walked
 	touchAccess bool // a key that can grant node access was set
+
+	order []fact // sorted's result, reused from finding to finding
 }
 
 // ctrInfo is what a body says about one container.
@@ -280,9 +283,19 @@ func (in *inspector) hostPath(p, container, text string) {
 }
 
 // deleted reports a strategic-merge-patch list element that removes itself.
+// Without a '$', written out or as the escape \u0024 (gjson decodes
+// escapes in keys), the element has no $patch member: most are whole
+// containers, which gjson's look-up would cross to the end. Other escapes
+// are common there (Go writes < > & as \u003c \u003e \u0026).
 func deleted(v gjson.Result) bool {
-	return v.Get(`\$patch`).Str == "delete"
+	if strings.IndexByte(v.Raw, '$') < 0 && !strings.Contains(v.Raw, `\u0024`) {
+		return false
+	}
+	return deletedLookup(v)
 }
+
+// deletedLookup is deleted without its byte test.
+func deletedLookup(v gjson.Result) bool { return v.Get(`\$patch`).Str == "delete" }
 
 func volumeNoun(name string) string {
 	if name == "" {
@@ -574,9 +587,10 @@ func isIndex(t string) bool {
 }
 
 // sorted returns the facts ordered by descending score, keeping discovery
-// order among equals, so messages lead with the worst signal.
+// order among equals, so messages lead with the worst signal. The slice
+// is valid until the next call.
 func (in *inspector) sorted() []fact {
-	fs := append([]fact(nil), in.facts...)
-	sort.SliceStable(fs, func(i, j int) bool { return fs[i].score > fs[j].score })
-	return fs
+	in.order = append(in.order[:0], in.facts...)
+	slices.SortStableFunc(in.order, func(a, b fact) int { return cmp.Compare(b.score, a.score) })
+	return in.order
 }

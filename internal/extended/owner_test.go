@@ -40,3 +40,41 @@ func FuzzOwner(f *testing.F) {
 		}
 	})
 }
+
+// TestDeleted checks deleted on elements with and without a $patch
+// member, its name spelled plainly or through \u escapes, or only inside
+// a string.
+func TestDeleted(t *testing.T) {
+	for _, c := range []struct {
+		obj  string
+		want bool
+	}{
+		{`{"name":"c","image":"x","securityContext":{"privileged":true}}`, false},
+		{`{"name":"c","$patch":"delete"}`, true},
+		{`{"name":"c","\u0024patch":"delete"}`, true},
+		{`{"name":"c","\u0024\u0070atch":"delete"}`, true},
+		{`{"name":"c","$patch":"replace"}`, false},
+		{`{"name":"$patch","args":["delete"]}`, false},
+		{`{"x":{"$patch":"delete"}}`, false},
+		{`"$patch"`, false},
+		{``, false},
+	} {
+		v := gjson.Parse(c.obj)
+		if got := deleted(v); got != c.want || got != deletedLookup(v) {
+			t.Errorf("%s: deleted %v, want %v (gjson alone %v)", c.obj, got, c.want, deletedLookup(v))
+		}
+	}
+}
+
+// FuzzDeleted checks deleted against gjson's look-up alone on any text.
+func FuzzDeleted(f *testing.F) {
+	f.Add(`{"$patch":"delete"}`)
+	f.Add(`{"\u0024patch":"delete","name":"c"}`)
+	f.Add(`{"name":"c","image":"i"}`)
+	f.Fuzz(func(t *testing.T, s string) {
+		v := gjson.Parse(s)
+		if got, want := deleted(v), deletedLookup(v); got != want {
+			t.Fatalf("%q: deleted %v, gjson alone %v", s, got, want)
+		}
+	})
+}

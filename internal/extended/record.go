@@ -40,6 +40,10 @@ type record struct {
 	Pend       bool     `json:"pend,omitempty"` // a code patch judged against the previous version at Result
 	Risk       int      `json:"risk"`
 	Detail     string   `json:"d"`
+
+	// ascii is set when every string above comes from an event of plain
+	// ASCII text (or from constants): coerceUTF8 has nothing to do.
+	ascii bool
 }
 
 // groupKey is what makes two requests the same finding. A folded
@@ -161,6 +165,9 @@ func (g *group) originValues() (groups, ips []string) {
 // from a map process. The request key is left alone: it is hashed, and
 // both paths hash the same bytes.
 func (r *record) coerceUTF8() {
+	if r.ascii {
+		return
+	}
 	for _, p := range [...]*string{&r.Time, &r.User, &r.UserAgent, &r.Verb, &r.Resource, &r.Sub,
 		&r.Namespace, &r.Name, &r.Outcome, &r.Owner, &r.Detail, &r.Spec, &r.BaseRV, &r.NewRV} {
 		*p = validUTF8(*p)

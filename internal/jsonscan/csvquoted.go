@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/binary"
 	"math/bits"
-	"slices"
 )
 
 // Walks over the CSV-quoted form of a JSON text: the bytes between a CSV
@@ -167,39 +166,4 @@ func FieldsPlainCSV(q []byte, fn func(key, value []byte) bool) bool {
 			return false
 		}
 	}
-}
-
-// UnquoteCSV appends q with each "" turned into one quote. A lone quote
-// (which a well-formed cell does not have) is kept. Eight bytes are copied
-// at a time; quoted JSON has a pair every ten bytes or so.
-func UnquoteCSV(dst, q []byte) []byte {
-	w := len(dst)
-	dst = slices.Grow(dst, len(q)+8)[:w+len(q)+8] // slack for whole-word stores
-	i := 0
-	for i+8 <= len(q) {
-		x := binary.LittleEndian.Uint64(q[i:])
-		binary.LittleEndian.PutUint64(dst[w:], x) // the output never outruns the input
-		m := HasByte(x, '"')                      // lowest set byte exact
-		if m == 0 {
-			i += 8
-			w += 8
-			continue
-		}
-		k := bits.TrailingZeros64(m)>>3 + 1 // through the quote
-		i += k
-		w += k
-		if i < len(q) && q[i] == '"' {
-			i++
-		}
-	}
-	for i < len(q) {
-		c := q[i]
-		dst[w] = c
-		w++
-		i++
-		if c == '"' && i < len(q) && q[i] == '"' {
-			i++
-		}
-	}
-	return dst[:w]
 }
