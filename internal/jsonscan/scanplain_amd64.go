@@ -27,18 +27,11 @@ func marksPlainBlocks(p *byte, n int, out *uint64)
 //go:noescape
 func quoteBackslash(p *[64]byte) (q, b uint64)
 
-// cpuAVX2 reports whether the CPU has AVX2 and the OS keeps its
-// registers. In scanplain_amd64.s.
-func cpuAVX2() bool
-
 // useAVX2 makes marksPlain and marksAny take their AVX2 path: one byte
 // the assembly tests on each call (1 when set), fixed at start-up. The
 // marks are the same on either path; the tests turn it off to check the
 // SSE2 one.
 var useAVX2 = boolByte(hasAVX2)
-
-// hasAVX2 reports whether this CPU can take the AVX2 path.
-var hasAVX2 = cpuAVX2()
 
 func boolByte(b bool) byte {
 	if b {

@@ -331,33 +331,3 @@ C32(0xA0, $0x2020202020202020)
 C32(0xC0, $0x1F1F1F1F1F1F1F1F)
 #undef C32
 GLOBL avx2Consts<>(SB), RODATA|NOPTR, $0xE0
-
-// func cpuAVX2() bool
-// Whether the CPU has AVX2 and the OS saves the YMM registers (CPUID
-// leaves 1 and 7, XCR0), as Go's internal/cpu decides it.
-TEXT ·cpuAVX2(SB), NOSPLIT, $0-1
-	MOVB $0, ret+0(FP)
-	XORL AX, AX
-	XORL CX, CX
-	CPUID
-	CMPL AX, $7
-	JLT done
-	MOVL $1, AX
-	XORL CX, CX
-	CPUID
-	ANDL $0x18000000, CX // OSXSAVE and AVX
-	CMPL CX, $0x18000000
-	JNE done
-	XORL CX, CX
-	XGETBV
-	ANDL $6, AX // XMM and YMM state
-	CMPL AX, $6
-	JNE done
-	MOVL $7, AX
-	XORL CX, CX
-	CPUID
-	ANDL $0x20, BX // AVX2
-	JZ done
-	MOVB $1, ret+0(FP)
-done:
-	RET

@@ -270,7 +270,7 @@ func TestScanPlainBlockEscapes(t *testing.T) {
 	for _, path := range vectorPaths() {
 		useAVX2 = path
 		for seed := 0; seed < 4000; seed++ {
-			r := uint32(seed*2654435761 + 1)
+			r := uint32(seed)*2654435761 + 1
 			next := func(n int) int {
 				r ^= r << 13
 				r ^= r >> 17

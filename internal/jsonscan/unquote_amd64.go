@@ -6,9 +6,6 @@ package jsonscan
 //go:noescape
 func quotes64(p *[64]byte) uint64
 
-// cpuidECX1 returns ECX of CPUID leaf 1 (the feature flags SSSE3 is in).
-func cpuidECX1() uint32
-
 // unquoteBlocks is UnquoteCSV's loop over the 64-byte blocks of q[:end]
 // (end a multiple of 64), writing to dst[w:] with carry as dropMask has
 // it: each block's drops found as dropMask finds them, and each eight
@@ -21,7 +18,7 @@ func cpuidECX1() uint32
 func unquoteBlocks(dst, q *byte, end, w int, carry uint64) (int, uint64)
 
 // vectorUnquote reports whether unquoteBlocks can run: the CPU has SSSE3.
-var vectorUnquote = cpuidECX1()&(1<<9) != 0
+var vectorUnquote = hasSSSE3
 
 // unquoteShuffles holds, for each mask m of the quotes to drop among
 // eight bytes, the PSHUFB control that gathers the bytes kept to the

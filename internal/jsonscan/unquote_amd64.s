@@ -27,14 +27,6 @@ TEXT ·quotes64(SB), NOSPLIT, $0-16
 	MOVQ AX, ret+8(FP)
 	RET
 
-// func cpuidECX1() uint32
-TEXT ·cpuidECX1(SB), NOSPLIT, $0-4
-	MOVL $1, AX
-	XORL CX, CX
-	CPUID
-	MOVL CX, ret+0(FP)
-	RET
-
 // func unquoteBlocks(dst, q *byte, end, w int, carry uint64) (int, uint64)
 //
 // dropMask and the compaction of each eight bytes by PSHUFB, for the
