@@ -19,8 +19,8 @@ type CSVMembers struct {
 
 // Walk states.
 const (
-	walkKey   int8 = iota // a key starts at i
-	walkValue             // a key was read: its value starts at i
+	walkKey   int8 = iota // a key starts at i (csvStep's mode 0)
+	walkValue             // a key was read: its value starts at i (mode 1)
 	walkAfter             // a value ended at i: a comma or the closing brace follows
 	walkDone              // the object ended
 	walkFail              // broken structure, a key with an escape, a lone quote
@@ -66,6 +66,19 @@ func (w *CSVMembers) Next() (key, value []byte, more bool) {
 // only the start of a long value (the first members of an object) reads
 // it by Rest; the walk is then checked no further than the caller reads.
 func (w *CSVMembers) Key() (key []byte, more bool) {
+	if w.st <= walkValue {
+		// The common shape, read in one call (mode 0 for a key at
+		// w.i, 1 for a value, as the states are numbered).
+		if ks, ke, next := csvStep(w.q, w.i, int(w.st)); next >= 0 {
+			w.i, w.st = next, walkValue
+			return w.q[ks:ke], true
+		}
+	}
+	return w.keyBytes()
+}
+
+// keyBytes is Key read byte by byte, where csvStep gives up.
+func (w *CSVMembers) keyBytes() (key []byte, more bool) {
 	q := w.q
 	i := w.i
 	switch w.st {
@@ -149,7 +162,10 @@ func (w *CSVMembers) Value() (value []byte, ok bool) {
 		return nil, false
 	}
 	q, vs := w.q, w.i
-	i := valueEnd(q, vs)
+	_, _, i := csvStep(q, vs, 2)
+	if i < 0 {
+		i = valueEnd(q, vs)
+	}
 	if i < 0 {
 		w.st = walkFail
 		return nil, false

@@ -1,0 +1,108 @@
+package jsonscan
+
+// csvStep reads the common shape of a member walk's step (CSVMembers.Key
+// and Value) on CSV-quoted text, where the byte walk spent a few hundred
+// instructions per member in calls and checks: strings with no escaped
+// quote, objects and arrays of such strings, keys followed at once by
+// "":, members joined by a bare comma.
+//
+// With mode 0 a key's opening "" pair is at q[i]; with mode 1 a value is
+// at q[i], then a comma and the next key; with mode 2 only the value at
+// q[i]. It returns where the key's text starts and ends and where its
+// value starts (mode 0 and 1), or where the value ends (mode 2), exactly
+// as the byte walk reads them. next is -1 where the text leaves that
+// shape (a scalar, an escaped quote, a blank, a lone quote, a backslash
+// outside strings, the end of q): the byte walk then reads the step.
+// In walk_step_amd64.s, and csvStepGo elsewhere.
+//
+// The byte walk's answers it must match: a string ends at the first
+// quote after its opening pair unless a backslash stands before it, in
+// which case csvStep gives up; an object or array ends where its bracket
+// depth, counted outside strings, returns to zero.
+
+// csvStepGo is csvStep in plain Go: the fallback where there is no
+// vector version, and the tests' oracle.
+func csvStepGo(q []byte, i, mode int) (keyStart, keyEnd, next int) {
+	n := len(q)
+	if mode == 0 {
+		if i+2 > n || q[i] != '"' || q[i+1] != '"' {
+			return 0, 0, -1
+		}
+		i += 2
+	} else {
+		if i >= n {
+			return 0, 0, -1
+		}
+		switch c := q[i]; {
+		case c == '"':
+			if i+1 >= n || q[i+1] != '"' {
+				return 0, 0, -1
+			}
+			if i = stepString(q, i+2); i < 0 {
+				return 0, 0, -1
+			}
+		case c|0x20 == '{':
+			if i = stepContainer(q, i); i < 0 {
+				return 0, 0, -1
+			}
+		default:
+			return 0, 0, -1
+		}
+		if mode == 2 {
+			return 0, 0, i
+		}
+		if i+3 > n || q[i] != ',' || q[i+1] != '"' || q[i+2] != '"' {
+			return 0, 0, -1
+		}
+		i += 3
+	}
+	ks := i
+	for i < n && q[i] != '"' && q[i] != '\\' {
+		i++
+	}
+	if i+3 >= n || q[i] != '"' || q[i+1] != '"' || q[i+2] != ':' || q[i+3] <= ' ' {
+		return 0, 0, -1
+	}
+	return ks, i, i + 3
+}
+
+// stepString returns the index after the closing "" pair of a string
+// whose text starts at q[i], or -1 when that pair is not there or a
+// backslash stands before it.
+func stepString(q []byte, i int) int {
+	for i < len(q) && q[i] != '"' {
+		i++
+	}
+	if i+1 >= len(q) || q[i+1] != '"' || q[i-1] == '\\' {
+		return -1
+	}
+	return i + 2
+}
+
+// stepContainer returns the index after the object or array whose
+// opening bracket is q[i], or -1 where csvStep gives up.
+func stepContainer(q []byte, i int) int {
+	depth := 0
+	for i < len(q) {
+		switch c := q[i]; {
+		case c == '"':
+			if i+1 >= len(q) || q[i+1] != '"' {
+				return -1
+			}
+			if i = stepString(q, i+2); i < 0 {
+				return -1
+			}
+			continue
+		case c == '\\':
+			return -1
+		case c|0x20 == '{':
+			depth++
+		case c|0x20 == '}':
+			if depth--; depth == 0 {
+				return i + 1
+			}
+		}
+		i++
+	}
+	return -1
+}

@@ -1,0 +1,246 @@
+#include "textflag.h"
+
+// csvStep's common case with SSE2 (part of the amd64 baseline, so no CPU
+// check): 16 bytes are compared at a time while searching for the next
+// quote (in a string), the next quote or backslash (in a key), or the
+// next quote, backslash or bracket (in an object or array). Anything off
+// the common shape returns next = -1, for the byte walk to read instead.
+
+DATA stepConsts<>+0x00(SB)/8, $0x2222222222222222 // '"'
+DATA stepConsts<>+0x08(SB)/8, $0x2222222222222222
+DATA stepConsts<>+0x10(SB)/8, $0x5C5C5C5C5C5C5C5C // '\\'
+DATA stepConsts<>+0x18(SB)/8, $0x5C5C5C5C5C5C5C5C
+DATA stepConsts<>+0x20(SB)/8, $0x2020202020202020 // folds '[' onto '{', ']' onto '}'
+DATA stepConsts<>+0x28(SB)/8, $0x2020202020202020
+DATA stepConsts<>+0x30(SB)/8, $0x7B7B7B7B7B7B7B7B // '{'
+DATA stepConsts<>+0x38(SB)/8, $0x7B7B7B7B7B7B7B7B
+DATA stepConsts<>+0x40(SB)/8, $0x7D7D7D7D7D7D7D7D // '}'
+DATA stepConsts<>+0x48(SB)/8, $0x7D7D7D7D7D7D7D7D
+GLOBL stepConsts<>(SB), RODATA|NOPTR, $0x50
+
+// func csvStep(q []byte, i int, mode int) (keyStart, keyEnd, next int)
+TEXT ·csvStep(SB), NOSPLIT, $0-64
+	MOVQ q_base+0(FP), SI
+	MOVQ q_len+8(FP), BX
+	MOVQ i+24(FP), DI
+	MOVQ mode+32(FP), R8
+	MOVOU stepConsts<>+0x00(SB), X8
+	MOVOU stepConsts<>+0x10(SB), X9
+	MOVOU stepConsts<>+0x20(SB), X10
+	MOVOU stepConsts<>+0x30(SB), X11
+	MOVOU stepConsts<>+0x40(SB), X12
+	XORQ R9, R9 // 1 while inside an object or array
+	XORQ R10, R10 // its depth
+	TESTQ R8, R8
+	JNE value
+	// A key's opening "" pair at i.
+	LEAQ 2(DI), AX
+	CMPQ AX, BX
+	JA slow
+	CMPB (SI)(DI*1), $0x22
+	JNE slow
+	CMPB 1(SI)(DI*1), $0x22
+	JNE slow
+	MOVQ AX, DI
+	JMP key
+
+value:
+	CMPQ DI, BX
+	JAE slow
+	MOVBLZX (SI)(DI*1), AX
+	CMPB AL, $0x22
+	JEQ vstring
+	ORB $0x20, AL
+	CMPB AL, $0x7B
+	JEQ container
+	JMP slow // scalars are left to the byte walk
+
+vstring:
+	LEAQ 1(DI), AX
+	CMPQ AX, BX
+	JAE slow
+	CMPB 1(SI)(DI*1), $0x22
+	JNE slow
+	ADDQ $2, DI
+
+strloop: // the next quote at or after DI closes the string
+	LEAQ 16(DI), AX
+	CMPQ AX, BX
+	JA strtail
+	MOVOU (SI)(DI*1), X0
+	PCMPEQB X8, X0
+	PMOVMSKB X0, AX
+	TESTL AX, AX
+	JNE strfound
+	ADDQ $16, DI
+	JMP strloop
+
+strtail:
+	CMPQ DI, BX
+	JAE slow
+	CMPB (SI)(DI*1), $0x22
+	JEQ strquote
+	INCQ DI
+	JMP strtail
+
+strfound:
+	BSFL AX, AX
+	ADDQ AX, DI
+
+strquote: // a "" pair with no backslash before it
+	LEAQ 1(DI), AX
+	CMPQ AX, BX
+	JAE slow
+	CMPB 1(SI)(DI*1), $0x22
+	JNE slow
+	CMPB -1(SI)(DI*1), $0x5C
+	JEQ slow
+	ADDQ $2, DI
+	TESTQ R9, R9
+	JNE cloop
+	JMP after
+
+container: // DI at the opening bracket, depth 0
+	MOVQ $1, R9
+
+cloop: // the next quote, backslash or bracket at or after DI
+	LEAQ 16(DI), AX
+	CMPQ AX, BX
+	JA ctail
+	MOVOU (SI)(DI*1), X0
+	MOVO X0, X1
+	PCMPEQB X8, X1
+	MOVO X0, X2
+	PCMPEQB X9, X2
+	POR X2, X1
+	POR X10, X0
+	MOVO X0, X2
+	PCMPEQB X11, X2
+	PCMPEQB X12, X0
+	POR X2, X1
+	POR X0, X1
+	PMOVMSKB X1, AX
+	TESTL AX, AX
+	JNE cfound
+	ADDQ $16, DI
+	JMP cloop
+
+ctail:
+	CMPQ DI, BX
+	JAE slow
+	MOVBLZX (SI)(DI*1), AX
+	CMPB AL, $0x22
+	JEQ cbyte
+	CMPB AL, $0x5C
+	JEQ cbyte
+	ORB $0x20, AL
+	CMPB AL, $0x7B
+	JEQ cbyte
+	CMPB AL, $0x7D
+	JEQ cbyte
+	INCQ DI
+	JMP ctail
+
+cfound:
+	BSFL AX, AX
+	ADDQ AX, DI
+
+cbyte:
+	MOVBLZX (SI)(DI*1), AX
+	CMPB AL, $0x22
+	JEQ cquote
+	CMPB AL, $0x5C
+	JEQ slow // a backslash outside strings: not JSON
+	INCQ DI
+	ORB $0x20, AL
+	CMPB AL, $0x7B
+	JEQ copen
+	DECQ R10
+	JNE cloop
+	XORQ R9, R9
+	JMP after
+
+copen:
+	INCQ R10
+	JMP cloop
+
+cquote:
+	LEAQ 1(DI), AX
+	CMPQ AX, BX
+	JAE slow
+	CMPB 1(SI)(DI*1), $0x22
+	JNE slow
+	ADDQ $2, DI
+	JMP strloop
+
+after: // a value ended at DI
+	CMPQ R8, $2
+	JEQ done
+	LEAQ 3(DI), AX
+	CMPQ AX, BX
+	JA slow
+	CMPB (SI)(DI*1), $0x2C
+	JNE slow
+	CMPB 1(SI)(DI*1), $0x22
+	JNE slow
+	CMPB 2(SI)(DI*1), $0x22
+	JNE slow
+	MOVQ AX, DI
+
+key: // a key's text starts at DI: it ends at the first quote or backslash
+	MOVQ DI, R11
+
+kloop:
+	LEAQ 16(DI), AX
+	CMPQ AX, BX
+	JA ktail
+	MOVOU (SI)(DI*1), X0
+	MOVO X0, X1
+	PCMPEQB X8, X0
+	PCMPEQB X9, X1
+	POR X1, X0
+	PMOVMSKB X0, AX
+	TESTL AX, AX
+	JNE kfound
+	ADDQ $16, DI
+	JMP kloop
+
+ktail:
+	CMPQ DI, BX
+	JAE slow
+	MOVBLZX (SI)(DI*1), AX
+	CMPB AL, $0x22
+	JEQ kend
+	CMPB AL, $0x5C
+	JEQ kend
+	INCQ DI
+	JMP ktail
+
+kfound:
+	BSFL AX, AX
+	ADDQ AX, DI
+
+kend: // `"":` and a value start that is not a blank
+	LEAQ 3(DI), AX
+	CMPQ AX, BX
+	JAE slow
+	CMPB (SI)(DI*1), $0x22
+	JNE slow
+	CMPB 1(SI)(DI*1), $0x22
+	JNE slow
+	CMPB 2(SI)(DI*1), $0x3A
+	JNE slow
+	CMPB 3(SI)(DI*1), $0x20
+	JLS slow
+	MOVQ R11, keyStart+40(FP)
+	MOVQ DI, keyEnd+48(FP)
+	MOVQ AX, next+56(FP)
+	RET
+
+done:
+	MOVQ DI, next+56(FP)
+	RET
+
+slow:
+	MOVQ $-1, next+56(FP)
+	RET
