@@ -31,6 +31,14 @@ func (d *Detector) AddCSVField(field []byte, quoted bool) {
 	d.hint = nil
 }
 
+// The keys the pre-filter reads, sought by the walk so that the members
+// between them are crossed without a return for each.
+var (
+	preKeys  = jsonscan.Keys("verb", "objectRef", "requestObject")
+	bodyKeys = jsonscan.Keys("requestObject")
+	refKeys  = jsonscan.Keys("resource", "subresource", "apiGroup")
+)
+
 // preCSV is the pre-filter on the quoted bytes of an event shaped as an
 // object: one walk over its top level (jsonscan.MembersCSV, which reads
 // each "" as one quote, as the unquoted text has it) finds the verb, for
@@ -51,7 +59,7 @@ func preCSV(q []byte) (w *watched, noName, reject bool) {
 	var rw *watched // refWatch's answer, when haveRW
 	var rok, haveRW bool
 	for !haveVerb || !haveRef {
-		k, more := walk.Key()
+		k, more := walk.Seek(&preKeys)
 		if !more {
 			break
 		}
@@ -105,7 +113,7 @@ func preCSV(q []byte) (w *watched, noName, reject bool) {
 	// quickHasBody: the first top-level requestObject, from where the
 	// walk stopped on.
 	for !haveReq {
-		k, more := walk.Key()
+		k, more := walk.Seek(&bodyKeys)
 		if !more {
 			break
 		}
@@ -134,7 +142,7 @@ func watchOfCSV(verb, ref []byte, haveRef bool) (w *watched, ok bool) {
 	var haveRes, haveSub, haveGroup bool
 	walk := jsonscan.MembersCSV(ref)
 	for !haveRes || !haveSub || !haveGroup {
-		k, more := walk.Key()
+		k, more := walk.Seek(&refKeys)
 		if !more {
 			break
 		}

@@ -69,7 +69,7 @@ func (w *CSVMembers) Key() (key []byte, more bool) {
 	if w.st <= walkValue {
 		// The common shape, read in one call (mode 0 for a key at
 		// w.i, 1 for a value, as the states are numbered).
-		if ks, ke, next := csvStep(w.q, w.i, int(w.st)); next >= 0 {
+		if ks, ke, next := csvStep(w.q, w.i, int(w.st), 0, 0, 0); next >= 0 {
 			w.i, w.st = next, walkValue
 			return w.q[ks:ke], true
 		}
@@ -154,6 +154,53 @@ func (w *CSVMembers) keyBytes() (key []byte, more bool) {
 	return key, true
 }
 
+// KeySet is a set of one to three keys that a walk seeks (Seek), with
+// what csvStep compares them by.
+type KeySet struct {
+	names [3]string
+	codes [3]uint64 // keyCode of each, or zeros when a name is shorter than four bytes
+}
+
+// Keys returns the set of one to three names.
+func Keys(names ...string) KeySet {
+	var s KeySet
+	for k := range s.names {
+		s.names[k] = names[min(k, len(names)-1)]
+		s.codes[k] = keyCode(s.names[k])
+	}
+	for _, n := range s.names {
+		if len(n) < 4 {
+			s.codes = [3]uint64{} // a short key's code would not match csvStep's
+		}
+	}
+	return s
+}
+
+// has reports whether key is one of the set.
+func (s *KeySet) has(key []byte) bool {
+	return string(key) == s.names[0] || string(key) == s.names[1] || string(key) == s.names[2]
+}
+
+// Seek is Key for the next member whose key is in s: the members before
+// it are crossed as Key and the next Key would cross them, without a
+// return for each (most of an audit event's members are passed over).
+func (w *CSVMembers) Seek(s *KeySet) (key []byte, more bool) {
+	for {
+		if w.st <= walkValue {
+			if ks, ke, next := csvStep(w.q, w.i, int(w.st), s.codes[0], s.codes[1], s.codes[2]); next >= 0 {
+				w.i, w.st = next, walkValue
+				if key = w.q[ks:ke]; s.has(key) {
+					return key, true
+				}
+				continue
+			}
+		}
+		if key, more = w.keyBytes(); !more || s.has(key) {
+			return key, more
+		}
+	}
+}
+
 // Value crosses the value of the member whose key Key returned and
 // returns it; ok is false when Key did not stop at a value or the value
 // is broken.
@@ -162,7 +209,7 @@ func (w *CSVMembers) Value() (value []byte, ok bool) {
 		return nil, false
 	}
 	q, vs := w.q, w.i
-	_, _, i := csvStep(q, vs, 2)
+	_, _, i := csvStep(q, vs, 2, 0, 0, 0)
 	if i < 0 {
 		i = valueEnd(q, vs)
 	}

@@ -1,5 +1,7 @@
 package jsonscan
 
+import "encoding/binary"
+
 // csvStep reads the common shape of a member walk's step (CSVMembers.Key
 // and Value) on CSV-quoted text, where the byte walk spent a few hundred
 // instructions per member in calls and checks: strings with no escaped
@@ -10,7 +12,9 @@ package jsonscan
 // at q[i], then a comma and the next key; with mode 2 only the value at
 // q[i]. It returns where the key's text starts and ends and where its
 // value starts (mode 0 and 1), or where the value ends (mode 2), exactly
-// as the byte walk reads them. next is -1 where the text leaves that
+// as the byte walk reads them. Unless k1 is 0, keys whose keyCode is not
+// k1, k2 or k3 are passed over, their values crossed, as a caller that
+// seeks some keys would. next is -1 where the text leaves that
 // shape (a scalar, an escaped quote, a blank, a lone quote, a backslash
 // outside strings, the end of q): the byte walk then reads the step.
 // In walk_step_amd64.s, and csvStepGo elsewhere.
@@ -22,7 +26,37 @@ package jsonscan
 
 // csvStepGo is csvStep in plain Go: the fallback where there is no
 // vector version, and the tests' oracle.
-func csvStepGo(q []byte, i, mode int) (keyStart, keyEnd, next int) {
+func csvStepGo(q []byte, i, mode int, k1, k2, k3 uint64) (keyStart, keyEnd, next int) {
+	for {
+		ks, ke, next := stepOnce(q, i, mode)
+		if next < 0 || mode == 2 || k1 == 0 {
+			return ks, ke, next
+		}
+		if c := keyCodeAt(q, ks, ke); c == k1 || c == k2 || c == k3 {
+			return ks, ke, next
+		}
+		i, mode = next, 1
+	}
+}
+
+// keyCode is what csvStep compares a key by: its length and its first
+// four bytes (zeros past its end), so that a key of four bytes or more
+// is told apart from most others without a call.
+func keyCode(key string) uint64 {
+	var b [4]byte
+	copy(b[:], key)
+	return uint64(len(key))<<32 | uint64(binary.LittleEndian.Uint32(b[:]))
+}
+
+// keyCodeAt is csvStep's keyCode of the key q[ks:ke], read as csvStep
+// reads it: four bytes from ks, which for a key shorter than four are
+// the quotes and colon after it, so that it never equals keyCode(key).
+func keyCodeAt(q []byte, ks, ke int) uint64 {
+	return uint64(ke-ks)<<32 | uint64(binary.LittleEndian.Uint32(q[ks:]))
+}
+
+// stepOnce is csvStepGo for one member.
+func stepOnce(q []byte, i, mode int) (keyStart, keyEnd, next int) {
 	n := len(q)
 	if mode == 0 {
 		if i+2 > n || q[i] != '"' || q[i+1] != '"' {

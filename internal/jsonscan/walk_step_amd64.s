@@ -18,12 +18,13 @@ DATA stepConsts<>+0x40(SB)/8, $0x7D7D7D7D7D7D7D7D // '}'
 DATA stepConsts<>+0x48(SB)/8, $0x7D7D7D7D7D7D7D7D
 GLOBL stepConsts<>(SB), RODATA|NOPTR, $0x50
 
-// func csvStep(q []byte, i int, mode int) (keyStart, keyEnd, next int)
-TEXT ·csvStep(SB), NOSPLIT, $0-64
+// func csvStep(q []byte, i, mode int, k1, k2, k3 uint64) (keyStart, keyEnd, next int)
+TEXT ·csvStep(SB), NOSPLIT, $0-88
 	MOVQ q_base+0(FP), SI
 	MOVQ q_len+8(FP), BX
 	MOVQ i+24(FP), DI
 	MOVQ mode+32(FP), R8
+	MOVQ k1+40(FP), R12
 	MOVOU stepConsts<>+0x00(SB), X8
 	MOVOU stepConsts<>+0x10(SB), X9
 	MOVOU stepConsts<>+0x20(SB), X10
@@ -232,15 +233,36 @@ kend: // `"":` and a value start that is not a blank
 	JNE slow
 	CMPB 3(SI)(DI*1), $0x20
 	JLS slow
-	MOVQ R11, keyStart+40(FP)
-	MOVQ DI, keyEnd+48(FP)
-	MOVQ AX, next+56(FP)
+	TESTQ R12, R12
+	JEQ found
+	// Sought keys only: length and first four bytes (which lie before
+	// the `"":` checked above) as keyCode makes them.
+	MOVL (SI)(R11*1), CX
+	MOVQ DI, DX
+	SUBQ R11, DX
+	SHLQ $32, DX
+	ORQ CX, DX
+	CMPQ DX, R12
+	JEQ found
+	CMPQ DX, k2+48(FP)
+	JEQ found
+	CMPQ DX, k3+56(FP)
+	JEQ found
+	// Another key: its value is crossed, and the next member read.
+	MOVQ AX, DI
+	MOVQ $1, R8
+	JMP value
+
+found:
+	MOVQ R11, keyStart+64(FP)
+	MOVQ DI, keyEnd+72(FP)
+	MOVQ AX, next+80(FP)
 	RET
 
 done:
-	MOVQ DI, next+56(FP)
+	MOVQ DI, next+80(FP)
 	RET
 
 slow:
-	MOVQ $-1, next+56(FP)
+	MOVQ $-1, next+80(FP)
 	RET
