@@ -15,14 +15,15 @@ import "encoding/binary"
 // as the byte walk reads them. Unless k1 is 0, keys whose keyCode is not
 // k1, k2 or k3 are passed over, their values crossed, as a caller that
 // seeks some keys would. next is -1 where the text leaves that
-// shape (a scalar, an escaped quote, a blank, a lone quote, a backslash
-// outside strings, the end of q): the byte walk then reads the step.
+// shape (a scalar, a blank, a lone quote, the end of q): the byte walk
+// then reads the step.
 // In walk_step_amd64.s, and csvStepGo elsewhere.
 //
 // The byte walk's answers it must match: a string ends at the first
-// quote after its opening pair unless a backslash stands before it, in
-// which case csvStep gives up; an object or array ends where its bracket
-// depth, counted outside strings, returns to zero.
+// quote after its opening pair that an odd run of backslashes does not
+// escape; an object or array ends where its bracket depth, counted
+// outside strings, returns to zero (other bytes, backslashes too, are
+// passed over as SkipValueCSV passes them).
 
 // csvStepGo is csvStep in plain Go: the fallback where there is no
 // vector version, and the tests' oracle.
@@ -101,16 +102,26 @@ func stepOnce(q []byte, i, mode int) (keyStart, keyEnd, next int) {
 }
 
 // stepString returns the index after the closing "" pair of a string
-// whose text starts at q[i], or -1 when that pair is not there or a
-// backslash stands before it.
+// whose text starts at q[i] (after its opening pair), as SkipStringCSV,
+// or -1 at a lone quote or the end of q.
 func stepString(q []byte, i int) int {
-	for i < len(q) && q[i] != '"' {
-		i++
+	for {
+		for i < len(q) && q[i] != '"' {
+			i++
+		}
+		if i+1 >= len(q) || q[i+1] != '"' {
+			return -1
+		}
+		// A quote bounds the run of backslashes: the opening pair's.
+		n := 0
+		for k := i - 1; q[k] == '\\'; k-- {
+			n++
+		}
+		if n%2 == 0 {
+			return i + 2
+		}
+		i += 2
 	}
-	if i+1 >= len(q) || q[i+1] != '"' || q[i-1] == '\\' {
-		return -1
-	}
-	return i + 2
 }
 
 // stepContainer returns the index after the object or array whose
@@ -127,8 +138,6 @@ func stepContainer(q []byte, i int) int {
 				return -1
 			}
 			continue
-		case c == '\\':
-			return -1
 		case c|0x20 == '{':
 			depth++
 		case c|0x20 == '}':

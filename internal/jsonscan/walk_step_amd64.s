@@ -3,8 +3,8 @@
 // csvStep's common case with SSE2 (part of the amd64 baseline, so no CPU
 // check): 16 bytes are compared at a time while searching for the next
 // quote (in a string), the next quote or backslash (in a key), or the
-// next quote, backslash or bracket (in an object or array). Anything off
-// the common shape returns next = -1, for the byte walk to read instead.
+// next quote or bracket (in an object or array). Anything off the common
+// shape returns next = -1, for the byte walk to read instead.
 
 DATA stepConsts<>+0x00(SB)/8, $0x2222222222222222 // '"'
 DATA stepConsts<>+0x08(SB)/8, $0x2222222222222222
@@ -88,32 +88,48 @@ strfound:
 	BSFL AX, AX
 	ADDQ AX, DI
 
-strquote: // a "" pair with no backslash before it
+strquote: // a "" pair, which closes the string unless escaped
 	LEAQ 1(DI), AX
 	CMPQ AX, BX
 	JAE slow
 	CMPB 1(SI)(DI*1), $0x22
 	JNE slow
 	CMPB -1(SI)(DI*1), $0x5C
-	JEQ slow
+	JEQ strescape
+
+strclose:
 	ADDQ $2, DI
 	TESTQ R9, R9
 	JNE cloop
 	JMP after
 
+strescape: // escaped by an odd run of backslashes, which a quote bounds
+	LEAQ -2(DI), CX
+
+escrun:
+	CMPB (SI)(CX*1), $0x5C
+	JNE escend
+	DECQ CX
+	JMP escrun
+
+escend: // the run is DI-1-CX long
+	MOVQ DI, DX
+	SUBQ CX, DX
+	TESTQ $1, DX
+	JNE strclose
+	ADDQ $2, DI
+	JMP strloop
+
 container: // DI at the opening bracket, depth 0
 	MOVQ $1, R9
 
-cloop: // the next quote, backslash or bracket at or after DI
+cloop: // the next quote or bracket at or after DI
 	LEAQ 16(DI), AX
 	CMPQ AX, BX
 	JA ctail
 	MOVOU (SI)(DI*1), X0
 	MOVO X0, X1
 	PCMPEQB X8, X1
-	MOVO X0, X2
-	PCMPEQB X9, X2
-	POR X2, X1
 	POR X10, X0
 	MOVO X0, X2
 	PCMPEQB X11, X2
@@ -132,8 +148,6 @@ ctail:
 	MOVBLZX (SI)(DI*1), AX
 	CMPB AL, $0x22
 	JEQ cbyte
-	CMPB AL, $0x5C
-	JEQ cbyte
 	ORB $0x20, AL
 	CMPB AL, $0x7B
 	JEQ cbyte
@@ -150,8 +164,6 @@ cbyte:
 	MOVBLZX (SI)(DI*1), AX
 	CMPB AL, $0x22
 	JEQ cquote
-	CMPB AL, $0x5C
-	JEQ slow // a backslash outside strings: not JSON
 	INCQ DI
 	ORB $0x20, AL
 	CMPB AL, $0x7B

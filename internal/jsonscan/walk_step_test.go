@@ -46,6 +46,8 @@ func TestCSVStep(t *testing.T) {
 		`{"a":"x"y"}`,
 		`{"a":{"b":"c"`,
 		`{"a":[{"b":"c"]}]}`,
+		`{"a":["x"],"b":{"c":"d\\"e\\"},"f":"\\\\"g"}`,
+		`{"a":{"b":""}","c":"\\"},"d":"x"}`,
 	} {
 		stepEqual(t, bytes.ReplaceAll([]byte(c), []byte(`"`), []byte(`""`)))
 		stepEqual(t, []byte(c))
