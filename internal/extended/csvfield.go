@@ -254,9 +254,31 @@ func looksLikeObject(q []byte) bool {
 // mayFind or mayPatchCode is true: the names they look for hold no
 // quote, and a \u escape's hex digits neither; runAsUser and runAsNonRoot
 // are read with "" as the quote; any patch passes.
+//
+// Its searches are one (nextNeedle): it is true at the first of the
+// names found, privileged, capabilities, host, patch, a runAs that
+// mayRunAsRoot passes, or a \u that hasLetterEscape passes, as the OR of
+// those five searches over the whole cell is.
 func mayFindCSV(q string) bool {
-	return containsAt(q, "privileged", 3) || hasHostOrPatch(q, true) || containsAt(q, "capabilities", 4) ||
-		mayRunAsRoot(q, `""`) || hasLetterEscape(q)
+	for i := 0; ; {
+		at, kind := nextNeedle(q, i)
+		switch kind {
+		case needleNone:
+			return false
+		case needleName:
+			return true
+		case needleRunAs:
+			i = at + len("runAs")
+			if runAsMayBeRoot(q, i, `""`) {
+				return true
+			}
+		default:
+			i = at + len(`\u`)
+			if letterEscapeAt(q, i) {
+				return true
+			}
+		}
+	}
 }
 
 // plainStringCSV is plainString on a CSV-quoted JSON string: the text
