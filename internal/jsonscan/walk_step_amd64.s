@@ -192,9 +192,7 @@ after: // a value ended at DI
 	LEAQ 3(DI), AX
 	CMPQ AX, BX
 	JA slow
-	CMPB (SI)(DI*1), $0x2C
-	JNE slow
-	CMPB 1(SI)(DI*1), $0x22
+	CMPW (SI)(DI*1), $0x222C // `,"`
 	JNE slow
 	CMPB 2(SI)(DI*1), $0x22
 	JNE slow
@@ -234,6 +232,32 @@ kfound:
 	ADDQ AX, DI
 
 kend: // `"":` and a value start that is not a blank
+	LEAQ 5(DI), AX
+	CMPQ AX, BX
+	JAE kend3
+	CMPL (SI)(DI*1), $0x223A2222 // `"":"`, most often with a string after
+	JNE kend3
+	CMPB 4(SI)(DI*1), $0x22
+	JNE kend3
+	LEAQ 3(DI), AX
+	TESTQ R12, R12
+	JEQ found
+	MOVL (SI)(R11*1), CX
+	MOVQ DI, DX
+	SUBQ R11, DX
+	SHLQ $32, DX
+	ORQ CX, DX
+	CMPQ DX, R12
+	JEQ found
+	CMPQ DX, k2+48(FP)
+	JEQ found
+	CMPQ DX, k3+56(FP)
+	JEQ found
+	// Another key, with a string value: cross it, as value would.
+	ADDQ $5, DI
+	JMP strloop
+
+kend3:
 	LEAQ 3(DI), AX
 	CMPQ AX, BX
 	JAE slow
