@@ -123,24 +123,87 @@ escend: // the run is DI-1-CX long
 container: // DI at the opening bracket, depth 0
 	MOVQ $1, R9
 
-cloop: // the next quote or bracket at or after DI
+cloop: // the quotes (R11) and the quotes and brackets (DX) of the 16 bytes at DI
 	LEAQ 16(DI), AX
 	CMPQ AX, BX
 	JA ctail
+	MOVQ DI, R13
 	MOVOU (SI)(DI*1), X0
 	MOVO X0, X1
 	PCMPEQB X8, X1
+	PMOVMSKB X1, R11
 	POR X10, X0
 	MOVO X0, X2
 	PCMPEQB X11, X2
 	PCMPEQB X12, X0
-	POR X2, X1
-	POR X0, X1
-	PMOVMSKB X1, AX
-	TESTL AX, AX
-	JNE cfound
-	ADDQ $16, DI
+	POR X2, X0
+	POR X1, X0
+	PMOVMSKB X0, DX
+
+cnext: // the marks left in the 16 bytes at R13, those before already read
+	TESTL DX, DX
+	JEQ cadvance
+	BSFL DX, CX
+	LEAQ (R13)(CX*1), DI
+	MOVBLZX (SI)(DI*1), AX
+	CMPB AL, $0x22
+	JEQ cstring
+	LEAQ -1(DX), R8
+	ANDQ R8, DX
+	INCQ DI
+	ORB $0x20, AL
+	CMPB AL, $0x7B
+	JEQ cdeeper
+	DECQ R10
+	JNE cnext
+	XORQ R9, R9
+	JMP after
+
+cdeeper:
+	INCQ R10
+	JMP cnext
+
+cadvance:
+	LEAQ 16(R13), DI
 	JMP cloop
+
+cstring: // a string opens at DI, bit CX: its pair, then its closing quote
+	LEAQ 1(DI), AX
+	CMPQ AX, BX
+	JAE slow
+	CMPB 1(SI)(DI*1), $0x22
+	JNE slow
+	ADDL $2, CX
+	MOVQ $-1, R8
+	SHLQ CX, R8
+	ANDQ R8, R11
+	JEQ clong
+	BSFQ R11, CX
+	LEAQ (R13)(CX*1), DI
+	LEAQ 1(DI), AX
+	CMPQ AX, BX
+	JAE slow
+	CMPB 1(SI)(DI*1), $0x22
+	JNE slow
+	CMPB -1(SI)(DI*1), $0x5C
+	JEQ strescape // perhaps escaped: the string search goes on from there
+	// Closed: the marks up to the closing pair's end are read.
+	CMPL CX, $15
+	JEQ cpast
+	ADDL $2, CX
+	MOVQ $-1, R8
+	SHLQ CX, R8
+	ANDQ R8, R11
+	ANDQ R8, DX
+	JMP cnext
+
+cpast: // the closing pair ends in the next 16 bytes
+	ADDQ $2, DI
+	JMP cloop
+
+clong: // no quote left in these 16 bytes: the string search
+	ADDQ $2, DI
+	JMP strloop
 
 ctail:
 	CMPQ DI, BX
@@ -187,7 +250,7 @@ cquote:
 	JMP strloop
 
 after: // a value ended at DI
-	CMPQ R8, $2
+	CMPQ mode+32(FP), $2
 	JEQ done
 	LEAQ 3(DI), AX
 	CMPQ AX, BX

@@ -46,11 +46,27 @@ func TestCSVStep(t *testing.T) {
 		`{"a":"x"y"}`,
 		`{"a":{"b":"c"`,
 		`{"a":[{"b":"c"]}]}`,
-		`{"a":["x"],"b":{"c":"d\\"e\\"},"f":"\\\\"g"}`,
-		`{"a":{"b":""}","c":"\\"},"d":"x"}`,
+		`{"a":[\"x\"],"b":{"c":"d\\\"e\\"},"f":"\\\\\"g"}`,
+		`{"a":{"b":"\"}","c":"\\"},"d":"x"}`,
 	} {
 		stepEqual(t, bytes.ReplaceAll([]byte(c), []byte(`"`), []byte(`""`)))
 		stepEqual(t, []byte(c))
+	}
+	// Strings and brackets at every place of the 16-byte blocks: a
+	// string of each length from 0 to 40, with a bracket, an escaped
+	// quote or a backslash pair at its end.
+	var doc strings.Builder
+	doc.WriteString(`{"a":[`)
+	for n := range 41 {
+		for _, end := range []string{"", "]", "}", `\"`, `\\`, `[{`} {
+			doc.WriteString(`"` + strings.Repeat("x", n) + end + `",{"b":[]},`)
+		}
+	}
+	doc.WriteString(`""],"c":"d"}`)
+	q := bytes.ReplaceAll([]byte(doc.String()), []byte(`"`), []byte(`""`))
+	stepEqual(t, q)
+	if _, _, next := csvStep(q, len(`{""a"":`), 2, 0, 0, 0); next != len(q)-len(`,""c"":""d""}`) {
+		t.Fatalf("the array of every string length: csvStep ends it at %d of %d (SkipValueCSV %d)", next, len(q), SkipValueCSV(q, len(`{""a"":`)))
 	}
 }
 
