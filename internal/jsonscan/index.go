@@ -19,12 +19,16 @@ type CSVMembers struct {
 
 // Walk states.
 const (
-	walkKey   int8 = iota // a key starts at i (csvStep's mode 0)
-	walkValue             // a key was read: its value starts at i (mode 1)
+	walkKey   int8 = iota // a key starts at i
+	walkValue             // a key was read: its value starts at i
 	walkAfter             // a value ended at i: a comma or the closing brace follows
 	walkDone              // the object ended
 	walkFail              // broken structure, a key with an escape, a lone quote
 )
+
+// stepModes is csvStep's mode for the next key from each walk state
+// that has one.
+var stepModes = [...]int{walkKey: 0, walkValue: 1, walkAfter: 3}
 
 // MembersCSV starts a walk of the object at the start of q (after blanks),
 // reading q only, as FieldsPlainCSV(q, …) reads it. Member values are
@@ -66,10 +70,9 @@ func (w *CSVMembers) Next() (key, value []byte, more bool) {
 // only the start of a long value (the first members of an object) reads
 // it by Rest; the walk is then checked no further than the caller reads.
 func (w *CSVMembers) Key() (key []byte, more bool) {
-	if w.st <= walkValue {
-		// The common shape, read in one call (mode 0 for a key at
-		// w.i, 1 for a value, as the states are numbered).
-		if ks, ke, next := csvStep(w.q, w.i, int(w.st), 0, 0, 0); next >= 0 {
+	if w.st <= walkAfter {
+		// The common shape, read in one call.
+		if ks, ke, next := csvStep(w.q, w.i, stepModes[w.st], 0, 0, 0); next >= 0 {
 			w.i, w.st = next, walkValue
 			return w.q[ks:ke], true
 		}
@@ -186,8 +189,8 @@ func (s *KeySet) has(key []byte) bool {
 // return for each (most of an audit event's members are passed over).
 func (w *CSVMembers) Seek(s *KeySet) (key []byte, more bool) {
 	for {
-		if w.st <= walkValue {
-			if ks, ke, next := csvStep(w.q, w.i, int(w.st), s.codes[0], s.codes[1], s.codes[2]); next >= 0 {
+		if w.st <= walkAfter {
+			if ks, ke, next := csvStep(w.q, w.i, stepModes[w.st], s.codes[0], s.codes[1], s.codes[2]); next >= 0 {
 				w.i, w.st = next, walkValue
 				if key = w.q[ks:ke]; s.has(key) {
 					return key, true

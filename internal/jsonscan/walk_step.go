@@ -10,7 +10,8 @@ import "encoding/binary"
 //
 // With mode 0 a key's opening "" pair is at q[i]; with mode 1 a value is
 // at q[i], then a comma and the next key; with mode 2 only the value at
-// q[i]. It returns where the key's text starts and ends and where its
+// q[i]; with mode 3 a value ended at q[i], and a comma and the next key
+// follow (stepModes maps a walk's states onto these). It returns where the key's text starts and ends and where its
 // value starts (mode 0 and 1), or where the value ends (mode 2), exactly
 // as the byte walk reads them. Unless k1 is 0, keys whose keyCode is not
 // k1, k2 or k3 are passed over, their values crossed, as a caller that
@@ -65,26 +66,10 @@ func stepOnce(q []byte, i, mode int) (keyStart, keyEnd, next int) {
 		}
 		i += 2
 	} else {
-		if i >= n {
-			return 0, 0, -1
-		}
-		switch c := q[i]; {
-		case c == '"':
-			if i+1 >= n || q[i+1] != '"' {
-				return 0, 0, -1
+		if mode != 3 {
+			if i = stepValue(q, i); i < 0 || mode == 2 {
+				return 0, 0, i
 			}
-			if i = stepString(q, i+2); i < 0 {
-				return 0, 0, -1
-			}
-		case c|0x20 == '{':
-			if i = stepContainer(q, i); i < 0 {
-				return 0, 0, -1
-			}
-		default:
-			return 0, 0, -1
-		}
-		if mode == 2 {
-			return 0, 0, i
 		}
 		if i+3 > n || q[i] != ',' || q[i+1] != '"' || q[i+2] != '"' {
 			return 0, 0, -1
@@ -99,6 +84,25 @@ func stepOnce(q []byte, i, mode int) (keyStart, keyEnd, next int) {
 		return 0, 0, -1
 	}
 	return ks, i, i + 3
+}
+
+// stepValue returns the index after the string, object or array at q[i],
+// or -1 for a scalar or where csvStep gives up.
+func stepValue(q []byte, i int) int {
+	n := len(q)
+	if i >= n {
+		return -1
+	}
+	switch c := q[i]; {
+	case c == '"':
+		if i+1 >= n || q[i+1] != '"' {
+			return -1
+		}
+		return stepString(q, i+2)
+	case c|0x20 == '{':
+		return stepContainer(q, i)
+	}
+	return -1
 }
 
 // stepString returns the index after the closing "" pair of a string

@@ -32,6 +32,8 @@ TEXT ·csvStep(SB), NOSPLIT, $0-88
 	MOVOU stepConsts<>+0x40(SB), X12
 	XORQ R9, R9 // 1 while inside an object or array
 	XORQ R10, R10 // its depth
+	CMPQ R8, $3
+	JEQ after
 	TESTQ R8, R8
 	JNE value
 	// A key's opening "" pair at i.

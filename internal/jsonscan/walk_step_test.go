@@ -12,7 +12,7 @@ import (
 func stepEqual(t *testing.T, q []byte) {
 	t.Helper()
 	for i := 0; i <= len(q)+1; i++ {
-		for mode := range 3 {
+		for mode := range 4 {
 			ks, ke, next := csvStep(q, i, mode, 0, 0, 0)
 			gks, gke, gnext := csvStepGo(q, i, mode, 0, 0, 0)
 			if next != gnext || next >= 0 && mode != 2 && (ks != gks || ke != gke) {
@@ -28,7 +28,7 @@ func stepEqual(t *testing.T, q []byte) {
 				continue
 			}
 			// The byte walk, from the same state.
-			w := CSVMembers{q: q, i: i, st: int8(mode)}
+			w := CSVMembers{q: q, i: i, st: [...]int8{walkKey, walkValue, -1, walkAfter}[mode]}
 			k, more := w.keyBytes()
 			if !more || string(k) != string(q[ks:ke]) || w.i != next {
 				t.Fatalf("cell %q at %d mode %d: csvStep key %q value at %d, the byte walk %q %v at %d", q, i, mode, q[ks:ke], next, k, more, w.i)
@@ -118,7 +118,7 @@ func stepKeysEqual(t *testing.T, q []byte, s KeySet) {
 	t.Helper()
 	c := s.codes
 	for i := 0; i <= len(q); i++ {
-		for mode := range 2 {
+		for _, mode := range []int{0, 1, 3} {
 			ks, ke, next := csvStep(q, i, mode, c[0], c[1], c[2])
 			gks, gke, gnext := csvStepGo(q, i, mode, c[0], c[1], c[2])
 			if next != gnext || next >= 0 && (ks != gks || ke != gke) {
