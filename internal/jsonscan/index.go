@@ -72,9 +72,13 @@ func (w *CSVMembers) Next() (key, value []byte, more bool) {
 func (w *CSVMembers) Key() (key []byte, more bool) {
 	if w.st <= walkAfter {
 		// The common shape, read in one call.
-		if ks, ke, next := csvStep(w.q, w.i, stepModes[w.st], 0, 0, 0); next >= 0 {
+		switch ks, ke, next := csvStep(w.q, w.i, stepModes[w.st], 0, 0, 0); {
+		case next >= 0:
 			w.i, w.st = next, walkValue
 			return w.q[ks:ke], true
+		case next == stepClosed:
+			w.st = walkDone
+			return nil, false
 		}
 	}
 	return w.keyBytes()
@@ -190,12 +194,17 @@ func (s *KeySet) has(key []byte) bool {
 func (w *CSVMembers) Seek(s *KeySet) (key []byte, more bool) {
 	for {
 		if w.st <= walkAfter {
-			if ks, ke, next := csvStep(w.q, w.i, stepModes[w.st], s.codes[0], s.codes[1], s.codes[2]); next >= 0 {
+			ks, ke, next := csvStep(w.q, w.i, stepModes[w.st], s.codes[0], s.codes[1], s.codes[2])
+			if next >= 0 {
 				w.i, w.st = next, walkValue
 				if key = w.q[ks:ke]; s.has(key) {
 					return key, true
 				}
 				continue
+			}
+			if next == stepClosed {
+				w.st = walkDone
+				return nil, false
 			}
 		}
 		if key, more = w.keyBytes(); !more || s.has(key) {

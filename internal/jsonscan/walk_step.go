@@ -17,7 +17,8 @@ import "encoding/binary"
 // k1, k2 or k3 are passed over, their values crossed, as a caller that
 // seeks some keys would. next is -1 where the text leaves that
 // shape (a scalar, a blank, a lone quote, the end of q): the byte walk
-// then reads the step.
+// then reads the step. next is stepClosed (modes 1 and 3) where a '}'
+// follows the value instead of a comma: the object ends there.
 // In walk_step_amd64.s, and csvStepGo elsewhere.
 //
 // The byte walk's answers it must match: a string ends at the first
@@ -25,6 +26,9 @@ import "encoding/binary"
 // escape; an object or array ends where its bracket depth, counted
 // outside strings, returns to zero (other bytes, backslashes too, are
 // passed over as SkipValueCSV passes them).
+
+// stepClosed is csvStep's next where the object ends after a value.
+const stepClosed = -2
 
 // csvStepGo is csvStep in plain Go: the fallback where there is no
 // vector version, and the tests' oracle.
@@ -71,7 +75,13 @@ func stepOnce(q []byte, i, mode int) (keyStart, keyEnd, next int) {
 				return 0, 0, i
 			}
 		}
-		if i+3 > n || q[i] != ',' || q[i+1] != '"' || q[i+2] != '"' {
+		if i+3 > n || q[i] != ',' || q[i+1] != '"' {
+			if i < n && q[i] == '}' {
+				return 0, 0, stepClosed
+			}
+			return 0, 0, -1
+		}
+		if q[i+2] != '"' {
 			return 0, 0, -1
 		}
 		i += 3

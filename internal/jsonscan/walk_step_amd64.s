@@ -256,9 +256,9 @@ after: // a value ended at DI
 	JEQ done
 	LEAQ 3(DI), AX
 	CMPQ AX, BX
-	JA slow
+	JA closing
 	CMPW (SI)(DI*1), $0x222C // `,"`
-	JNE slow
+	JNE closing
 	CMPB 2(SI)(DI*1), $0x22
 	JNE slow
 	MOVQ AX, DI
@@ -362,6 +362,14 @@ found:
 
 done:
 	MOVQ DI, next+80(FP)
+	RET
+
+closing: // no next member: the object ends at DI, or the byte walk reads on
+	CMPQ DI, BX
+	JAE slow
+	CMPB (SI)(DI*1), $0x7D
+	JNE slow
+	MOVQ $-2, next+80(FP)
 	RET
 
 slow:

@@ -18,6 +18,14 @@ func stepEqual(t *testing.T, q []byte) {
 			if next != gnext || next >= 0 && mode != 2 && (ks != gks || ke != gke) {
 				t.Fatalf("cell %q at %d mode %d: csvStep %d %d %d, csvStepGo %d %d %d", q, i, mode, ks, ke, next, gks, gke, gnext)
 			}
+			if next == stepClosed {
+				// The byte walk ends the object there too.
+				w := CSVMembers{q: q, i: i, st: [...]int8{walkKey, walkValue, -1, walkAfter}[mode]}
+				if _, more := w.keyBytes(); more || w.st != walkDone {
+					t.Fatalf("cell %q at %d mode %d: csvStep ends the object, the byte walk does not (%v, state %d)", q, i, mode, more, w.st)
+				}
+				continue
+			}
 			if next < 0 {
 				continue
 			}
