@@ -29,6 +29,7 @@ TEXT ·nextNeedleSSE(SB), NOSPLIT, $0-40
 	MOVOU needleConsts<>+0x20(SB), X10
 	MOVOU needleConsts<>+0x30(SB), X11
 	MOVOU needleConsts<>+0x40(SB), X12
+	JMP loop32
 
 #define ANCHORS(mask) \
 	MOVO X0, X1; \
@@ -46,12 +47,28 @@ TEXT ·nextNeedleSSE(SB), NOSPLIT, $0-40
 	POR X0, X1; \
 	PMOVMSKB X1, mask
 
+loop32: // DI: the next 32 bytes to search, as two 16-byte halves
+	LEAQ 32(DI), AX
+	CMPQ AX, BX
+	JA loop
+	MOVOU (SI)(DI*1), X0
+	ANCHORS(DX)
+	MOVOU 16(SI)(DI*1), X0
+	ANCHORS(CX)
+	SHLL $16, CX
+	ORL CX, DX
+	MOVQ $32, R11 // the bytes DX marks
+	JNE cands
+	MOVQ AX, DI
+	JMP loop32
+
 loop: // DI: the next 16 bytes to search
 	LEAQ 16(DI), AX
 	CMPQ AX, BX
 	JA tail
 	MOVOU (SI)(DI*1), X0
 	ANCHORS(DX)
+	MOVQ $16, R11
 	TESTL DX, DX
 	JNE cands
 	MOVQ AX, DI
@@ -69,22 +86,25 @@ tail: // the last 16 bytes of s, less those before DI
 	SHRL CX, DX
 	SHLL CX, DX
 	MOVQ AX, DI
+	MOVQ $16, R11
 	TESTL DX, DX
 	JEQ none
 
-cands: // DX: the anchors of the 16 bytes at DI
+cands: // DX: the anchors of the R11 bytes at DI
 	BSFL DX, CX
 	LEAQ (DI)(CX*1), R8
 	MOVBLZX (SI)(R8*1), AX
-	CMPB AL, $0x76
-	JEQ isv
+	CMPB AL, $0x5C
+	JEQ isesc
 	CMPB AL, $0x62
 	JEQ isb
+	CMPB AL, $0x76
+	JEQ isv
 	CMPB AL, $0x68
 	JEQ ish
-	CMPB AL, $0x41
-	JEQ isA
-	// '\\': a \u
+	JMP isA
+
+isesc: // a \u (backslashes come most often: the order is by frequency)
 	LEAQ 2(R8), R9
 	CMPQ R9, BX
 	JA next
@@ -156,8 +176,8 @@ next: // the anchor is none of the names: the next one
 	LEAL -1(DX), R9
 	ANDL R9, DX
 	JNE cands
-	ADDQ $16, DI
-	JMP loop
+	ADDQ R11, DI
+	JMP loop32
 
 hit:
 	MOVQ R8, at+24(FP)
