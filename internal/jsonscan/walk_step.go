@@ -2,23 +2,24 @@ package jsonscan
 
 import "encoding/binary"
 
-// csvStep reads the common shape of a member walk's step (CSVMembers.Key
-// and Value) on CSV-quoted text, where the byte walk spent a few hundred
-// instructions per member in calls and checks: strings with no escaped
-// quote, objects and arrays of such strings, keys followed at once by
-// "":, members joined by a bare comma.
+// csvStep reads the common shape of a member walk's step (CSVMembers.Key,
+// Seek and Value) on CSV-quoted text, where the byte walk spent a few
+// hundred instructions per member in calls and checks: strings, objects
+// and arrays of strings, keys followed at once by "":, members joined by
+// a bare comma.
 //
 // With mode 0 a key's opening "" pair is at q[i]; with mode 1 a value is
 // at q[i], then a comma and the next key; with mode 2 only the value at
 // q[i]; with mode 3 a value ended at q[i], and a comma and the next key
-// follow (stepModes maps a walk's states onto these). It returns where the key's text starts and ends and where its
-// value starts (mode 0 and 1), or where the value ends (mode 2), exactly
-// as the byte walk reads them. Unless k1 is 0, keys whose keyCode is not
-// k1, k2 or k3 are passed over, their values crossed, as a caller that
-// seeks some keys would. next is -1 where the text leaves that
-// shape (a scalar, a blank, a lone quote, the end of q): the byte walk
-// then reads the step. next is stepClosed (modes 1 and 3) where a '}'
-// follows the value instead of a comma: the object ends there.
+// follow (stepModes maps a walk's states onto these). It returns where
+// the key's text starts and ends and where its value starts (modes 0, 1
+// and 3), or where the value ends (mode 2), exactly as the byte walk
+// reads them. Unless k1 is 0, keys whose keyCode is not k1, k2 or k3 are
+// passed over, their values crossed, as a caller that seeks some keys
+// would. next is stepClosed (modes 0, 1 and 3) where a '}' follows a
+// value instead of a comma: the object ends there. next is -1 where the
+// text leaves that shape (a scalar, a blank, a backslash in a key, a
+// lone quote, the end of q): the byte walk then reads the step.
 // In walk_step_amd64.s, and csvStepGo elsewhere.
 //
 // The byte walk's answers it must match: a string ends at the first
