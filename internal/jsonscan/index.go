@@ -168,8 +168,11 @@ type KeySet struct {
 	codes [3]uint64 // keyCode of each, or zeros when a name is shorter than four bytes
 }
 
-// Keys returns the set of one to three names.
+// Keys returns the set of one to three names; it panics on none or more.
 func Keys(names ...string) KeySet {
+	if len(names) < 1 || len(names) > 3 {
+		panic("jsonscan.Keys: one to three names")
+	}
 	var s KeySet
 	for k := range s.names {
 		s.names[k] = names[min(k, len(names)-1)]
