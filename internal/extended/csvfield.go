@@ -31,6 +31,14 @@ func (d *Detector) AddCSVField(field []byte, quoted bool) {
 	d.hint = nil
 }
 
+// The keys the pre-filter reads, sought by the walk so that the members
+// between them are crossed without a return for each.
+var (
+	preKeys  = jsonscan.Keys("verb", "objectRef", "requestObject")
+	bodyKeys = jsonscan.Keys("requestObject")
+	refKeys  = jsonscan.Keys("resource", "subresource", "apiGroup")
+)
+
 // preCSV is the pre-filter on the quoted bytes of an event shaped as an
 // object: one walk over its top level (jsonscan.MembersCSV, which reads
 // each "" as one quote, as the unquoted text has it) finds the verb, for
@@ -48,8 +56,10 @@ func preCSV(q []byte) (w *watched, noName, reject bool) {
 	walk := jsonscan.MembersCSV(q)
 	var verb, ref, req []byte
 	var haveVerb, haveRef, haveReq bool
+	var rw *watched // refWatch's answer, when haveRW
+	var rok, haveRW bool
 	for !haveVerb || !haveRef {
-		k, more := walk.Key()
+		k, more := walk.Seek(&preKeys)
 		if !more {
 			break
 		}
@@ -65,10 +75,14 @@ func preCSV(q []byte) (w *watched, noName, reject bool) {
 				return nil, false, true
 			}
 		case string(k) == "objectRef" && !haveRef:
-			if haveVerb && refNotWatched(verb, walk.Rest()) {
-				// Most writes are to objects without a pod spec,
-				// which their objectRef's first members tell.
-				return nil, false, true
+			if haveVerb {
+				if rw, rok = refWatch(verb, walk.Rest()); rok && rw == notWatched {
+					// Most writes are to objects without a pod
+					// spec, which their objectRef's first
+					// members tell.
+					return nil, false, true
+				}
+				haveRW = true
 			}
 			if ref, more = walk.Value(); !more {
 				break
@@ -84,7 +98,10 @@ func preCSV(q []byte) (w *watched, noName, reject bool) {
 	if !walk.OK() || !haveVerb {
 		return nil, false, false
 	}
-	w, ok := watchOfCSV(verb, ref, haveRef)
+	w, ok := rw, rok
+	if !haveRW {
+		w, ok = watchOfCSV(verb, ref, haveRef)
+	}
 	switch {
 	case !ok:
 		return nil, false, false
@@ -96,7 +113,7 @@ func preCSV(q []byte) (w *watched, noName, reject bool) {
 	// quickHasBody: the first top-level requestObject, from where the
 	// walk stopped on.
 	for !haveReq {
-		k, more := walk.Key()
+		k, more := walk.Seek(&bodyKeys)
 		if !more {
 			break
 		}
@@ -125,7 +142,7 @@ func watchOfCSV(verb, ref []byte, haveRef bool) (w *watched, ok bool) {
 	var haveRes, haveSub, haveGroup bool
 	walk := jsonscan.MembersCSV(ref)
 	for !haveRes || !haveSub || !haveGroup {
-		k, more := walk.Key()
+		k, more := walk.Seek(&refKeys)
 		if !more {
 			break
 		}
@@ -163,14 +180,52 @@ func watchOfCSV(verb, ref []byte, haveRef bool) (w *watched, ok bool) {
 	return notWatched, true
 }
 
-// refNotWatched reports whether watchOfCSV answers notWatched for the
-// write verb and the objectRef that starts rest (and runs to an unknown
-// end in it), having read rest only as far as that answer needs. Where
-// the objectRef breaks after what it read, gjson, which event falls back
-// to, reads the same first members and gives the same answer.
-func refNotWatched(verb, rest []byte) bool {
-	w, ok := watchOfCSV(verb, rest, true)
-	return ok && w == notWatched
+// refWatch is watchOfCSV for the verb and the objectRef that starts rest
+// (and runs to an unknown end in it), having read rest only as far as
+// its answer needs. Where the objectRef breaks after what it read, gjson,
+// which event falls back to, reads the same first members and gives the
+// same answer; where it is whole, the answer is watchOfCSV's on it.
+func refWatch(verb, rest []byte) (w *watched, ok bool) {
+	vs, ok := plainStringCSV(verb)
+	if !ok {
+		return nil, false
+	}
+	if !isWriteVerb(vs) {
+		return notWatched, true
+	}
+	// Most objectRefs open with a plain resource: read here without
+	// the walk, as the walk would read it (watchOfCSV's first answer).
+	if rs, ok := leadingResourceCSV(rest); ok && resourceNamed(rs) == nil {
+		return notWatched, true
+	}
+	return watchOfCSV(verb, rest, true)
+}
+
+// leadingResource is how an objectRef's quoted text starts when its first
+// member is the resource.
+const leadingResource = `{""resource"":""`
+
+// leadingResourceCSV returns the resource of a quoted objectRef that
+// starts with leadingResource and a plain string: the text up to the
+// first quote, when that is a "" pair and no backslash comes before it.
+// ok is false for any other start, which the walk reads instead.
+func leadingResourceCSV(ref []byte) (string, bool) {
+	if len(ref) < len(leadingResource) || string(ref[:len(leadingResource)]) != leadingResource {
+		return "", false
+	}
+	in := ref[len(leadingResource):]
+	for k, c := range in {
+		switch c {
+		case '"':
+			if k+1 < len(in) && in[k+1] == '"' {
+				return view(in[:k]), true
+			}
+			return "", false
+		case '\\':
+			return "", false
+		}
+	}
+	return "", false
 }
 
 // refStringCSV is refString on a quoted objectRef member.
@@ -199,9 +254,31 @@ func looksLikeObject(q []byte) bool {
 // mayFind or mayPatchCode is true: the names they look for hold no
 // quote, and a \u escape's hex digits neither; runAsUser and runAsNonRoot
 // are read with "" as the quote; any patch passes.
+//
+// Its searches are one (nextNeedle): it is true at the first of the
+// names found, privileged, capabilities, host, patch, a runAs that
+// mayRunAsRoot passes, or a \u that hasLetterEscape passes, as the OR of
+// those five searches over the whole cell is.
 func mayFindCSV(q string) bool {
-	return containsAt(q, "privileged", 3) || hasHostOrPatch(q, true) || containsAt(q, "capabilities", 4) ||
-		mayRunAsRoot(q, `""`) || hasLetterEscape(q)
+	for i := 0; ; {
+		at, kind := nextNeedle(q, i)
+		switch kind {
+		case needleNone:
+			return false
+		case needleName:
+			return true
+		case needleRunAs:
+			i = at + len("runAs")
+			if runAsMayBeRoot(q, i, `""`) {
+				return true
+			}
+		default:
+			i = at + len(`\u`)
+			if letterEscapeAt(q, i) {
+				return true
+			}
+		}
+	}
 }
 
 // plainStringCSV is plainString on a CSV-quoted JSON string: the text

@@ -80,45 +80,54 @@ func mayRunAsRoot(s, quote string) bool {
 			return false
 		}
 		i += j + len("runAs")
-		var nonRoot bool
-		switch rest := s[i:]; {
-		case strings.HasPrefix(rest, "User"):
-			i += len("User")
-		case strings.HasPrefix(rest, "NonRoot"):
-			i += len("NonRoot")
-			nonRoot = true
-		default:
-			continue // another name (runAsGroup) or text
-		}
-		// The key's closing quote, plain or escaped once (a document
-		// inside a string: the AKS envelope, the last-applied
-		// annotation, whose escapes map one to one onto its text).
-		switch {
-		case strings.HasPrefix(s[i:], quote):
-			i += len(quote)
-		case strings.HasPrefix(s[i:], `\`) && strings.HasPrefix(s[i+1:], quote):
-			i += 1 + len(quote)
-		case i < len(s) && s[i] != '\\' && s[i] != '"':
-			continue // a longer name (runAsUserName) or text
-		default:
-			return true // another escape
-		}
-		k := jsonscan.SkipSpace(bytesOf(s), i)
-		if k >= len(s) || s[k] != ':' {
-			return true // not a member: a JSON-patch path, or unusual
-		}
-		k = jsonscan.SkipSpace(bytesOf(s), k+1)
-		if k >= len(s) {
-			return true
-		}
-		switch c := s[k]; {
-		case c == 'n': // null: unset
-		case nonRoot && c == 't':
-		case !nonRoot && '1' <= c && c <= '9':
-		default:
+		if runAsMayBeRoot(s, i, quote) {
 			return true
 		}
 	}
+}
+
+// runAsMayBeRoot is mayRunAsRoot's answer for the "runAs" that ends at
+// s[i]: false for another name, text, or a plainly non-root value.
+func runAsMayBeRoot(s string, i int, quote string) bool {
+	var nonRoot bool
+	switch rest := s[i:]; {
+	case strings.HasPrefix(rest, "User"):
+		i += len("User")
+	case strings.HasPrefix(rest, "NonRoot"):
+		i += len("NonRoot")
+		nonRoot = true
+	default:
+		return false // another name (runAsGroup) or text
+	}
+	// The key's closing quote, plain or escaped once (a document
+	// inside a string: the AKS envelope, the last-applied
+	// annotation, whose escapes map one to one onto its text).
+	switch {
+	case strings.HasPrefix(s[i:], quote):
+		i += len(quote)
+	case strings.HasPrefix(s[i:], `\`) && strings.HasPrefix(s[i+1:], quote):
+		i += 1 + len(quote)
+	case i < len(s) && s[i] != '\\' && s[i] != '"':
+		return false // a longer name (runAsUserName) or text
+	default:
+		return true // another escape
+	}
+	k := jsonscan.SkipSpace(bytesOf(s), i)
+	if k >= len(s) || s[k] != ':' {
+		return true // not a member: a JSON-patch path, or unusual
+	}
+	k = jsonscan.SkipSpace(bytesOf(s), k+1)
+	if k >= len(s) {
+		return true
+	}
+	switch c := s[k]; {
+	case c == 'n': // null: unset
+	case nonRoot && c == 't':
+	case !nonRoot && '1' <= c && c <= '9':
+	default:
+		return true
+	}
+	return false
 }
 
 // hasLetterEscape reports a \u escape that decodes to an ASCII letter, or
@@ -130,12 +139,17 @@ func hasLetterEscape(s string) bool {
 			return false
 		}
 		p := i + j + 2
-		r, ok := jsonscan.Hex4(s[p:])
-		if !ok || r < 0x80 && 'a' <= r|0x20 && r|0x20 <= 'z' {
+		if letterEscapeAt(s, p) {
 			return true
 		}
 		i = p
 	}
+}
+
+// letterEscapeAt is hasLetterEscape's answer for the \u that ends at s[p].
+func letterEscapeAt(s string, p int) bool {
+	r, ok := jsonscan.Hex4(s[p:])
+	return !ok || r < 0x80 && 'a' <= r|0x20 && r|0x20 <= 'z'
 }
 
 // The fast paths below read the first few members of an event with

@@ -26,6 +26,10 @@ const (
 	walkFail              // broken structure, a key with an escape, a lone quote
 )
 
+// stepModes is csvStep's mode for the next key from each walk state
+// that has one.
+var stepModes = [...]int{walkKey: 0, walkValue: 1, walkAfter: 3}
+
 // MembersCSV starts a walk of the object at the start of q (after blanks),
 // reading q only, as FieldsPlainCSV(q, …) reads it. Member values are
 // sub-slices of q, so the walk of a member's object is
@@ -66,6 +70,22 @@ func (w *CSVMembers) Next() (key, value []byte, more bool) {
 // only the start of a long value (the first members of an object) reads
 // it by Rest; the walk is then checked no further than the caller reads.
 func (w *CSVMembers) Key() (key []byte, more bool) {
+	if w.st <= walkAfter {
+		// The common shape, read in one call.
+		switch ks, ke, next := csvStep(w.q, w.i, stepModes[w.st], 0, 0, 0); {
+		case next >= 0:
+			w.i, w.st = next, walkValue
+			return w.q[ks:ke], true
+		case next == stepClosed:
+			w.st = walkDone
+			return nil, false
+		}
+	}
+	return w.keyBytes()
+}
+
+// keyBytes is Key read byte by byte, where csvStep gives up.
+func (w *CSVMembers) keyBytes() (key []byte, more bool) {
 	q := w.q
 	i := w.i
 	switch w.st {
@@ -141,6 +161,61 @@ func (w *CSVMembers) Key() (key []byte, more bool) {
 	return key, true
 }
 
+// KeySet is a set of one to three keys that a walk seeks (Seek), with
+// what csvStep compares them by.
+type KeySet struct {
+	names [3]string
+	codes [3]uint64 // keyCode of each, or zeros when a name is shorter than four bytes
+}
+
+// Keys returns the set of one to three names; it panics on none or more.
+func Keys(names ...string) KeySet {
+	if len(names) < 1 || len(names) > 3 {
+		panic("jsonscan.Keys: one to three names")
+	}
+	var s KeySet
+	for k := range s.names {
+		s.names[k] = names[min(k, len(names)-1)]
+		s.codes[k] = keyCode(s.names[k])
+	}
+	for _, n := range s.names {
+		if len(n) < 4 {
+			s.codes = [3]uint64{} // a short key's code would not match csvStep's
+		}
+	}
+	return s
+}
+
+// has reports whether key is one of the set.
+func (s *KeySet) has(key []byte) bool {
+	return string(key) == s.names[0] || string(key) == s.names[1] || string(key) == s.names[2]
+}
+
+// Seek is Key for the next member whose key is in s: the members before
+// it are crossed as Key and the next Key would cross them, without a
+// return for each (most of an audit event's members are passed over).
+func (w *CSVMembers) Seek(s *KeySet) (key []byte, more bool) {
+	for {
+		if w.st <= walkAfter {
+			ks, ke, next := csvStep(w.q, w.i, stepModes[w.st], s.codes[0], s.codes[1], s.codes[2])
+			if next >= 0 {
+				w.i, w.st = next, walkValue
+				if key = w.q[ks:ke]; s.has(key) {
+					return key, true
+				}
+				continue
+			}
+			if next == stepClosed {
+				w.st = walkDone
+				return nil, false
+			}
+		}
+		if key, more = w.keyBytes(); !more || s.has(key) {
+			return key, more
+		}
+	}
+}
+
 // Value crosses the value of the member whose key Key returned and
 // returns it; ok is false when Key did not stop at a value or the value
 // is broken.
@@ -149,7 +224,10 @@ func (w *CSVMembers) Value() (value []byte, ok bool) {
 		return nil, false
 	}
 	q, vs := w.q, w.i
-	i := valueEnd(q, vs)
+	_, _, i := csvStep(q, vs, 2, 0, 0, 0)
+	if i < 0 {
+		i = valueEnd(q, vs)
+	}
 	if i < 0 {
 		w.st = walkFail
 		return nil, false

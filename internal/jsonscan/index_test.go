@@ -172,6 +172,20 @@ func BenchmarkMembersCSV(b *testing.B) {
 			}
 		}
 	})
+	// As the extended mode's pre-filter seeks: verb, then objectRef.
+	keys := Keys("verb", "objectRef", "requestObject")
+	b.Run("Seek", func(b *testing.B) {
+		b.SetBytes(int64(len(q)))
+		for b.Loop() {
+			w := MembersCSV(q)
+			for {
+				k, more := w.Seek(&keys)
+				if !more || string(k) == "objectRef" && len(w.Rest()) > 0 {
+					break
+				}
+			}
+		}
+	})
 	b.Run("FieldsPlainCSV", func(b *testing.B) {
 		b.SetBytes(int64(len(q)))
 		for b.Loop() {

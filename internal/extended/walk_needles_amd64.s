@@ -1,0 +1,190 @@
+#include "textflag.h"
+
+// nextNeedle's search with SSE2 (part of the amd64 baseline, so no CPU
+// check): each 16 bytes are compared with the five anchor bytes, and each
+// anchor found is checked against its name in place, with 8-, 4- and
+// 2-byte loads. Only a runAs or a \u, which need a closer look, and a
+// name found end the search.
+
+DATA needleConsts<>+0x00(SB)/8, $0x7676767676767676 // 'v' of privileged
+DATA needleConsts<>+0x08(SB)/8, $0x7676767676767676
+DATA needleConsts<>+0x10(SB)/8, $0x6262626262626262 // 'b' of capabilities
+DATA needleConsts<>+0x18(SB)/8, $0x6262626262626262
+DATA needleConsts<>+0x20(SB)/8, $0x6868686868686868 // 'h' of host and patch
+DATA needleConsts<>+0x28(SB)/8, $0x6868686868686868
+DATA needleConsts<>+0x30(SB)/8, $0x4141414141414141 // 'A' of runAs
+DATA needleConsts<>+0x38(SB)/8, $0x4141414141414141
+DATA needleConsts<>+0x40(SB)/8, $0x5C5C5C5C5C5C5C5C // '\\' of \u
+DATA needleConsts<>+0x48(SB)/8, $0x5C5C5C5C5C5C5C5C
+GLOBL needleConsts<>(SB), RODATA|NOPTR, $0x50
+
+// func nextNeedleSSE(s string, i int) (at, kind int)
+// len(s) >= 16.
+TEXT ·nextNeedleSSE(SB), NOSPLIT, $0-40
+	MOVQ s_base+0(FP), SI
+	MOVQ s_len+8(FP), BX
+	MOVQ i+16(FP), DI
+	MOVOU needleConsts<>+0x00(SB), X8
+	MOVOU needleConsts<>+0x10(SB), X9
+	MOVOU needleConsts<>+0x20(SB), X10
+	MOVOU needleConsts<>+0x30(SB), X11
+	MOVOU needleConsts<>+0x40(SB), X12
+	JMP loop32
+
+#define ANCHORS(mask) \
+	MOVO X0, X1; \
+	PCMPEQB X8, X1; \
+	MOVO X0, X2; \
+	PCMPEQB X9, X2; \
+	POR X2, X1; \
+	MOVO X0, X2; \
+	PCMPEQB X10, X2; \
+	POR X2, X1; \
+	MOVO X0, X2; \
+	PCMPEQB X11, X2; \
+	POR X2, X1; \
+	PCMPEQB X12, X0; \
+	POR X0, X1; \
+	PMOVMSKB X1, mask
+
+loop32: // DI: the next 32 bytes to search, as two 16-byte halves
+	LEAQ 32(DI), AX
+	CMPQ AX, BX
+	JA loop
+	MOVOU (SI)(DI*1), X0
+	ANCHORS(DX)
+	MOVOU 16(SI)(DI*1), X0
+	ANCHORS(CX)
+	SHLL $16, CX
+	ORL CX, DX
+	MOVQ $32, R11 // the bytes DX marks
+	JNE cands
+	MOVQ AX, DI
+	JMP loop32
+
+loop: // DI: the next 16 bytes to search
+	LEAQ 16(DI), AX
+	CMPQ AX, BX
+	JA tail
+	MOVOU (SI)(DI*1), X0
+	ANCHORS(DX)
+	MOVQ $16, R11
+	TESTL DX, DX
+	JNE cands
+	MOVQ AX, DI
+	JMP loop
+
+tail: // the last 16 bytes of s, less those before DI
+	CMPQ DI, BX
+	JAE none
+	MOVQ BX, AX
+	SUBQ $16, AX
+	MOVOU (SI)(AX*1), X0
+	ANCHORS(DX)
+	MOVQ DI, CX
+	SUBQ AX, CX
+	SHRL CX, DX
+	SHLL CX, DX
+	MOVQ AX, DI
+	MOVQ $16, R11
+	TESTL DX, DX
+	JEQ none
+
+cands: // DX: the anchors of the R11 bytes at DI
+	BSFL DX, CX
+	LEAQ (DI)(CX*1), R8
+	MOVBLZX (SI)(R8*1), AX
+	CMPB AL, $0x5C
+	JEQ isesc
+	CMPB AL, $0x62
+	JEQ isb
+	CMPB AL, $0x76
+	JEQ isv
+	CMPB AL, $0x68
+	JEQ ish
+	JMP isA
+
+isesc: // a \u (backslashes come most often: the order is by frequency)
+	LEAQ 2(R8), R9
+	CMPQ R9, BX
+	JA next
+	CMPB 1(SI)(R8*1), $0x75
+	JNE next
+	MOVQ R8, at+24(FP)
+	MOVQ $3, kind+32(FP)
+	RET
+
+isv: // privileged from R8-3
+	CMPQ R8, $3
+	JLT next
+	LEAQ 7(R8), R9
+	CMPQ R9, BX
+	JA next
+	MOVQ $0x67656c6976697270, R10
+	CMPQ -3(SI)(R8*1), R10
+	JNE next
+	CMPW 5(SI)(R8*1), $0x6465
+	JNE next
+	SUBQ $3, R8
+	JMP hit
+
+isb: // capabilities from R8-4
+	CMPQ R8, $4
+	JLT next
+	LEAQ 8(R8), R9
+	CMPQ R9, BX
+	JA next
+	MOVQ $0x696c696261706163, R10
+	CMPQ -4(SI)(R8*1), R10
+	JNE next
+	CMPL 4(SI)(R8*1), $0x73656974
+	JNE next
+	SUBQ $4, R8
+	JMP hit
+
+ish: // host from R8, or patch ending at R8
+	LEAQ 4(R8), R9
+	CMPQ R9, BX
+	JA patch
+	CMPL (SI)(R8*1), $0x74736f68
+	JEQ hit
+
+patch:
+	CMPQ R8, $4
+	JLT next
+	CMPL -4(SI)(R8*1), $0x63746170
+	JNE next
+	SUBQ $4, R8
+	JMP hit
+
+isA: // runAs from R8-3
+	CMPQ R8, $3
+	JLT next
+	LEAQ 2(R8), R9
+	CMPQ R9, BX
+	JA next
+	CMPL -3(SI)(R8*1), $0x416e7572
+	JNE next
+	CMPB 1(SI)(R8*1), $0x73
+	JNE next
+	SUBQ $3, R8
+	MOVQ R8, at+24(FP)
+	MOVQ $2, kind+32(FP)
+	RET
+
+next: // the anchor is none of the names: the next one
+	LEAL -1(DX), R9
+	ANDL R9, DX
+	JNE cands
+	ADDQ R11, DI
+	JMP loop32
+
+hit:
+	MOVQ R8, at+24(FP)
+	MOVQ $1, kind+32(FP)
+	RET
+
+none:
+	MOVQ $-1, at+24(FP)
+	MOVQ $0, kind+32(FP)
+	RET
