@@ -62,6 +62,7 @@ type event struct {
 	raw        string         // the audit event's text, not yet validated; "" when validated
 	plain      bool           // the text is valid and plain ASCII (jsonscan.ScanPlain): what is read from it is valid UTF-8
 	bodies     [2]bodyMembers // where the request (0) and response (1) objects' first members lie, when validated
+	validated  bool           // parseAuditValid read the event: it is valid JSON
 }
 
 // valid reports whether the event's text is valid JSON.

@@ -252,6 +252,7 @@ func (d *Detector) judge(e *event, may bool) {
 		return
 	}
 	d.in.reset()
+	d.in.valid = e.validated
 	switch {
 	case body.IsArray():
 		d.in.jsonPatch(body, e.watch.spec)

@@ -396,7 +396,7 @@ func parseAuditValid(s string, e *event) bool {
 		return parseValue(s[b[0]:b[1]])
 	}
 	fillAudit(e, val, get)
-	e.plain = plain
+	e.plain, e.validated = plain, true
 	for b, bit := range [2]int{kRequest, kResponse} {
 		bx := &x.body[b]
 		if x.seen&bit == 0 || bx.escaped || s[x.at[bitIndex(bit)][0]] != '{' {
@@ -431,6 +431,20 @@ func parseValue(v string) gjson.Result {
 			in = unescapeValid(in, k)
 		}
 		return gjson.Result{Type: gjson.String, Raw: v, Str: in}
+	}
+	// Objects, arrays and literals as gjson.Parse makes them, without its
+	// generic loop: v is one whole value.
+	if len(v) > 0 {
+		switch v[0] {
+		case '{', '[':
+			return gjson.Result{Type: gjson.JSON, Raw: v}
+		case 't':
+			return gjson.Result{Type: gjson.True, Raw: v}
+		case 'f':
+			return gjson.Result{Type: gjson.False, Raw: v}
+		case 'n':
+			return gjson.Result{Type: gjson.Null, Raw: v}
+		}
 	}
 	return gjson.Parse(v)
 }

@@ -47,6 +47,10 @@ type inspector struct {
 	touchSpec   bool // a pod spec (or part of one) was walked
 	touchAccess bool // a key that can grant node access was set
 
+	// valid says the body is known valid JSON (the event was validated):
+	// each and get may then walk it with jsonscan's skippers.
+	valid bool
+
 	order []fact // sorted's result, reused from finding to finding
 }
 
@@ -104,7 +108,7 @@ func (in *inspector) add(f fact) {
 func (in *inspector) object(body gjson.Result, spec []string) {
 	s := body
 	for _, t := range spec {
-		s = s.Get(t)
+		s = in.get(s, t)
 	}
 	if s.IsObject() {
 		in.podSpec(s)
@@ -185,12 +189,12 @@ func (in *inspector) podSpec(s gjson.Result) {
 	var volumes gjson.Result
 	var lists [len(containerLists)]gjson.Result
 	in.touchSpec = true
-	s.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	in.each(s, func(k string, v gjson.Result) bool {
+		switch k {
 		case "hostPID", "hostIPC", "hostNetwork", "securityContext", "volumes":
 			in.touchAccess = true
 		}
-		switch k.Str {
+		switch k {
 		case "hostPID":
 			hostPID = v.Type == gjson.True
 		case "hostIPC":
@@ -198,11 +202,11 @@ func (in *inspector) podSpec(s gjson.Result) {
 		case "hostNetwork":
 			hostNetwork = v.Type == gjson.True
 		case "securityContext":
-			hostProcess = v.IsObject() && v.Get("windowsOptions.hostProcess").Type == gjson.True
+			hostProcess = v.IsObject() && in.get(in.get(v, "windowsOptions"), "hostProcess").Type == gjson.True
 			pod = runAs{}
 			if v.IsObject() {
-				v.ForEach(func(k, v gjson.Result) bool {
-					pod.read(k.Str, v)
+				in.each(v, func(k string, v gjson.Result) bool {
+					pod.read(k, v)
 					return true
 				})
 			}
@@ -228,10 +232,10 @@ func (in *inspector) podSpec(s gjson.Result) {
 	}
 	var vols []hostVolume
 	if volumes.IsArray() {
-		volumes.ForEach(func(_, v gjson.Result) bool {
+		in.each(volumes, func(_ string, v gjson.Result) bool {
 			if v.IsObject() && !deleted(v) {
-				if h := v.Get("hostPath"); h.IsObject() {
-					vols = append(vols, hostVolume{name: v.Get("name").String(), path: h.Get("path").String()})
+				if h := in.get(v, "hostPath"); h.IsObject() {
+					vols = append(vols, hostVolume{name: in.get(v, "name").String(), path: in.get(h, "path").String()})
 				}
 			}
 			return true
@@ -245,7 +249,7 @@ func (in *inspector) podSpec(s gjson.Result) {
 		}
 		anyList = true
 		i := 0
-		lists[li].ForEach(func(_, c gjson.Result) bool {
+		in.each(lists[li], func(_ string, c gjson.Result) bool {
 			in.container(list, c, "#"+strconv.Itoa(i), vols, mounted, pod)
 			i++
 			return true
@@ -315,8 +319,8 @@ func (in *inspector) container(list string, c gjson.Result, fallback string, vol
 	var name string
 	var sc, mounts gjson.Result
 	var code [len(codeFields)]gjson.Result
-	c.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	in.each(c, func(k string, v gjson.Result) bool {
+		switch k {
 		case "name":
 			name = v.String()
 		case "securityContext":
@@ -358,11 +362,11 @@ func (in *inspector) container(list string, c gjson.Result, fallback string, vol
 	if len(vols) == 0 || !mounts.IsArray() {
 		return
 	}
-	mounts.ForEach(func(_, m gjson.Result) bool {
+	in.each(mounts, func(_ string, m gjson.Result) bool {
 		if !m.IsObject() || deleted(m) {
 			return true
 		}
-		mn := m.Get("name")
+		mn := in.get(m, "name")
 		for i, v := range vols {
 			if mn.Type == gjson.String && mn.Str == v.name {
 				mounted[i] = true
@@ -383,19 +387,19 @@ func (in *inspector) securityContext(label, who string, sc gjson.Result, pod run
 	var privileged, hostProcess bool
 	var add gjson.Result
 	var own runAs
-	sc.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	in.each(sc, func(k string, v gjson.Result) bool {
+		switch k {
 		case "runAsUser", "runAsNonRoot":
-			own.read(k.Str, v)
+			own.read(k, v)
 		case "privileged":
 			privileged = v.Type == gjson.True
 		case "capabilities":
 			add = gjson.Result{}
 			if v.IsObject() {
-				add = v.Get("add")
+				add = in.get(v, "add")
 			}
 		case "windowsOptions":
-			hostProcess = v.IsObject() && v.Get("hostProcess").Type == gjson.True
+			hostProcess = v.IsObject() && in.get(v, "hostProcess").Type == gjson.True
 		}
 		return true
 	})
@@ -428,7 +432,7 @@ func (in *inspector) hostProcess(label, who string) {
 }
 
 func (in *inspector) capabilities(label, who string, add gjson.Result) {
-	add.ForEach(func(_, c gjson.Result) bool {
+	in.each(add, func(_ string, c gjson.Result) bool {
 		in.capability(label, who, c)
 		return true
 	})

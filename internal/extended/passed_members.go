@@ -1,0 +1,85 @@
+package extended
+
+import (
+	"strings"
+
+	"github.com/tidwall/gjson"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
+)
+
+// each calls fn with the key and value of each member of the object r, or
+// with "" and each element of the array r, or once with "" and r itself
+// when r is neither, until fn returns false: r.ForEach, with the key's
+// text for its Result. When the inspected text is known valid JSON the
+// members are found by jsonscan's skippers, where gjson's walk crosses
+// every value byte by byte once for each level it lies under.
+func (in *inspector) each(r gjson.Result, fn func(k string, v gjson.Result) bool) {
+	if !in.valid {
+		r.ForEach(func(k, v gjson.Result) bool { return fn(k.Str, v) })
+		return
+	}
+	eachValid(r, fn)
+}
+
+// eachValid is each for r read from valid JSON.
+func eachValid(r gjson.Result, fn func(k string, v gjson.Result) bool) {
+	if !r.Exists() {
+		return
+	}
+	if r.Type != gjson.JSON {
+		fn("", r)
+		return
+	}
+	raw := r.Raw
+	b := bytesOf(raw)
+	i := jsonscan.SkipSpace(b, 0)
+	if i >= len(b) {
+		return
+	}
+	obj := b[i] == '{'
+	if !obj && b[i] != '[' {
+		return
+	}
+	i = jsonscan.SkipSpace(b, i+1)
+	for i < len(b) && b[i] != '}' && b[i] != ']' {
+		var key string
+		if obj {
+			end := jsonscan.SkipString(b, i)
+			key = raw[i+1 : end-1]
+			if k := strings.IndexByte(key, '\\'); k >= 0 {
+				// gjson hands out the key decoded.
+				key = unescapeValid(key, k)
+			}
+			i = jsonscan.SkipSpace(b, end) // at the colon
+			i = jsonscan.SkipSpace(b, i+1) // at the value
+		}
+		end := jsonscan.SkipValue(b, i)
+		if !fn(key, parseValue(raw[i:end])) {
+			return
+		}
+		i = jsonscan.SkipSpace(b, end)
+		if i < len(b) && b[i] == ',' {
+			i = jsonscan.SkipSpace(b, i+1)
+		}
+	}
+}
+
+// get is r.Get(name) for an object r and a name without gjson's path
+// syntax: the value of the first member whose decoded key is name.
+func (in *inspector) get(r gjson.Result, name string) gjson.Result {
+	if !in.valid {
+		return r.Get(name)
+	}
+	var out gjson.Result
+	if r.IsObject() {
+		eachValid(r, func(k string, v gjson.Result) bool {
+			if k == name {
+				out = v
+				return false
+			}
+			return true
+		})
+	}
+	return out
+}
