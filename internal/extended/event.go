@@ -437,14 +437,17 @@ func owner(obj gjson.Result) string {
 
 // ownerLookup is owner without its byte test: gjson's look-up of the
 // controller among metadata.ownerReferences.
-func ownerLookup(obj gjson.Result) string { return controller(obj.Get("metadata.ownerReferences")) }
+func ownerLookup(obj gjson.Result) string {
+	return controller(obj.Get("metadata.ownerReferences"), false)
+}
 
-// controller describes the controller among ownerReferences, if any.
-func controller(refs gjson.Result) string {
+// controller describes the controller among ownerReferences, if any;
+// valid says refs is read from text known to be valid JSON (see eachOf).
+func controller(refs gjson.Result, valid bool) string {
 	var o string
-	refs.ForEach(func(_, r gjson.Result) bool {
-		if r.Get("controller").Type == gjson.True {
-			o = r.Get("kind").String() + " " + r.Get("name").String()
+	eachOf(valid, refs, func(_ string, r gjson.Result) bool {
+		if getOf(valid, r, "controller").Type == gjson.True {
+			o = getOf(valid, r, "kind").String() + " " + getOf(valid, r, "name").String()
 			return false
 		}
 		return true
@@ -453,15 +456,16 @@ func controller(refs gjson.Result) string {
 }
 
 // strs appends the non-empty strings of a JSON array, or a single
-// string, to dst. They alias the input.
-func strs(dst []string, r gjson.Result) []string {
+// string, to dst. They alias the input. valid says r is read from text
+// known to be valid JSON (see eachOf).
+func strs(dst []string, r gjson.Result, valid bool) []string {
 	if r.Type == gjson.String {
 		if r.Str != "" {
 			dst = append(dst, r.Str)
 		}
 		return dst
 	}
-	r.ForEach(func(_, v gjson.Result) bool {
+	eachOf(valid, r, func(_ string, v gjson.Result) bool {
 		if v.Type == gjson.String && v.Str != "" {
 			dst = append(dst, v.Str)
 		}

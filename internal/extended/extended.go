@@ -292,8 +292,8 @@ func (d *Detector) candidate(e *event, body gjson.Result, changed []string) *rec
 		Rank:       stageRank(e.stage)*2 + boolInt(e.hasCode),
 		Time:       e.time,
 		User:       e.user,
-		Groups:     strs(r.Groups[:0], e.groups),
-		IPs:        strs(r.IPs[:0], e.ips),
+		Groups:     strs(r.Groups[:0], e.groups, e.validated),
+		IPs:        strs(r.IPs[:0], e.ips, e.validated),
 		UserAgent:  e.userAgent,
 		Verb:       e.verb,
 		Resource:   e.resource,
@@ -394,6 +394,9 @@ var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2
 func parseTime(s string) int64 {
 	if s == "" {
 		return 0
+	}
+	if nano, _, ok := utcStamp(s); ok {
+		return nano
 	}
 	for _, l := range timeLayouts {
 		if t, err := time.Parse(l, s); err == nil {

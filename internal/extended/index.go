@@ -445,6 +445,19 @@ func parseValue(v string) gjson.Result {
 		case 'n':
 			return gjson.Result{Type: gjson.Null, Raw: v}
 		}
+		// A short run of digits (a response code) is its own value,
+		// where gjson.Parse would call strconv.ParseFloat.
+		if len(v) <= 15 {
+			n := 0
+			for i := 0; i < len(v); i++ {
+				c := v[i] - '0'
+				if c > 9 {
+					return gjson.Parse(v)
+				}
+				n = n*10 + int(c)
+			}
+			return gjson.Result{Type: gjson.Number, Raw: v, Num: float64(n)}
+		}
 	}
 	return gjson.Parse(v)
 }
@@ -536,7 +549,7 @@ func (e *event) metaGet(obj gjson.Result, n int) gjson.Result {
 // tests cross the whole object.
 func (e *event) owner(obj gjson.Result) string {
 	if ix := e.indexed(obj); ix != nil && ix.metaOK {
-		return controller(e.metaGet(obj, mOwnerReferences))
+		return controller(e.metaGet(obj, mOwnerReferences), e.validated)
 	}
 	return owner(obj)
 }

@@ -15,7 +15,13 @@ import (
 // members are found by jsonscan's skippers, where gjson's walk crosses
 // every value byte by byte once for each level it lies under.
 func (in *inspector) each(r gjson.Result, fn func(k string, v gjson.Result) bool) {
-	if !in.valid {
+	eachOf(in.valid, r, fn)
+}
+
+// eachOf is each for r read from text that is known valid JSON when
+// valid is true.
+func eachOf(valid bool, r gjson.Result, fn func(k string, v gjson.Result) bool) {
+	if !valid {
 		r.ForEach(func(k, v gjson.Result) bool { return fn(k.Str, v) })
 		return
 	}
@@ -67,8 +73,12 @@ func eachValid(r gjson.Result, fn func(k string, v gjson.Result) bool) {
 
 // get is r.Get(name) for an object r and a name without gjson's path
 // syntax: the value of the first member whose decoded key is name.
-func (in *inspector) get(r gjson.Result, name string) gjson.Result {
-	if !in.valid {
+func (in *inspector) get(r gjson.Result, name string) gjson.Result { return getOf(in.valid, r, name) }
+
+// getOf is get for r read from text that is known valid JSON when valid
+// is true.
+func getOf(valid bool, r gjson.Result, name string) gjson.Result {
+	if !valid {
 		return r.Get(name)
 	}
 	var out gjson.Result

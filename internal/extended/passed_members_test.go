@@ -125,3 +125,30 @@ func FuzzEachValid(f *testing.F) {
 		}
 	})
 }
+
+// TestParseValueScalars holds parseValue to gjson.Parse on numbers and
+// literals, which it builds without gjson when they are short.
+func TestParseValueScalars(t *testing.T) {
+	for _, v := range []string{"0", "7", "201", "403", "123456789012345", "1234567890123456", "99999999999999999999",
+		"-1", "-0", "1.5", "1e3", "2E+2", "0.0", "true", "false", "null", "{}", "[]", `{"a":1}`, `[1,2]`} {
+		if d := sameResult(parseValue(v), gjson.Parse(v)); d != "" || parseValue(v).Index != gjson.Parse(v).Index {
+			t.Errorf("%s: %s", v, d)
+		}
+	}
+}
+
+// FuzzParseValueNumber holds parseValue to gjson.Parse on valid JSON
+// numbers and literals.
+func FuzzParseValueNumber(f *testing.F) {
+	for _, s := range []string{"0", "201", "-3.5e2", "123456789012345", "true", "null"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		if len(v) == 0 || v[0] == '"' || jsonscan.Validate([]byte(v)) != nil || jsonscan.SkipSpace([]byte(v), 0) != 0 {
+			return
+		}
+		if d := sameResult(parseValue(v), gjson.Parse(v)); d != "" {
+			t.Fatalf("%q: %s", v, d)
+		}
+	})
+}
