@@ -63,6 +63,7 @@ type event struct {
 	plain      bool           // the text is valid and plain ASCII (jsonscan.ScanPlain): what is read from it is valid UTF-8
 	bodies     [2]bodyMembers // where the request (0) and response (1) objects' first members lie, when validated
 	validated  bool           // parseAuditValid read the event: it is valid JSON
+	keyBuf     *[]byte        // when not nil, where fillAudit writes key, which lives until the next event
 }
 
 // valid reports whether the event's text is valid JSON.
@@ -200,7 +201,29 @@ func fillAudit(e *event, val func(bit int) gjson.Result, get func(obj gjson.Resu
 	if e.time == "" {
 		e.time = stageTS
 	}
-	e.key = auditKey(auditID, e.user, e.uri, received)
+	if e.keyBuf == nil {
+		e.key = auditKey(auditID, e.user, e.uri, received)
+		return
+	}
+	e.key = auditKeyInto(e.keyBuf, auditID, e.user, e.uri, received)
+}
+
+// auditKeyInto is auditKey written into *buf, whose bytes it aliases
+// until the buffer is written again: the key is hashed as soon as the
+// event is judged, and the string it was built as was garbage at once.
+func auditKeyInto(buf *[]byte, auditID, user, uri, received string) string {
+	if auditID == "" {
+		return ""
+	}
+	b := append((*buf)[:0], auditID...)
+	b = append(b, 0)
+	b = append(b, user...)
+	b = append(b, 0)
+	b = append(b, uri...)
+	b = append(b, 0)
+	b = append(b, received...)
+	*buf = b
+	return view(b)
 }
 
 // readAnnotations sets truncated and decision from the audit annotations.

@@ -51,6 +51,7 @@ type Detector struct {
 	intern  interner
 	cand    record   // the finding being added; its strings alias the event
 	keyBuf  []byte   // keyOf's
+	keyText []byte   // the request key of the event being judged (auditKeyInto)
 	specBuf []byte   // judgedCode's
 	texts   []string // candidate's clauses of the message
 	// specSums memoizes judgedCode's fingerprints by the code they are
@@ -180,7 +181,7 @@ func (d *Detector) event(s string, depth int) {
 				return
 			}
 		}
-		var e event
+		e := event{keyBuf: &d.keyText}
 		parseAudit(s, &e)
 		e.watch = w
 		d.judge(&e, may)

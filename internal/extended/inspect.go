@@ -250,7 +250,7 @@ func (in *inspector) podSpec(s gjson.Result) {
 		anyList = true
 		i := 0
 		in.each(lists[li], func(_ string, c gjson.Result) bool {
-			in.container(list, c, "#"+strconv.Itoa(i), vols, mounted, pod)
+			in.container(list, c, "", i, vols, mounted, pod)
 			i++
 			return true
 		})
@@ -310,9 +310,10 @@ func volumeNoun(name string) string {
 
 // container inspects one element of a container list in one pass over
 // its keys (the last of duplicate keys wins). fallback names it when it
-// has no name (a JSON patch may add bare fields); pod is the pod-level
-// runAs setting the container inherits.
-func (in *inspector) container(list string, c gjson.Result, fallback string, vols []hostVolume, mounted []bool, pod runAs) {
+// has no name (a JSON patch may add bare fields), or when fallback is ""
+// "#" and its index in the list; pod is the pod-level runAs setting the
+// container inherits.
+func (in *inspector) container(list string, c gjson.Result, fallback string, index int, vols []hostVolume, mounted []bool, pod runAs) {
 	if !c.IsObject() || deleted(c) {
 		return
 	}
@@ -342,6 +343,10 @@ func (in *inspector) container(list string, c gjson.Result, fallback string, vol
 	})
 	if name == "" {
 		name = fallback
+		if name == "" {
+			// Built here only: nearly every container has a name.
+			name = "#" + strconv.Itoa(index)
+		}
 	}
 	label := list + "/" + name
 	ci := ctrInfo{label: label}
@@ -352,12 +357,7 @@ func (in *inspector) container(list string, c gjson.Result, fallback string, vol
 		ci.code[i] = v.Raw
 	}
 	in.ctrs = append(in.ctrs, ci)
-	// The clauses name the container with its image, so that the message
-	// says which code has the access.
-	who := listNoun(list) + " " + name
-	if ci.image != "" {
-		who += " (image " + ci.image + ")"
-	}
+	who := ctrWho{list, name, ci.image}
 	in.securityContext(label, who, sc, pod)
 	if len(vols) == 0 || !mounts.IsArray() {
 		return
@@ -370,16 +370,49 @@ func (in *inspector) container(list string, c gjson.Result, fallback string, vol
 		for i, v := range vols {
 			if mn.Type == gjson.String && mn.Str == v.name {
 				mounted[i] = true
-				in.hostPath(v.path, label, who+" mounts host path "+v.path)
+				in.hostPath(v.path, label, who.says(" mounts host path ", v.path))
 			}
 		}
 		return true
 	})
 }
 
+// ctrWho names a container in messages: its list's noun, its name and
+// its image when the body sets one, so that the message says which code
+// has the access. It is written out only for a fact: most containers
+// yield none.
+type ctrWho struct{ list, name, image string }
+
+// says returns the container's name for a message followed by parts,
+// built in one allocation.
+func (w ctrWho) says(parts ...string) string {
+	noun := listNoun(w.list)
+	n := len(noun) + 1 + len(w.name)
+	if w.image != "" {
+		n += len(" (image ") + len(w.image) + 1
+	}
+	for _, p := range parts {
+		n += len(p)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(noun)
+	b.WriteByte(' ')
+	b.WriteString(w.name)
+	if w.image != "" {
+		b.WriteString(" (image ")
+		b.WriteString(w.image)
+		b.WriteByte(')')
+	}
+	for _, p := range parts {
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
 // securityContext inspects a container's securityContext; who names the
 // container in messages.
-func (in *inspector) securityContext(label, who string, sc gjson.Result, pod runAs) {
+func (in *inspector) securityContext(label string, who ctrWho, sc gjson.Result, pod runAs) {
 	if !sc.IsObject() {
 		in.runAsRoot(label, who, pod)
 		return
@@ -417,33 +450,33 @@ func (in *inspector) securityContext(label, who string, sc gjson.Result, pod run
 
 // runAsRoot reports a container whose effective setting explicitly lets
 // it run as root.
-func (in *inspector) runAsRoot(label, who string, eff runAs) {
+func (in *inspector) runAsRoot(label string, who ctrWho, eff runAs) {
 	if why := eff.why(); why != "" {
-		in.add(fact{ReasonRunAsRoot, ScoreRunAsRoot, label, who + " " + eff.verb() + " as root (" + why + ")"})
+		in.add(fact{ReasonRunAsRoot, ScoreRunAsRoot, label, who.says(" ", eff.verb(), " as root (", why, ")")})
 	}
 }
 
-func (in *inspector) privileged(label, who string) {
-	in.add(fact{ReasonPrivileged, ScorePrivileged, label, who + " runs privileged (all host devices and capabilities)"})
+func (in *inspector) privileged(label string, who ctrWho) {
+	in.add(fact{ReasonPrivileged, ScorePrivileged, label, who.says(" runs privileged (all host devices and capabilities)")})
 }
 
-func (in *inspector) hostProcess(label, who string) {
-	in.add(fact{ReasonHostProcess, ScoreHostProcess, label, who + " runs as a Windows HostProcess"})
+func (in *inspector) hostProcess(label string, who ctrWho) {
+	in.add(fact{ReasonHostProcess, ScoreHostProcess, label, who.says(" runs as a Windows HostProcess")})
 }
 
-func (in *inspector) capabilities(label, who string, add gjson.Result) {
+func (in *inspector) capabilities(label string, who ctrWho, add gjson.Result) {
 	in.each(add, func(_ string, c gjson.Result) bool {
 		in.capability(label, who, c)
 		return true
 	})
 }
 
-func (in *inspector) capability(label, who string, c gjson.Result) {
+func (in *inspector) capability(label string, who ctrWho, c gjson.Result) {
 	if c.Type != gjson.String {
 		return
 	}
 	if s := capabilityScore(c.Str); s > 0 {
-		in.add(fact{ReasonCapabilityPrefix + c.Str, s, label, who + " adds capability " + c.Str})
+		in.add(fact{ReasonCapabilityPrefix + c.Str, s, label, who.says(" adds capability ", c.Str)})
 	}
 }
 
@@ -540,7 +573,7 @@ func (in *inspector) fragment(rest []string, v gjson.Result) {
 			if rest[1] == "-" {
 				name = "#new"
 			}
-			in.container(rest[0], nest(rest[2:], v), name, nil, nil, runAs{})
+			in.container(rest[0], nest(rest[2:], v), name, -1, nil, nil, runAs{})
 			return
 		}
 	}

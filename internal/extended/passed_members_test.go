@@ -152,3 +152,15 @@ func FuzzParseValueNumber(f *testing.F) {
 		}
 	})
 }
+
+// TestAuditKeyInto holds the key written into a buffer to auditKey's,
+// also when the buffer is reused.
+func TestAuditKeyInto(t *testing.T) {
+	var buf []byte
+	for _, p := range [][4]string{{"id", "u", "/api/v1/pods", "2024-01-01T00:00:00.000000Z"}, {"", "u", "/x", "t"},
+		{"a\x00b", "", "", ""}, {"x", "user@example.com", "/api/v1/namespaces/n/pods?dryRun=All", ""}} {
+		if got, want := auditKeyInto(&buf, p[0], p[1], p[2], p[3]), auditKey(p[0], p[1], p[2], p[3]); got != want {
+			t.Errorf("%q: %q, want %q", p, got, want)
+		}
+	}
+}
