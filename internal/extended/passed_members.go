@@ -1,6 +1,8 @@
 package extended
 
 import (
+	"encoding/binary"
+	"math/bits"
 	"strings"
 
 	"github.com/tidwall/gjson"
@@ -51,17 +53,31 @@ func eachValid(r gjson.Result, fn func(k string, v gjson.Result) bool) {
 	for i < len(b) && b[i] != '}' && b[i] != ']' {
 		var key string
 		if obj {
-			end := jsonscan.SkipString(b, i)
+			end, esc := skipStr(b, i)
 			key = raw[i+1 : end-1]
-			if k := strings.IndexByte(key, '\\'); k >= 0 {
+			if esc {
 				// gjson hands out the key decoded.
-				key = unescapeValid(key, k)
+				key = unescapeValid(key, strings.IndexByte(key, '\\'))
 			}
 			i = jsonscan.SkipSpace(b, end) // at the colon
 			i = jsonscan.SkipSpace(b, i+1) // at the value
 		}
-		end := jsonscan.SkipValue(b, i)
-		if !fn(key, parseValue(raw[i:end])) {
+		var v gjson.Result
+		end := 0
+		if b[i] == '"' {
+			// The string's one scan also tells whether it holds an
+			// escape to decode.
+			var esc bool
+			end, esc = skipStr(b, i)
+			v = gjson.Result{Type: gjson.String, Raw: raw[i:end], Str: raw[i+1 : end-1]}
+			if esc {
+				v = parseValue(v.Raw)
+			}
+		} else {
+			end = jsonscan.SkipValue(b, i)
+			v = parseValue(raw[i:end])
+		}
+		if !fn(key, v) {
 			return
 		}
 		i = jsonscan.SkipSpace(b, end)
@@ -92,4 +108,30 @@ func getOf(valid bool, r gjson.Result, name string) gjson.Result {
 		})
 	}
 	return out
+}
+
+// skipStr returns the index after the valid JSON string whose opening
+// quote is at b[i], and whether the string holds an escape: jsonscan's
+// eight-bytes-at-a-time search for a quote or a backslash.
+func skipStr(b []byte, i int) (end int, escaped bool) {
+	i++
+	for {
+		for i+8 <= len(b) {
+			x := binary.LittleEndian.Uint64(b[i:])
+			q, bs := x^(jsonscan.Ones*'"'), x^(jsonscan.Ones*'\\')
+			if m := ((q-jsonscan.Ones)&^q | (bs-jsonscan.Ones)&^bs) & jsonscan.Highs; m != 0 {
+				i += bits.TrailingZeros64(m) / 8
+				break
+			}
+			i += 8
+		}
+		for b[i] != '"' && b[i] != '\\' {
+			i++
+		}
+		if b[i] == '"' {
+			return i + 1, escaped
+		}
+		escaped = true
+		i += 2 // a backslash and the character it escapes
+	}
 }
