@@ -62,6 +62,8 @@ type event struct {
 	raw        string         // the audit event's text, not yet validated; "" when validated
 	plain      bool           // the text is valid and plain ASCII (jsonscan.ScanPlain): what is read from it is valid UTF-8
 	bodies     [2]bodyMembers // where the request (0) and response (1) objects' first members lie, when validated
+	validated  bool           // parseAuditValid read the event: it is valid JSON
+	keyBuf     *[]byte        // when not nil, where fillAudit writes key, which lives until the next event
 }
 
 // valid reports whether the event's text is valid JSON.
@@ -199,7 +201,29 @@ func fillAudit(e *event, val func(bit int) gjson.Result, get func(obj gjson.Resu
 	if e.time == "" {
 		e.time = stageTS
 	}
-	e.key = auditKey(auditID, e.user, e.uri, received)
+	if e.keyBuf == nil {
+		e.key = auditKey(auditID, e.user, e.uri, received)
+		return
+	}
+	e.key = auditKeyInto(e.keyBuf, auditID, e.user, e.uri, received)
+}
+
+// auditKeyInto is auditKey written into *buf, whose bytes it aliases
+// until the buffer is written again: the key is hashed as soon as the
+// event is judged, and the string it was built as was garbage at once.
+func auditKeyInto(buf *[]byte, auditID, user, uri, received string) string {
+	if auditID == "" {
+		return ""
+	}
+	b := append((*buf)[:0], auditID...)
+	b = append(b, 0)
+	b = append(b, user...)
+	b = append(b, 0)
+	b = append(b, uri...)
+	b = append(b, 0)
+	b = append(b, received...)
+	*buf = b
+	return view(b)
 }
 
 // readAnnotations sets truncated and decision from the audit annotations.
@@ -436,14 +460,17 @@ func owner(obj gjson.Result) string {
 
 // ownerLookup is owner without its byte test: gjson's look-up of the
 // controller among metadata.ownerReferences.
-func ownerLookup(obj gjson.Result) string { return controller(obj.Get("metadata.ownerReferences")) }
+func ownerLookup(obj gjson.Result) string {
+	return controller(obj.Get("metadata.ownerReferences"), false)
+}
 
-// controller describes the controller among ownerReferences, if any.
-func controller(refs gjson.Result) string {
+// controller describes the controller among ownerReferences, if any;
+// valid says refs is read from text known to be valid JSON (see eachOf).
+func controller(refs gjson.Result, valid bool) string {
 	var o string
-	refs.ForEach(func(_, r gjson.Result) bool {
-		if r.Get("controller").Type == gjson.True {
-			o = r.Get("kind").String() + " " + r.Get("name").String()
+	eachOf(valid, refs, func(_ string, r gjson.Result) bool {
+		if getOf(valid, r, "controller").Type == gjson.True {
+			o = getOf(valid, r, "kind").String() + " " + getOf(valid, r, "name").String()
 			return false
 		}
 		return true
@@ -452,15 +479,16 @@ func controller(refs gjson.Result) string {
 }
 
 // strs appends the non-empty strings of a JSON array, or a single
-// string, to dst. They alias the input.
-func strs(dst []string, r gjson.Result) []string {
+// string, to dst. They alias the input. valid says r is read from text
+// known to be valid JSON (see eachOf).
+func strs(dst []string, r gjson.Result, valid bool) []string {
 	if r.Type == gjson.String {
 		if r.Str != "" {
 			dst = append(dst, r.Str)
 		}
 		return dst
 	}
-	r.ForEach(func(_, v gjson.Result) bool {
+	eachOf(valid, r, func(_ string, v gjson.Result) bool {
 		if v.Type == gjson.String && v.Str != "" {
 			dst = append(dst, v.Str)
 		}

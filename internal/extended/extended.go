@@ -51,6 +51,7 @@ type Detector struct {
 	intern  interner
 	cand    record   // the finding being added; its strings alias the event
 	keyBuf  []byte   // keyOf's
+	keyText []byte   // the request key of the event being judged (auditKeyInto)
 	specBuf []byte   // judgedCode's
 	texts   []string // candidate's clauses of the message
 	// specSums memoizes judgedCode's fingerprints by the code they are
@@ -180,7 +181,7 @@ func (d *Detector) event(s string, depth int) {
 				return
 			}
 		}
-		var e event
+		e := event{keyBuf: &d.keyText}
 		parseAudit(s, &e)
 		e.watch = w
 		d.judge(&e, may)
@@ -252,6 +253,7 @@ func (d *Detector) judge(e *event, may bool) {
 		return
 	}
 	d.in.reset()
+	d.in.valid = e.validated
 	switch {
 	case body.IsArray():
 		d.in.jsonPatch(body, e.watch.spec)
@@ -291,8 +293,8 @@ func (d *Detector) candidate(e *event, body gjson.Result, changed []string) *rec
 		Rank:       stageRank(e.stage)*2 + boolInt(e.hasCode),
 		Time:       e.time,
 		User:       e.user,
-		Groups:     strs(r.Groups[:0], e.groups),
-		IPs:        strs(r.IPs[:0], e.ips),
+		Groups:     strs(r.Groups[:0], e.groups, e.validated),
+		IPs:        strs(r.IPs[:0], e.ips, e.validated),
 		UserAgent:  e.userAgent,
 		Verb:       e.verb,
 		Resource:   e.resource,
@@ -393,6 +395,9 @@ var timeLayouts = []string{time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2
 func parseTime(s string) int64 {
 	if s == "" {
 		return 0
+	}
+	if nano, _, ok := utcStamp(s); ok {
+		return nano
 	}
 	for _, l := range timeLayouts {
 		if t, err := time.Parse(l, s); err == nil {

@@ -373,30 +373,8 @@ func parseAuditValid(s string, e *event) bool {
 	if err != nil || x.escaped {
 		return false
 	}
-	val := func(bit int) gjson.Result {
-		if x.seen&bit == 0 {
-			return gjson.Result{}
-		}
-		b := x.at[bitIndex(bit)]
-		return parseValue(s[b[0]:b[1]])
-	}
-	// A member of user, objectRef or responseStatus as gjson's Get
-	// on that object finds it, from the index where the object is one
-	// and its keys are plain: Parse of the member's value is what Get
-	// returns (the event is valid JSON, and of a key given twice both
-	// take the first).
-	get := func(obj gjson.Result, bit, n int) gjson.Result {
-		if x.nestEsc[nestOf(bit)] || !obj.IsObject() {
-			return obj.Get(nestNames[n])
-		}
-		if !x.nseen[n] {
-			return gjson.Result{}
-		}
-		b := x.nat[n]
-		return parseValue(s[b[0]:b[1]])
-	}
-	fillAudit(e, val, get)
-	e.plain = plain
+	x.fill(s, e)
+	e.plain, e.validated = plain, true
 	for b, bit := range [2]int{kRequest, kResponse} {
 		bx := &x.body[b]
 		if x.seen&bit == 0 || bx.escaped || s[x.at[bitIndex(bit)][0]] != '{' {
@@ -419,6 +397,99 @@ func parseAuditValid(s string, e *event) bool {
 	return true
 }
 
+// val is the value of the top-level member of bit in s, the event x
+// indexes: the zero Result when it is missing.
+func (x *topIndex) val(s string, bit int) gjson.Result {
+	if x.seen&bit == 0 {
+		return gjson.Result{}
+	}
+	b := x.at[bitIndex(bit)]
+	return parseValue(s[b[0]:b[1]])
+}
+
+// str is x.val(s, bit).Str, without building the Result for a string
+// without escapes.
+func (x *topIndex) str(s string, bit int) string {
+	if x.seen&bit == 0 {
+		return ""
+	}
+	b := x.at[bitIndex(bit)]
+	return strOf(s[b[0]:b[1]])
+}
+
+// strOf is parseValue(v).Str.
+func strOf(v string) string {
+	if len(v) >= 2 && v[0] == '"' && strings.IndexByte(v, '\\') < 0 {
+		return v[1 : len(v)-1]
+	}
+	return parseValue(v).Str
+}
+
+// nest is obj.Get(nestNames[n]) for obj, the value of the member of bit
+// (user, objectRef or responseStatus), as gjson's Get on that object
+// finds it, from the index where the object is one and its keys are
+// plain: Parse of the member's value is what Get returns (the event is
+// valid JSON, and of a key given twice both take the first).
+func (x *topIndex) nest(s string, obj gjson.Result, bit, n int) gjson.Result {
+	if x.nestEsc[nestOf(bit)] || !obj.IsObject() {
+		return obj.Get(nestNames[n])
+	}
+	if !x.nseen[n] {
+		return gjson.Result{}
+	}
+	b := x.nat[n]
+	return parseValue(s[b[0]:b[1]])
+}
+
+// nestStr is x.nest(s, obj, bit, n).Str.
+func (x *topIndex) nestStr(s string, obj gjson.Result, bit, n int) string {
+	if x.nestEsc[nestOf(bit)] || !obj.IsObject() {
+		return obj.Get(nestNames[n]).Str
+	}
+	if !x.nseen[n] {
+		return ""
+	}
+	b := x.nat[n]
+	return strOf(s[b[0]:b[1]])
+}
+
+// fill is fillAudit for the event s that x indexes, written out with
+// the index's look-ups, which fillAudit's function values would call
+// indirectly, a Result built for each; FuzzParseAuditValid holds the
+// two to the same event.
+func (x *topIndex) fill(s string, e *event) {
+	user, ref, status := x.val(s, kUser), x.val(s, kRef), x.val(s, kStatus)
+	auditID := x.str(s, kAuditID)
+	received, stageTS := x.str(s, kReceived), x.str(s, kStageTS)
+	e.stage = x.str(s, kStage)
+	e.level = x.str(s, kLevel)
+	e.verb = x.str(s, kVerb)
+	e.uri = x.str(s, kURI)
+	e.ips = x.val(s, kIPs)
+	e.userAgent = x.str(s, kAgent)
+	e.request = x.val(s, kRequest)
+	e.response = x.val(s, kResponse)
+	e.annotation = x.val(s, kAnnotations)
+	e.user = x.nestStr(s, user, kUser, nUsername)
+	e.groups = x.nest(s, user, kUser, nGroups)
+	e.resource = x.nestStr(s, ref, kRef, nResource)
+	e.sub = x.nestStr(s, ref, kRef, nSubresource)
+	e.namespace = x.nestStr(s, ref, kRef, nNamespace)
+	e.name = x.nestStr(s, ref, kRef, nName)
+	if c := x.nest(s, status, kStatus, nCode); c.Type == gjson.Number {
+		e.code, e.hasCode = int(c.Int()), true
+	}
+	e.time = received
+	if e.time == "" {
+		e.time = stageTS
+	}
+	if e.keyBuf == nil {
+		e.key = auditKey(auditID, e.user, e.uri, received)
+		return
+	}
+	e.key = auditKeyInto(e.keyBuf, auditID, e.user, e.uri, received)
+}
+
 // parseValue is gjson.Parse(v) for v, one valid JSON value as the
 // validating pass bounds it. A string is read without gjson, whose byte
 // loop over it cost more than one vectorised search: its text is what
@@ -431,6 +502,33 @@ func parseValue(v string) gjson.Result {
 			in = unescapeValid(in, k)
 		}
 		return gjson.Result{Type: gjson.String, Raw: v, Str: in}
+	}
+	// Objects, arrays and literals as gjson.Parse makes them, without its
+	// generic loop: v is one whole value.
+	if len(v) > 0 {
+		switch v[0] {
+		case '{', '[':
+			return gjson.Result{Type: gjson.JSON, Raw: v}
+		case 't':
+			return gjson.Result{Type: gjson.True, Raw: v}
+		case 'f':
+			return gjson.Result{Type: gjson.False, Raw: v}
+		case 'n':
+			return gjson.Result{Type: gjson.Null, Raw: v}
+		}
+		// A short run of digits (a response code) is its own value,
+		// where gjson.Parse would call strconv.ParseFloat.
+		if len(v) <= 15 {
+			n := 0
+			for i := 0; i < len(v); i++ {
+				c := v[i] - '0'
+				if c > 9 {
+					return gjson.Parse(v)
+				}
+				n = n*10 + int(c)
+			}
+			return gjson.Result{Type: gjson.Number, Raw: v, Num: float64(n)}
+		}
 	}
 	return gjson.Parse(v)
 }
@@ -522,7 +620,7 @@ func (e *event) metaGet(obj gjson.Result, n int) gjson.Result {
 // tests cross the whole object.
 func (e *event) owner(obj gjson.Result) string {
 	if ix := e.indexed(obj); ix != nil && ix.metaOK {
-		return controller(e.metaGet(obj, mOwnerReferences))
+		return controller(e.metaGet(obj, mOwnerReferences), e.validated)
 	}
 	return owner(obj)
 }

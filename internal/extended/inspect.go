@@ -47,6 +47,10 @@ type inspector struct {
 	touchSpec   bool // a pod spec (or part of one) was walked
 	touchAccess bool // a key that can grant node access was set
 
+	// valid says the body is known valid JSON (the event was validated):
+	// each and get may then walk it with jsonscan's skippers.
+	valid bool
+
 	order []fact // sorted's result, reused from finding to finding
 }
 
@@ -104,7 +108,7 @@ func (in *inspector) add(f fact) {
 func (in *inspector) object(body gjson.Result, spec []string) {
 	s := body
 	for _, t := range spec {
-		s = s.Get(t)
+		s = in.get(s, t)
 	}
 	if s.IsObject() {
 		in.podSpec(s)
@@ -185,12 +189,12 @@ func (in *inspector) podSpec(s gjson.Result) {
 	var volumes gjson.Result
 	var lists [len(containerLists)]gjson.Result
 	in.touchSpec = true
-	s.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	in.each(s, func(k string, v gjson.Result) bool {
+		switch k {
 		case "hostPID", "hostIPC", "hostNetwork", "securityContext", "volumes":
 			in.touchAccess = true
 		}
-		switch k.Str {
+		switch k {
 		case "hostPID":
 			hostPID = v.Type == gjson.True
 		case "hostIPC":
@@ -198,11 +202,11 @@ func (in *inspector) podSpec(s gjson.Result) {
 		case "hostNetwork":
 			hostNetwork = v.Type == gjson.True
 		case "securityContext":
-			hostProcess = v.IsObject() && v.Get("windowsOptions.hostProcess").Type == gjson.True
+			hostProcess = v.IsObject() && in.get(in.get(v, "windowsOptions"), "hostProcess").Type == gjson.True
 			pod = runAs{}
 			if v.IsObject() {
-				v.ForEach(func(k, v gjson.Result) bool {
-					pod.read(k.Str, v)
+				in.each(v, func(k string, v gjson.Result) bool {
+					pod.read(k, v)
 					return true
 				})
 			}
@@ -228,10 +232,10 @@ func (in *inspector) podSpec(s gjson.Result) {
 	}
 	var vols []hostVolume
 	if volumes.IsArray() {
-		volumes.ForEach(func(_, v gjson.Result) bool {
+		in.each(volumes, func(_ string, v gjson.Result) bool {
 			if v.IsObject() && !deleted(v) {
-				if h := v.Get("hostPath"); h.IsObject() {
-					vols = append(vols, hostVolume{name: v.Get("name").String(), path: h.Get("path").String()})
+				if h := in.get(v, "hostPath"); h.IsObject() {
+					vols = append(vols, hostVolume{name: in.get(v, "name").String(), path: in.get(h, "path").String()})
 				}
 			}
 			return true
@@ -245,8 +249,8 @@ func (in *inspector) podSpec(s gjson.Result) {
 		}
 		anyList = true
 		i := 0
-		lists[li].ForEach(func(_, c gjson.Result) bool {
-			in.container(list, c, "#"+strconv.Itoa(i), vols, mounted, pod)
+		in.each(lists[li], func(_ string, c gjson.Result) bool {
+			in.container(list, c, "", i, vols, mounted, pod)
 			i++
 			return true
 		})
@@ -306,17 +310,18 @@ func volumeNoun(name string) string {
 
 // container inspects one element of a container list in one pass over
 // its keys (the last of duplicate keys wins). fallback names it when it
-// has no name (a JSON patch may add bare fields); pod is the pod-level
-// runAs setting the container inherits.
-func (in *inspector) container(list string, c gjson.Result, fallback string, vols []hostVolume, mounted []bool, pod runAs) {
+// has no name (a JSON patch may add bare fields), or when fallback is ""
+// "#" and its index in the list; pod is the pod-level runAs setting the
+// container inherits.
+func (in *inspector) container(list string, c gjson.Result, fallback string, index int, vols []hostVolume, mounted []bool, pod runAs) {
 	if !c.IsObject() || deleted(c) {
 		return
 	}
 	var name string
 	var sc, mounts gjson.Result
 	var code [len(codeFields)]gjson.Result
-	c.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	in.each(c, func(k string, v gjson.Result) bool {
+		switch k {
 		case "name":
 			name = v.String()
 		case "securityContext":
@@ -338,6 +343,10 @@ func (in *inspector) container(list string, c gjson.Result, fallback string, vol
 	})
 	if name == "" {
 		name = fallback
+		if name == "" {
+			// Built here only: nearly every container has a name.
+			name = "#" + strconv.Itoa(index)
+		}
 	}
 	label := list + "/" + name
 	ci := ctrInfo{label: label}
@@ -348,34 +357,62 @@ func (in *inspector) container(list string, c gjson.Result, fallback string, vol
 		ci.code[i] = v.Raw
 	}
 	in.ctrs = append(in.ctrs, ci)
-	// The clauses name the container with its image, so that the message
-	// says which code has the access.
-	who := listNoun(list) + " " + name
-	if ci.image != "" {
-		who += " (image " + ci.image + ")"
-	}
+	who := ctrWho{list, name, ci.image}
 	in.securityContext(label, who, sc, pod)
 	if len(vols) == 0 || !mounts.IsArray() {
 		return
 	}
-	mounts.ForEach(func(_, m gjson.Result) bool {
+	in.each(mounts, func(_ string, m gjson.Result) bool {
 		if !m.IsObject() || deleted(m) {
 			return true
 		}
-		mn := m.Get("name")
+		mn := in.get(m, "name")
 		for i, v := range vols {
 			if mn.Type == gjson.String && mn.Str == v.name {
 				mounted[i] = true
-				in.hostPath(v.path, label, who+" mounts host path "+v.path)
+				in.hostPath(v.path, label, who.says(" mounts host path ", v.path))
 			}
 		}
 		return true
 	})
 }
 
+// ctrWho names a container in messages: its list's noun, its name and
+// its image when the body sets one, so that the message says which code
+// has the access. It is written out only for a fact: most containers
+// yield none.
+type ctrWho struct{ list, name, image string }
+
+// says returns the container's name for a message followed by parts,
+// built in one allocation.
+func (w ctrWho) says(parts ...string) string {
+	noun := listNoun(w.list)
+	n := len(noun) + 1 + len(w.name)
+	if w.image != "" {
+		n += len(" (image ") + len(w.image) + 1
+	}
+	for _, p := range parts {
+		n += len(p)
+	}
+	var b strings.Builder
+	b.Grow(n)
+	b.WriteString(noun)
+	b.WriteByte(' ')
+	b.WriteString(w.name)
+	if w.image != "" {
+		b.WriteString(" (image ")
+		b.WriteString(w.image)
+		b.WriteByte(')')
+	}
+	for _, p := range parts {
+		b.WriteString(p)
+	}
+	return b.String()
+}
+
 // securityContext inspects a container's securityContext; who names the
 // container in messages.
-func (in *inspector) securityContext(label, who string, sc gjson.Result, pod runAs) {
+func (in *inspector) securityContext(label string, who ctrWho, sc gjson.Result, pod runAs) {
 	if !sc.IsObject() {
 		in.runAsRoot(label, who, pod)
 		return
@@ -383,19 +420,19 @@ func (in *inspector) securityContext(label, who string, sc gjson.Result, pod run
 	var privileged, hostProcess bool
 	var add gjson.Result
 	var own runAs
-	sc.ForEach(func(k, v gjson.Result) bool {
-		switch k.Str {
+	in.each(sc, func(k string, v gjson.Result) bool {
+		switch k {
 		case "runAsUser", "runAsNonRoot":
-			own.read(k.Str, v)
+			own.read(k, v)
 		case "privileged":
 			privileged = v.Type == gjson.True
 		case "capabilities":
 			add = gjson.Result{}
 			if v.IsObject() {
-				add = v.Get("add")
+				add = in.get(v, "add")
 			}
 		case "windowsOptions":
-			hostProcess = v.IsObject() && v.Get("hostProcess").Type == gjson.True
+			hostProcess = v.IsObject() && in.get(v, "hostProcess").Type == gjson.True
 		}
 		return true
 	})
@@ -413,33 +450,33 @@ func (in *inspector) securityContext(label, who string, sc gjson.Result, pod run
 
 // runAsRoot reports a container whose effective setting explicitly lets
 // it run as root.
-func (in *inspector) runAsRoot(label, who string, eff runAs) {
+func (in *inspector) runAsRoot(label string, who ctrWho, eff runAs) {
 	if why := eff.why(); why != "" {
-		in.add(fact{ReasonRunAsRoot, ScoreRunAsRoot, label, who + " " + eff.verb() + " as root (" + why + ")"})
+		in.add(fact{ReasonRunAsRoot, ScoreRunAsRoot, label, who.says(" ", eff.verb(), " as root (", why, ")")})
 	}
 }
 
-func (in *inspector) privileged(label, who string) {
-	in.add(fact{ReasonPrivileged, ScorePrivileged, label, who + " runs privileged (all host devices and capabilities)"})
+func (in *inspector) privileged(label string, who ctrWho) {
+	in.add(fact{ReasonPrivileged, ScorePrivileged, label, who.says(" runs privileged (all host devices and capabilities)")})
 }
 
-func (in *inspector) hostProcess(label, who string) {
-	in.add(fact{ReasonHostProcess, ScoreHostProcess, label, who + " runs as a Windows HostProcess"})
+func (in *inspector) hostProcess(label string, who ctrWho) {
+	in.add(fact{ReasonHostProcess, ScoreHostProcess, label, who.says(" runs as a Windows HostProcess")})
 }
 
-func (in *inspector) capabilities(label, who string, add gjson.Result) {
-	add.ForEach(func(_, c gjson.Result) bool {
+func (in *inspector) capabilities(label string, who ctrWho, add gjson.Result) {
+	in.each(add, func(_ string, c gjson.Result) bool {
 		in.capability(label, who, c)
 		return true
 	})
 }
 
-func (in *inspector) capability(label, who string, c gjson.Result) {
+func (in *inspector) capability(label string, who ctrWho, c gjson.Result) {
 	if c.Type != gjson.String {
 		return
 	}
 	if s := capabilityScore(c.Str); s > 0 {
-		in.add(fact{ReasonCapabilityPrefix + c.Str, s, label, who + " adds capability " + c.Str})
+		in.add(fact{ReasonCapabilityPrefix + c.Str, s, label, who.says(" adds capability ", c.Str)})
 	}
 }
 
@@ -536,7 +573,7 @@ func (in *inspector) fragment(rest []string, v gjson.Result) {
 			if rest[1] == "-" {
 				name = "#new"
 			}
-			in.container(rest[0], nest(rest[2:], v), name, nil, nil, runAs{})
+			in.container(rest[0], nest(rest[2:], v), name, -1, nil, nil, runAs{})
 			return
 		}
 	}

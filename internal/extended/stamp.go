@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"cmp"
 	"strings"
-	"time"
 )
 
 // stamp is a request's time as logged, kept in 16 bytes instead of a
@@ -35,8 +34,18 @@ func newStamp(text string, nano int64) (stamp, stampForm) {
 
 // canonicalForm returns the form that writes nano as text, or 0.
 func canonicalForm(text string, nano int64) stampForm {
+	if nano == 0 {
+		return 0
+	}
+	if got, d, ok := utcStamp(text); ok {
+		// utcStamp reads only text that appendStamp writes back as it is.
+		if got != nano {
+			return 0
+		}
+		return stampForm(1 + d)
+	}
 	n := len(text)
-	if nano == 0 || n < 20 || text[n-1] != 'Z' {
+	if n < 20 || text[n-1] != 'Z' {
 		return 0
 	}
 	d := 0
@@ -57,14 +66,6 @@ func canonicalForm(text string, nano int64) stampForm {
 	return f
 }
 
-// stampLayouts are the RFC 3339 UTC layouts by number of fraction digits,
-// without the Z.
-var stampLayouts = [10]string{
-	"2006-01-02T15:04:05", "2006-01-02T15:04:05.0", "2006-01-02T15:04:05.00", "2006-01-02T15:04:05.000",
-	"2006-01-02T15:04:05.0000", "2006-01-02T15:04:05.00000", "2006-01-02T15:04:05.000000",
-	"2006-01-02T15:04:05.0000000", "2006-01-02T15:04:05.00000000", "2006-01-02T15:04:05.000000000",
-}
-
 // appendStamp appends the text of s in form f.
 func appendStamp(b []byte, s stamp, f stampForm) []byte {
 	if f == 0 {
@@ -73,8 +74,7 @@ func appendStamp(b []byte, s stamp, f stampForm) []byte {
 		}
 		return append(b, *s.text...)
 	}
-	b = time.Unix(0, s.nano).UTC().AppendFormat(b, stampLayouts[f-1])
-	return append(b, 'Z')
+	return appendUTC(b, s.nano, int(f-1))
 }
 
 // stampText returns the text of s in form f.
