@@ -16,7 +16,11 @@ DATA needleConsts<>+0x30(SB)/8, $0x4141414141414141 // 'A' of runAs
 DATA needleConsts<>+0x38(SB)/8, $0x4141414141414141
 DATA needleConsts<>+0x40(SB)/8, $0x5C5C5C5C5C5C5C5C // '\\' of \u
 DATA needleConsts<>+0x48(SB)/8, $0x5C5C5C5C5C5C5C5C
-GLOBL needleConsts<>(SB), RODATA|NOPTR, $0x50
+DATA needleConsts<>+0x50(SB)/8, $0x6969696969696969 // 'i' after privileged's 'v' and capabilities' 'b'
+DATA needleConsts<>+0x58(SB)/8, $0x6969696969696969
+DATA needleConsts<>+0x60(SB)/8, $0x7575757575757575 // 'u' after the '\\' of \u
+DATA needleConsts<>+0x68(SB)/8, $0x7575757575757575
+GLOBL needleConsts<>(SB), RODATA|NOPTR, $0x70
 
 // func nextNeedleSSE(s string, i int) (at, kind int)
 // len(s) >= 16.
@@ -188,3 +192,153 @@ none:
 	MOVQ $-1, at+24(FP)
 	MOVQ $0, kind+32(FP)
 	RET
+
+// func nextNeedleAVX2(s string, i int) (at, kind int)
+// nextNeedleSSE's search 32 bytes at a time, while 33 are left from i;
+// where fewer are left it returns kind needleMore and, as at, where
+// nextNeedleSSE is to go on. The byte after each is also compared, for
+// the anchors most often found in pod specs that start none of the
+// names: a 'v' or 'b' needs an 'i' after it, a backslash a 'u'. The
+// anchors it passes to the checks are nextNeedleSSE's, less those that
+// the checks would turn down, so its answers are the same.
+TEXT ·nextNeedleAVX2(SB), NOSPLIT, $0-40
+	MOVQ s_base+0(FP), SI
+	MOVQ s_len+8(FP), BX
+	MOVQ i+16(FP), DI
+	VBROADCASTI128 needleConsts<>+0x00(SB), Y8
+	VBROADCASTI128 needleConsts<>+0x10(SB), Y9
+	VBROADCASTI128 needleConsts<>+0x20(SB), Y10
+	VBROADCASTI128 needleConsts<>+0x30(SB), Y11
+	VBROADCASTI128 needleConsts<>+0x40(SB), Y12
+	VBROADCASTI128 needleConsts<>+0x50(SB), Y13
+	VBROADCASTI128 needleConsts<>+0x60(SB), Y14
+
+yloop: // DI: the next 32 bytes to search, Y3 the 32 bytes after each
+	LEAQ 33(DI), AX
+	CMPQ AX, BX
+	JA ymore
+	VMOVDQU (SI)(DI*1), Y0
+	VMOVDQU 1(SI)(DI*1), Y3
+	VPCMPEQB Y8, Y0, Y1 // 'v' or 'b', then 'i'
+	VPCMPEQB Y9, Y0, Y2
+	VPOR Y2, Y1, Y1
+	VPCMPEQB Y13, Y3, Y2
+	VPAND Y2, Y1, Y1
+	VPCMPEQB Y10, Y0, Y2 // 'h'
+	VPOR Y2, Y1, Y1
+	VPCMPEQB Y11, Y0, Y2 // 'A'
+	VPOR Y2, Y1, Y1
+	VPCMPEQB Y12, Y0, Y2 // '\\', then 'u'
+	VPCMPEQB Y14, Y3, Y3
+	VPAND Y3, Y2, Y2
+	VPOR Y2, Y1, Y1
+	VPMOVMSKB Y1, DX
+	MOVQ $32, R11
+	TESTL DX, DX
+	JNE ycands
+	LEAQ 32(DI), DI
+	JMP yloop
+
+ymore: // fewer than 32 bytes left: nextNeedleSSE's
+	MOVQ DI, at+24(FP)
+	MOVQ $4, kind+32(FP)
+	VZEROUPPER
+	RET
+
+ycands: // DX: the anchors of the R11 bytes at DI
+	BSFL DX, CX
+	LEAQ (DI)(CX*1), R8
+	MOVBLZX (SI)(R8*1), AX
+	CMPB AL, $0x5C
+	JEQ yisesc
+	CMPB AL, $0x62
+	JEQ yisb
+	CMPB AL, $0x76
+	JEQ yisv
+	CMPB AL, $0x68
+	JEQ yish
+	JMP yisA
+
+yisesc: // a \u (backslashes come most often: the order is by frequency)
+	LEAQ 2(R8), R9
+	CMPQ R9, BX
+	JA ynext
+	CMPB 1(SI)(R8*1), $0x75
+	JNE ynext
+	MOVQ R8, at+24(FP)
+	MOVQ $3, kind+32(FP)
+	VZEROUPPER
+	RET
+
+yisv: // privileged from R8-3
+	CMPQ R8, $3
+	JLT ynext
+	LEAQ 7(R8), R9
+	CMPQ R9, BX
+	JA ynext
+	MOVQ $0x67656c6976697270, R10
+	CMPQ -3(SI)(R8*1), R10
+	JNE ynext
+	CMPW 5(SI)(R8*1), $0x6465
+	JNE ynext
+	SUBQ $3, R8
+	JMP yhit
+
+yisb: // capabilities from R8-4
+	CMPQ R8, $4
+	JLT ynext
+	LEAQ 8(R8), R9
+	CMPQ R9, BX
+	JA ynext
+	MOVQ $0x696c696261706163, R10
+	CMPQ -4(SI)(R8*1), R10
+	JNE ynext
+	CMPL 4(SI)(R8*1), $0x73656974
+	JNE ynext
+	SUBQ $4, R8
+	JMP yhit
+
+yish: // host from R8, or ypatch ending at R8
+	LEAQ 4(R8), R9
+	CMPQ R9, BX
+	JA ypatch
+	CMPL (SI)(R8*1), $0x74736f68
+	JEQ yhit
+
+ypatch:
+	CMPQ R8, $4
+	JLT ynext
+	CMPL -4(SI)(R8*1), $0x63746170
+	JNE ynext
+	SUBQ $4, R8
+	JMP yhit
+
+yisA: // runAs from R8-3
+	CMPQ R8, $3
+	JLT ynext
+	LEAQ 2(R8), R9
+	CMPQ R9, BX
+	JA ynext
+	CMPL -3(SI)(R8*1), $0x416e7572
+	JNE ynext
+	CMPB 1(SI)(R8*1), $0x73
+	JNE ynext
+	SUBQ $3, R8
+	MOVQ R8, at+24(FP)
+	MOVQ $2, kind+32(FP)
+	VZEROUPPER
+	RET
+
+ynext: // the anchor is none of the names: the next one
+	LEAL -1(DX), R9
+	ANDL R9, DX
+	JNE ycands
+	ADDQ R11, DI
+	JMP yloop
+
+yhit:
+	MOVQ R8, at+24(FP)
+	MOVQ $1, kind+32(FP)
+	VZEROUPPER
+	RET
+

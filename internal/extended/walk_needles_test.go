@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strings"
 	"testing"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
 // mayFindCSVRef is mayFindCSV as five searches over the whole cell: the
@@ -16,6 +18,19 @@ func mayFindCSVRef(q string) bool {
 // needlesEqual checks nextNeedle against nextNeedleGo from every offset,
 // and mayFindCSV against mayFindCSVRef.
 func needlesEqual(t *testing.T, s string) {
+	t.Helper()
+	// Both vector paths, where the CPU runs AVX2.
+	defer func(was bool) { useAVX2Needles = was }(useAVX2Needles)
+	for _, avx2 := range []bool{false, true} {
+		if avx2 && !jsonscan.HasAVX2() {
+			continue
+		}
+		useAVX2Needles = avx2
+		needlesEqualOn(t, s)
+	}
+}
+
+func needlesEqualOn(t *testing.T, s string) {
 	t.Helper()
 	for i := 0; i <= len(s); i++ {
 		at, kind := nextNeedle(s, i)
@@ -50,11 +65,11 @@ func TestNextNeedle(t *testing.T) {
 			needlesEqual(t, s)
 		}
 	}
-	// Every name across the 16-byte lanes and at the end.
+	// Every name across the 16- and 32-byte lanes and at the end.
 	for _, name := range []string{"privileged", "capabilities", "host", "patch", `runAsUser"":0`, `\u0041`} {
-		for k := range 40 {
+		for k := range 72 {
 			needlesEqual(t, strings.Repeat("v", k)+name)
-			needlesEqual(t, strings.Repeat("-", k)+name+strings.Repeat("h", 40-k))
+			needlesEqual(t, strings.Repeat("-", k)+name+strings.Repeat("h", 72-k))
 		}
 	}
 }

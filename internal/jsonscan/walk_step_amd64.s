@@ -137,25 +137,26 @@ cloop: // the quotes (R11) and the quotes and brackets (DX) of the 16 bytes at D
 	POR X10, X0
 	MOVO X0, X2
 	PCMPEQB X11, X2
+	PMOVMSKB X2, R8
 	PCMPEQB X12, X0
 	POR X2, X0
 	POR X1, X0
 	PMOVMSKB X0, DX
 
 cnext: // the marks left in the 16 bytes at R13, those before already read
+	// Each mark is told by its bit in the quotes (R11) and the opening
+	// brackets (R8), not by loading its byte, which would wait on BSF.
 	TESTL DX, DX
 	JEQ cadvance
 	BSFL DX, CX
 	LEAQ (R13)(CX*1), DI
-	MOVBLZX (SI)(DI*1), AX
-	CMPB AL, $0x22
-	JEQ cstring
-	LEAQ -1(DX), R8
-	ANDQ R8, DX
+	BTL CX, R11
+	JCS cstring
+	LEAL -1(DX), AX
+	ANDL AX, DX
 	INCQ DI
-	ORB $0x20, AL
-	CMPB AL, $0x7B
-	JEQ cdeeper
+	BTL CX, R8
+	JCS cdeeper
 	DECQ R10
 	JNE cnext
 	XORQ R9, R9
@@ -176,9 +177,9 @@ cstring: // a string opens at DI, bit CX: its pair, then its closing quote
 	CMPB 1(SI)(DI*1), $0x22
 	JNE slow
 	ADDL $2, CX
-	MOVQ $-1, R8
-	SHLQ CX, R8
-	ANDQ R8, R11
+	MOVQ $-1, AX
+	SHLQ CX, AX
+	ANDQ AX, R11
 	JEQ clong
 	BSFQ R11, CX
 	LEAQ (R13)(CX*1), DI
@@ -193,10 +194,10 @@ cstring: // a string opens at DI, bit CX: its pair, then its closing quote
 	CMPL CX, $15
 	JEQ cpast
 	ADDL $2, CX
-	MOVQ $-1, R8
-	SHLQ CX, R8
-	ANDQ R8, R11
-	ANDQ R8, DX
+	MOVQ $-1, AX
+	SHLQ CX, AX
+	ANDQ AX, R11
+	ANDQ AX, DX
 	JMP cnext
 
 cpast: // the closing pair ends in the next 16 bytes
