@@ -19,28 +19,57 @@ var (
 	templated  = []string{"spec", "template", "spec"}
 )
 
+// The watched resources, one variable each so that resourceNamed can
+// return them without a map look-up.
+var (
+	podsRes                   = &watched{groups: coreGroup, spec: []string{"spec"}, noun: "pod", kind: "Pod"}
+	podTemplatesRes           = &watched{groups: coreGroup, spec: []string{"template", "spec"}, noun: "pod template", kind: "PodTemplate"}
+	replicationControllersRes = &watched{groups: coreGroup, spec: templated, noun: "replication controller", kind: "ReplicationController"}
+	replicaSetsRes            = &watched{groups: appsGroups, spec: templated, noun: "replica set", kind: "ReplicaSet"}
+	deploymentsRes            = &watched{groups: appsGroups, spec: templated, noun: "deployment", kind: "Deployment"}
+	statefulSetsRes           = &watched{groups: []string{"apps"}, spec: templated, noun: "stateful set", kind: "StatefulSet"}
+	daemonSetsRes             = &watched{groups: appsGroups, spec: templated, noun: "daemon set", kind: "DaemonSet"}
+	jobsRes                   = &watched{groups: batchGroup, spec: templated, noun: "job", kind: "Job"}
+	cronJobsRes               = &watched{groups: batchGroup, spec: []string{"spec", "jobTemplate", "spec", "template", "spec"}, noun: "cron job", kind: "CronJob"}
+)
+
 // resources maps objectRef.resource to where its pod spec lives. A write to
 // any other resource cannot create a container.
 var resources = map[string]*watched{
-	"pods":                   {groups: coreGroup, spec: []string{"spec"}, noun: "pod", kind: "Pod"},
-	"podtemplates":           {groups: coreGroup, spec: []string{"template", "spec"}, noun: "pod template", kind: "PodTemplate"},
-	"replicationcontrollers": {groups: coreGroup, spec: templated, noun: "replication controller", kind: "ReplicationController"},
-	"replicasets":            {groups: appsGroups, spec: templated, noun: "replica set", kind: "ReplicaSet"},
-	"deployments":            {groups: appsGroups, spec: templated, noun: "deployment", kind: "Deployment"},
-	"statefulsets":           {groups: []string{"apps"}, spec: templated, noun: "stateful set", kind: "StatefulSet"},
-	"daemonsets":             {groups: appsGroups, spec: templated, noun: "daemon set", kind: "DaemonSet"},
-	"jobs":                   {groups: batchGroup, spec: templated, noun: "job", kind: "Job"},
-	"cronjobs":               {groups: batchGroup, spec: []string{"spec", "jobTemplate", "spec", "template", "spec"}, noun: "cron job", kind: "CronJob"},
+	"pods":                   podsRes,
+	"podtemplates":           podTemplatesRes,
+	"replicationcontrollers": replicationControllersRes,
+	"replicasets":            replicaSetsRes,
+	"deployments":            deploymentsRes,
+	"statefulsets":           statefulSetsRes,
+	"daemonsets":             daemonSetsRes,
+	"jobs":                   jobsRes,
+	"cronjobs":               cronJobsRes,
 }
 
 // resourceNamed is resources[name] as a switch: the pre-filter asks for
-// every write event, and comparing a few lengths and bytes is cheaper
-// than hashing the name.
+// every write event (and twice for a pod-spec write), and comparing a
+// few lengths and bytes is cheaper than hashing the name.
 func resourceNamed(name string) *watched {
 	switch name {
-	case "pods", "podtemplates", "replicationcontrollers", "replicasets", "deployments",
-		"statefulsets", "daemonsets", "jobs", "cronjobs":
-		return resources[name]
+	case "pods":
+		return podsRes
+	case "podtemplates":
+		return podTemplatesRes
+	case "replicationcontrollers":
+		return replicationControllersRes
+	case "replicasets":
+		return replicaSetsRes
+	case "deployments":
+		return deploymentsRes
+	case "statefulsets":
+		return statefulSetsRes
+	case "daemonsets":
+		return daemonSetsRes
+	case "jobs":
+		return jobsRes
+	case "cronjobs":
+		return cronJobsRes
 	}
 	return nil
 }
