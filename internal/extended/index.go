@@ -76,10 +76,6 @@ func nestOf(b int) int {
 func (x *topIndex) nestKey(key []byte) {
 	x.nsub = -1
 	o := nestOf(x.bit)
-	if hasBackslash(key) {
-		x.nestEsc[o] = true
-		return
-	}
 	n := -1
 	switch o {
 	case 0:
@@ -104,6 +100,12 @@ func (x *topIndex) nestKey(key []byte) {
 		if string(key) == "code" {
 			n = nCode
 		}
+	}
+	// The names sought hold no backslash: only other keys need the
+	// search for one.
+	if n < 0 && hasBackslash(key) {
+		x.nestEsc[o] = true
+		return
 	}
 	if n >= 0 && !x.nseen[n] {
 		x.nsub = n
@@ -179,12 +181,13 @@ func (x *topIndex) Key(depth int, key []byte) {
 		return
 	}
 	x.bit, x.meta = 0, -1
-	if hasBackslash(key) {
+	b := auditKeyBit(key)
+	if b == 0 && hasBackslash(key) {
 		// gjson would compare the decoded name: leave the event to it.
 		x.escaped = true
 		return
 	}
-	if b := auditKeyBit(key); b != 0 && x.seen&b == 0 {
+	if b != 0 && x.seen&b == 0 {
 		x.bit = b
 	}
 }
@@ -234,10 +237,6 @@ func (x *topIndex) bodyKey(key []byte) {
 	if b < 0 {
 		return
 	}
-	if hasBackslash(key) {
-		x.body[b].escaped = true
-		return
-	}
 	n := -1
 	switch string(key) {
 	case bodyNames[0]:
@@ -247,6 +246,12 @@ func (x *topIndex) bodyKey(key []byte) {
 	case "metadata":
 		if x.body[b].metas++; x.body[b].metas == 1 {
 			x.meta = b
+		}
+		return
+	default:
+		if hasBackslash(key) {
+			x.body[b].escaped = true
+			return
 		}
 	}
 	if n >= 0 && x.body[b].seen&(1<<n) == 0 {
@@ -288,10 +293,6 @@ func (x *topIndex) Member(depth int, key, value []byte) {
 // value is to be recorded (the first of that name), or -1.
 func (x *topIndex) metaKey(key []byte) int {
 	b := &x.body[x.meta]
-	if hasBackslash(key) {
-		b.metaEsc = true
-		return -1
-	}
 	n := -1
 	switch string(key) {
 	case "namespace":
@@ -302,6 +303,11 @@ func (x *topIndex) metaKey(key []byte) int {
 		n = mResourceVersion
 	case "ownerReferences":
 		n = mOwnerReferences
+	default:
+		if hasBackslash(key) {
+			b.metaEsc = true
+		}
+		return -1
 	}
 	if n < 0 || b.metaSeen&(1<<n) != 0 {
 		return -1
