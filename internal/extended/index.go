@@ -1,7 +1,6 @@
 package extended
 
 import (
-	"bytes"
 	"math/bits"
 	"strings"
 	"sync"
@@ -77,10 +76,6 @@ func nestOf(b int) int {
 func (x *topIndex) nestKey(key []byte) {
 	x.nsub = -1
 	o := nestOf(x.bit)
-	if bytes.IndexByte(key, '\\') >= 0 {
-		x.nestEsc[o] = true
-		return
-	}
 	n := -1
 	switch o {
 	case 0:
@@ -105,6 +100,12 @@ func (x *topIndex) nestKey(key []byte) {
 		if string(key) == "code" {
 			n = nCode
 		}
+	}
+	// The names sought hold no backslash: only other keys need the
+	// search for one.
+	if n < 0 && hasBackslash(key) {
+		x.nestEsc[o] = true
+		return
 	}
 	if n >= 0 && !x.nseen[n] {
 		x.nsub = n
@@ -180,12 +181,13 @@ func (x *topIndex) Key(depth int, key []byte) {
 		return
 	}
 	x.bit, x.meta = 0, -1
-	if bytes.IndexByte(key, '\\') >= 0 {
+	b := auditKeyBit(key)
+	if b == 0 && hasBackslash(key) {
 		// gjson would compare the decoded name: leave the event to it.
 		x.escaped = true
 		return
 	}
-	if b := auditKeyBit(key); b != 0 && x.seen&b == 0 {
+	if b != 0 && x.seen&b == 0 {
 		x.bit = b
 	}
 }
@@ -235,10 +237,6 @@ func (x *topIndex) bodyKey(key []byte) {
 	if b < 0 {
 		return
 	}
-	if bytes.IndexByte(key, '\\') >= 0 {
-		x.body[b].escaped = true
-		return
-	}
 	n := -1
 	switch string(key) {
 	case bodyNames[0]:
@@ -248,6 +246,12 @@ func (x *topIndex) bodyKey(key []byte) {
 	case "metadata":
 		if x.body[b].metas++; x.body[b].metas == 1 {
 			x.meta = b
+		}
+		return
+	default:
+		if hasBackslash(key) {
+			x.body[b].escaped = true
+			return
 		}
 	}
 	if n >= 0 && x.body[b].seen&(1<<n) == 0 {
@@ -289,10 +293,6 @@ func (x *topIndex) Member(depth int, key, value []byte) {
 // value is to be recorded (the first of that name), or -1.
 func (x *topIndex) metaKey(key []byte) int {
 	b := &x.body[x.meta]
-	if bytes.IndexByte(key, '\\') >= 0 {
-		b.metaEsc = true
-		return -1
-	}
 	n := -1
 	switch string(key) {
 	case "namespace":
@@ -303,6 +303,11 @@ func (x *topIndex) metaKey(key []byte) int {
 		n = mResourceVersion
 	case "ownerReferences":
 		n = mOwnerReferences
+	default:
+		if hasBackslash(key) {
+			b.metaEsc = true
+		}
+		return -1
 	}
 	if n < 0 || b.metaSeen&(1<<n) != 0 {
 		return -1
@@ -464,7 +469,8 @@ func (x *topIndex) fill(s string, e *event) {
 	e.stage = x.str(s, kStage)
 	e.level = x.str(s, kLevel)
 	e.verb = x.str(s, kVerb)
-	e.uri = x.str(s, kURI)
+	uri, uriEsc := x.uriOf(s)
+	e.uri = uri
 	e.ips = x.val(s, kIPs)
 	e.userAgent = x.str(s, kAgent)
 	e.request = x.val(s, kRequest)
@@ -482,6 +488,13 @@ func (x *topIndex) fill(s string, e *event) {
 	e.time = received
 	if e.time == "" {
 		e.time = stageTS
+	}
+	if uriEsc >= 0 {
+		if e.keyBuf != nil && auditID != "" {
+			e.key, e.uri = auditKeyEscapedURI(e.keyBuf, auditID, e.user, uri, uriEsc, received)
+			return
+		}
+		e.uri = unescapeValid(uri, uriEsc)
 	}
 	if e.keyBuf == nil {
 		e.key = auditKey(auditID, e.user, e.uri, received)
@@ -539,7 +552,12 @@ func parseValue(v string) gjson.Result {
 // and a lone surrogate U+FFFD. It copies runs between escapes whole,
 // where gjson appends byte by byte, and builds the string in place.
 func unescapeValid(s string, k int) string {
-	b := make([]byte, 0, len(s))
+	b := appendUnescapedValid(make([]byte, 0, len(s)), s, k)
+	return unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
+}
+
+// appendUnescapedValid appends unescapeValid(s, k) to b.
+func appendUnescapedValid(b []byte, s string, k int) []byte {
 	for k >= 0 {
 		b = append(b, s[:k]...)
 		switch c := s[k+1]; c {
@@ -571,8 +589,7 @@ func unescapeValid(s string, k int) string {
 		s = s[k+2:]
 		k = strings.IndexByte(s, '\\')
 	}
-	b = append(b, s...)
-	return unsafe.String(unsafe.SliceData(b), len(b)) // b is not written again
+	return append(b, s...)
 }
 
 // bodyMembers is what the validating pass found in an event's request or

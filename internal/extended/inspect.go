@@ -52,6 +52,10 @@ type inspector struct {
 	valid bool
 
 	order []fact // sorted's result, reused from finding to finding
+
+	// scores holds hostPathScore's answers by path, kept from body to
+	// body (see scoreOf).
+	scores map[string]int
 }
 
 // ctrInfo is what a body says about one container.
@@ -283,7 +287,7 @@ func (in *inspector) hostNamespace(reason string) {
 }
 
 func (in *inspector) hostPath(p, container, text string) {
-	in.add(fact{ReasonHostPathPrefix + p, hostPathScore(p), container, text})
+	in.add(fact{ReasonHostPathPrefix + p, in.scoreOf(p), container, text})
 }
 
 // deleted reports a strategic-merge-patch list element that removes itself.
