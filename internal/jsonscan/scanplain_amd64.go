@@ -2,11 +2,13 @@ package jsonscan
 
 // marksPlain returns the marks of a plain document's 64-byte block: bit k
 // set when p[k] is a quote, a backslash, a control byte, '<', '>', '&' or
-// above 0x7F. Exact (no false marks). In scanplain_amd64.s: SSE2 (the
-// amd64 baseline), or AVX2 when useAVX2 is set.
-//
-//go:noescape
-func marksPlain(p *[64]byte) uint64
+// above 0x7F. Exact (no false marks). It is marksPlainBlocks for one
+// block, whose SSE2 and AVX2 lanes are the only ones.
+func marksPlain(p *[64]byte) uint64 {
+	var m uint64
+	marksPlainBlocks(&p[0], 1, &m)
+	return m
+}
 
 // marksAny returns the marks of a 64-byte block of a document no longer
 // plain: bit k set when p[k] is a quote, a backslash or a control byte.

@@ -1,12 +1,13 @@
 #include "textflag.h"
 
-// Marks of one 64-byte block for blockMask.load, with SSE2 (part of the
-// amd64 baseline, so no CPU check): each 16-byte lane is compared with
-// the stop bytes and PMOVMSKB gathers one bit per byte. The marks are
-// exact, a subset of the SWAR marks and with the same lowest bit.
+// The block marks of scanplain.go, with SSE2 (part of the amd64
+// baseline, so no CPU check) or AVX2 where useAVX2 is set: each 16- or
+// 32-byte lane is compared with the stop bytes and PMOVMSKB gathers one
+// bit per byte. The marks are exact, a subset of the SWAR marks and with
+// the same lowest bit.
 
-// The constants of marksPlain, 16 bytes each, read from memory so that
-// a call does not build them.
+// The SSE2 constants, 16 bytes each, read from memory so that a call
+// does not build them.
 DATA plainConsts<>+0x00(SB)/8, $0xFBFBFBFBFBFBFBFB // '"' and '&' differ in bit 2 only
 DATA plainConsts<>+0x08(SB)/8, $0xFBFBFBFBFBFBFBFB
 DATA plainConsts<>+0x10(SB)/8, $0x2222222222222222 // '"'
@@ -20,82 +21,6 @@ DATA plainConsts<>+0x48(SB)/8, $0x5C5C5C5C5C5C5C5C
 DATA plainConsts<>+0x50(SB)/8, $0x2020202020202020 // signed 0x20 > b holds for controls and bytes above 0x7F
 DATA plainConsts<>+0x58(SB)/8, $0x2020202020202020
 GLOBL plainConsts<>(SB), RODATA|NOPTR, $0x60
-
-// func marksPlain(p *[64]byte) uint64
-// Quote, backslash, control bytes, '<', '>', '&' and bytes above 0x7F.
-TEXT ·marksPlain(SB), NOSPLIT, $0-16
-	MOVQ p+0(FP), SI
-	CMPB ·useAVX2(SB), $0
-	JNE plainAVX2
-	MOVOU plainConsts<>+0x00(SB), X8
-	MOVOU plainConsts<>+0x10(SB), X9
-	MOVOU plainConsts<>+0x20(SB), X10
-	MOVOU plainConsts<>+0x30(SB), X11
-	MOVOU plainConsts<>+0x40(SB), X12
-	MOVOU plainConsts<>+0x50(SB), X13
-
-#define LANE(off, dst) \
-	MOVOU off(SI), X0; \
-	MOVO X0, X1; \
-	PAND X8, X1; \
-	PCMPEQB X9, X1; \
-	MOVO X0, X2; \
-	PAND X10, X2; \
-	PCMPEQB X11, X2; \
-	POR X2, X1; \
-	MOVO X0, X2; \
-	PCMPEQB X12, X2; \
-	POR X2, X1; \
-	MOVO X13, X2; \
-	PCMPGTB X0, X2; \
-	POR X2, X1; \
-	PMOVMSKB X1, dst
-
-	LANE(0, AX)
-	LANE(16, BX)
-	LANE(32, CX)
-	LANE(48, DX)
-#undef LANE
-	SHLQ $16, BX
-	SHLQ $32, CX
-	SHLQ $48, DX
-	ORQ BX, AX
-	ORQ CX, AX
-	ORQ DX, AX
-	MOVQ AX, ret+8(FP)
-	RET
-
-	// The same marks 32 bytes at a time, where the CPU has AVX2: half
-	// the lanes, and three-operand forms without the copies.
-plainAVX2:
-	VMOVDQU avx2Consts<>+0x00(SB), Y8
-	VMOVDQU avx2Consts<>+0x20(SB), Y9
-	VMOVDQU avx2Consts<>+0x40(SB), Y10
-	VMOVDQU avx2Consts<>+0x60(SB), Y11
-	VMOVDQU avx2Consts<>+0x80(SB), Y12
-	VMOVDQU avx2Consts<>+0xA0(SB), Y13
-
-#define LANE32(off, dst) \
-	VMOVDQU off(SI), Y0; \
-	VPAND Y8, Y0, Y1; \
-	VPCMPEQB Y9, Y1, Y1; \
-	VPAND Y10, Y0, Y2; \
-	VPCMPEQB Y11, Y2, Y2; \
-	VPOR Y2, Y1, Y1; \
-	VPCMPEQB Y12, Y0, Y2; \
-	VPOR Y2, Y1, Y1; \
-	VPCMPGTB Y0, Y13, Y2; \
-	VPOR Y2, Y1, Y1; \
-	VPMOVMSKB Y1, dst
-
-	LANE32(0, AX)
-	LANE32(32, BX)
-#undef LANE32
-	VZEROUPPER
-	SHLQ $32, BX
-	ORQ BX, AX
-	MOVQ AX, ret+8(FP)
-	RET
 
 // func marksAny(p *[64]byte) uint64
 // Quote, backslash and control bytes only.
