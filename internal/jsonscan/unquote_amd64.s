@@ -110,69 +110,27 @@ block:
 	JMP block
 
 compact:
-	MOVBQZX DL, AX
-	SHLQ $4, AX
-	MOVQ 0(SI)(R9*1), X1
-	MOVQ (R11)(AX*1), X2
-	PSHUFB X2, X1
-	MOVQ X1, (DI)(R10*1)
-	ADDQ 8(R11)(AX*1), R10
+	// Each eight bytes: the control for their drop mask (DL) moves the
+	// bytes kept to the front, and w advances by how many there are.
+#define EIGHT(off) \
+	MOVBQZX DL, AX; \
+	SHLQ $4, AX; \
+	MOVQ off(SI)(R9*1), X1; \
+	MOVQ (R11)(AX*1), X2; \
+	PSHUFB X2, X1; \
+	MOVQ X1, (DI)(R10*1); \
+	ADDQ 8(R11)(AX*1), R10; \
 	SHRQ $8, DX
-	MOVBQZX DL, AX
-	SHLQ $4, AX
-	MOVQ 8(SI)(R9*1), X1
-	MOVQ (R11)(AX*1), X2
-	PSHUFB X2, X1
-	MOVQ X1, (DI)(R10*1)
-	ADDQ 8(R11)(AX*1), R10
-	SHRQ $8, DX
-	MOVBQZX DL, AX
-	SHLQ $4, AX
-	MOVQ 16(SI)(R9*1), X1
-	MOVQ (R11)(AX*1), X2
-	PSHUFB X2, X1
-	MOVQ X1, (DI)(R10*1)
-	ADDQ 8(R11)(AX*1), R10
-	SHRQ $8, DX
-	MOVBQZX DL, AX
-	SHLQ $4, AX
-	MOVQ 24(SI)(R9*1), X1
-	MOVQ (R11)(AX*1), X2
-	PSHUFB X2, X1
-	MOVQ X1, (DI)(R10*1)
-	ADDQ 8(R11)(AX*1), R10
-	SHRQ $8, DX
-	MOVBQZX DL, AX
-	SHLQ $4, AX
-	MOVQ 32(SI)(R9*1), X1
-	MOVQ (R11)(AX*1), X2
-	PSHUFB X2, X1
-	MOVQ X1, (DI)(R10*1)
-	ADDQ 8(R11)(AX*1), R10
-	SHRQ $8, DX
-	MOVBQZX DL, AX
-	SHLQ $4, AX
-	MOVQ 40(SI)(R9*1), X1
-	MOVQ (R11)(AX*1), X2
-	PSHUFB X2, X1
-	MOVQ X1, (DI)(R10*1)
-	ADDQ 8(R11)(AX*1), R10
-	SHRQ $8, DX
-	MOVBQZX DL, AX
-	SHLQ $4, AX
-	MOVQ 48(SI)(R9*1), X1
-	MOVQ (R11)(AX*1), X2
-	PSHUFB X2, X1
-	MOVQ X1, (DI)(R10*1)
-	ADDQ 8(R11)(AX*1), R10
-	SHRQ $8, DX
-	MOVBQZX DL, AX
-	SHLQ $4, AX
-	MOVQ 56(SI)(R9*1), X1
-	MOVQ (R11)(AX*1), X2
-	PSHUFB X2, X1
-	MOVQ X1, (DI)(R10*1)
-	ADDQ 8(R11)(AX*1), R10
+
+	EIGHT(0)
+	EIGHT(8)
+	EIGHT(16)
+	EIGHT(24)
+	EIGHT(32)
+	EIGHT(40)
+	EIGHT(48)
+	EIGHT(56)
+#undef EIGHT
 	ADDQ $64, R9
 	JMP block
 
