@@ -21,17 +21,7 @@ func BenchmarkAddEventPassed(b *testing.B) {
 			size += int64(len(e))
 		}
 	}
-	b.SetBytes(size)
-	b.ReportAllocs()
-	b.ReportMetric(float64(len(evs)), "events")
-	cpu := benchcpu.Start()
-	for b.Loop() {
-		d := New()
-		for _, e := range evs {
-			d.AddEvent(e)
-		}
-	}
-	cpu.Report(b, size)
+	benchPassed(b, evs, size, (*Detector).AddEvent)
 }
 
 // BenchmarkAddCSVFieldPassed times the passed path as the search command
@@ -50,14 +40,20 @@ func BenchmarkAddCSVFieldPassed(b *testing.B) {
 			size += int64(len(c))
 		}
 	}
+	benchPassed(b, cells, size, func(d *Detector, c []byte) { d.AddCSVField(c, true) })
+}
+
+// benchPassed offers items (size bytes in all) to a new detector by add
+// on each run, reporting their count and the CPU time per byte.
+func benchPassed(b *testing.B, items [][]byte, size int64, add func(*Detector, []byte)) {
 	b.SetBytes(size)
 	b.ReportAllocs()
-	b.ReportMetric(float64(len(cells)), "events")
+	b.ReportMetric(float64(len(items)), "events")
 	cpu := benchcpu.Start()
 	for b.Loop() {
 		d := New()
-		for _, c := range cells {
-			d.AddCSVField(c, true)
+		for _, it := range items {
+			add(d, it)
 		}
 	}
 	cpu.Report(b, size)

@@ -19,6 +19,22 @@ DATA stepConsts<>+0x48(SB)/8, $0x7D7D7D7D7D7D7D7D
 GLOBL stepConsts<>(SB), RODATA|NOPTR, $0x50
 
 // func csvStep(q []byte, i, mode int, k1, k2, k3 uint64) (keyStart, keyEnd, next int)
+// SOUGHT jumps to found when the key from R11 to DI is one of the
+// sought ones (R12, k2, k3): its length and first four bytes as keyCode
+// makes them.
+#define SOUGHT \
+	MOVL (SI)(R11*1), CX; \
+	MOVQ DI, DX; \
+	SUBQ R11, DX; \
+	SHLQ $32, DX; \
+	ORQ CX, DX; \
+	CMPQ DX, R12; \
+	JEQ found; \
+	CMPQ DX, k2+48(FP); \
+	JEQ found; \
+	CMPQ DX, k3+56(FP); \
+	JEQ found
+
 TEXT ·csvStep(SB), NOSPLIT, $0-88
 	MOVQ q_base+0(FP), SI
 	MOVQ q_len+8(FP), BX
@@ -308,17 +324,7 @@ kend: // `"":` and a value start that is not a blank
 	LEAQ 3(DI), AX
 	TESTQ R12, R12
 	JEQ found
-	MOVL (SI)(R11*1), CX
-	MOVQ DI, DX
-	SUBQ R11, DX
-	SHLQ $32, DX
-	ORQ CX, DX
-	CMPQ DX, R12
-	JEQ found
-	CMPQ DX, k2+48(FP)
-	JEQ found
-	CMPQ DX, k3+56(FP)
-	JEQ found
+	SOUGHT
 	// Another key, with a string value: cross it, as value would.
 	ADDQ $5, DI
 	JMP strloop
@@ -339,17 +345,7 @@ kend3:
 	JEQ found
 	// Sought keys only: length and first four bytes (which lie before
 	// the `"":` checked above) as keyCode makes them.
-	MOVL (SI)(R11*1), CX
-	MOVQ DI, DX
-	SUBQ R11, DX
-	SHLQ $32, DX
-	ORQ CX, DX
-	CMPQ DX, R12
-	JEQ found
-	CMPQ DX, k2+48(FP)
-	JEQ found
-	CMPQ DX, k3+56(FP)
-	JEQ found
+	SOUGHT
 	// Another key: its value is crossed, and the next member read.
 	MOVQ AX, DI
 	MOVQ $1, R8
