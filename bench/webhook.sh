@@ -32,7 +32,15 @@
 #   bench/webhook-callgrind.sh [OLD_BINARY NEW_BINARY]
 # On a shared machine wall-clock figures vary with the load; the input's
 # CPU time per event (input-cpu-ns/event) and the events it handles per
-# CPU-second (events/input-cpu-s) are the steadier measures.
+# CPU-second (events/input-cpu-s) are the steadier measures. Each round
+# also reports how fast the machine copied memory just before it
+# (copy-GB/s): a virtual machine whose memory is shared with busy
+# neighbours copies slower, and the input, which moves every body through
+# memory several times, handles fewer events/s; rounds with a low figure
+# were not taken on a quiet machine. input-vcsw/batch counts the input's
+# voluntary context switches (bench/webhook-sysmon.sh: most are the Go
+# runtime's).
+# The Go runtime's own share at 16 connections: bench/webhook-sysmon.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -56,9 +64,9 @@ if [ $# -ge 1 ]; then
     { print; fflush(); w = $1 " " $2; for (i = 1; i < NF; i++) { if ($(i+1) == "events/s") { ev[w] += $i; if (!(w in lo) || $i < lo[w]) lo[w] = $i; if ($i > hi[w]) hi[w] = $i }
         if ($(i+1) == "input-cpu-ns/event") cpu[w] += $i; if ($(i+1) == "input-maxrss-MiB") rss[w] += $i
         if ($(i+1) == "events/input-cpu-s") epc[w] += $i; if ($(i+1) == "sender-cpu-ns/event") snd[w] += $i
-        if ($(i+1) == "p50-ms") p50[w] += $i
+        if ($(i+1) == "p50-ms") p50[w] += $i; if ($(i+1) == "copy-GB/s") gbs[w] += $i; if ($(i+1) == "input-vcsw/batch") vcs[w] += $i
         if ($(i+1) == "p99-ms") { p99[w] += $i; if ($i > p99hi[w]) p99hi[w] = $i; if (!(w in p99lo) || $i < p99lo[w]) p99lo[w] = $i } }; n[w]++; c[$2] = 1 }
-    END { for (w in n) printf "%s: mean %.0f events/s (%.0f-%.0f), p50 mean %.1f ms, p99 mean %.1f ms (%.1f-%.1f), %.0f input-cpu-ns/event, %.0f events/input-cpu-s, %.0f sender-cpu-ns/event, %.1f MiB peak RSS (%d rounds)\n", w, ev[w]/n[w], lo[w], hi[w], p50[w]/n[w], p99[w]/n[w], p99lo[w], p99hi[w], cpu[w]/n[w], epc[w]/n[w], snd[w]/n[w], rss[w]/n[w], n[w]
+    END { for (w in n) printf "%s: mean %.0f events/s (%.0f-%.0f), p50 mean %.1f ms, p99 mean %.1f ms (%.1f-%.1f), %.0f input-cpu-ns/event, %.0f events/input-cpu-s, %.0f sender-cpu-ns/event, %.1f MiB peak RSS, %.1f voluntary context switches per batch, machine copying %.1f GB/s (%d rounds)\n", w, ev[w]/n[w], lo[w], hi[w], p50[w]/n[w], p99[w]/n[w], p99lo[w], p99hi[w], cpu[w]/n[w], epc[w]/n[w], snd[w]/n[w], rss[w]/n[w], vcs[w]/n[w], gbs[w]/n[w], n[w]
           for (k in c) { o = "old " k; m = "new " k; if (n[o] && n[m]) printf "new/old at %s: events/s %.3f, input CPU per event %.3f\n", k, (ev[m]/n[m])/(ev[o]/n[o]), (cpu[m]/n[m])/(cpu[o]/n[o]) } }'
   echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   rm -rf "$(dirname "$tb")"

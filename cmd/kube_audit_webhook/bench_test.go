@@ -282,10 +282,12 @@ func BenchmarkProcess(b *testing.B) {
 	}
 	bodies := newBatchMaker(perBatch)
 	posts := posters(b, p, "https://"+addr+"/audit", senders)
+	copyGBs := copyBandwidth()
 	var ru0, ru1 syscall.Rusage
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru0)
 	lat, elapsed := drive(b, posts, bodies)
 	syscall.Getrusage(syscall.RUSAGE_SELF, &ru1)
+	peakMiB, peakErr := peakRSS(cmd.Process.Pid)
 	cmd.Process.Signal(syscall.SIGTERM)
 	<-drained
 	if err := cmd.Wait(); err != nil {
@@ -296,14 +298,61 @@ func BenchmarkProcess(b *testing.B) {
 	cpu := cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	b.ReportMetric(float64(cpu.Nanoseconds())/events, "input-cpu-ns/event")
 	b.ReportMetric(events/cpu.Seconds(), "events/input-cpu-s")
-	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		b.ReportMetric(float64(ru.Maxrss)/1024, "input-maxrss-MiB")
+	if peakErr != nil {
+		b.Fatal(peakErr)
 	}
+	b.ReportMetric(peakMiB, "input-maxrss-MiB")
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		// Voluntary context switches: mostly the Go runtime's sysmon
+		// thread, which polls every 20 µs after each idle spell
+		// (bench/webhook-sysmon.sh measures what that costs).
+		b.ReportMetric(float64(ru.Nvcsw)/float64(b.N+senders), "input-vcsw/batch")
+	}
+	b.ReportMetric(copyGBs, "copy-GB/s")
 	b.ReportMetric(float64(streamBytes)/events, "xml-B/event")
 	// The senders' and the drain's CPU time: it comes out of the same two
 	// cores, so it is reported to show what the input has left.
 	sent := float64(b.N * perBatch)
 	b.ReportMetric(float64(rusageCPU(&ru1)-rusageCPU(&ru0))/sent, "sender-cpu-ns/event")
+}
+
+// copyBandwidth is how fast this machine copies 64 MiB, in GB/s, just
+// before a run: the input moves each body through memory several times,
+// so on a machine whose memory is shared with busy neighbours its
+// events/s fall with this figure, while an ALU-bound loop's time does not
+// move. It tells a quiet machine's rounds from a busy one's.
+func copyBandwidth() float64 {
+	src, dst := make([]byte, 64<<20), make([]byte, 64<<20)
+	for i := range src {
+		src[i] = byte(i)
+	}
+	copy(dst, src) // fault the pages in
+	best := 0.0
+	for range 3 {
+		t := time.Now()
+		copy(dst, src)
+		copy(src, dst)
+		best = max(best, float64(2*len(src))/time.Since(t).Seconds()/1e9)
+	}
+	return best
+}
+
+// peakRSS is the peak resident set of process pid in MiB (VmHWM). Not
+// wait4's ru_maxrss: that starts from the parent's own peak, which the
+// child inherits when it is forked sharing the parent's memory, as
+// os/exec does (copyBandwidth's 128 MiB showed up as the input's).
+func peakRSS(pid int) (float64, error) {
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(st)) {
+		if v, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, err := strconv.Atoi(strings.TrimSuffix(strings.TrimSpace(v), " kB"))
+			return float64(kb) / 1024, err
+		}
+	}
+	return 0, fmt.Errorf("no VmHWM in /proc/%d/status", pid)
 }
 
 // rusageCPU is user plus system time in nanoseconds.
