@@ -31,7 +31,12 @@ complete() {
   local p
   for p in "${progs[@]}"; do [ -x "$dir/$p" ] || return 1; done
   # A binary built without the version stamp reports v0.0.0; rebuild it.
-  "$dir/kubectl" version --client 2>/dev/null | grep -q "Client Version: $version\$"
+  # The output is read whole before it is matched: `kubectl ... | grep -q`
+  # fails under pipefail whenever grep exits before kubectl has written
+  # its last line (kubectl then dies of SIGPIPE), about one run in five.
+  local out
+  out="$("$dir/kubectl" version --client 2>/dev/null)" || return 1
+  [[ "$out" == *"Client Version: $version"$'\n'* || "$out" == *"Client Version: $version" ]]
 }
 
 if complete; then
