@@ -22,6 +22,100 @@ DATA needleConsts<>+0x60(SB)/8, $0x7575757575757575 // 'u' after the '\\' of \u
 DATA needleConsts<>+0x68(SB)/8, $0x7575757575757575
 GLOBL needleConsts<>(SB), RODATA|NOPTR, $0x70
 
+// CHECKS checks each anchor in DX (those of the R11 bytes at DI) against
+// the name it starts or ends, the same in both searches, in the order of
+// how often the anchors come (backslashes first): a \u (kind 3), runAs
+// (kind 2) or another name (kind 1, at its first byte) found goes to the
+// function's done label with its place and kind set; when none of the
+// anchors starts a name, the search goes on at resume with DI past the
+// bytes DX marked.
+#define CHECKS(resume) \
+cands: \
+	BSFL DX, CX; \
+	LEAQ (DI)(CX*1), R8; \
+	MOVBLZX (SI)(R8*1), AX; \
+	CMPB AL, $0x5C; \
+	JEQ isesc; \
+	CMPB AL, $0x62; \
+	JEQ isb; \
+	CMPB AL, $0x76; \
+	JEQ isv; \
+	CMPB AL, $0x68; \
+	JEQ ish; \
+	JMP isA; \
+isesc: \
+	LEAQ 2(R8), R9; \
+	CMPQ R9, BX; \
+	JA next; \
+	CMPB 1(SI)(R8*1), $0x75; \
+	JNE next; \
+	MOVQ R8, at+24(FP); \
+	MOVQ $3, kind+32(FP); \
+	JMP done; \
+isv: \
+	CMPQ R8, $3; \
+	JLT next; \
+	LEAQ 7(R8), R9; \
+	CMPQ R9, BX; \
+	JA next; \
+	MOVQ $0x67656c6976697270, R10; \
+	CMPQ -3(SI)(R8*1), R10; \
+	JNE next; \
+	CMPW 5(SI)(R8*1), $0x6465; \
+	JNE next; \
+	SUBQ $3, R8; \
+	JMP hit; \
+isb: \
+	CMPQ R8, $4; \
+	JLT next; \
+	LEAQ 8(R8), R9; \
+	CMPQ R9, BX; \
+	JA next; \
+	MOVQ $0x696c696261706163, R10; \
+	CMPQ -4(SI)(R8*1), R10; \
+	JNE next; \
+	CMPL 4(SI)(R8*1), $0x73656974; \
+	JNE next; \
+	SUBQ $4, R8; \
+	JMP hit; \
+ish: \
+	LEAQ 4(R8), R9; \
+	CMPQ R9, BX; \
+	JA patch; \
+	CMPL (SI)(R8*1), $0x74736f68; \
+	JEQ hit; \
+patch: \
+	CMPQ R8, $4; \
+	JLT next; \
+	CMPL -4(SI)(R8*1), $0x63746170; \
+	JNE next; \
+	SUBQ $4, R8; \
+	JMP hit; \
+isA: \
+	CMPQ R8, $3; \
+	JLT next; \
+	LEAQ 2(R8), R9; \
+	CMPQ R9, BX; \
+	JA next; \
+	CMPL -3(SI)(R8*1), $0x416e7572; \
+	JNE next; \
+	CMPB 1(SI)(R8*1), $0x73; \
+	JNE next; \
+	SUBQ $3, R8; \
+	MOVQ R8, at+24(FP); \
+	MOVQ $2, kind+32(FP); \
+	JMP done; \
+next: \
+	LEAL -1(DX), R9; \
+	ANDL R9, DX; \
+	JNE cands; \
+	ADDQ R11, DI; \
+	JMP resume; \
+hit: \
+	MOVQ R8, at+24(FP); \
+	MOVQ $1, kind+32(FP); \
+	JMP done
+
 // func nextNeedleSSE(s string, i int) (at, kind int)
 // len(s) >= 16.
 TEXT ·nextNeedleSSE(SB), NOSPLIT, $0-40
@@ -94,103 +188,13 @@ tail: // the last 16 bytes of s, less those before DI
 	TESTL DX, DX
 	JEQ none
 
-cands: // DX: the anchors of the R11 bytes at DI
-	BSFL DX, CX
-	LEAQ (DI)(CX*1), R8
-	MOVBLZX (SI)(R8*1), AX
-	CMPB AL, $0x5C
-	JEQ isesc
-	CMPB AL, $0x62
-	JEQ isb
-	CMPB AL, $0x76
-	JEQ isv
-	CMPB AL, $0x68
-	JEQ ish
-	JMP isA
-
-isesc: // a \u (backslashes come most often: the order is by frequency)
-	LEAQ 2(R8), R9
-	CMPQ R9, BX
-	JA next
-	CMPB 1(SI)(R8*1), $0x75
-	JNE next
-	MOVQ R8, at+24(FP)
-	MOVQ $3, kind+32(FP)
-	RET
-
-isv: // privileged from R8-3
-	CMPQ R8, $3
-	JLT next
-	LEAQ 7(R8), R9
-	CMPQ R9, BX
-	JA next
-	MOVQ $0x67656c6976697270, R10
-	CMPQ -3(SI)(R8*1), R10
-	JNE next
-	CMPW 5(SI)(R8*1), $0x6465
-	JNE next
-	SUBQ $3, R8
-	JMP hit
-
-isb: // capabilities from R8-4
-	CMPQ R8, $4
-	JLT next
-	LEAQ 8(R8), R9
-	CMPQ R9, BX
-	JA next
-	MOVQ $0x696c696261706163, R10
-	CMPQ -4(SI)(R8*1), R10
-	JNE next
-	CMPL 4(SI)(R8*1), $0x73656974
-	JNE next
-	SUBQ $4, R8
-	JMP hit
-
-ish: // host from R8, or patch ending at R8
-	LEAQ 4(R8), R9
-	CMPQ R9, BX
-	JA patch
-	CMPL (SI)(R8*1), $0x74736f68
-	JEQ hit
-
-patch:
-	CMPQ R8, $4
-	JLT next
-	CMPL -4(SI)(R8*1), $0x63746170
-	JNE next
-	SUBQ $4, R8
-	JMP hit
-
-isA: // runAs from R8-3
-	CMPQ R8, $3
-	JLT next
-	LEAQ 2(R8), R9
-	CMPQ R9, BX
-	JA next
-	CMPL -3(SI)(R8*1), $0x416e7572
-	JNE next
-	CMPB 1(SI)(R8*1), $0x73
-	JNE next
-	SUBQ $3, R8
-	MOVQ R8, at+24(FP)
-	MOVQ $2, kind+32(FP)
-	RET
-
-next: // the anchor is none of the names: the next one
-	LEAL -1(DX), R9
-	ANDL R9, DX
-	JNE cands
-	ADDQ R11, DI
-	JMP loop32
-
-hit:
-	MOVQ R8, at+24(FP)
-	MOVQ $1, kind+32(FP)
-	RET
+	CHECKS(loop32)
 
 none:
 	MOVQ $-1, at+24(FP)
 	MOVQ $0, kind+32(FP)
+
+done:
 	RET
 
 // func nextNeedleAVX2(s string, i int) (at, kind int)
@@ -235,7 +239,7 @@ yloop: // DI: the next 32 bytes to search, Y3 the 32 bytes after each
 	VPMOVMSKB Y1, DX
 	MOVQ $32, R11
 	TESTL DX, DX
-	JNE ycands
+	JNE cands
 	LEAQ 32(DI), DI
 	JMP yloop
 
@@ -245,100 +249,8 @@ ymore: // fewer than 32 bytes left: nextNeedleSSE's
 	VZEROUPPER
 	RET
 
-ycands: // DX: the anchors of the R11 bytes at DI
-	BSFL DX, CX
-	LEAQ (DI)(CX*1), R8
-	MOVBLZX (SI)(R8*1), AX
-	CMPB AL, $0x5C
-	JEQ yisesc
-	CMPB AL, $0x62
-	JEQ yisb
-	CMPB AL, $0x76
-	JEQ yisv
-	CMPB AL, $0x68
-	JEQ yish
-	JMP yisA
+	CHECKS(yloop)
 
-yisesc: // a \u (backslashes come most often: the order is by frequency)
-	LEAQ 2(R8), R9
-	CMPQ R9, BX
-	JA ynext
-	CMPB 1(SI)(R8*1), $0x75
-	JNE ynext
-	MOVQ R8, at+24(FP)
-	MOVQ $3, kind+32(FP)
+done:
 	VZEROUPPER
 	RET
-
-yisv: // privileged from R8-3
-	CMPQ R8, $3
-	JLT ynext
-	LEAQ 7(R8), R9
-	CMPQ R9, BX
-	JA ynext
-	MOVQ $0x67656c6976697270, R10
-	CMPQ -3(SI)(R8*1), R10
-	JNE ynext
-	CMPW 5(SI)(R8*1), $0x6465
-	JNE ynext
-	SUBQ $3, R8
-	JMP yhit
-
-yisb: // capabilities from R8-4
-	CMPQ R8, $4
-	JLT ynext
-	LEAQ 8(R8), R9
-	CMPQ R9, BX
-	JA ynext
-	MOVQ $0x696c696261706163, R10
-	CMPQ -4(SI)(R8*1), R10
-	JNE ynext
-	CMPL 4(SI)(R8*1), $0x73656974
-	JNE ynext
-	SUBQ $4, R8
-	JMP yhit
-
-yish: // host from R8, or ypatch ending at R8
-	LEAQ 4(R8), R9
-	CMPQ R9, BX
-	JA ypatch
-	CMPL (SI)(R8*1), $0x74736f68
-	JEQ yhit
-
-ypatch:
-	CMPQ R8, $4
-	JLT ynext
-	CMPL -4(SI)(R8*1), $0x63746170
-	JNE ynext
-	SUBQ $4, R8
-	JMP yhit
-
-yisA: // runAs from R8-3
-	CMPQ R8, $3
-	JLT ynext
-	LEAQ 2(R8), R9
-	CMPQ R9, BX
-	JA ynext
-	CMPL -3(SI)(R8*1), $0x416e7572
-	JNE ynext
-	CMPB 1(SI)(R8*1), $0x73
-	JNE ynext
-	SUBQ $3, R8
-	MOVQ R8, at+24(FP)
-	MOVQ $2, kind+32(FP)
-	VZEROUPPER
-	RET
-
-ynext: // the anchor is none of the names: the next one
-	LEAL -1(DX), R9
-	ANDL R9, DX
-	JNE ycands
-	ADDQ R11, DI
-	JMP yloop
-
-yhit:
-	MOVQ R8, at+24(FP)
-	MOVQ $1, kind+32(FP)
-	VZEROUPPER
-	RET
-
