@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math/bits"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/bytemask"
 )
 
 // Lazy cells: a reader in lazy mode only locates each quoted field and
@@ -64,7 +66,7 @@ func (rr *RecordReader) lazyField(s, e int) []byte {
 func quotedEnd(b []byte, p int) (int, bool) {
 	const even = 0x5555555555555555
 	for p+64 <= len(b) {
-		q := quoteMask64(b[p : p+64 : p+64])
+		q := bytemask.Quotes((*[64]byte)(b[p : p+64]))
 		if q == 0 {
 			p += 64
 			continue

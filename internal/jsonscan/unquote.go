@@ -1,10 +1,11 @@
 package jsonscan
 
 import (
-	"encoding/binary"
 	"math/bits"
 	"slices"
 	"unsafe"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/bytemask"
 )
 
 // UnquoteCSV appends q with each "" turned into one quote. A lone quote
@@ -13,7 +14,7 @@ import (
 //
 // Quoted JSON has a pair every few bytes, so a loop that stops at each
 // quote cost about nine instructions a byte. Here a 64-byte block's
-// quotes are found at once (quotes64), and the quotes to drop follow
+// quotes are found at once (bytemask.Quotes), and the quotes to drop follow
 // from them by a few word operations (dropMask). Where the CPU has SSSE3
 // (unquoteBlocks), each eight bytes then go to the output in one shuffle
 // that leaves their dropped quotes out; elsewhere, and for the last
@@ -37,14 +38,14 @@ func unquoteWith(dst, q []byte, vector bool) []byte {
 		src = i
 	}
 	for ; i+64 <= len(q); i += 64 {
-		d := dropMask(quotes64((*[64]byte)(q[i:i+64])), &carry)
+		d := dropMask(bytemask.Quotes((*[64]byte)(q[i:i+64])), &carry)
 		w, src = copyRuns(dst, w, q, src, i, d)
 	}
 	if i < len(q) {
 		// The last block, padded with zero bytes, which are no quotes.
 		var tail [64]byte
 		copy(tail[:], q[i:])
-		w, src = copyRuns(dst, w, q, src, i, dropMask(quotes64(&tail), &carry))
+		w, src = copyRuns(dst, w, q, src, i, dropMask(bytemask.Quotes(&tail), &carry))
 	}
 	w += copy(dst[w:], q[src:])
 	return dst[:w]
@@ -87,17 +88,4 @@ func dropMask(quotes uint64, carry *uint64) uint64 {
 	drops := first | fromEven&^even | quotes&^fromEven&even
 	*carry = (quotes &^ drops) >> 63
 	return drops
-}
-
-// quotesSWAR is quotes64 eight bytes at a time: the exact zero-byte test
-// on each word of p xor quotes, its high bits gathered into one byte.
-func quotesSWAR(p *[64]byte) uint64 {
-	const lows = 0x7f7f7f7f7f7f7f7f
-	var m uint64
-	for k := range 8 {
-		y := binary.LittleEndian.Uint64(p[8*k:]) ^ (Ones * '"')
-		z := ^((y&lows + lows) | y) & Highs // exact: no borrow between bytes
-		m |= (z >> 7 * 0x0102040810204080 >> 56) << (8 * k)
-	}
-	return m
 }

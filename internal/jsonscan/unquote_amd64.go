@@ -1,11 +1,5 @@
 package jsonscan
 
-// quotes64 returns the quotes of a 64-byte block: bit k set when p[k] is
-// '"'. In unquote_amd64.s, by SSE2, which every amd64 CPU has.
-//
-//go:noescape
-func quotes64(p *[64]byte) uint64
-
 // unquoteBlocks is UnquoteCSV's loop over the 64-byte blocks of q[:end]
 // (end a multiple of 64), writing to dst[w:] with carry as dropMask has
 // it: each block's drops found as dropMask finds them, and each eight

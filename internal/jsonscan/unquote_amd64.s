@@ -1,32 +1,5 @@
 #include "textflag.h"
 
-// func quotes64(p *[64]byte) uint64
-TEXT ·quotes64(SB), NOSPLIT, $0-16
-	MOVQ p+0(FP), SI
-	MOVQ $0x2222222222222222, AX
-	MOVQ AX, X0
-	PUNPCKLQDQ X0, X0
-	MOVOU 0(SI), X1
-	MOVOU 16(SI), X2
-	MOVOU 32(SI), X3
-	MOVOU 48(SI), X4
-	PCMPEQB X0, X1
-	PCMPEQB X0, X2
-	PCMPEQB X0, X3
-	PCMPEQB X0, X4
-	PMOVMSKB X1, AX
-	PMOVMSKB X2, BX
-	PMOVMSKB X3, CX
-	PMOVMSKB X4, DX
-	SHLQ $16, BX
-	SHLQ $32, CX
-	SHLQ $48, DX
-	ORQ BX, AX
-	ORQ CX, AX
-	ORQ DX, AX
-	MOVQ AX, ret+8(FP)
-	RET
-
 // func unquoteBlocks(dst, q *byte, end, w int, carry uint64) (int, uint64)
 //
 // dropMask and the compaction of each eight bytes by PSHUFB, for the

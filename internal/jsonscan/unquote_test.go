@@ -19,33 +19,6 @@ func vectorChoices() []bool {
 	return []bool{false}
 }
 
-// quotesRef is quotes64 byte by byte.
-func quotesRef(p *[64]byte) uint64 {
-	var m uint64
-	for k, c := range p {
-		if c == '"' {
-			m |= 1 << k
-		}
-	}
-	return m
-}
-
-func FuzzQuotes64(f *testing.F) {
-	f.Add(bytes.Repeat([]byte(`""a"`), 16))
-	f.Add(bytes.Repeat([]byte{'"' ^ 0x80, '"' + 1, '"' - 1, 0}, 16))
-	f.Fuzz(func(t *testing.T, b []byte) {
-		var p [64]byte
-		copy(p[:], b)
-		want := quotesRef(&p)
-		if got := quotes64(&p); got != want {
-			t.Fatalf("quotes64(%q) = %#x, want %#x", p, got, want)
-		}
-		if got := quotesSWAR(&p); got != want {
-			t.Fatalf("quotesSWAR(%q) = %#x, want %#x", p, got, want)
-		}
-	})
-}
-
 // csvQuote writes each quote of s twice, as a CSV field holds it.
 func csvQuote(s []byte) []byte { return bytes.ReplaceAll(s, []byte(`"`), []byte(`""`)) }
 

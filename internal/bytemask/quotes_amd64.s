@@ -1,7 +1,7 @@
 #include "textflag.h"
 
-// func quoteMask64asm(p *byte) uint64
-TEXT ·quoteMask64asm(SB), NOSPLIT, $0-16
+// func Quotes(p *[64]byte) uint64
+TEXT ·Quotes(SB), NOSPLIT, $0-16
 	MOVQ p+0(FP), SI
 	MOVQ $0x2222222222222222, AX
 	MOVQ AX, X0
