@@ -561,16 +561,6 @@ func appendUnescapedValid(b []byte, s string, k int) []byte {
 	for k >= 0 {
 		b = append(b, s[:k]...)
 		switch c := s[k+1]; c {
-		case 'b':
-			b = append(b, '\b')
-		case 'f':
-			b = append(b, '\f')
-		case 'n':
-			b = append(b, '\n')
-		case 'r':
-			b = append(b, '\r')
-		case 't':
-			b = append(b, '\t')
 		case 'u':
 			r, _ := jsonscan.Hex4(s[k+2:])
 			s = s[k+6:]
@@ -583,8 +573,8 @@ func appendUnescapedValid(b []byte, s string, k int) []byte {
 			b = utf8.AppendRune(b, r) // U+FFFD for a surrogate left alone
 			k = strings.IndexByte(s, '\\')
 			continue
-		default: // '"', '\\' and '/' stand for themselves
-			b = append(b, c)
+		default: // s is valid: c makes a one-letter escape
+			b = append(b, jsonscan.SimpleEscape(c))
 		}
 		s = s[k+2:]
 		k = strings.IndexByte(s, '\\')

@@ -445,7 +445,7 @@ func blockEscapes(doc []byte, i int, marks []uint64, plain bool) (int, int8, boo
 				if _, ok := Hex4(doc[min(p+1, len(doc)):]); !ok {
 					return -1, escBad, false
 				}
-			} else if !simpleEscape[c] {
+			} else if simpleEscapes[c] == 0 {
 				return -1, escBad, false
 			}
 		case c == '"':
@@ -532,10 +532,6 @@ func marksAnySWAR(d *[64]byte) uint64 {
 	return m
 }
 
-// simpleEscape marks the bytes that may follow a backslash in a string,
-// other than 'u': one load where a switch takes several comparisons.
-var simpleEscape = [256]bool{'"': true, '\\': true, '/': true, 'b': true, 'f': true, 'n': true, 'r': true, 't': true}
-
 // scanString is validString returning -1 instead of an error, and
 // whether the text is still plain (plain in, and no '<', '>', '&' or byte
 // above 0x7F in this string). It finds the bytes to look at through the
@@ -580,7 +576,7 @@ func scanString(doc []byte, i int, plain bool, marks []uint64) (int, bool) {
 			if i+1 >= len(doc) {
 				return -1, false
 			}
-			if e := doc[i+1]; simpleEscape[e] {
+			if e := doc[i+1]; simpleEscapes[e] != 0 {
 				if i += 2; i>>6 == blk {
 					if m = marks[blk] >> (i & 63); m != 0 {
 						i += bits.TrailingZeros64(m)

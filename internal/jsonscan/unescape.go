@@ -5,6 +5,15 @@ import (
 	"unicode/utf8"
 )
 
+// SimpleEscape returns the byte a one-letter JSON escape \c stands for
+// (\" \\ \/ \b \f \n \r \t), or 0 when c makes no such escape ('u'
+// included: \u takes four hex digits).
+func SimpleEscape(c byte) byte { return simpleEscapes[c] }
+
+// simpleEscapes is SimpleEscape as a table: one load where a switch takes
+// several comparisons (the validating walks read it for every escape).
+var simpleEscapes = [256]byte{'"': '"', '\\': '\\', '/': '/', 'b': '\b', 'f': '\f', 'n': '\n', 'r': '\r', 't': '\t'}
+
 // AppendUnescaped appends the text of a JSON string body (the part between
 // the quotes) to dst and returns the extended slice. It follows JSON's
 // escapes, turns a lone surrogate or a malformed escape into U+FFFD and
@@ -21,18 +30,6 @@ func AppendUnescaped(dst, s []byte) []byte {
 				continue
 			}
 			switch e := s[i+1]; e {
-			case '"', '\\', '/':
-				dst = append(dst, e)
-			case 'b':
-				dst = append(dst, '\b')
-			case 'f':
-				dst = append(dst, '\f')
-			case 'n':
-				dst = append(dst, '\n')
-			case 'r':
-				dst = append(dst, '\r')
-			case 't':
-				dst = append(dst, '\t')
 			case 'u':
 				r, ok := Hex4(s[i+2:])
 				if !ok {
@@ -56,7 +53,11 @@ func AppendUnescaped(dst, s []byte) []byte {
 				dst = utf8.AppendRune(dst, r)
 				continue
 			default:
-				dst = utf8.AppendRune(dst, utf8.RuneError)
+				if v := simpleEscapes[e]; v != 0 {
+					dst = append(dst, v)
+				} else {
+					dst = utf8.AppendRune(dst, utf8.RuneError)
+				}
 			}
 			i += 2
 		case c < utf8.RuneSelf:
