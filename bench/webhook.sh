@@ -38,8 +38,9 @@
 # neighbours copies slower, and the input, which moves every body through
 # memory several times, handles fewer events/s; rounds with a low figure
 # were not taken on a quiet machine. input-vcsw/batch counts the input's
-# voluntary context switches (bench/webhook-sysmon.sh: most are the Go
-# runtime's).
+# voluntary context switches: waits on a full stdout pipe and the Go
+# runtime's monitor thread.
+# What the stdout pipe's capacity buys: bench/webhook-pipe.sh
 # The Go runtime's own share at 16 connections: bench/webhook-sysmon.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."

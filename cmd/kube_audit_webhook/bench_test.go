@@ -303,9 +303,10 @@ func BenchmarkProcess(b *testing.B) {
 	}
 	b.ReportMetric(peakMiB, "input-maxrss-MiB")
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		// Voluntary context switches: mostly the Go runtime's sysmon
-		// thread, which polls every 20 µs after each idle spell
-		// (bench/webhook-sysmon.sh measures what that costs).
+		// Voluntary context switches: waits on a full stdout pipe
+		// (bench/webhook-pipe.sh) and the Go runtime's sysmon thread,
+		// which polls every 20 µs after each idle spell
+		// (bench/webhook-sysmon.sh).
 		b.ReportMetric(float64(ru.Nvcsw)/float64(b.N+senders), "input-vcsw/batch")
 	}
 	b.ReportMetric(copyGBs, "copy-GB/s")
@@ -358,57 +359,4 @@ func peakRSS(pid int) (float64, error) {
 // rusageCPU is user plus system time in nanoseconds.
 func rusageCPU(ru *syscall.Rusage) int64 {
 	return syscall.TimevalToNsec(ru.Utime) + syscall.TimevalToNsec(ru.Stime)
-}
-
-// BenchmarkPipeSize measures what the capacity of the stdout pipe buys:
-// batches of 400 ~2 KB events written by the Stream into a pipe of each
-// size, read by another goroutine 64 KiB at a time as fast as it can (as
-// splunkd reads when it keeps up). It reports events/s and the worst case
-// the size risks: the events a full pipe holds, acknowledged but unread,
-// lost if splunkd dies (at-risk-events).
-func BenchmarkPipeSize(b *testing.B) {
-	var batch webhook.Batch
-	doc := benchBatch(0, 400)
-	if err := batch.Parse(doc); err != nil {
-		b.Fatal(err)
-	}
-	route := modinput.NewRoute("kube_audit_webhook://bench", "kube_audit_webhook://bench", DefaultSourcetype, "main", "bench")
-	for _, size := range []int{64 << 10, 256 << 10, 1 << 20} {
-		b.Run(fmt.Sprintf("%dKiB", size>>10), func(b *testing.B) {
-			pr, pw, err := os.Pipe()
-			if err != nil {
-				b.Fatal(err)
-			}
-			if got := growPipe(pw, size); got != size {
-				b.Skipf("pipe size %d not granted (%d)", size, got)
-			}
-			var read int64
-			done := make(chan struct{})
-			go func() {
-				buf := make([]byte, 64<<10)
-				for {
-					n, err := pr.Read(buf)
-					read += int64(n)
-					if err != nil {
-						close(done)
-						return
-					}
-				}
-			}()
-			s := modinput.NewStream(pw)
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := s.WriteBatch(route, &batch); err != nil {
-					b.Fatal(err)
-				}
-			}
-			b.StopTimer()
-			pw.Close()
-			<-done
-			pr.Close()
-			perEvent := float64(read) / float64(b.N*400)
-			b.ReportMetric(float64(b.N*400)/b.Elapsed().Seconds(), "events/s")
-			b.ReportMetric(float64(size)/perEvent, "at-risk-events")
-		})
-	}
 }

@@ -637,7 +637,7 @@ func TestStdoutFailure(t *testing.T) {
 		t.Fatalf("exit: %v; stderr:\n%s", err, stderr.String())
 	}
 	if !strings.Contains(stderr.String(), "ERROR stopping: writing to stdout failed: write /dev/stdout: broken pipe") ||
-		!strings.Contains(stderr.String(), "ERROR up to 2 acknowledged events (1275 bytes; the stdout pipe holds 262144) may not have reached splunkd") {
+		!strings.Contains(stderr.String(), "ERROR up to 2 acknowledged events (1275 bytes; the stdout pipe holds 1048576) may not have reached splunkd") {
 		t.Errorf("stderr:\n%s", stderr.String())
 	}
 }
