@@ -2,13 +2,14 @@
 # Benchmarks of the kube_audit_webhook input.
 #
 # Process:   the built binary as splunkd runs it (configuration XML on
-#            stdin, XML stream on a drained stdout pipe); four senders post
-#            batches of 400 ~2 KB events over mutual TLS keep-alive
-#            connections from the benchmark process. Reports events/s, the
-#            median and 99th percentile batch latency (request sent to 200 read), the
+#            stdin, XML stream on a stdout pipe that a reader process of
+#            its own reads, as splunkd does); four senders post batches of
+#            400 ~2 KB events over mutual TLS keep-alive connections from
+#            the benchmark process. Reports events/s, the median and 99th
+#            percentile batch latency (request sent to 200 read), the
 #            input process's CPU time per event and its peak RSS, and the
-#            benchmark process's own CPU time per event (senders + drain),
-#            which comes out of the same cores.
+#            senders' and the reader's CPU time per event, which come out
+#            of the same cores.
 # EndToEnd:  the same path in one process (Server + Stream into a pipe).
 # Micro:     Batch.Parse, dedupe, XML stream writing (escaped and plain
 #            batches), Split.
@@ -28,6 +29,9 @@
 #   KAW_CLIENT=nethttp  senders through net/http's client instead of the
 #                  benchmark's own raw HTTP/1.1 senders (which cost the
 #                  shared cores less; both send the same bytes)
+#   KAW_READER=goroutine  read the input's stdout in a goroutine of the
+#                  benchmark process instead of a reader process (as the
+#                  benchmark did before 2026-12-07)
 # Instructions per event, which the load does not move:
 #   bench/webhook-callgrind.sh [OLD_BINARY NEW_BINARY]
 # On a shared machine wall-clock figures vary with the load; the input's
@@ -64,10 +68,10 @@ if [ $# -ge 1 ]; then
   done | awk '
     { print; fflush(); w = $1 " " $2; for (i = 1; i < NF; i++) { if ($(i+1) == "events/s") { ev[w] += $i; if (!(w in lo) || $i < lo[w]) lo[w] = $i; if ($i > hi[w]) hi[w] = $i }
         if ($(i+1) == "input-cpu-ns/event") cpu[w] += $i; if ($(i+1) == "input-maxrss-MiB") rss[w] += $i
-        if ($(i+1) == "events/input-cpu-s") epc[w] += $i; if ($(i+1) == "sender-cpu-ns/event") snd[w] += $i
+        if ($(i+1) == "events/input-cpu-s") epc[w] += $i; if ($(i+1) == "sender-cpu-ns/event") snd[w] += $i; if ($(i+1) == "reader-cpu-ns/event") rdr[w] += $i
         if ($(i+1) == "p50-ms") p50[w] += $i; if ($(i+1) == "copy-GB/s") gbs[w] += $i; if ($(i+1) == "input-vcsw/batch") vcs[w] += $i
         if ($(i+1) == "p99-ms") { p99[w] += $i; if ($i > p99hi[w]) p99hi[w] = $i; if (!(w in p99lo) || $i < p99lo[w]) p99lo[w] = $i } }; n[w]++; c[$2] = 1 }
-    END { for (w in n) printf "%s: mean %.0f events/s (%.0f-%.0f), p50 mean %.1f ms, p99 mean %.1f ms (%.1f-%.1f), %.0f input-cpu-ns/event, %.0f events/input-cpu-s, %.0f sender-cpu-ns/event, %.1f MiB peak RSS, %.1f voluntary context switches per batch, machine copying %.1f GB/s (%d rounds)\n", w, ev[w]/n[w], lo[w], hi[w], p50[w]/n[w], p99[w]/n[w], p99lo[w], p99hi[w], cpu[w]/n[w], epc[w]/n[w], snd[w]/n[w], rss[w]/n[w], vcs[w]/n[w], gbs[w]/n[w], n[w]
+    END { for (w in n) printf "%s: mean %.0f events/s (%.0f-%.0f), p50 mean %.1f ms, p99 mean %.1f ms (%.1f-%.1f), %.0f input-cpu-ns/event, %.0f events/input-cpu-s, %.0f sender-cpu-ns/event, %.0f reader-cpu-ns/event, %.1f MiB peak RSS, %.1f voluntary context switches per batch, machine copying %.1f GB/s (%d rounds)\n", w, ev[w]/n[w], lo[w], hi[w], p50[w]/n[w], p99[w]/n[w], p99lo[w], p99hi[w], cpu[w]/n[w], epc[w]/n[w], snd[w]/n[w], rdr[w]/n[w], rss[w]/n[w], vcs[w]/n[w], gbs[w]/n[w], n[w]
           for (k in c) { o = "old " k; m = "new " k; if (n[o] && n[m]) printf "new/old at %s: events/s %.3f, input CPU per event %.3f\n", k, (ev[m]/n[m])/(ev[o]/n[o]), (cpu[m]/n[m])/(cpu[o]/n[o]) } }'
   echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg)"
   rm -rf "$(dirname "$tb")"
