@@ -10,7 +10,7 @@ package main
 // the other process; when the cores are busy (the input parsing, splunkd
 // indexing) every turn waits for a core. A 1 MiB pipe holds a whole
 // batch of 400 pod-create events, so the input rarely waits: at 4 and 16
-// connections on 2 busy cores it handled 12–29% more events/s than with
+// connections on 2 busy cores it handled 12–36% more events/s than with
 // 256 KiB, using 5–11% less CPU per event (bench/webhook-pipe.sh,
 // docs/bench-webhook.md).
 //
