@@ -9,6 +9,10 @@
 //	    phase: the getinfo request from the file GETINFO (its first chunk),
 //	    then one execute request per reply chunk that has a body, then a
 //	    final empty one.
+//	ratiotool goals DIR
+//	    bench/goals.sh's summary: reads the outputs it left in DIR and
+//	    prints every speed and memory goal with its figure and whether it
+//	    was met; exits 1 when one was not.
 package main
 
 import (
@@ -27,8 +31,13 @@ func main() {
 		err = sink(os.Stdin)
 	case len(os.Args) == 3 && os.Args[1] == "reduce-input":
 		err = reduceInput(os.Args[2], os.Stdin, os.Stdout)
+	case len(os.Args) == 3 && os.Args[1] == "goals":
+		var gs []goal
+		if gs, err = goals(os.Args[2]); err == nil && !printGoals(os.Stdout, gs) {
+			err = fmt.Errorf("not every goal was met")
+		}
 	default:
-		err = fmt.Errorf("usage: ratiotool sink | ratiotool reduce-input GETINFO")
+		err = fmt.Errorf("usage: ratiotool sink | ratiotool reduce-input GETINFO | ratiotool goals DIR")
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ratiotool: %v\n", err)
