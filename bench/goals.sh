@@ -16,7 +16,8 @@
 # Takes about 8 minutes on 2 cores; needs valgrind and /usr/bin/time.
 # Usage: bench/goals.sh
 # Knobs: OUT=bench/out/goals (every output stays there), EVENTS=600000,
-#        ROUNDS=9 (ratios.sh), MR_ROUNDS=5, WEBHOOK_RUNS=5
+#        ROUNDS=9 (ratios.sh), MR_ROUNDS=9 (rounds of 0.3-0.6 s each, so more
+#        of them), WEBHOOK_RUNS=5
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/out/goals}
@@ -28,7 +29,7 @@ EVENTS=${EVENTS:-600000} ROUNDS=${ROUNDS:-9} CALLGRIND=1 OUT="$OUT/ratios" bench
 step "bench/groups.sh"
 OUT="$OUT/groups" bench/groups.sh > "$OUT/groups.txt"
 step "MAPREDUCE=1 bench/groups.sh"
-MAPREDUCE=1 ROUNDS=${MR_ROUNDS:-5} CALLGRIND=1 OUT="$OUT/mr" bench/groups.sh > "$OUT/mr.txt"
+MAPREDUCE=1 ROUNDS=${MR_ROUNDS:-9} CALLGRIND=1 OUT="$OUT/mr" bench/groups.sh > "$OUT/mr.txt"
 step "bench/webhook.sh"
 CONNS=16 RUNS=${WEBHOOK_RUNS:-5} MICRO=0 bench/webhook.sh > "$OUT/webhook.txt"
 go build -o "$OUT/ratiotool" ./bench
