@@ -335,13 +335,13 @@ type stdoutReader struct {
 	out     bytes.Buffer // its output: the byte count
 	pw      *os.File     // the input's stdout, closed here once it has it
 	bytes   int64        // read by the goroutine
-	drained chan struct{}
+	drained chan struct{} // closed when the goroutine has read to the end
 }
 
 // startReader gives input a stdout pipe and starts its reader; call
 // started once input has started, and wait after it has exited.
 func startReader(b *testing.B, input *exec.Cmd) *stdoutReader {
-	r := &stdoutReader{b: b, drained: make(chan struct{})}
+	r := &stdoutReader{b: b}
 	pr, pw, err := os.Pipe()
 	if err != nil {
 		b.Fatal(err)
@@ -350,6 +350,7 @@ func startReader(b *testing.B, input *exec.Cmd) *stdoutReader {
 	r.pw = pw
 	switch m := os.Getenv("KAW_READER"); m {
 	case "goroutine":
+		r.drained = make(chan struct{})
 		go func() {
 			r.bytes = drain(pr)
 			pr.Close()
@@ -369,7 +370,6 @@ func startReader(b *testing.B, input *exec.Cmd) *stdoutReader {
 			b.Fatal(err)
 		}
 		pr.Close()
-		close(r.drained)
 	default:
 		b.Fatalf("KAW_READER=%q: want process or goroutine", m)
 	}
@@ -384,8 +384,8 @@ func (r *stdoutReader) started() { r.pw.Close() }
 // the bytes it read and its CPU time in ns (-1 for the goroutine, whose
 // CPU time is the benchmark process's).
 func (r *stdoutReader) wait() (int64, int64) {
-	<-r.drained
 	if r.proc == nil {
+		<-r.drained
 		return r.bytes, -1
 	}
 	if err := r.proc.Wait(); err != nil {
