@@ -331,10 +331,10 @@ func drainMain() int {
 // process instead, as the benchmark did before.
 type stdoutReader struct {
 	b       *testing.B
-	proc    *exec.Cmd    // the reader process, or nil
-	out     bytes.Buffer // its output: the byte count
-	pw      *os.File     // the input's stdout, closed here once it has it
-	bytes   int64        // read by the goroutine
+	proc    *exec.Cmd     // the reader process, or nil
+	out     bytes.Buffer  // its output: the byte count
+	pw      *os.File      // the input's stdout, closed here once it has it
+	bytes   int64         // read by the goroutine
 	drained chan struct{} // closed when the goroutine has read to the end
 }
 
