@@ -139,46 +139,15 @@ func escapeStops(w uint64) uint64 {
 	return (outside | firstZero(w^'\''*lsb) | firstZero(w^'\\'*lsb)) & msb
 }
 
-// block is how many bytes the loops below take at a time while none of
-// them stops the loop: four words, so that the loop's own instructions
-// and bounds checks are paid once per 32 bytes.
-const block = 32
-
-// appendBlock appends the four words w to dst.
-func appendBlock(dst []byte, w0, w1, w2, w3 uint64) []byte {
-	dst = slices.Grow(dst, block)
-	n := len(dst)
-	b := dst[n : n+block]
-	binary.LittleEndian.PutUint64(b[0:8], w0)
-	binary.LittleEndian.PutUint64(b[8:16], w1)
-	binary.LittleEndian.PutUint64(b[16:24], w2)
-	binary.LittleEndian.PutUint64(b[24:32], w3)
-	return dst[:n+block]
-}
-
-// stopBits sets bit 7 of the bytes of w that escapeStops flags, and maybe
-// of others above one of them (carries and borrows start only at flagged
-// bytes): whether a word has any is exact, which is all the block loop
-// asks, and the four words' bits are joined before the one mask.
-func stopBits(w uint64) uint64 {
-	q, b := w^'\''*lsb, w^'\\'*lsb
-	return (w-0x20*lsb)&^w | (w + lsb) | w | (q-lsb)&^q | (b-lsb)&^b
-}
-
 // appendEscaped appends v with the partial format's escapes.
 func appendEscaped(dst, v []byte) []byte {
 	const hex = "0123456789abcdef"
 	for len(v) > 0 {
-		for len(v) >= block {
-			b := v[:block]
-			w0, w1 := binary.LittleEndian.Uint64(b[0:8]), binary.LittleEndian.Uint64(b[8:16])
-			w2, w3 := binary.LittleEndian.Uint64(b[16:24]), binary.LittleEndian.Uint64(b[24:32])
-			if (stopBits(w0)|stopBits(w1)|stopBits(w2)|stopBits(w3))&msb != 0 {
-				break
-			}
-			dst = appendBlock(dst, swapQuotes(w0, '"', '\''), swapQuotes(w1, '"', '\''),
-				swapQuotes(w2, '"', '\''), swapQuotes(w3, '"', '\''))
-			v = v[block:]
+		if len(v) >= runMin {
+			n := len(dst)
+			dst = slices.Grow(dst, len(v))[:n+len(v)]
+			k := escapeRun(dst[n:], v)
+			dst, v = dst[:n+k], v[k:]
 		}
 		if len(v) == 0 {
 			break
@@ -242,20 +211,22 @@ func unescapeStops(w uint64) uint64 { return firstZero(w^'\t'*lsb) | firstZero(w
 // turned back into double ones, and returns how many bytes it took.
 func appendPlain(dst, src []byte) ([]byte, int) {
 	n := 0
-	for len(src)-n >= block {
-		b := src[n : n+block]
-		w0, w1 := binary.LittleEndian.Uint64(b[0:8]), binary.LittleEndian.Uint64(b[8:16])
-		w2, w3 := binary.LittleEndian.Uint64(b[16:24]), binary.LittleEndian.Uint64(b[24:32])
-		t0, t1, t2, t3 := w0^'\t'*lsb, w1^'\t'*lsb, w2^'\t'*lsb, w3^'\t'*lsb
-		b0, b1, b2, b3 := w0^'\\'*lsb, w1^'\\'*lsb, w2^'\\'*lsb, w3^'\\'*lsb
-		// As in stopBits: a yes or no, so the masks are joined first.
-		if ((t0-lsb)&^t0|(t1-lsb)&^t1|(t2-lsb)&^t2|(t3-lsb)&^t3|
-			(b0-lsb)&^b0|(b1-lsb)&^b1|(b2-lsb)&^b2|(b3-lsb)&^b3)&msb != 0 {
-			break
+	// Most fields are short: one word first, a run only after it.
+	if len(src) >= 8 {
+		w := binary.LittleEndian.Uint64(src)
+		m := unescapeStops(w)
+		dst = binary.LittleEndian.AppendUint64(dst, swapQuotes(w, '\'', '"'))
+		if m != 0 {
+			k := bits.TrailingZeros64(m) >> 3
+			return dst[:len(dst)-8+k], k
 		}
-		dst = appendBlock(dst, swapQuotes(w0, '\'', '"'), swapQuotes(w1, '\'', '"'),
-			swapQuotes(w2, '\'', '"'), swapQuotes(w3, '\'', '"'))
-		n += block
+		n = 8
+		if len(src)-n >= runMin {
+			l := len(dst)
+			dst = slices.Grow(dst, len(src)-n)[:l+len(src)-n]
+			k := plainRun(dst[l:], src[n:])
+			dst, n = dst[:l+k], n+k
+		}
 	}
 	// The words may reach past the field, into the row's next ones: the
 	// tab that ends it stops them.

@@ -229,7 +229,7 @@ func TestPartialEscapesEveryPosition(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	for n := 0; n < 3000; n++ {
 		var v []byte
-		for k := rng.IntN(40); k > 0; k-- {
+		for k := rng.IntN(100); k > 0; k-- {
 			if rng.IntN(4) == 0 {
 				v = append(v, specials[rng.IntN(len(specials))]...)
 			} else {
