@@ -390,15 +390,25 @@ func (d *Detector) addGroupRow(p []byte, at, nf int) error {
 			at++
 			continue
 		}
+		// The value goes straight into the key after a one-byte length,
+		// moved up in the rare case its length needs more.
+		h := len(key)
+		key = append(key, 1, 0)
 		var err error
-		d.unescaped, end, err = unescapeField(d.unescaped[:0], p, at)
+		key, end, err = unescapeField(key, p, at)
 		if err != nil {
 			d.key = key
 			return partialErr("%s: %v", fieldNames[f], err)
 		}
-		key = append(key, 1)
-		key = appendUvarint(key, len(d.unescaped))
-		key = append(key, d.unescaped...)
+		if n := len(key) - h - 2; n < 0x80 {
+			key[h+1] = byte(n)
+		} else {
+			var l [binary.MaxVarintLen64]byte
+			w := binary.PutUvarint(l[:], uint64(n))
+			key = slices.Grow(key, w-1)[:len(key)+w-1]
+			copy(key[h+1+w:], key[h+2:h+2+n])
+			copy(key[h+1:], l[:w])
+		}
 		at = end + 1
 	}
 	d.key = key
