@@ -157,7 +157,10 @@ func (rr *RecordReader) readRecordLazy() error {
 					if c := b[p]; c == ',' || c == '\n' || c == '"' {
 						break
 					}
-					p++
+					if p++; p-fs >= 8 {
+						p = plainEnd(b, p) // a long field
+						break
+					}
 				}
 				if p < len(b) {
 					break

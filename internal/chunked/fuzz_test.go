@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"errors"
+	"fmt"
 	"io"
 	"reflect"
 	"strings"
@@ -38,6 +39,16 @@ var csvSeeds = []string{
 func init() {
 	// A realistic row: the fast paths of the quoted-field decoder.
 	csvSeeds = append(csvSeeds, string(benchBody(2, true)))
+	// Unquoted fields of every length up to five words, each stop byte
+	// after them (plainEnd's words and the byte-by-byte start before
+	// them), and bare quotes in long ones.
+	var b strings.Builder
+	b.WriteString("a,b\n")
+	for n := range 41 {
+		fmt.Fprintf(&b, "%s,%d\n", strings.Repeat("+-#!", 11)[:n], n)
+	}
+	csvSeeds = append(csvSeeds, b.String(), "a,b\n0123456789abcdefghij\n",
+		"a,b\n0123456789x\"y,1\n", "a,b\n0123456789abcdefghijk\"\n")
 }
 
 // FuzzRecordReader checks the CSV reader never panics or hangs, gives the

@@ -395,7 +395,10 @@ func (rr *RecordReader) readRecord() error {
 					if c := b[p]; c == ',' || c == '\n' || c == '"' {
 						break
 					}
-					p++
+					if p++; p-fs >= 8 {
+						p = plainEnd(b, p) // a long field
+						break
+					}
 				}
 				if p < len(b) {
 					break
@@ -546,4 +549,29 @@ func (rr *RecordReader) endRecord(b []byte, n, lines int) error {
 	rr.pos += n
 	rr.line += 1 + lines
 	return nil
+}
+
+// plainEnd returns the index of the first comma, newline or double quote
+// of b at or after p, or len(b): where an unquoted field stops. Eight
+// bytes at a time, for the long unquoted fields some commands send (the
+// partial rows of a map phase); the readers look at a field's first
+// bytes one by one themselves, as most fields are short (a row number,
+// an empty multivalue column) and a call costs more than they do. In
+// each word, every stop byte's lowest zero after the xor is flagged
+// exactly (borrows only run upward), and so the lowest of the three is.
+func plainEnd(b []byte, p int) int {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	for ; len(b)-p >= 8; p += 8 {
+		x := binary.LittleEndian.Uint64(b[p:])
+		c, n, q := x^(','*lsb), x^('\n'*lsb), x^('"'*lsb)
+		if m := ((c-lsb)&^c | (n-lsb)&^n | (q-lsb)&^q) & msb; m != 0 {
+			return p + bits.TrailingZeros64(m)>>3
+		}
+	}
+	for ; p < len(b); p++ {
+		if c := b[p]; c == ',' || c == '\n' || c == '"' {
+			break
+		}
+	}
+	return p
 }

@@ -378,3 +378,38 @@ func TestRecordReaderMaxRecord(t *testing.T) {
 		t.Errorf("default limit: %v", rr.Err())
 	}
 }
+
+// plainEnd finds the first stop byte wherever it sits in a word, with
+// the other stop bytes and their neighbours (a byte one above, which a
+// borrow could flag) after it.
+func TestPlainEnd(t *testing.T) {
+	slow := func(b []byte, p int) int {
+		for ; p < len(b); p++ {
+			if c := b[p]; c == ',' || c == '\n' || c == '"' {
+				break
+			}
+		}
+		return p
+	}
+	for n := 0; n <= 48; n++ {
+		for stop := -1; stop < n; stop++ {
+			for _, c := range []byte{',', '\n', '"'} {
+				b := bytes.Repeat([]byte{'a'}, n)
+				for i := range b {
+					b[i] = "-\v#+a\x00\xff"[i%7] // one above each stop, and more
+				}
+				if stop >= 0 {
+					b[stop] = c
+					for i := stop + 1; i < n; i += 3 {
+						b[i] = ",\n\""[i%3]
+					}
+				}
+				for p := 0; p <= min(n, 17); p++ {
+					if got, want := plainEnd(b, p), slow(b, p); got != want {
+						t.Fatalf("plainEnd(%q, %d) = %d, want %d", b, p, got, want)
+					}
+				}
+			}
+		}
+	}
+}
