@@ -51,7 +51,7 @@ func (d *Detector) Flush(emit func(p []byte) error) error {
 		for _, n := range [...]int{d.nonJSON, d.blindNoKey[0], d.blindNoKey[1], d.unknown} {
 			b = appendPartialInt(b, n)
 		}
-		b = appendPartialString(b, d.unknownKeys)
+		b = appendPartialString(b, d.unknownKeys, true)
 		blind := make([]reqKey, 0, len(d.blind))
 		for k := range d.blind {
 			blind = append(blind, k)
@@ -93,7 +93,7 @@ func (d *Detector) AddPartial(p []byte) error {
 		head := row[:min(len(row), 24)]
 		return fmt.Errorf("extended: partial row: %w: starts with %q, want %q", ErrForeignPartial, head, partialMagic)
 	}
-	r := partialReader{s: row, pos: len(partialMagic) + 2}
+	r := partialReader{s: row, pos: len(partialMagic) + 2, safe: cellSafe(row)}
 	switch rest[1] {
 	case 'R':
 		var rec record

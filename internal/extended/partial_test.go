@@ -216,6 +216,11 @@ func TestAddPartialRejects(t *testing.T) {
 		{partialRow(map[string]string{"v": "2xzzzz"}), `field "v": bad hex string`},
 		{partialRow(map[string]string{"v": "2:a\n"}), `field "v": control character or invalid UTF-8 in a plain string`},
 		{partialRow(map[string]string{"v": "2:\xff\xfe"}), `field "v": control character or invalid UTF-8`},
+		// A valid row whose string lengths cut a rune.
+		{partialRow(map[string]string{"ua": "1:é"}), `field "ua": control character or invalid UTF-8`},
+		{partialRow(map[string]string{"d": "1:é"}), `field "d": control character or invalid UTF-8`},
+		{partialRow(map[string]string{"d": "2:€"}), `field "d": control character or invalid UTF-8`},
+		{partialRow(map[string]string{"ua": "2:€"}), `field "ua": control character or invalid UTF-8`},
 		{partialRow(map[string]string{"r": "1:"}), `field "r": number ends with ':', want ';'`},
 		{partialRow(map[string]string{"r": "x;"}), `at byte 26: field "r": want a number, found 'x'`},
 		{partialRow(map[string]string{"r": "1234567890123456789;"}), `field "r": number ends with '9', want ';'`},

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
@@ -28,10 +29,11 @@ import (
 // ip, ctr, img, rsn and chg, ints are r, c, pend (0 or 1) and risk, the
 // rest strings. A counters row's blind entries are sorted by key.
 
-// appendPartialString appends s as a string field.
-func appendPartialString(b []byte, s string) []byte {
+// appendPartialString appends s as a string field: plain when cellSafe,
+// or without checking when check is false (see appendRequestRow).
+func appendPartialString(b []byte, s string, check bool) []byte {
 	b = strconv.AppendInt(b, int64(len(s)), 10)
-	if cellSafe(s) {
+	if !check || cellSafe(s) {
 		return append(append(b, ':'), s...)
 	}
 	return hex.AppendEncode(append(b, 'x'), []byte(s))
@@ -44,8 +46,10 @@ func appendPartialString(b []byte, s string) []byte {
 func cellSafe(s string) bool {
 	i := 0
 	for ; i+8 <= len(s); i += 8 {
-		w := uint64(s[i]) | uint64(s[i+1])<<8 | uint64(s[i+2])<<16 | uint64(s[i+3])<<24 |
-			uint64(s[i+4])<<32 | uint64(s[i+5])<<40 | uint64(s[i+6])<<48 | uint64(s[i+7])<<56
+		// Constant indices into eight bytes: one load, no bounds checks.
+		b := s[i : i+8]
+		w := uint64(b[0]) | uint64(b[1])<<8 | uint64(b[2])<<16 | uint64(b[3])<<24 |
+			uint64(b[4])<<32 | uint64(b[5])<<40 | uint64(b[6])<<48 | uint64(b[7])<<56
 		if w&jsonscan.Highs != 0 {
 			break // not ASCII: byte by byte from here
 		}
@@ -71,17 +75,32 @@ func appendPartialInt(b []byte, n int) []byte {
 	return append(strconv.AppendInt(b, int64(n), 10), ';')
 }
 
-func appendPartialList(b []byte, l []string) []byte {
+func appendPartialList(b []byte, l []string, check bool) []byte {
 	b = append(strconv.AppendInt(b, int64(len(l)), 10), '*')
 	for _, s := range l {
-		b = appendPartialString(b, s)
+		b = appendPartialString(b, s, check)
 	}
 	return b
 }
 
 // appendRequestRow appends the record row of q, whose key is k (nil for a
-// request without one), straight from the stored request.
+// request without one), straight from the stored request. Its strings go
+// plain, and only if the whole row is not cellSafe is it written again
+// with each string checked: every plain string sits between ASCII bytes
+// (its length before it, the next field's after it), so a safe row holds
+// only safe strings, and one check of the row costs a fraction of one
+// check per string.
 func appendRequestRow(b []byte, k *reqKey, q *request) []byte {
+	n := len(b)
+	b = appendRequestFields(b, k, q, false)
+	if cellSafe(unsafe.String(unsafe.SliceData(b[n:]), len(b)-n)) {
+		return b
+	}
+	return appendRequestFields(b[:n], k, q, true)
+}
+
+// appendRequestFields is appendRequestRow, its strings checked or not.
+func appendRequestFields(b []byte, k *reqKey, q *request, check bool) []byte {
 	b = append(b, partialMagic+" R"...)
 	if k == nil {
 		b = append(b, "0:"...)
@@ -91,28 +110,28 @@ func appendRequestRow(b []byte, k *reqKey, q *request) []byte {
 	f, o := q.fin, q.org
 	b = appendPartialInt(b, int(q.rank))
 	b = strconv.AppendInt(b, int64(stampLen(q.time, q.form)), 10)
-	b = appendStampField(b, q.time, q.form)
-	b = appendPartialString(b, f.User)
-	b = appendPartialList(b, o.groups)
-	b = appendPartialList(b, o.ips)
+	b = appendStampField(b, q.time, q.form, check)
+	b = appendPartialString(b, f.User, check)
+	b = appendPartialList(b, o.groups, check)
+	b = appendPartialList(b, o.ips, check)
 	for _, s := range [...]string{f.UserAgent, f.Verb, f.Resource, f.Sub, f.Namespace, f.Name, f.Outcome} {
-		b = appendPartialString(b, s)
+		b = appendPartialString(b, s, check)
 	}
 	b = appendPartialInt(b, q.code)
-	b = appendPartialString(b, f.Owner)
+	b = appendPartialString(b, f.Owner, check)
 	for _, l := range [...][]string{f.Containers, f.Images, f.Reasons, f.Changed} {
-		b = appendPartialList(b, l)
+		b = appendPartialList(b, l, check)
 	}
-	b = appendPartialString(b, f.Spec)
-	b = appendPartialString(b, q.ver.baseRV())
-	b = appendPartialString(b, q.ver.madeRV())
+	b = appendPartialString(b, f.Spec, check)
+	b = appendPartialString(b, q.ver.baseRV(), check)
+	b = appendPartialString(b, q.ver.madeRV(), check)
 	pend := 0
 	if f.Pend {
 		pend = 1
 	}
 	b = appendPartialInt(b, pend)
 	b = appendPartialInt(b, f.Risk)
-	return appendPartialString(b, f.Detail)
+	return appendPartialString(b, f.Detail, check)
 }
 
 // stampLen and appendStampField write a request's time as a string field
@@ -129,8 +148,8 @@ func stampLen(s stamp, f stampForm) int {
 	return len(appendStamp(buf[:0], s, f))
 }
 
-func appendStampField(b []byte, s stamp, f stampForm) []byte {
-	if f == 0 && s.text != nil && !cellSafe(*s.text) {
+func appendStampField(b []byte, s stamp, f stampForm, check bool) []byte {
+	if check && f == 0 && s.text != nil && !cellSafe(*s.text) {
 		return hex.AppendEncode(append(b, 'x'), []byte(*s.text))
 	}
 	return appendStamp(append(b, ':'), s, f)
@@ -139,9 +158,21 @@ func appendStampField(b []byte, s stamp, f stampForm) []byte {
 // partialReader reads the fields of one row in order; the first error
 // stops it and names the field and its byte offset in the row.
 type partialReader struct {
-	s   string
-	pos int
-	err error
+	s    string
+	pos  int
+	err  error
+	safe bool // s is cellSafe: a string of it is when it holds whole runes
+}
+
+// plainOK reports whether s[i:j], a plain string of the row, is cellSafe.
+// Checking a safe row once and then only each string's ends costs a
+// fraction of checking every string apart: a cut inside a rune shows as
+// a continuation byte at i or j.
+func (r *partialReader) plainOK(i, j int) bool {
+	if !r.safe {
+		return cellSafe(r.s[i:j])
+	}
+	return (i == j || utf8.RuneStart(r.s[i])) && (j == len(r.s) || utf8.RuneStart(r.s[j]))
 }
 
 func (r *partialReader) fail(field, format string, args ...any) {
@@ -207,7 +238,7 @@ func (r *partialReader) str(field string) string {
 			return ""
 		}
 		s := r.s[r.pos : r.pos+n]
-		if !cellSafe(s) {
+		if !r.plainOK(r.pos, r.pos+n) {
 			r.fail(field, "control character or invalid UTF-8 in a plain string")
 			return ""
 		}

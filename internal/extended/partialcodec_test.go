@@ -14,6 +14,7 @@ import (
 var oddStrings = []string{
 	"", "a", `"quoted", with commas`, "12:34", "3*", "-1;", "line\nbreak\r\n", "tab\there", "nul\x00byte",
 	"\x7f", "caf\u00e9 \u2028 \U0001F600", "\xff\xfe", "bad\xc3(utf8", strings.Repeat("x", 300),
+	"\xe2\x82", "\xac€", "€\xe2",
 }
 
 // rowsOf flushes d and returns its rows, checking that each can travel in
