@@ -15,12 +15,13 @@
 # events, the worst case for partial rows (every event its own group):
 # single = the reduce process on the raw events, map = the map phase on
 # them, reduce = the reduce process on the map's reply (bench/ratiotool
-# reduce-input), each pinned to one core with GOMAXPROCS=1, CPU user+sys
-# from /usr/bin/time, ROUNDS rounds; the goal is (map + reduce) / single
-# <= 1.2. With OLD=binary, old and new alternate (old first in odd
-# rounds) and every final reply must equal old's single-process one;
-# CALLGRIND=1 adds the instructions of each run (valgrind, user space),
-# which neighbours on a shared machine cannot change.
+# reduce-input), each pinned to one core with GOMAXPROCS=1, its stdin and
+# stdout pipes as splunkd gives it, CPU user+sys from /usr/bin/time,
+# ROUNDS rounds; the goal is (map + reduce) / single <= 1.2. With
+# OLD=binary, old and new alternate (old first in odd rounds) and every
+# final reply must equal old's single-process one; CALLGRIND=1 adds the
+# instructions of each run (valgrind, user space), which neighbours on a
+# shared machine cannot change.
 #
 # Usage: bench/groups.sh [BINARY]      (default: builds ./cmd/kubeprivpod)
 # Knobs: SIZES="1000 10000 30000 100000"  MODES="escu extended"  OUT=bench/out
@@ -98,9 +99,12 @@ if [ "${MAPREDUCE:-0}" = 1 ]; then
   bins=(new)
   declare -A binpath=([new]="$bin")
   if [ -n "${OLD:-}" ]; then bins=(old new); binpath[old]=$(realpath "$OLD"); fi
-  # cpu BIN IN OUT: user+sys CPU seconds of one run.
+  # cpu BIN IN OUT: user+sys CPU seconds of one run. Both ends are pipes,
+  # as splunkd runs the command: a reply written straight into a file
+  # costs the writer the file system's page allocation, which splunkd's
+  # reading end does not (in the map, 40 MB of partial rows).
   cpu() {
-    GOMAXPROCS=1 /usr/bin/time -f "%U %S" -o "$OUT/groups.time" "${pin[@]}" "$1" < "$2" > "$3"
+    cat "$2" | GOMAXPROCS=1 /usr/bin/time -f "%U %S" -o "$OUT/groups.time" "${pin[@]}" "$1" | cat > "$3"
     grep -q '"finished":true' "$3" || { echo "groups.sh: $1 < $2: no final reply" >&2; exit 1; }
     awk '{printf "%.2f", $1 + $2}' "$OUT/groups.time"
   }
