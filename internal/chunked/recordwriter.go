@@ -2,10 +2,15 @@ package chunked
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"math/bits"
+	"slices"
 	"strings"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/bytemask"
 )
 
 // Errors returned by RecordWriter for rows it cannot write as asked.
@@ -256,7 +261,7 @@ func appendField(dst []byte, s string, width int) []byte {
 	if s == "" && width == 1 {
 		return append(dst, '"', '"')
 	}
-	if strings.ContainsAny(s, ",\"\r\n") {
+	if needsQuotes(s) {
 		return appendQuoted(dst, s)
 	}
 	return append(dst, s...)
@@ -273,42 +278,93 @@ func appendFieldBytes(dst, s []byte, width int) []byte {
 	return append(dst, s...)
 }
 
-// needsQuotes reports whether s holds a byte CSV must quote. For a long
-// s (a map phase's partial row), four vectorised scans cost less than
-// bytes.ContainsAny's byte-by-byte loop.
-func needsQuotes(s []byte) bool {
-	if len(s) < 64 {
-		return bytes.ContainsAny(s, ",\"\r\n")
+// needsQuotes reports whether s holds a byte CSV must quote: a comma, a
+// double quote, CR or LF. A long s (a map phase's partial row, an
+// annotation) takes four vectorised scans, which find the comma of a
+// JSON value at once; a short one eight bytes at a time, where each
+// byte's lowest zero after the xor is flagged exactly (borrows only run
+// upward), so a word has a flag only if it has one of the four.
+func needsQuotes[T ~string | ~[]byte](s T) bool {
+	const lsb, msb = 0x0101010101010101, 0x8080808080808080
+	if len(s) >= 64 {
+		return indexByte(s, ',') >= 0 || indexByte(s, '"') >= 0 ||
+			indexByte(s, '\n') >= 0 || indexByte(s, '\r') >= 0
 	}
-	return bytes.IndexByte(s, ',') >= 0 || bytes.IndexByte(s, '"') >= 0 ||
-		bytes.IndexByte(s, '\n') >= 0 || bytes.IndexByte(s, '\r') >= 0
+	i := 0
+	for ; len(s)-i >= 8; i += 8 {
+		w := s[i : i+8] // constant indices: one load, no bounds checks
+		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
+			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
+		c, q, n, r := x^(','*lsb), x^('"'*lsb), x^('\n'*lsb), x^('\r'*lsb)
+		if ((c-lsb)&^c|(q-lsb)&^q|(n-lsb)&^n|(r-lsb)&^r)&msb != 0 {
+			return true
+		}
+	}
+	for ; i < len(s); i++ {
+		switch s[i] {
+		case ',', '"', '\n', '\r':
+			return true
+		}
+	}
+	return false
 }
 
 // appendQuoted appends s in quotes, each '"' doubled. It takes strings
-// (cells) and byte slices (joined values, __mv_ encodings) alike.
+// (cells) and byte slices (joined values, __mv_ encodings) alike. A
+// kubectl annotation holds a quote every four bytes or so, so rather
+// than a search and two appends per quote, s goes 64 bytes at a time:
+// the block's quotes come as one mask (bytemask.Quotes, SSE2 on amd64)
+// and the runs that end at each are moved as 8-byte words into room
+// grown for the whole block first.
 func appendQuoted[T ~string | ~[]byte](dst []byte, s T) []byte {
 	dst = append(dst, '"')
-	for {
-		i := indexQuote(s)
-		if i < 0 {
-			break
-		}
-		dst = append(dst, s[:i+1]...)
-		dst = append(dst, '"')
-		s = s[i+1:]
+	// Up to the first quote in one piece: a cell quoted for its commas or
+	// newlines (a map phase's partial row) may hold none.
+	i := indexByte(s, '"')
+	if i < 0 {
+		dst = append(dst, s...)
+		return append(dst, '"')
 	}
-	dst = append(dst, s...)
+	dst = append(dst, s[:i]...)
+	s = s[i:]
+	// A block, and room for a run's last word to read past it; bytes of
+	// a short last block past its end are zero, which no mask flags.
+	var blk [64 + 8]byte
+	for len(s) > 0 {
+		n := copy(blk[:64], s)
+		if n < 64 {
+			clear(blk[n:64])
+		}
+		s = s[n:]
+		m := bytemask.Quotes((*[64]byte)(blk[:64]))
+		at := len(dst)
+		dst = slices.Grow(dst, n+bits.OnesCount64(m)+8)
+		out := dst[at:cap(dst)]
+		o, run := 0, 0 // out's length; where the next run starts in blk
+		for ; m != 0; m &= m - 1 {
+			end := bits.TrailingZeros64(m) + 1 // the run ends with its quote
+			for j := run; j < end; j += 8 {
+				binary.LittleEndian.PutUint64(out[o+j-run:], binary.LittleEndian.Uint64(blk[j:]))
+			}
+			o += end - run
+			out[o] = '"'
+			o++
+			run = end
+		}
+		o += copy(out[o:], blk[run:n])
+		dst = dst[:at+o]
+	}
 	return append(dst, '"')
 }
 
-// indexQuote is strings.IndexByte or bytes.IndexByte (both vectorised)
+// indexByte is strings.IndexByte or bytes.IndexByte (both vectorised)
 // for either kind of text.
-func indexQuote[T ~string | ~[]byte](s T) int {
+func indexByte[T ~string | ~[]byte](s T, c byte) int {
 	switch v := any(s).(type) {
 	case string:
-		return strings.IndexByte(v, '"')
+		return strings.IndexByte(v, c)
 	case []byte:
-		return bytes.IndexByte(v, '"')
+		return bytes.IndexByte(v, c)
 	}
-	return strings.IndexByte(string(s), '"')
+	return strings.IndexByte(string(s), c)
 }
