@@ -22,7 +22,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-bench/out/goals}
 mkdir -p "$OUT"
+go build -o "$OUT/ratiotool" ./bench
 echo "# $(go version), $(nproc) cores, commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet 2>/dev/null || echo '-dirty'), $(date -u +%Y-%m-%dT%H:%MZ), load: $(cut -d' ' -f1-3 /proc/loadavg)"
+# The machine's speed now and at the end (ratiotool spin: a fixed loop,
+# median of five, in ms): on a shared VM it moves by 2x between minutes,
+# and the CPU figures with it, while instruction counts do not.
+echo "# fixed loop at the start: $("$OUT/ratiotool" spin) ms"
 step() { echo "# $1 ($(date -u +%H:%M:%S))" >&2; }
 step "bench/ratios.sh"
 EVENTS=${EVENTS:-600000} ROUNDS=${ROUNDS:-9} CALLGRIND=1 OUT="$OUT/ratios" bench/ratios.sh > "$OUT/ratios.txt" 2> "$OUT/ratios.log"
@@ -32,6 +37,5 @@ step "MAPREDUCE=1 bench/groups.sh"
 MAPREDUCE=1 ROUNDS=${MR_ROUNDS:-9} CALLGRIND=1 OUT="$OUT/mr" bench/groups.sh > "$OUT/mr.txt"
 step "bench/webhook.sh"
 CONNS=16 RUNS=${WEBHOOK_RUNS:-5} MICRO=0 bench/webhook.sh > "$OUT/webhook.txt"
-go build -o "$OUT/ratiotool" ./bench
-echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg); outputs in $OUT"
+echo "# load at the end: $(cut -d' ' -f1-3 /proc/loadavg); fixed loop at the end: $("$OUT/ratiotool" spin) ms; outputs in $OUT"
 "$OUT/ratiotool" goals "$OUT"

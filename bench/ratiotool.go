@@ -13,6 +13,11 @@
 //	    bench/goals.sh's summary: reads the outputs it left in DIR and
 //	    prints every speed and memory goal with its figure and whether it
 //	    was met; exits 1 when one was not.
+//	ratiotool spin
+//	    times a fixed loop (300 M dependent multiply-adds, no memory) five
+//	    times and prints the median in milliseconds: how fast the machine
+//	    runs right now, which on a shared VM moves by 2x between minutes
+//	    while instruction counts do not.
 package main
 
 import (
@@ -20,8 +25,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 )
 
 func main() {
@@ -31,19 +38,40 @@ func main() {
 		err = sink(os.Stdin)
 	case len(os.Args) == 3 && os.Args[1] == "reduce-input":
 		err = reduceInput(os.Args[2], os.Stdin, os.Stdout)
+	case len(os.Args) == 2 && os.Args[1] == "spin":
+		fmt.Println(spin())
 	case len(os.Args) == 3 && os.Args[1] == "goals":
 		var gs []goal
 		if gs, err = goals(os.Args[2]); err == nil && !printGoals(os.Stdout, gs) {
 			err = fmt.Errorf("not every goal was met")
 		}
 	default:
-		err = fmt.Errorf("usage: ratiotool sink | ratiotool reduce-input GETINFO | ratiotool goals DIR")
+		err = fmt.Errorf("usage: ratiotool sink | ratiotool reduce-input GETINFO | ratiotool goals DIR | ratiotool spin")
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ratiotool: %v\n", err)
 		os.Exit(1)
 	}
 }
+
+// spin returns the median of five timings, in milliseconds, of a loop of
+// 300 M dependent multiply-adds.
+func spin() int64 {
+	var ms []int64
+	x := uint64(1)
+	for range 5 {
+		t := time.Now()
+		for range 300_000_000 {
+			x = x*6364136223846793005 + 1442695040888963407
+		}
+		ms = append(ms, time.Since(t).Milliseconds())
+	}
+	spinSink = x // keeps the loop
+	slices.Sort(ms)
+	return ms[2]
+}
+
+var spinSink uint64
 
 func sink(r io.Reader) error {
 	buf := make([]byte, 1<<20)
