@@ -391,7 +391,8 @@ func (d *Detector) addGroupRow(p []byte, at, nf int) error {
 			continue
 		}
 		// The value goes straight into the key after a one-byte length,
-		// moved up in the rare case its length needs more.
+		// and moves up when its length needs a longer varint (128 bytes
+		// or more: an annotation).
 		h := len(key)
 		key = append(key, 1, 0)
 		var err error
