@@ -25,6 +25,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -66,12 +67,10 @@ func spin() int64 {
 		}
 		ms = append(ms, time.Since(t).Milliseconds())
 	}
-	spinSink = x // keeps the loop
+	runtime.KeepAlive(x) // keeps the loop
 	slices.Sort(ms)
 	return ms[2]
 }
-
-var spinSink uint64
 
 func sink(r io.Reader) error {
 	buf := make([]byte, 1<<20)
