@@ -16,9 +16,9 @@ type runDef struct {
 }
 
 var runDefs = []runDef{
-	{"escapeRun", escapeRun, escapeRunWords,
+	{"escapeRun", escapeRun, func(dst, src []byte) int { return swapRunWords(dst, src, escapeKind) },
 		func(c byte) bool { return c < 0x20 || c > 0x7e || c == '\'' || c == '\\' }, '"', '\''},
-	{"plainRun", plainRun, plainRunWords,
+	{"plainRun", plainRun, func(dst, src []byte) int { return swapRunWords(dst, src, plainKind) },
 		func(c byte) bool { return c == '\t' || c == '\\' }, '\'', '"'},
 }
 
