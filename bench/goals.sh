@@ -13,7 +13,8 @@
 #   bench/groups.sh MAPREDUCE=1   map + reduce with one group per event
 #   bench/webhook.sh    the webhook input at 16 connections
 #
-# Takes about 8 minutes on 2 cores; needs valgrind and /usr/bin/time.
+# Takes 8-17 minutes on 2 cores, as fast as the machine is; needs valgrind
+# and /usr/bin/time.
 # Usage: bench/goals.sh
 # Knobs: OUT=bench/out/goals (every output stays there), EVENTS=600000,
 #        ROUNDS=9 (ratios.sh), MR_ROUNDS=9 (rounds of 0.3-0.6 s each, so more
