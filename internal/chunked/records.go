@@ -449,7 +449,7 @@ func (rr *RecordReader) readRecord() error {
 				x := binary.LittleEndian.Uint64(b[p:])
 				binary.LittleEndian.PutUint64(out[w:], x) // out has 8 bytes of slack
 				y := x ^ 0x2222222222222222               // '"' bytes become zero
-				m := (y - 0x0101010101010101) &^ y & 0x8080808080808080
+				m := zeros(y)
 				if m == 0 {
 					p += 8
 					w += 8
@@ -551,20 +551,28 @@ func (rr *RecordReader) endRecord(b []byte, n, lines int) error {
 	return nil
 }
 
+// zeros flags (bit 7) the lowest zero byte of x exactly, and maybe bytes
+// above it: a borrow starts only at a zero byte and only moves up. So a
+// word has a flag only if it has a zero byte, and the lowest flag of an
+// or of several such masks is exact too. The CSV reader and writer look
+// for their special bytes eight at a time with it, each xored to zero.
+func zeros(x uint64) uint64 {
+	return (x - 0x0101010101010101) &^ x & 0x8080808080808080
+}
+
+// splat is eight copies of c.
+func splat(c byte) uint64 { return uint64(c) * 0x0101010101010101 }
+
 // plainEnd returns the index of the first comma, newline or double quote
 // of b at or after p, or len(b): where an unquoted field stops. Eight
 // bytes at a time, for the long unquoted fields some commands send (the
 // partial rows of a map phase); the readers look at a field's first
 // bytes one by one themselves, as most fields are short (a row number,
-// an empty multivalue column) and a call costs more than they do. In
-// each word, every stop byte's lowest zero after the xor is flagged
-// exactly (borrows only run upward), and so the lowest of the three is.
+// an empty multivalue column) and a call costs more than they do.
 func plainEnd(b []byte, p int) int {
-	const lsb, msb = 0x0101010101010101, 0x8080808080808080
 	for ; len(b)-p >= 8; p += 8 {
 		x := binary.LittleEndian.Uint64(b[p:])
-		c, n, q := x^(','*lsb), x^('\n'*lsb), x^('"'*lsb)
-		if m := ((c-lsb)&^c | (n-lsb)&^n | (q-lsb)&^q) & msb; m != 0 {
+		if m := zeros(x^splat(',')) | zeros(x^splat('\n')) | zeros(x^splat('"')); m != 0 {
 			return p + bits.TrailingZeros64(m)>>3
 		}
 	}

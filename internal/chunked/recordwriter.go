@@ -281,11 +281,8 @@ func appendFieldBytes(dst, s []byte, width int) []byte {
 // needsQuotes reports whether s holds a byte CSV must quote: a comma, a
 // double quote, CR or LF. A long s (a map phase's partial row, an
 // annotation) takes four vectorised scans, which find the comma of a
-// JSON value at once; a short one eight bytes at a time, where each
-// byte's lowest zero after the xor is flagged exactly (borrows only run
-// upward), so a word has a flag only if it has one of the four.
+// JSON value at once; a short one eight bytes at a time (zeros).
 func needsQuotes[T ~string | ~[]byte](s T) bool {
-	const lsb, msb = 0x0101010101010101, 0x8080808080808080
 	if len(s) >= 64 {
 		return indexByte(s, ',') >= 0 || indexByte(s, '"') >= 0 ||
 			indexByte(s, '\n') >= 0 || indexByte(s, '\r') >= 0
@@ -295,8 +292,7 @@ func needsQuotes[T ~string | ~[]byte](s T) bool {
 		w := s[i : i+8] // constant indices: one load, no bounds checks
 		x := uint64(w[0]) | uint64(w[1])<<8 | uint64(w[2])<<16 | uint64(w[3])<<24 |
 			uint64(w[4])<<32 | uint64(w[5])<<40 | uint64(w[6])<<48 | uint64(w[7])<<56
-		c, q, n, r := x^(','*lsb), x^('"'*lsb), x^('\n'*lsb), x^('\r'*lsb)
-		if ((c-lsb)&^c|(q-lsb)&^q|(n-lsb)&^n|(r-lsb)&^r)&msb != 0 {
+		if zeros(x^splat(','))|zeros(x^splat('"'))|zeros(x^splat('\n'))|zeros(x^splat('\r')) != 0 {
 			return true
 		}
 	}
