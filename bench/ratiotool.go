@@ -1,9 +1,13 @@
 // Command ratiotool is bench/ratios.sh's helper (go build -o ratiotool ./bench).
 //
-//	ratiotool sink < input
+//	ratiotool sink [PIPE_BYTES] < input
 //	    reads stdin to the end in 1 MiB blocks and throws it away: the
 //	    fastest any command could consume the same pipe feed (the ceiling
-//	    the search command is measured against).
+//	    the search command is measured against). Like the search command
+//	    it first raises its stdin pipe to 256 KiB (PIPE_BYTES; 0 leaves
+//	    the pipe as it comes): through 64 KiB the sink sleeps and is woken
+//	    after every 64 KiB, which on a virtual machine can cost more than
+//	    reading, and would measure wake-ups rather than the pipe.
 //	ratiotool reduce-input GETINFO < map-reply > reduce-input
 //	    turns the map phase's reply into what splunkd sends the reduce
 //	    phase: the getinfo request from the file GETINFO (its first chunk),
@@ -30,12 +34,24 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/pipesize"
 )
 
 func main() {
 	var err error
 	switch {
-	case len(os.Args) == 2 && os.Args[1] == "sink":
+	case (len(os.Args) == 2 || len(os.Args) == 3) && os.Args[1] == "sink":
+		size := sinkPipeBytes
+		if len(os.Args) == 3 {
+			if size, err = strconv.Atoi(os.Args[2]); err != nil || size < 0 {
+				err = fmt.Errorf("sink: PIPE_BYTES %q is not a byte count", os.Args[2])
+				break
+			}
+		}
+		if size > 0 {
+			pipesize.Grow(os.Stdin, size)
+		}
 		err = sink(os.Stdin)
 	case len(os.Args) == 3 && os.Args[1] == "reduce-input":
 		err = reduceInput(os.Args[2], os.Stdin, os.Stdout)
@@ -47,7 +63,7 @@ func main() {
 			err = fmt.Errorf("not every goal was met")
 		}
 	default:
-		err = fmt.Errorf("usage: ratiotool sink | ratiotool reduce-input GETINFO | ratiotool goals DIR | ratiotool spin")
+		err = fmt.Errorf("usage: ratiotool sink [PIPE_BYTES] | ratiotool reduce-input GETINFO | ratiotool goals DIR | ratiotool spin")
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "ratiotool: %v\n", err)
@@ -71,6 +87,10 @@ func spin() int64 {
 	slices.Sort(ms)
 	return ms[2]
 }
+
+// sinkPipeBytes is what the search command asks for its stdin
+// (searchPipeBytes in cmd/kubeprivpod).
+const sinkPipeBytes = 256 << 10
 
 func sink(r io.Reader) error {
 	buf := make([]byte, 1<<20)

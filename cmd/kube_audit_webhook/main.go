@@ -18,6 +18,7 @@ import (
 	"syscall"
 
 	"github.com/kubeprivpod/kubeprivpod/internal/buildversion"
+	"github.com/kubeprivpod/kubeprivpod/internal/pipesize"
 )
 
 // Scheme is the modular input's name; the executable must carry it.
@@ -43,7 +44,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		defer signal.Stop(sig)
 		pipeBytes := 0
 		if f, ok := stdout.(*os.File); ok {
-			pipeBytes = growPipe(f, stdoutPipeBytes)
+			pipeBytes = pipesize.Grow(f, stdoutPipeBytes)
 		}
 		return runInputs(stdin, stdout, stderr, sig, pipeBytes)
 	case len(args) == 1 && args[0] == "--scheme":

@@ -14,7 +14,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -705,27 +704,6 @@ func TestSIGTERMWithBlockedStdout(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatalf("runInputs did not return; stderr:\n%s", errb.String())
-	}
-}
-
-func TestGrowPipe(t *testing.T) {
-	pr, pw, err := os.Pipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pr.Close()
-	defer pw.Close()
-	got := growPipe(pw, stdoutPipeBytes)
-	if runtime.GOOS == "linux" && got != stdoutPipeBytes {
-		t.Errorf("pipe capacity %d, want %d", got, stdoutPipeBytes)
-	}
-	f, err := os.Create(filepath.Join(t.TempDir(), "out"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	if got := growPipe(f, stdoutPipeBytes); got != 0 {
-		t.Errorf("regular file: %d, want 0 (left alone)", got)
 	}
 }
 

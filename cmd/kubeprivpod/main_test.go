@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"io"
+	"os"
+	"runtime"
 	"strings"
 	"testing"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/pipesize"
 )
 
 func TestChooseAction(t *testing.T) {
@@ -164,5 +168,38 @@ func TestScanOfTerminalSaysItWaits(t *testing.T) {
 	code, _, errs, _ = run(t, false, "", "scan", "--format", "csv")
 	if code != 0 || errs != "" {
 		t.Errorf("pipe: code %d stderr %q", code, errs)
+	}
+}
+
+// TestSearchGrowsPipes: run by splunkd, the command raises its stdin and
+// stdout pipes to searchPipeBytes before it reads a byte.
+func TestSearchGrowsPipes(t *testing.T) {
+	inR, inW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer inR.Close()
+	outR, outW, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer outR.Close()
+	go io.Copy(io.Discard, outR)
+	inW.Close() // splunkd went away at once: the command fails, after growing the pipes
+	var errb bytes.Buffer
+	m := &Main{Stdin: inR, Stdout: outW, Stderr: &errb}
+	if code := m.Run(context.Background(), nil); code != exitError {
+		t.Errorf("exit %d on an empty stdin, want %d; stderr %q", code, exitError, errb.String())
+	}
+	outW.Close()
+	want := searchPipeBytes
+	if runtime.GOOS != "linux" {
+		want = 0
+	}
+	if got := pipesize.Grow(inR, 0); got != want {
+		t.Errorf("stdin pipe: %d bytes, want %d", got, want)
+	}
+	if got := pipesize.Grow(outR, 0); got != want {
+		t.Errorf("stdout pipe: %d bytes, want %d", got, want)
 	}
 }
