@@ -4,9 +4,6 @@ import (
 	"bytes"
 	"fmt"
 	"io"
-	"math/bits"
-
-	"github.com/kubeprivpod/kubeprivpod/internal/bytemask"
 )
 
 // Lazy cells: a reader in lazy mode only locates each quoted field and
@@ -64,28 +61,12 @@ func (rr *RecordReader) lazyField(s, e int) []byte {
 // simdjson finds odd runs of backslashes), without a branch per quote:
 // quoted JSON has a pair every ten bytes or so.
 func quotedEnd(b []byte, p int) (int, bool) {
-	const even = 0x5555555555555555
-	for p+64 <= len(b) {
-		q := bytemask.Quotes((*[64]byte)(b[p : p+64]))
-		if q == 0 {
-			p += 64
-			continue
-		}
-		starts := q &^ (q << 1)
-		// Adding a run's first bit carries through the run to the bit
-		// after it; that bit's parity against the start's is the run's
-		// length parity. A run reaching bit 63 carries out and is left
-		// for the next block.
-		evenEnds := (starts&even + q) &^ q
-		oddEnds := (starts&^even + q) &^ q
-		if odd := evenEnds&^even | oddEnds&even; odd != 0 {
-			return p + bits.TrailingZeros64(odd) - 1, true
-		}
-		n := 64 - bits.LeadingZeros64(^q) // where the last run starts, if it reaches bit 63
-		if n == 0 {
-			break // 64 quotes in a row: byte by byte
-		}
+	if len(b)-p >= 64 {
+		n, found := quotedEndBlocks(b[p:])
 		p += n
+		if found {
+			return p, true
+		}
 	}
 	for p < len(b) {
 		if b[p] != '"' {
