@@ -170,7 +170,7 @@ func (m *Main) exitCode(name string, err error) int {
 // (BENCHMARKS.md). 256 KiB rather than the 1 MiB an unprivileged process
 // may ask for: each concurrent search holds two such pipes, and a user
 // past 16,384 pages of pipes (/proc/sys/fs/pipe-user-pages-soft) gets
-// one-page pipes from then on, splunkd's included.
+// two-page pipes from then on, splunkd's included (docs/admin.md).
 const searchPipeBytes = 256 << 10
 
 func (m *Main) search() int {
