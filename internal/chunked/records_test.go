@@ -391,7 +391,7 @@ func TestPlainEnd(t *testing.T) {
 		}
 		return p
 	}
-	for n := 0; n <= 48; n++ {
+	for n := 0; n <= 100; n++ {
 		for stop := -1; stop < n; stop++ {
 			for _, c := range []byte{',', '\n', '"'} {
 				b := bytes.Repeat([]byte{'a'}, n)
@@ -407,6 +407,9 @@ func TestPlainEnd(t *testing.T) {
 				for p := 0; p <= min(n, 17); p++ {
 					if got, want := plainEnd(b, p), slow(b, p); got != want {
 						t.Fatalf("plainEnd(%q, %d) = %d, want %d", b, p, got, want)
+					}
+					if got, want := plainEndWords(b, p), slow(b, p); got != want {
+						t.Fatalf("plainEndWords(%q, %d) = %d, want %d", b, p, got, want)
 					}
 				}
 			}

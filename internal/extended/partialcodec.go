@@ -193,9 +193,12 @@ func (r *partialReader) number(field string, signed bool) (n int, mark byte, ok 
 		i++
 	}
 	start := i
-	for i < len(r.s) && r.s[i] >= '0' && r.s[i] <= '9' && i-start < 18 {
-		n = n*10 + int(r.s[i]-'0')
-		i++
+	for end := min(len(r.s), start+18); i < end; i++ {
+		d := r.s[i] - '0' // a byte below '0' wraps round above 9
+		if d > 9 {
+			break
+		}
+		n = n*10 + int(d)
 	}
 	switch {
 	case i == start:
