@@ -33,8 +33,15 @@ func TestGrow(t *testing.T) {
 		t.Errorf("Grow(64 KiB) on a 1 MiB pipe = %d, want 1 MiB kept", got)
 	}
 	// What the kernel refuses leaves the pipe as it was.
-	if got := Grow(pr, 1<<40); got != 1<<20 {
+	// A size past 32 bits must not reach the kernel, which would read it
+	// as 0 and make a one-page pipe (a variable: the constant does not
+	// fit a 32-bit int, where it converts to 0, which only asks).
+	huge := uint64(1) << 40
+	if got := Grow(pr, int(huge)); got != 1<<20 {
 		t.Errorf("Grow(1 TiB) = %d, want 1 MiB kept", got)
+	}
+	if got := Grow(pr, 1<<30+1); got != 1<<20 {
+		t.Errorf("Grow(1 GiB + 1) = %d, want 1 MiB kept", got)
 	}
 	// The capacity is the pipe's: 1 MiB written without a reader fits.
 	pw.SetWriteDeadline(time.Now().Add(10 * time.Second))
