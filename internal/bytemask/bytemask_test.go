@@ -71,3 +71,67 @@ func BenchmarkQuotes(b *testing.B) {
 }
 
 var sink uint64
+
+// checkOddRunEnd holds OddRunEnd to oddRunEndGo, and a found end to the
+// byte-by-byte definition: the last quote of the first odd run.
+func checkOddRunEnd(t *testing.T, b []byte) {
+	t.Helper()
+	n, found := OddRunEnd(b)
+	if gn, gfound := oddRunEndGo(b); n != gn || found != gfound {
+		t.Fatalf("OddRunEnd(%q) = %d, %v; oddRunEndGo: %d, %v", b, n, found, gn, gfound)
+	}
+	want := -1
+	for i := 0; i < len(b); {
+		if b[i] != '"' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(b) && b[j] == '"' {
+			j++
+		}
+		if (j-i)%2 == 1 && j < len(b) {
+			want = j - 1
+			break
+		}
+		i = j
+	}
+	if found && n != want {
+		t.Fatalf("OddRunEnd(%q) = %d, want %d", b, n, want)
+	}
+	if !found && want >= 0 && want < len(b)-len(b)%64-1 && n > want {
+		t.Fatalf("OddRunEnd(%q) stopped at %d, after the end at %d", b, n, want)
+	}
+}
+
+// TestOddRunEnd: runs of every length up to 130 quotes ending at every
+// offset around the blocks, among pairs; blocks of nothing but quotes;
+// random bytes.
+func TestOddRunEnd(t *testing.T) {
+	for run := range 131 {
+		for off := range 140 {
+			b := append(bytes.Repeat([]byte(`a""`), off/3), bytes.Repeat([]byte("x"), off%3)...)
+			b = append(b, bytes.Repeat([]byte{'"'}, run)...)
+			b = append(b, `,next""field and some more bytes after it`...)
+			checkOddRunEnd(t, b)
+		}
+	}
+	checkOddRunEnd(t, bytes.Repeat([]byte{'"'}, 64))
+	checkOddRunEnd(t, bytes.Repeat([]byte{'"'}, 200))
+	seed := uint64(3)
+	for range 20000 {
+		seed = seed*6364136223846793005 + 1442695040888963407
+		b := make([]byte, seed>>55)
+		for i := range b {
+			seed = seed*6364136223846793005 + 1442695040888963407
+			b[i] = `"""""a\,`[seed>>61]
+		}
+		checkOddRunEnd(t, b)
+	}
+}
+
+func FuzzOddRunEnd(f *testing.F) {
+	f.Add(bytes.Repeat([]byte(`""`), 40))
+	f.Add(append(bytes.Repeat([]byte{'"'}, 63), 'a'))
+	f.Fuzz(func(t *testing.T, b []byte) { checkOddRunEnd(t, b) })
+}

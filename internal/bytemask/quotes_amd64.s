@@ -1,28 +1,96 @@
 #include "textflag.h"
 
+// QUOTES leaves in AX the quotes of the 64 bytes at SI+R8, with '"' in
+// every byte of X0: four SSE2 compares.
+#define QUOTES \
+	MOVOU 0(SI)(R8*1), X1; \
+	MOVOU 16(SI)(R8*1), X2; \
+	MOVOU 32(SI)(R8*1), X3; \
+	MOVOU 48(SI)(R8*1), X4; \
+	PCMPEQB X0, X1; \
+	PCMPEQB X0, X2; \
+	PCMPEQB X0, X3; \
+	PCMPEQB X0, X4; \
+	PMOVMSKB X1, AX; \
+	PMOVMSKB X2, BX; \
+	PMOVMSKB X3, CX; \
+	PMOVMSKB X4, DX; \
+	SHLQ $16, BX; \
+	SHLQ $32, CX; \
+	SHLQ $48, DX; \
+	ORQ BX, AX; \
+	ORQ CX, AX; \
+	ORQ DX, AX
+
+// SPLAT_QUOTE puts '"' in every byte of X0.
+#define SPLAT_QUOTE \
+	MOVQ $0x2222222222222222, AX; \
+	MOVQ AX, X0; \
+	PUNPCKLQDQ X0, X0
+
 // func Quotes(p *[64]byte) uint64
 TEXT ·Quotes(SB), NOSPLIT, $0-16
 	MOVQ p+0(FP), SI
-	MOVQ $0x2222222222222222, AX
-	MOVQ AX, X0
-	PUNPCKLQDQ X0, X0
-	MOVOU 0(SI), X1
-	MOVOU 16(SI), X2
-	MOVOU 32(SI), X3
-	MOVOU 48(SI), X4
-	PCMPEQB X0, X1
-	PCMPEQB X0, X2
-	PCMPEQB X0, X3
-	PCMPEQB X0, X4
-	PMOVMSKB X1, AX
-	PMOVMSKB X2, BX
-	PMOVMSKB X3, CX
-	PMOVMSKB X4, DX
-	SHLQ $16, BX
-	SHLQ $32, CX
-	SHLQ $48, DX
-	ORQ BX, AX
-	ORQ CX, AX
-	ORQ DX, AX
+	XORQ R8, R8
+	SPLAT_QUOTE
+	QUOTES
 	MOVQ AX, ret+8(FP)
+	RET
+
+// func OddRunEnd(b []byte) (n int, found bool)
+//
+// oddRunEndGo's loop: each block's quotes, the runs of odd length found
+// with carries.
+TEXT ·OddRunEnd(SB), NOSPLIT, $0-33
+	MOVQ b_base+0(FP), SI
+	MOVQ b_len+8(FP), DI
+	XORQ R8, R8                  // n
+	SPLAT_QUOTE
+	MOVQ $0x5555555555555555, R9 // even bits
+	MOVQ R9, R12
+	NOTQ R12                     // odd bits
+
+loop:
+	LEAQ 64(R8), AX
+	CMPQ AX, DI
+	JA   stop
+	QUOTES                       // q
+	TESTQ AX, AX
+	JNZ  quotes
+	ADDQ $64, R8
+	JMP  loop
+
+quotes:
+	MOVQ AX, BX
+	SHLQ $1, BX
+	NOTQ BX
+	ANDQ AX, BX                  // starts = q &^ (q << 1)
+	MOVQ BX, CX
+	ANDQ R9, CX
+	ADDQ AX, CX                  // starts&even + q
+	ANDQ R12, BX
+	ADDQ AX, BX                  // starts&^even + q
+	MOVQ AX, R10
+	NOTQ R10                     // ^q
+	ANDQ R10, CX                 // evenEnds
+	ANDQ R10, BX                 // oddEnds
+	ANDQ R12, CX                 // evenEnds &^ even
+	ANDQ R9, BX                  // oddEnds & even
+	ORQ  BX, CX                  // the bits after runs of odd length
+	JNZ  found
+	BSRQ R10, R11                // the highest byte that is not a quote
+	JZ   stop                    // none: 64 quotes in a row
+	LEAQ 1(R8)(R11*1), R8        // on to the start of the run reaching bit 63
+	JMP  loop
+
+found:
+	BSFQ CX, CX
+	LEAQ -1(R8)(CX*1), R8
+	MOVQ R8, n+24(FP)
+	MOVB $1, found+32(FP)
+	RET
+
+stop:
+	MOVQ R8, n+24(FP)
+	MOVB $0, found+32(FP)
 	RET

@@ -5,3 +5,11 @@ package bytemask
 // Quotes returns the quotes of a 64-byte block: bit k set when p[k] is
 // '"'.
 func Quotes(p *[64]byte) uint64 { return quotesSWAR(p) }
+
+// OddRunEnd searches the whole 64-byte blocks of b, which starts where
+// quotes come in pairs (inside a CSV-quoted field, after its opening
+// quote or a "" pair), for the first run of quotes of odd length: the
+// index of its last quote (the field's closing quote) and true, or where
+// the search stopped (fewer than 64 bytes left, or 64 quotes in a row)
+// and false; the caller goes on from there byte by byte.
+func OddRunEnd(b []byte) (n int, found bool) { return oddRunEndGo(b) }

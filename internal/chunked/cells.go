@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"fmt"
 	"io"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/bytemask"
 )
 
 // Lazy cells: a reader in lazy mode only locates each quoted field and
@@ -56,13 +58,12 @@ func (rr *RecordReader) lazyField(s, e int) []byte {
 //
 // Inside the field quotes come in "" pairs, so starting from a pair
 // boundary every run of quotes has even length, except the run that ends
-// with the closing quote. Sixty-four bytes at a time, the quotes become a
-// bit mask and the runs of odd length are found with carries (the way
-// simdjson finds odd runs of backslashes), without a branch per quote:
-// quoted JSON has a pair every ten bytes or so.
+// with the closing quote. bytemask.OddRunEnd finds it 64 bytes at a time
+// without a branch per quote (quoted JSON has a pair every ten bytes or
+// so); the last bytes go one by one.
 func quotedEnd(b []byte, p int) (int, bool) {
 	if len(b)-p >= 64 {
-		n, found := quotedEndBlocks(b[p:])
+		n, found := bytemask.OddRunEnd(b[p:])
 		p += n
 		if found {
 			return p, true

@@ -30,11 +30,6 @@ func checkQuotedEnd(t *testing.T, b []byte) {
 			t.Fatalf("quotedEnd(%q, %d) = %d, %v; want %d, %v", b, p, gp, gok, wp, wok)
 		}
 	}
-	an, afound := quotedEndBlocks(b)
-	gn, gfound := quotedEndBlocksGo(b)
-	if an != gn || afound != gfound {
-		t.Fatalf("quotedEndBlocks(%q) = %d, %v; quotedEndBlocksGo: %d, %v", b, an, afound, gn, gfound)
-	}
 }
 
 // TestQuotedEnd: runs of every length up to 130 quotes, ending at every
