@@ -10,9 +10,8 @@ package chunked
 // instructions), the last few with plainEndWords.
 func plainEnd(b []byte, p int) int {
 	if len(b)-p >= 16 {
-		n, found := plainEndBlocks(b[p:])
-		p += n
-		if found {
+		p += plainEndBlocks(b[p:])
+		if p < len(b) && (b[p] == ',' || b[p] == '\n' || b[p] == '"') {
 			return p
 		}
 	}
@@ -20,8 +19,7 @@ func plainEnd(b []byte, p int) int {
 }
 
 // plainEndBlocks searches whole 16-byte blocks of b for a comma, newline
-// or double quote: its index and true, or where fewer than 16 bytes are
-// left and false.
+// or double quote: its index, or where fewer than 16 bytes are left.
 //
 //go:noescape
-func plainEndBlocks(b []byte) (n int, found bool)
+func plainEndBlocks(b []byte) int

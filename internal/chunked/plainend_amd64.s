@@ -1,7 +1,7 @@
 #include "textflag.h"
 
-// func plainEndBlocks(b []byte) (n int, found bool)
-TEXT ·plainEndBlocks(SB), NOSPLIT, $0-33
+// func plainEndBlocks(b []byte) int
+TEXT ·plainEndBlocks(SB), NOSPLIT, $0-32
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), DI
 	XORQ R8, R8
@@ -36,11 +36,7 @@ loop:
 found:
 	BSFL AX, AX
 	ADDQ AX, R8
-	MOVQ R8, n+24(FP)
-	MOVB $1, found+32(FP)
-	RET
 
 stop:
-	MOVQ R8, n+24(FP)
-	MOVB $0, found+32(FP)
+	MOVQ R8, ret+24(FP)
 	RET
