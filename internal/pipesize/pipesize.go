@@ -4,7 +4,7 @@
 // pipe faster than its writer fills it then sleeps after every 64 KiB and
 // must be woken for the next, and in a virtual machine each wake-up can
 // cost tens of microseconds: through a 64 KiB pipe a process that does
-// nothing but read got 0.6 GB/s where a 256 KiB pipe gave it 2–2.4 GB/s
+// nothing but read got 0.6–0.7 GB/s where a 256 KiB pipe gave it 2.0–2.6 GB/s
 // (BENCHMARKS.md). The capacity belongs to the pipe, so either end may
 // raise it.
 package pipesize
