@@ -161,7 +161,6 @@ func (m *Main) exitCode(name string, err error) int {
 	}
 }
 
-// search runs the search command for splunkd.
 // searchPipeBytes is the capacity asked for stdin and stdout when they are
 // pipes, against Linux's 64 KiB. Through a 64 KiB pipe the command waits
 // to be woken after every 64 KiB splunkd writes, and in a virtual machine
@@ -173,6 +172,7 @@ func (m *Main) exitCode(name string, err error) int {
 // two-page pipes from then on, splunkd's included (docs/admin.md).
 const searchPipeBytes = 256 << 10
 
+// search runs the search command for splunkd.
 func (m *Main) search() int {
 	for _, p := range []any{m.Stdin, m.Stdout} {
 		if f, ok := p.(*os.File); ok {
