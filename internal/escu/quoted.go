@@ -1,8 +1,6 @@
 package escu
 
 import (
-	"bytes"
-
 	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 )
 
@@ -34,13 +32,13 @@ func (d *Detector) AddCSVField(field []byte, quoted bool) {
 // signs it looks for are made of backslashes, letters, a colon and hex
 // digits, which quoting leaves alone, and a JSON \" which it writes \"".
 // So the quoted bytes hold a sign exactly when the unquoted ones do.
+// nextSign skips the backslashes that cannot start one (signAt).
 func candidateQuoted(q []byte) bool {
 	for i := 0; ; {
-		j := bytes.IndexByte(q[i:], '\\')
-		if j < 0 {
+		p := nextSign(q, i)
+		if p < 0 {
 			return false
 		}
-		p := i + j
 		if p+1 < len(q) {
 			switch q[p+1] {
 			case '"':
