@@ -3,6 +3,8 @@ package bytemask
 import (
 	"bytes"
 	"testing"
+
+	"github.com/kubeprivpod/kubeprivpod/internal/cpufeat"
 )
 
 // quotesRef is Quotes byte by byte.
@@ -99,6 +101,18 @@ func checkOddRunEnd(t *testing.T, b []byte) {
 	if found && n != want {
 		t.Fatalf("OddRunEnd(%q) = %d, want %d", b, n, want)
 	}
+	wantLF := bytes.IndexByte(b[:n], '\n') >= 0
+	for _, avx2 := range []bool{false, true} {
+		if avx2 && !cpufeat.AVX2 {
+			continue
+		}
+		useAVX2 = avx2
+		ln, lfound, lf := OddRunEndLF(b)
+		useAVX2 = cpufeat.AVX2
+		if ln != n || lfound != found || lf != wantLF {
+			t.Fatalf("OddRunEndLF(%q) with AVX2 %v = %d, %v, %v; want %d, %v, %v", b, avx2, ln, lfound, lf, n, found, wantLF)
+		}
+	}
 	if !found && want >= 0 && want < len(b)-len(b)%64-1 && n > want {
 		t.Fatalf("OddRunEnd(%q) stopped at %d, after the end at %d", b, n, want)
 	}
@@ -114,6 +128,14 @@ func TestOddRunEnd(t *testing.T) {
 			b = append(b, bytes.Repeat([]byte{'"'}, run)...)
 			b = append(b, `,next""field and some more bytes after it`...)
 			checkOddRunEnd(t, b)
+			// A newline just before the run, in it or after it.
+			for _, at := range []int{off - 1, off + run/2, off + run, off + run + 1} {
+				if at >= 0 && at < len(b) && run%2 == 1 {
+					c := bytes.Clone(b)
+					c[at] = '\n'
+					checkOddRunEnd(t, c)
+				}
+			}
 		}
 	}
 	checkOddRunEnd(t, bytes.Repeat([]byte{'"'}, 64))
@@ -124,7 +146,7 @@ func TestOddRunEnd(t *testing.T) {
 		b := make([]byte, seed>>55)
 		for i := range b {
 			seed = seed*6364136223846793005 + 1442695040888963407
-			b[i] = `"""""a\,`[seed>>61]
+			b[i] = "\"\"\"\"a\n\\,"[seed>>61]
 		}
 		checkOddRunEnd(t, b)
 	}

@@ -13,3 +13,7 @@ func Quotes(p *[64]byte) uint64 { return quotesSWAR(p) }
 // the search stopped (fewer than 64 bytes left, or 64 quotes in a row)
 // and false; the caller goes on from there byte by byte.
 func OddRunEnd(b []byte) (n int, found bool) { return oddRunEndGo(b) }
+
+// OddRunEndLF is OddRunEnd that also reports whether b[:n] holds a
+// newline, which a CSV reader needs to count lines.
+func OddRunEndLF(b []byte) (n int, found, lf bool) { return oddRunEndLFSearch(b) }

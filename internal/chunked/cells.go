@@ -54,35 +54,43 @@ func (rr *RecordReader) lazyField(s, e int) []byte {
 // quotedEnd finds the closing quote of a quoted field whose content
 // starts at b[p]. It returns the quote's index and true, or, when b ends
 // before that is decided, the index to resume from once more input is
-// buffered and false.
+// buffered and false; and lf, whether the bytes from p to the index
+// hold a newline, for the reader's line count (which then counts them:
+// few fields have any).
 //
 // Inside the field quotes come in "" pairs, so starting from a pair
 // boundary every run of quotes has even length, except the run that ends
-// with the closing quote. bytemask.OddRunEnd finds it 64 bytes at a time
-// without a branch per quote (quoted JSON has a pair every ten bytes or
-// so); the last bytes go one by one.
-func quotedEnd(b []byte, p int) (int, bool) {
+// with the closing quote. bytemask.OddRunEndLF finds it 64 bytes at a
+// time without a branch per quote (quoted JSON has a pair every ten bytes
+// or so), noting newlines in the same pass; the last bytes go one by one.
+func quotedEnd(b []byte, p int) (_ int, ok, lf bool) {
 	if len(b)-p >= 64 {
-		n, found := bytemask.OddRunEnd(b[p:])
+		n, found, nl := bytemask.OddRunEndLF(b[p:])
 		p += n
 		if found {
-			return p, true
+			return p, true, nl
 		}
+		lf = nl
 	}
 	for p < len(b) {
-		if b[p] != '"' {
+		switch b[p] {
+		case '"':
+		case '\n':
+			lf = true
+			fallthrough
+		default:
 			p++
 			continue
 		}
 		if p+1 == len(b) {
-			return p, false // "" or the closing quote? more input decides
+			return p, false, lf // "" or the closing quote? more input decides
 		}
 		if b[p+1] != '"' {
-			return p, true
+			return p, true, lf
 		}
 		p += 2
 	}
-	return p, false
+	return p, false, lf
 }
 
 // readRecordLazy is readRecord for lazy mode: quoted fields are located
@@ -179,9 +187,10 @@ func (rr *RecordReader) readRecordLazy() error {
 
 		open := p
 		p++
+		multiline := false
 		for {
-			q, ok := quotedEnd(b, p)
-			p = q
+			q, ok, lf := quotedEnd(b, p)
+			p, multiline = q, multiline || lf
 			if ok {
 				break
 			}
@@ -199,7 +208,7 @@ func (rr *RecordReader) readRecordLazy() error {
 		}
 		// b[p] is the closing quote.
 		rr.fields = append(rr.fields, -1-(open+1), p)
-		if v := b[open+1 : p]; bytes.IndexByte(v, '\n') >= 0 {
+		if v := b[open+1 : p]; multiline {
 			lines += bytes.Count(v, []byte{'\n'})
 			lineStart = open + 1 + bytes.LastIndexByte(v, '\n') + 1
 		}

@@ -1,6 +1,6 @@
 package extended
 
-import "github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
+import "github.com/kubeprivpod/kubeprivpod/internal/cpufeat"
 
 // nextNeedleSSE is nextNeedle for len(s) >= 16. In walk_needles_amd64.s.
 //
@@ -16,4 +16,4 @@ func nextNeedleAVX2(s string, i int) (at, kind int)
 
 // useAVX2Needles is whether nextNeedle takes nextNeedleAVX2 (the tests
 // switch it to compare both paths).
-var useAVX2Needles = jsonscan.HasAVX2()
+var useAVX2Needles = cpufeat.AVX2

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
+	"github.com/kubeprivpod/kubeprivpod/internal/cpufeat"
 )
 
 // mayFindCSVRef is mayFindCSV as five searches over the whole cell: the
@@ -22,7 +22,7 @@ func needlesEqual(t *testing.T, s string) {
 	// Both vector paths, where the CPU runs AVX2.
 	defer func(was bool) { useAVX2Needles = was }(useAVX2Needles)
 	for _, avx2 := range []bool{false, true} {
-		if avx2 && !jsonscan.HasAVX2() {
+		if avx2 && !cpufeat.AVX2 {
 			continue
 		}
 		useAVX2Needles = avx2

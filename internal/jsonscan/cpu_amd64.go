@@ -1,29 +1,7 @@
 package jsonscan
 
-// The vector paths beyond SSE2 (the amd64 baseline, which needs no
-// check) are taken only where CPUID says the CPU has them: SSSE3 for
-// unquoteBlocks' PSHUFB, AVX2 (with the OS saving the YMM registers) for
-// the 32-byte block marks.
-var hasSSSE3, hasAVX2 = cpuFeatures()
+import "github.com/kubeprivpod/kubeprivpod/internal/cpufeat"
 
-// cpuFeatures reads SSSE3 and AVX2 support as Go's internal/cpu does:
-// CPUID leaf 1 (SSSE3, OSXSAVE, AVX), XCR0 (XMM and YMM state), leaf 7
-// (AVX2).
-func cpuFeatures() (ssse3, avx2 bool) {
-	maxLeaf, _, _, _ := cpuid(0, 0)
-	_, _, c1, _ := cpuid(1, 0)
-	ssse3 = c1&(1<<9) != 0
-	const osxsaveAVX = 1<<27 | 1<<28
-	if maxLeaf < 7 || c1&osxsaveAVX != osxsaveAVX || xgetbv0()&6 != 6 {
-		return ssse3, false
-	}
-	_, b7, _, _ := cpuid(7, 0)
-	return ssse3, b7&(1<<5) != 0
-}
-
-// cpuid executes CPUID for leaf and subleaf sub. In cpu_amd64.s.
-func cpuid(leaf, sub uint32) (a, b, c, d uint32)
-
-// xgetbv0 returns the low half of XCR0, the register states the OS
-// saves. In cpu_amd64.s.
-func xgetbv0() uint32
+// The vector paths beyond SSE2 are taken only where the CPU has them:
+// SSSE3 for unquoteBlocks' PSHUFB, AVX2 for the 32-byte block marks.
+var hasSSSE3, hasAVX2 = cpufeat.SSSE3, cpufeat.AVX2
