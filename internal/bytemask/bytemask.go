@@ -1,12 +1,10 @@
 // Package bytemask finds the quotes of a 64-byte block at once, one bit
 // per byte, and with them where a CSV-quoted field ends: what both the
 // protocol codec's CSV reader and the JSON scanner's CSV unquoting need,
-// and so kept apart from either. It imports nothing of the project but
-// cpufeat.
+// and so kept apart from either. It imports nothing of the project.
 package bytemask
 
 import (
-	"bytes"
 	"encoding/binary"
 	"math/bits"
 )
@@ -56,11 +54,4 @@ func oddRunEndGo(b []byte) (n int, found bool) {
 		n += k
 	}
 	return n, false
-}
-
-// oddRunEndLFSearch is OddRunEndLF as OddRunEnd and a search for a
-// newline before n.
-func oddRunEndLFSearch(b []byte) (n int, found, lf bool) {
-	n, found = OddRunEnd(b)
-	return n, found, bytes.IndexByte(b[:n], '\n') >= 0
 }

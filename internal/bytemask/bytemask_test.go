@@ -3,8 +3,6 @@ package bytemask
 import (
 	"bytes"
 	"testing"
-
-	"github.com/kubeprivpod/kubeprivpod/internal/cpufeat"
 )
 
 // quotesRef is Quotes byte by byte.
@@ -102,16 +100,8 @@ func checkOddRunEnd(t *testing.T, b []byte) {
 		t.Fatalf("OddRunEnd(%q) = %d, want %d", b, n, want)
 	}
 	wantLF := bytes.IndexByte(b[:n], '\n') >= 0
-	for _, avx2 := range []bool{false, true} {
-		if avx2 && !cpufeat.AVX2 {
-			continue
-		}
-		useAVX2 = avx2
-		ln, lfound, lf := OddRunEndLF(b)
-		useAVX2 = cpufeat.AVX2
-		if ln != n || lfound != found || lf != wantLF {
-			t.Fatalf("OddRunEndLF(%q) with AVX2 %v = %d, %v, %v; want %d, %v, %v", b, avx2, ln, lfound, lf, n, found, wantLF)
-		}
+	if ln, lfound, lf := OddRunEndLF(b); ln != n || lfound != found || lf != wantLF {
+		t.Fatalf("OddRunEndLF(%q) = %d, %v, %v; want %d, %v, %v", b, ln, lfound, lf, n, found, wantLF)
 	}
 	if !found && want >= 0 && want < len(b)-len(b)%64-1 && n > want {
 		t.Fatalf("OddRunEnd(%q) stopped at %d, after the end at %d", b, n, want)
@@ -140,6 +130,13 @@ func TestOddRunEnd(t *testing.T) {
 	}
 	checkOddRunEnd(t, bytes.Repeat([]byte{'"'}, 64))
 	checkOddRunEnd(t, bytes.Repeat([]byte{'"'}, 200))
+	// A newline in blocks without quotes, before and after the end.
+	for at := range 200 {
+		b := append(bytes.Repeat([]byte("x"), 130), `""a"""",next and more bytes after the field's end`...)
+		b = append(b, bytes.Repeat([]byte("y"), 64)...)
+		b[at] = '\n'
+		checkOddRunEnd(t, b)
+	}
 	seed := uint64(3)
 	for range 20000 {
 		seed = seed*6364136223846793005 + 1442695040888963407
@@ -156,4 +153,36 @@ func FuzzOddRunEnd(f *testing.F) {
 	f.Add(bytes.Repeat([]byte(`""`), 40))
 	f.Add(append(bytes.Repeat([]byte{'"'}, 63), 'a'))
 	f.Fuzz(func(t *testing.T, b []byte) { checkOddRunEnd(t, b) })
+}
+
+// BenchmarkOddRunEnd finds the end of a 2 KB CSV-quoted JSON field, the
+// size of an audit event, with and without its newlines.
+func BenchmarkOddRunEnd(b *testing.B) {
+	field := bytes.Repeat([]byte(`{""kind"":""Event"",""verb"":""get"",""n"":12,""x"":[""a""]},`), 36)
+	field = append(field, `","next field, and the bytes of the rest of the record after it`...)
+	b.Run("alone", func(b *testing.B) {
+		b.SetBytes(int64(len(field)))
+		for b.Loop() {
+			if _, found := OddRunEnd(field); !found {
+				b.Fatal("no end")
+			}
+		}
+	})
+	b.Run("then IndexByte", func(b *testing.B) {
+		b.SetBytes(int64(len(field)))
+		for b.Loop() {
+			n, found := OddRunEnd(field)
+			if !found || bytes.IndexByte(field[:n], '\n') >= 0 {
+				b.Fatal("no end, or a newline")
+			}
+		}
+	})
+	b.Run("LF", func(b *testing.B) {
+		b.SetBytes(int64(len(field)))
+		for b.Loop() {
+			if _, found, lf := OddRunEndLF(field); !found || lf {
+				b.Fatal("no end, or a newline")
+			}
+		}
+	})
 }

@@ -78,6 +78,12 @@ quotes:
 	ANDQ R9, BX                  // oddEnds & even
 	ORQ  BX, CX                  // the bits after runs of odd length
 	JNZ  found
+	BTQ  $63, AX
+	JCS  carried
+	ADDQ $64, R8                 // not from the mask: the next loads need not wait for it
+	JMP  loop
+
+carried:
 	BSRQ R10, R11                // the highest byte that is not a quote
 	JZ   stop                    // none: 64 quotes in a row
 	LEAQ 1(R8)(R11*1), R8        // on to the start of the run reaching bit 63
@@ -95,24 +101,21 @@ stop:
 	MOVB $0, found+32(FP)
 	RET
 
-// func oddRunEndLFAVX2(b []byte) (n int, found, lf bool)
+// func OddRunEndLF(b []byte) (n int, found, lf bool)
 //
-// OddRunEnd 32 bytes a compare, the newlines found in the same loads:
-// those of the blocks passed are gathered in Y7, those of the last
-// block (in Y2 and Y3) are kept only below the closing quote. A block
-// that ends in a run of quotes is read again from that run's start, but
-// a run holds no newline, so Y7 stays exact.
-TEXT ·oddRunEndLFAVX2(SB), NOSPLIT, $0-34
+// OddRunEnd with the newlines of the same loads: those of the blocks
+// passed are gathered in X7, those of the last block (X5) kept only below
+// the closing quote. A block that ends in a run of quotes is read again
+// from that run's start, but a run holds no newline, so X7 stays exact.
+TEXT ·OddRunEndLF(SB), NOSPLIT, $0-34
 	MOVQ b_base+0(FP), SI
 	MOVQ b_len+8(FP), DI
 	XORQ R8, R8                  // n
-	MOVQ $0x22, AX
-	MOVQ AX, X0
-	VPBROADCASTB X0, Y0          // '"'
-	MOVQ $0x0a, AX
-	MOVQ AX, X1
-	VPBROADCASTB X1, Y1          // '\n'
-	VPXOR Y7, Y7, Y7             // the newlines of the blocks passed
+	SPLAT_QUOTE
+	MOVQ $0x0a0a0a0a0a0a0a0a, AX
+	MOVQ AX, X6
+	PUNPCKLQDQ X6, X6            // '\n'
+	PXOR X7, X7                  // the newlines of the blocks passed
 	MOVQ $0x5555555555555555, R9 // even bits
 	MOVQ R9, R12
 	NOTQ R12                     // odd bits
@@ -121,19 +124,38 @@ loop:
 	LEAQ 64(R8), AX
 	CMPQ AX, DI
 	JA   stop
-	VMOVDQU 0(SI)(R8*1), Y2
-	VMOVDQU 32(SI)(R8*1), Y3
-	VPCMPEQB Y0, Y2, Y4
-	VPCMPEQB Y0, Y3, Y5
-	VPCMPEQB Y1, Y2, Y2
-	VPCMPEQB Y1, Y3, Y3
-	VPMOVMSKB Y4, AX
-	VPMOVMSKB Y5, BX
-	SHLQ $32, BX
-	ORQ  BX, AX                  // q
+	MOVOU 0(SI)(R8*1), X1
+	MOVOU 16(SI)(R8*1), X2
+	MOVOU 32(SI)(R8*1), X3
+	MOVOU 48(SI)(R8*1), X4
+	MOVO X1, X5
+	PCMPEQB X6, X5
+	MOVO X2, X8
+	PCMPEQB X6, X8
+	POR X8, X5
+	MOVO X3, X8
+	PCMPEQB X6, X8
+	POR X8, X5
+	MOVO X4, X8
+	PCMPEQB X6, X8
+	POR X8, X5                   // the block's newlines, in no order
+	PCMPEQB X0, X1
+	PCMPEQB X0, X2
+	PCMPEQB X0, X3
+	PCMPEQB X0, X4
+	PMOVMSKB X1, AX
+	PMOVMSKB X2, BX
+	PMOVMSKB X3, CX
+	PMOVMSKB X4, DX
+	SHLQ $16, BX
+	SHLQ $32, CX
+	SHLQ $48, DX
+	ORQ BX, AX
+	ORQ CX, AX
+	ORQ DX, AX                   // q
+	TESTQ AX, AX
 	JNZ  quotes
-	VPOR Y2, Y7, Y7
-	VPOR Y3, Y7, Y7
+	POR  X5, X7
 	ADDQ $64, R8
 	JMP  loop
 
@@ -155,8 +177,13 @@ quotes:
 	ANDQ R9, BX                  // oddEnds & even
 	ORQ  BX, CX                  // the bits after runs of odd length
 	JNZ  found
-	VPOR Y2, Y7, Y7
-	VPOR Y3, Y7, Y7
+	POR  X5, X7
+	BTQ  $63, AX
+	JCS  carried
+	ADDQ $64, R8                 // not from the mask: the next loads need not wait for it
+	JMP  loop
+
+carried:
 	BSRQ R10, R11                // the highest byte that is not a quote
 	JZ   stop                    // none: 64 quotes in a row
 	LEAQ 1(R8)(R11*1), R8        // on to the start of the run reaching bit 63
@@ -165,31 +192,43 @@ quotes:
 found:
 	BSFQ CX, CX
 	DECQ CX                      // the closing quote's bit
-	LEAQ (R8)(CX*1), R8
-	VPMOVMSKB Y2, AX
-	VPMOVMSKB Y3, BX
-	SHLQ $32, BX
-	ORQ  BX, AX                  // the block's newlines
+	// The block's newlines in order, only now that they are needed.
+	MOVOU 0(SI)(R8*1), X1
+	MOVOU 16(SI)(R8*1), X2
+	MOVOU 32(SI)(R8*1), X3
+	MOVOU 48(SI)(R8*1), X4
+	PCMPEQB X6, X1
+	PCMPEQB X6, X2
+	PCMPEQB X6, X3
+	PCMPEQB X6, X4
+	PMOVMSKB X1, AX
+	PMOVMSKB X2, BX
+	PMOVMSKB X3, R10
+	PMOVMSKB X4, DX
+	SHLQ $16, BX
+	SHLQ $32, R10
+	SHLQ $48, DX
+	ORQ BX, AX
+	ORQ R10, AX
+	ORQ DX, AX                   // the block's newlines
 	MOVQ $1, DX
 	SHLQ CX, DX
 	DECQ DX
 	ANDQ DX, AX                  // those before the closing quote
-	VPTEST Y7, Y7
-	SETNE BX
-	TESTQ AX, AX
+	ADDQ CX, R8
+	PMOVMSKB X7, BX
+	ORQ  BX, AX
 	SETNE AX
-	ORB  BX, AX
 	MOVQ R8, n+24(FP)
 	MOVB $1, found+32(FP)
 	MOVB AX, lf+33(FP)
-	VZEROUPPER
 	RET
 
 stop:
-	VPTEST Y7, Y7
+	PMOVMSKB X7, AX
+	TESTL AX, AX
 	SETNE AX
 	MOVQ R8, n+24(FP)
 	MOVB $0, found+32(FP)
 	MOVB AX, lf+33(FP)
-	VZEROUPPER
 	RET

@@ -2,6 +2,8 @@
 
 package bytemask
 
+import "bytes"
+
 // Quotes returns the quotes of a 64-byte block: bit k set when p[k] is
 // '"'.
 func Quotes(p *[64]byte) uint64 { return quotesSWAR(p) }
@@ -16,4 +18,7 @@ func OddRunEnd(b []byte) (n int, found bool) { return oddRunEndGo(b) }
 
 // OddRunEndLF is OddRunEnd that also reports whether b[:n] holds a
 // newline, which a CSV reader needs to count lines.
-func OddRunEndLF(b []byte) (n int, found, lf bool) { return oddRunEndLFSearch(b) }
+func OddRunEndLF(b []byte) (n int, found, lf bool) {
+	n, found = oddRunEndGo(b)
+	return n, found, bytes.IndexByte(b[:n], '\n') >= 0
+}
