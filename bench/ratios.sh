@@ -5,7 +5,7 @@
 # ~10% pod writes, ~3% privileged) as the chunked-protocol input splunkd
 # sends, and feeds it through a pipe (cat FILE |, as splunkd writes to the
 # command's stdin) to, round after round:
-#   sink      bench/ratiotool.go (sink): raises the pipe to 256 KiB as the
+#   sink      bench/ratiotool.go (sink): raises the pipe to 1 MiB as the
 #             search command does, reads it in 1 MiB blocks and discards
 #             them — the ceiling any command has on this feed;
 #   escu      the default mode (reduce phase on raw events);

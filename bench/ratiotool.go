@@ -4,7 +4,7 @@
 //	    reads stdin to the end in 1 MiB blocks and throws it away: the
 //	    fastest any command could consume the same pipe feed (the ceiling
 //	    the search command is measured against). Like the search command
-//	    it first raises its stdin pipe to 256 KiB (PIPE_BYTES; 0 leaves
+//	    it first raises its stdin pipe to 1 MiB (PIPE_BYTES; 0 leaves
 //	    the pipe as it comes): through 64 KiB the sink sleeps and is woken
 //	    after every 64 KiB, which on a virtual machine can cost more than
 //	    reading, and would measure wake-ups rather than the pipe.
@@ -89,8 +89,8 @@ func spin() int64 {
 }
 
 // sinkPipeBytes is what the search command asks for its stdin
-// (searchPipeBytes in cmd/kubeprivpod).
-const sinkPipeBytes = 256 << 10
+// (searchStdinBytes in cmd/kubeprivpod).
+const sinkPipeBytes = 1 << 20
 
 func sink(r io.Reader) error {
 	buf := make([]byte, 1<<20)

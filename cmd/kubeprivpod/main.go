@@ -161,23 +161,29 @@ func (m *Main) exitCode(name string, err error) int {
 	}
 }
 
-// searchPipeBytes is the capacity asked for stdin and stdout when they are
-// pipes, against Linux's 64 KiB. Through a 64 KiB pipe the command waits
-// to be woken after every 64 KiB splunkd writes, and in a virtual machine
-// those wake-ups cost more than reading the bytes: the default mode read
-// 0.8–1.1 GB/s of events through 64 KiB and 1.1–1.5 GB/s through 256 KiB
-// (BENCHMARKS.md). 256 KiB rather than the 1 MiB an unprivileged process
-// may ask for: each concurrent search holds two such pipes, and a user
-// past 16,384 pages of pipes (/proc/sys/fs/pipe-user-pages-soft) gets
-// two-page pipes from then on, splunkd's included (docs/admin.md).
-const searchPipeBytes = 256 << 10
+// searchStdinBytes and searchStdoutBytes are the capacities asked for
+// stdin and stdout when they are pipes, against Linux's 64 KiB. Through a
+// 64 KiB pipe the command waits to be woken after every 64 KiB splunkd
+// writes, and in a virtual machine those wake-ups cost more than reading
+// the bytes: the default mode read 0.8–1.1 GB/s of events through 64 KiB
+// and 1.1–1.5 GB/s through 256 KiB; a 1 MiB stdin, which the CSV reader
+// drains in one read (chunked's readBuffer), took another 11–14% off its
+// time (BENCHMARKS.md). Replies are small, so stdout keeps 256 KiB: each
+// concurrent search holds both pipes, and a user past 16,384 pages of
+// pipes (/proc/sys/fs/pipe-user-pages-soft) gets two-page pipes from then
+// on, splunkd's included (docs/admin.md).
+const (
+	searchStdinBytes  = 1 << 20
+	searchStdoutBytes = 256 << 10
+)
 
 // search runs the search command for splunkd.
 func (m *Main) search() int {
-	for _, p := range []any{m.Stdin, m.Stdout} {
-		if f, ok := p.(*os.File); ok {
-			pipesize.Grow(f, searchPipeBytes)
-		}
+	if f, ok := m.Stdin.(*os.File); ok {
+		pipesize.Grow(f, searchStdinBytes)
+	}
+	if f, ok := m.Stdout.(*os.File); ok {
+		pipesize.Grow(f, searchStdoutBytes)
 	}
 	c := &SearchCommand{Stdin: m.Stdin, Stdout: m.Stdout, Stderr: m.Stderr, NewDetector: newDetector}
 	if err := c.Run(); err != nil {

@@ -172,7 +172,8 @@ func TestScanOfTerminalSaysItWaits(t *testing.T) {
 }
 
 // TestSearchGrowsPipes: run by splunkd, the command raises its stdin and
-// stdout pipes to searchPipeBytes before it reads a byte.
+// stdout pipes to searchStdinBytes and searchStdoutBytes before it reads
+// a byte.
 func TestSearchGrowsPipes(t *testing.T) {
 	inR, inW, err := os.Pipe()
 	if err != nil {
@@ -192,14 +193,14 @@ func TestSearchGrowsPipes(t *testing.T) {
 		t.Errorf("exit %d on an empty stdin, want %d; stderr %q", code, exitError, errb.String())
 	}
 	outW.Close()
-	want := searchPipeBytes
+	wantIn, wantOut := searchStdinBytes, searchStdoutBytes
 	if runtime.GOOS != "linux" {
-		want = 0
+		wantIn, wantOut = 0, 0
 	}
-	if got := pipesize.Grow(inR, 0); got != want {
-		t.Errorf("stdin pipe: %d bytes, want %d", got, want)
+	if got := pipesize.Grow(inR, 0); got != wantIn {
+		t.Errorf("stdin pipe: %d bytes, want %d", got, wantIn)
 	}
-	if got := pipesize.Grow(outR, 0); got != want {
-		t.Errorf("stdout pipe: %d bytes, want %d", got, want)
+	if got := pipesize.Grow(outR, 0); got != wantOut {
+		t.Errorf("stdout pipe: %d bytes, want %d", got, wantOut)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/kubeprivpod/kubeprivpod/internal/jsonscan"
 	"github.com/tidwall/gjson"
 )
 
@@ -54,6 +55,27 @@ func BenchmarkGJSONValid(b *testing.B) {
 	for b.Loop() {
 		if !gjson.ValidBytes(raw) {
 			b.Fatal("invalid")
+		}
+	}
+}
+
+func BenchmarkTmpExtractValid(b *testing.B) {
+	raw := privilegedEvent(b)
+	x := NewExtractor(escuFields...)
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if !x.ExtractValid(raw, func(int, []byte) bool { return true }) {
+			b.Fatal("invalid")
+		}
+	}
+}
+
+func BenchmarkTmpScanPlain(b *testing.B) {
+	raw := privilegedEvent(b)
+	b.SetBytes(int64(len(raw)))
+	for b.Loop() {
+		if _, err := jsonscan.ScanPlain(raw, nil, 0); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -281,8 +281,9 @@ func TestRecordReaderNoAllocs(t *testing.T) {
 			_ = rr.Values(i)
 		}
 	})
-	// A few for the reader, its buffer, the header; none per row.
-	if allocs > 20 {
+	// A few for the reader, the header and the buffer's seven doublings
+	// from initialBuffer to readBuffer; none per row.
+	if allocs > 25 {
 		t.Errorf("%v allocations for 2000 rows", allocs)
 	}
 }
