@@ -3,8 +3,12 @@ package jsonscan
 import (
 	"bytes"
 	"encoding/json"
+	"math/rand/v2"
+	"os"
 	"strings"
 	"testing"
+
+	"github.com/kubeprivpod/kubeprivpod/testsupport/corpus"
 )
 
 func TestSkipString(t *testing.T) {
@@ -121,4 +125,127 @@ func FuzzSkip(f *testing.F) {
 			}
 		}
 	})
+}
+
+// skipStringRef is SkipString byte by byte: a backslash takes the byte
+// after it along, the first other quote closes the string.
+func skipStringRef(b []byte, i int) int {
+	for i++; i < len(b); i++ {
+		switch b[i] {
+		case '"':
+			return i + 1
+		case '\\':
+			i++
+		}
+	}
+	return -1
+}
+
+func checkSkipString(t *testing.T, b []byte) {
+	t.Helper()
+	if got, want := SkipString(b, 0), skipStringRef(b, 0); got != want {
+		t.Fatalf("SkipString(%q) = %d, want %d", b, got, want)
+	}
+}
+
+// TestSkipStringEscapeDense: strings of escapes, backslash runs of every
+// length up to 130 ending at every offset around the 64-byte blocks the
+// escape-dense walk takes, cut anywhere; random strings of backslashes,
+// quotes and letters.
+func TestSkipStringEscapeDense(t *testing.T) {
+	for run := range 131 {
+		for off := range 140 {
+			b := append([]byte(`"\"\"`), bytes.Repeat([]byte("x"), off)...)
+			b = append(b, bytes.Repeat([]byte{'\\'}, run)...)
+			b = append(b, `"x\"y\\"z" and more`...)
+			b = append(b, bytes.Repeat([]byte("y"), 70)...)
+			checkSkipString(t, b)
+			checkSkipString(t, b[:len(b)-80])
+		}
+	}
+	r := rand.New(rand.NewPCG(5, 6))
+	for range 20000 {
+		b := make([]byte, 1+r.IntN(400))
+		b[0] = '"'
+		for k := 1; k < len(b); k++ {
+			b[k] = `\\\\\"xxxxxxxx`[r.IntN(13)]
+		}
+		checkSkipString(t, b)
+	}
+}
+
+func FuzzSkipString(f *testing.F) {
+	f.Add([]byte(`"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"x\"},\"spec\":{\"containers\":[{\"securityContext\":{\"privileged\":true}}]}}"`))
+	f.Add(append([]byte(`"\"\"`), bytes.Repeat([]byte{'\\'}, 100)...))
+	f.Fuzz(func(t *testing.T, b []byte) { checkSkipString(t, b) })
+}
+
+// skipValueRef is SkipValue's byte walk, everywhere.
+func skipValueRef(b []byte, i int) int {
+	switch b[i] {
+	case '{', '[':
+		return skipContainerFrom(b, i, 0)
+	}
+	return SkipValue(b, i)
+}
+
+func checkSkipValue(t *testing.T, b []byte) {
+	t.Helper()
+	for i, c := range b {
+		if c == '{' || c == '[' {
+			if got, want := SkipValue(b, i), skipValueRef(b, i); got != want {
+				t.Fatalf("SkipValue(%q, %d) = %d, want %d", b, i, got, want)
+			}
+		}
+	}
+}
+
+// TestSkipValueBlocks holds the 64-byte walk of containers to the byte
+// walk: on the shared audit events (from every bracket), on containers
+// with strings, escapes and backslash runs across the block boundaries,
+// cut anywhere, and on random text of the bytes the walks look at,
+// backslashes outside strings included.
+func TestSkipValueBlocks(t *testing.T) {
+	for _, e := range sampleEvents(t) {
+		checkSkipValue(t, e)
+	}
+	for run := range 70 {
+		for off := range 140 {
+			b := append([]byte(`{"a":[{"b":"`), bytes.Repeat([]byte("x"), off)...)
+			b = append(b, bytes.Repeat([]byte{'\\'}, run)...)
+			b = append(b, `"}]}, "\"{[" :{"c":"]}\\"}}`...)
+			b = append(b, bytes.Repeat([]byte("]"), 70)...)
+			checkSkipValue(t, b)
+			checkSkipValue(t, b[:len(b)-75])
+		}
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for range 5000 {
+		b := make([]byte, 1+r.IntN(400))
+		for k := range b {
+			b[k] = `{{[[}}]]""\\xxxxxxxxxxxx`[r.IntN(24)]
+		}
+		checkSkipValue(t, b)
+	}
+}
+
+func FuzzSkipValue(f *testing.F) {
+	f.Add([]byte(`{"a":{"b":["c","d\"}"]},"e":"{\\\\"}`))
+	f.Add(append([]byte(`[{"x":"`), bytes.Repeat([]byte{'\\'}, 90)...))
+	f.Fuzz(func(t *testing.T, b []byte) { checkSkipValue(t, b) })
+}
+
+// sampleEvents returns the bundled sample's audit events and 300
+// generated ones (testsupport/corpus).
+func sampleEvents(t *testing.T) [][]byte {
+	data, err := os.ReadFile("../../testdata/audit.log")
+	if err != nil {
+		t.Fatal(err)
+	}
+	events := bytes.Split(bytes.TrimSpace(data), []byte("\n"))
+	g := corpus.New(3)
+	for range 300 {
+		events = append(events, g.Append(nil))
+	}
+	return events
 }
