@@ -249,3 +249,21 @@ func sampleEvents(t *testing.T) [][]byte {
 	}
 	return events
 }
+
+// TestStructMarks holds structMarks to structMarksBytes on blocks of the
+// bytes it marks, their neighbours and bytes above 0x7F.
+func TestStructMarks(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	const alphabet = "\"\\{}[]\x22\x5c\x7b\x7d\x5b\x5d\x02\x3c\x3e\x7a\x7c\x5a\xfb\xfd\xdb\xdd\xa2\xdcx"
+	var p [64]byte
+	for range 20000 {
+		for k := range p {
+			p[k] = alphabet[r.IntN(len(alphabet))]
+		}
+		q, b, o, c := structMarks(&p)
+		wq, wb, wo, wc := structMarksBytes(&p)
+		if q != wq || b != wb || o != wo || c != wc {
+			t.Fatalf("structMarks(%q) = %x %x %x %x, want %x %x %x %x", p, q, b, o, c, wq, wb, wo, wc)
+		}
+	}
+}
