@@ -34,11 +34,13 @@
 // func signBlocks(q []byte, i int) (p int, found bool)
 //
 // 64 bytes a step while they hold no backslash (four compares, one
-// mask), then WINDOW on each 16 bytes of a block that does.
+// mask; two with AVX2), then WINDOW on each 16 bytes of a block that
+// does.
 TEXT ·signBlocks(SB), NOSPLIT, $0-41
 	MOVQ q_base+0(FP), SI
 	MOVQ q_len+8(FP), DI
 	MOVQ i+24(FP), R8
+	MOVBLZX ·useAVX2(SB), R13
 	SUBQ $3, DI // a window at n reads up to n+18
 	SPLAT(0x5c5c5c5c5c5c5c5c, X8)  // '\\'
 	SPLAT(0x7575757575757575, X9)  // 'u'
@@ -48,6 +50,8 @@ TEXT ·signBlocks(SB), NOSPLIT, $0-41
 	SPLAT(0x3a3a3a3a3a3a3a3a, X13) // ':'
 
 blocks:
+	TESTQ R13, R13
+	JNZ  avx2
 	LEAQ 64(R8), AX
 	CMPQ AX, DI
 	JGT  windows
@@ -67,6 +71,32 @@ blocks:
 	JNZ  backslashes
 	ADDQ $64, R8
 	JMP  blocks
+
+avx2:
+	VPBROADCASTB X8, Y8
+
+avx2blocks:
+	LEAQ 64(R8), AX
+	CMPQ AX, DI
+	JGT  avx2done
+	VMOVDQU 0(SI)(R8*1), Y1
+	VMOVDQU 32(SI)(R8*1), Y2
+	VPCMPEQB Y8, Y1, Y1
+	VPCMPEQB Y8, Y2, Y2
+	VPOR Y1, Y2, Y1
+	VPMOVMSKB Y1, AX
+	TESTL AX, AX
+	JNZ  avx2found
+	ADDQ $64, R8
+	JMP  avx2blocks
+
+avx2found:
+	VZEROUPPER
+	JMP  backslashes
+
+avx2done:
+	VZEROUPPER
+	JMP  windows
 
 backslashes:
 	MOVQ $4, R11

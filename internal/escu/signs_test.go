@@ -61,7 +61,9 @@ const signBytes = `\\"udD:x`
 
 // TestNextSign: every sign and near miss at every offset of the blocks,
 // among backslashes that start none; random strings of the sign bytes.
-func TestNextSign(t *testing.T) {
+func TestNextSign(t *testing.T) { nextSignCases(t) }
+
+func nextSignCases(t *testing.T) {
 	for _, sign := range []string{`\u`, `\"x`, `\"`, `d\"":`, `D\"":`, `\"":`, `x\"":`, `d\""x`, `d\"x:`, `\\`} {
 		for pad := range 150 {
 			for _, fill := range []string{"x", `\""`, `\x`} {
