@@ -24,8 +24,9 @@ func quotesSWAR(p *[64]byte) uint64 {
 	return m
 }
 
-// oddRunEndGo is OddRunEnd in Go: the version for architectures without
-// an assembly one, and what the assembly is tested against.
+// oddRunEndGo is OddRunEndLF's search in Go, without the newlines: the
+// version for architectures without an assembly one, and what the
+// assembly is tested against.
 //
 // From a pair boundary every run of quotes has even length, except the
 // run that ends with the closing quote. Adding a run's first bit carries

@@ -28,6 +28,29 @@
 	MOVQ AX, X0; \
 	PUNPCKLQDQ X0, X0
 
+// ODD_ENDS leaves in CX the bits after the runs of odd length of the
+// quotes in AX (each run's start, added, carries through the run to the
+// bit after it, whose parity against the start's is the run's length
+// parity), flags set by the last OR; R9 holds the even bits, R12 the odd
+// ones; R10 gets ^AX, BX is clobbered.
+#define ODD_ENDS \
+	MOVQ AX, BX; \
+	SHLQ $1, BX; \
+	NOTQ BX; \
+	ANDQ AX, BX; \
+	MOVQ BX, CX; \
+	ANDQ R9, CX; \
+	ADDQ AX, CX; \
+	ANDQ R12, BX; \
+	ADDQ AX, BX; \
+	MOVQ AX, R10; \
+	NOTQ R10; \
+	ANDQ R10, CX; \
+	ANDQ R10, BX; \
+	ANDQ R12, CX; \
+	ANDQ R9, BX; \
+	ORQ  BX, CX
+
 // func Quotes(p *[64]byte) uint64
 TEXT ·Quotes(SB), NOSPLIT, $0-16
 	MOVQ p+0(FP), SI
@@ -37,73 +60,10 @@ TEXT ·Quotes(SB), NOSPLIT, $0-16
 	MOVQ AX, ret+8(FP)
 	RET
 
-// func OddRunEnd(b []byte) (n int, found bool)
-//
-// oddRunEndGo's loop: each block's quotes, the runs of odd length found
-// with carries.
-TEXT ·OddRunEnd(SB), NOSPLIT, $0-33
-	MOVQ b_base+0(FP), SI
-	MOVQ b_len+8(FP), DI
-	XORQ R8, R8                  // n
-	SPLAT_QUOTE
-	MOVQ $0x5555555555555555, R9 // even bits
-	MOVQ R9, R12
-	NOTQ R12                     // odd bits
-
-loop:
-	LEAQ 64(R8), AX
-	CMPQ AX, DI
-	JA   stop
-	QUOTES                       // q
-	TESTQ AX, AX
-	JNZ  quotes
-	ADDQ $64, R8
-	JMP  loop
-
-quotes:
-	MOVQ AX, BX
-	SHLQ $1, BX
-	NOTQ BX
-	ANDQ AX, BX                  // starts = q &^ (q << 1)
-	MOVQ BX, CX
-	ANDQ R9, CX
-	ADDQ AX, CX                  // starts&even + q
-	ANDQ R12, BX
-	ADDQ AX, BX                  // starts&^even + q
-	MOVQ AX, R10
-	NOTQ R10                     // ^q
-	ANDQ R10, CX                 // evenEnds
-	ANDQ R10, BX                 // oddEnds
-	ANDQ R12, CX                 // evenEnds &^ even
-	ANDQ R9, BX                  // oddEnds & even
-	ORQ  BX, CX                  // the bits after runs of odd length
-	JNZ  found
-	BTQ  $63, AX
-	JCS  carried
-	ADDQ $64, R8                 // not from the mask: the next loads need not wait for it
-	JMP  loop
-
-carried:
-	BSRQ R10, R11                // the highest byte that is not a quote
-	JZ   stop                    // none: 64 quotes in a row
-	LEAQ 1(R8)(R11*1), R8        // on to the start of the run reaching bit 63
-	JMP  loop
-
-found:
-	BSFQ CX, CX
-	LEAQ -1(R8)(CX*1), R8
-	MOVQ R8, n+24(FP)
-	MOVB $1, found+32(FP)
-	RET
-
-stop:
-	MOVQ R8, n+24(FP)
-	MOVB $0, found+32(FP)
-	RET
-
 // func OddRunEndLF(b []byte) (n int, found, lf bool)
 //
-// OddRunEnd with the newlines of the same loads: those of the blocks
+// oddRunEndGo's loop over each block's quotes, the runs of odd length
+// found with carries, with the newlines of the same loads: those of the blocks
 // passed are gathered in X7, those of the last block (X5) kept only below
 // the closing quote. A block that ends in a run of quotes is read again
 // from that run's start, but a run holds no newline, so X7 stays exact.
@@ -160,22 +120,7 @@ loop:
 	JMP  loop
 
 quotes:
-	MOVQ AX, BX
-	SHLQ $1, BX
-	NOTQ BX
-	ANDQ AX, BX                  // starts = q &^ (q << 1)
-	MOVQ BX, CX
-	ANDQ R9, CX
-	ADDQ AX, CX                  // starts&even + q
-	ANDQ R12, BX
-	ADDQ AX, BX                  // starts&^even + q
-	MOVQ AX, R10
-	NOTQ R10                     // ^q
-	ANDQ R10, CX                 // evenEnds
-	ANDQ R10, BX                 // oddEnds
-	ANDQ R12, CX                 // evenEnds &^ even
-	ANDQ R9, BX                  // oddEnds & even
-	ORQ  BX, CX                  // the bits after runs of odd length
+	ODD_ENDS
 	JNZ  found
 	POR  X5, X7
 	BTQ  $63, AX

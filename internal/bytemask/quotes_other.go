@@ -8,16 +8,13 @@ import "bytes"
 // '"'.
 func Quotes(p *[64]byte) uint64 { return quotesSWAR(p) }
 
-// OddRunEnd searches the whole 64-byte blocks of b, which starts where
+// OddRunEndLF searches the whole 64-byte blocks of b, which starts where
 // quotes come in pairs (inside a CSV-quoted field, after its opening
 // quote or a "" pair), for the first run of quotes of odd length: the
-// index of its last quote (the field's closing quote) and true, or where
-// the search stopped (fewer than 64 bytes left, or 64 quotes in a row)
-// and false; the caller goes on from there byte by byte.
-func OddRunEnd(b []byte) (n int, found bool) { return oddRunEndGo(b) }
-
-// OddRunEndLF is OddRunEnd that also reports whether b[:n] holds a
-// newline, which a CSV reader needs to count lines.
+// index n of its last quote (the field's closing quote) and true, or
+// where the search stopped (fewer than 64 bytes left, or 64 quotes in a
+// row) and false; the caller goes on from there byte by byte. lf reports
+// whether b[:n] holds a newline, which a CSV reader needs to count lines.
 func OddRunEndLF(b []byte) (n int, found, lf bool) {
 	n, found = oddRunEndGo(b)
 	return n, found, bytes.IndexByte(b[:n], '\n') >= 0

@@ -467,14 +467,7 @@ func blockEscapes(doc []byte, i int, marks []uint64, plain bool) (int, int8, boo
 // quoteBackslashBytes is quoteBackslash byte by byte: the other
 // architectures' version, and the tests' definition.
 func quoteBackslashBytes(p *[64]byte) (q, b uint64) {
-	for k, c := range p {
-		switch c {
-		case '"':
-			q |= 1 << k
-		case '\\':
-			b |= 1 << k
-		}
-	}
+	q, b, _, _ = structMarksBytes(p)
 	return q, b
 }
 

@@ -196,17 +196,23 @@ func SkipValue(b []byte, i int) int {
 		if vectorMarks && len(b)-i >= 64 {
 			return skipContainerBlocks(b, i)
 		}
-		return skipContainerFrom(b, i, 0)
+		return skipContainerFrom(b, i, 0, false)
 	}
+	return skipScalarValue(b, i)
+}
+
+// skipScalarValue is SkipValue's answer for a number or literal at b[i].
+func skipScalarValue(b []byte, i int) int {
 	if e := SkipScalar(b, i); e > i {
 		return e
 	}
 	return -1
 }
 
-// skipContainerFrom is SkipValue's byte walk of a container from b[i],
-// outside any string, depth brackets deep.
-func skipContainerFrom(b []byte, i, depth int) int {
+// skipContainerFrom is the byte walk of a container from b[i], outside
+// any string, depth brackets deep: SkipValue's, or with long
+// SkipLongValue's, whose strings SkipLongString crosses.
+func skipContainerFrom(b []byte, i, depth int, long bool) int {
 	for i < len(b) {
 		if !structural[b[i]] {
 			i++
@@ -214,7 +220,12 @@ func skipContainerFrom(b []byte, i, depth int) int {
 		}
 		switch b[i] {
 		case '"':
-			if i = SkipString(b, i); i < 0 {
+			if long {
+				i = SkipLongString(b, i)
+			} else {
+				i = SkipString(b, i)
+			}
+			if i < 0 {
 				return -1
 			}
 			continue
@@ -252,7 +263,7 @@ func skipContainerBlocks(b []byte, i int) int {
 		if bs>>63 != 0 {
 			rest := ^bs
 			if rest == 0 {
-				return skipContainerFrom(b, i, 0)
+				return skipContainerFrom(b, i, 0, false)
 			}
 			n = 64 - bits.LeadingZeros64(rest) // the run's first backslash starts the next block
 		}
@@ -263,7 +274,7 @@ func skipContainerBlocks(b []byte, i int) int {
 		esc := evenEnds&oddBits | oddEnds&evenBits
 		str := prefixXOR(q&^esc&keep) ^ inString // set from an opening quote to the byte before its closing one
 		if bs&keep&^str != 0 {
-			return skipContainerFrom(b, i, 0)
+			return skipContainerFrom(b, i, 0, false)
 		}
 		opens &^= str
 		closes = closes &^ str & keep
@@ -290,7 +301,7 @@ func skipContainerBlocks(b []byte, i int) int {
 			return -1
 		}
 	}
-	return skipContainerFrom(b, p, depth)
+	return skipContainerFrom(b, p, depth, false)
 }
 
 // prefixXOR returns x with each bit the XOR of itself and the bits below
@@ -330,32 +341,7 @@ func SkipLongValue(b []byte, i int) int {
 	case '"':
 		return SkipLongString(b, i)
 	case '{', '[':
-		depth := 0
-		for i < len(b) {
-			if !structural[b[i]] {
-				i++
-				continue
-			}
-			switch b[i] {
-			case '"':
-				if i = SkipLongString(b, i); i < 0 {
-					return -1
-				}
-				continue
-			case '{', '[':
-				depth++
-			case '}', ']':
-				depth--
-				if depth == 0 {
-					return i + 1
-				}
-			}
-			i++
-		}
-		return -1
+		return skipContainerFrom(b, i, 0, true)
 	}
-	if e := SkipScalar(b, i); e > i {
-		return e
-	}
-	return -1
+	return skipScalarValue(b, i)
 }

@@ -153,24 +153,38 @@ func checkSkipString(t *testing.T, b []byte) {
 // escape-dense walk takes, cut anywhere; random strings of backslashes,
 // quotes and letters.
 func TestSkipStringEscapeDense(t *testing.T) {
-	for run := range 131 {
+	check := func(b []byte) { checkSkipString(t, b) }
+	aroundBlocks(`"\"\"`, `"x\"y\\"z" and more`, 'y', 131, 80, check)
+	randomTexts(5, 20000, `\\\\\"xxxxxxxx`, func(b []byte) { check(append([]byte{'"'}, b...)) })
+}
+
+// aroundBlocks calls check with texts made of prefix, 0 to 139 letters,
+// a run of 0 to maxRun-1 backslashes, suffix and 70 bytes of fill: each
+// run ends at every offset of the 64-byte blocks. Each text is checked
+// whole and without its last cut bytes.
+func aroundBlocks(prefix, suffix string, fill byte, maxRun, cut int, check func([]byte)) {
+	for run := range maxRun {
 		for off := range 140 {
-			b := append([]byte(`"\"\"`), bytes.Repeat([]byte("x"), off)...)
+			b := append([]byte(prefix), bytes.Repeat([]byte("x"), off)...)
 			b = append(b, bytes.Repeat([]byte{'\\'}, run)...)
-			b = append(b, `"x\"y\\"z" and more`...)
-			b = append(b, bytes.Repeat([]byte("y"), 70)...)
-			checkSkipString(t, b)
-			checkSkipString(t, b[:len(b)-80])
+			b = append(b, suffix...)
+			b = append(b, bytes.Repeat([]byte{fill}, 70)...)
+			check(b)
+			check(b[:len(b)-cut])
 		}
 	}
-	r := rand.New(rand.NewPCG(5, 6))
-	for range 20000 {
+}
+
+// randomTexts calls check with n texts of 1 to 400 bytes drawn from
+// alphabet (a byte's weight is how often it is there).
+func randomTexts(seed uint64, n int, alphabet string, check func([]byte)) {
+	r := rand.New(rand.NewPCG(seed, seed+1))
+	for range n {
 		b := make([]byte, 1+r.IntN(400))
-		b[0] = '"'
-		for k := 1; k < len(b); k++ {
-			b[k] = `\\\\\"xxxxxxxx`[r.IntN(13)]
+		for k := range b {
+			b[k] = alphabet[r.IntN(len(alphabet))]
 		}
-		checkSkipString(t, b)
+		check(b)
 	}
 }
 
@@ -184,7 +198,7 @@ func FuzzSkipString(f *testing.F) {
 func skipValueRef(b []byte, i int) int {
 	switch b[i] {
 	case '{', '[':
-		return skipContainerFrom(b, i, 0)
+		return skipContainerFrom(b, i, 0, false)
 	}
 	return SkipValue(b, i)
 }
@@ -195,6 +209,9 @@ func checkSkipValue(t *testing.T, b []byte) {
 		if c == '{' || c == '[' {
 			if got, want := SkipValue(b, i), skipValueRef(b, i); got != want {
 				t.Fatalf("SkipValue(%q, %d) = %d, want %d", b, i, got, want)
+			}
+			if got, want := SkipLongValue(b, i), skipValueRef(b, i); got != want {
+				t.Fatalf("SkipLongValue(%q, %d) = %d, want %d", b, i, got, want)
 			}
 		}
 	}
@@ -209,24 +226,9 @@ func TestSkipValueBlocks(t *testing.T) {
 	for _, e := range sampleEvents(t) {
 		checkSkipValue(t, e)
 	}
-	for run := range 70 {
-		for off := range 140 {
-			b := append([]byte(`{"a":[{"b":"`), bytes.Repeat([]byte("x"), off)...)
-			b = append(b, bytes.Repeat([]byte{'\\'}, run)...)
-			b = append(b, `"}]}, "\"{[" :{"c":"]}\\"}}`...)
-			b = append(b, bytes.Repeat([]byte("]"), 70)...)
-			checkSkipValue(t, b)
-			checkSkipValue(t, b[:len(b)-75])
-		}
-	}
-	r := rand.New(rand.NewPCG(7, 8))
-	for range 5000 {
-		b := make([]byte, 1+r.IntN(400))
-		for k := range b {
-			b[k] = `{{[[}}]]""\\xxxxxxxxxxxx`[r.IntN(24)]
-		}
-		checkSkipValue(t, b)
-	}
+	check := func(b []byte) { checkSkipValue(t, b) }
+	aroundBlocks(`{"a":[{"b":"`, `"}]}, "\"{[" :{"c":"]}\\"}}`, ']', 70, 75, check)
+	randomTexts(7, 5000, `{{[[}}]]""\\xxxxxxxxxxxx`, check)
 }
 
 func FuzzSkipValue(f *testing.F) {
