@@ -19,10 +19,10 @@ import (
 // SkipString returns the index after the string whose opening quote is at
 // b[i], or -1 when it is not closed. It looks at eight bytes at a time for
 // a quote or a backslash, which beats both a byte loop and a call to
-// bytes.IndexByte on short strings; from a string's third escape on it
-// goes 64 bytes at a time (skipEscapedBlocks), which escape-dense text —
-// kubectl's last-applied-configuration, an object in a string — has one
-// every few bytes of.
+// bytes.IndexByte on short strings; after a string's second escape it
+// goes 64 bytes at a time (skipEscapedBlocks): escape-dense text —
+// kubectl's last-applied-configuration, an object in a string — has an
+// escape every few bytes.
 func SkipString(b []byte, i int) int {
 	i++
 	for escapes := 0; ; {
@@ -54,14 +54,15 @@ func SkipString(b []byte, i int) int {
 	}
 }
 
-// skipEscapedBlocks goes on with SkipString's walk of a string from b[i],
-// which no backslash escapes, 64 bytes at a time while whole blocks are
-// left: it returns the index after the closing quote and true, or where
-// the walk is to go on byte by byte and false. A block's escaped bytes are found at once from
-// its backslashes (the byte after a run of an odd number of them, as in
-// blockEscapes), its first quote that is not one of them closes the
-// string. A run of backslashes that reaches the block's end is left to
-// the next block, which starts where the run does.
+// skipEscapedBlocks goes on with SkipString's walk of a string from
+// b[i], which no backslash escapes, 64 bytes at a time while whole
+// blocks are left: it returns the index after the closing quote and
+// true, or where the walk is to go on byte by byte and false. A block's
+// escaped bytes are found at once from its backslashes (the byte after a
+// run of an odd number of them, as in blockEscapes), its first quote
+// that is not one of them closes the string. A run of backslashes that
+// reaches the block's end is left to the next block, which starts where
+// the run does.
 func skipEscapedBlocks(b []byte, i int) (int, bool) {
 	for i+64 <= len(b) {
 		q, bs := quoteBackslash((*[64]byte)(b[i : i+64]))
