@@ -34,3 +34,9 @@ func TestAgreesWithKernel(t *testing.T) {
 		t.Fatalf("SSSE3 %v, AVX2 %v; /proc/cpuinfo: ssse3 %v, avx2 %v", SSSE3, AVX2, has("ssse3"), has("avx2"))
 	}
 }
+
+func TestFlag(t *testing.T) {
+	if Flag(true) != 1 || Flag(false) != 0 {
+		t.Fatalf("Flag(true) = %d, Flag(false) = %d", Flag(true), Flag(false))
+	}
+}

@@ -49,11 +49,4 @@ func nextSign(q []byte, i int) int {
 // four SSE2 ones while it finds no backslash: one byte the assembly
 // reads (1 when set), fixed at start-up; the tests switch it to compare
 // both paths.
-var useAVX2 = boolByte(cpufeat.AVX2)
-
-func boolByte(b bool) byte {
-	if b {
-		return 1
-	}
-	return 0
-}
+var useAVX2 = cpufeat.Flag(cpufeat.AVX2)

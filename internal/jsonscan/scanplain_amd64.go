@@ -1,5 +1,7 @@
 package jsonscan
 
+import "github.com/kubeprivpod/kubeprivpod/internal/cpufeat"
+
 // marksPlain returns the marks of a plain document's 64-byte block: bit k
 // set when p[k] is a quote, a backslash, a control byte, '<', '>', '&' or
 // above 0x7F. Exact (no false marks). It is marksPlainBlocks for one
@@ -33,14 +35,7 @@ func quoteBackslash(p *[64]byte) (q, b uint64)
 // the assembly tests on each call (1 when set), fixed at start-up. The
 // marks are the same on either path; the tests turn it off to check the
 // SSE2 one.
-var useAVX2 = boolByte(hasAVX2)
-
-func boolByte(b bool) byte {
-	if b {
-		return 1
-	}
-	return 0
-}
+var useAVX2 = cpufeat.Flag(hasAVX2)
 
 // vectorMarks reports whether marksPlain and marksAny are the exact
 // vector versions.
