@@ -1,16 +1,17 @@
 #include "textflag.h"
 
-// QUOTES leaves in AX the quotes of the 64 bytes at SI+R8, with '"' in
-// every byte of X0: four SSE2 compares.
-#define QUOTES \
+// MATCHES leaves in AX the bytes of the 64 at SI+R8 equal to those in
+// every byte of X (one bit each): four SSE2 compares. It clobbers X1-X4,
+// BX, CX and DX.
+#define MATCHES(X) \
 	MOVOU 0(SI)(R8*1), X1; \
 	MOVOU 16(SI)(R8*1), X2; \
 	MOVOU 32(SI)(R8*1), X3; \
 	MOVOU 48(SI)(R8*1), X4; \
-	PCMPEQB X0, X1; \
-	PCMPEQB X0, X2; \
-	PCMPEQB X0, X3; \
-	PCMPEQB X0, X4; \
+	PCMPEQB X, X1; \
+	PCMPEQB X, X2; \
+	PCMPEQB X, X3; \
+	PCMPEQB X, X4; \
 	PMOVMSKB X1, AX; \
 	PMOVMSKB X2, BX; \
 	PMOVMSKB X3, CX; \
@@ -21,6 +22,10 @@
 	ORQ BX, AX; \
 	ORQ CX, AX; \
 	ORQ DX, AX
+
+// QUOTES leaves in AX the quotes of the 64 bytes at SI+R8, with '"' in
+// every byte of X0.
+#define QUOTES MATCHES(X0)
 
 // SPLAT_QUOTE puts '"' in every byte of X0.
 #define SPLAT_QUOTE \
@@ -135,27 +140,10 @@ carried:
 	JMP  loop
 
 found:
-	BSFQ CX, CX
-	DECQ CX                      // the closing quote's bit
-	// The block's newlines in order, only now that they are needed.
-	MOVOU 0(SI)(R8*1), X1
-	MOVOU 16(SI)(R8*1), X2
-	MOVOU 32(SI)(R8*1), X3
-	MOVOU 48(SI)(R8*1), X4
-	PCMPEQB X6, X1
-	PCMPEQB X6, X2
-	PCMPEQB X6, X3
-	PCMPEQB X6, X4
-	PMOVMSKB X1, AX
-	PMOVMSKB X2, BX
-	PMOVMSKB X3, R10
-	PMOVMSKB X4, DX
-	SHLQ $16, BX
-	SHLQ $32, R10
-	SHLQ $48, DX
-	ORQ BX, AX
-	ORQ R10, AX
-	ORQ DX, AX                   // the block's newlines
+	BSFQ CX, R11
+	DECQ R11                     // the closing quote's bit
+	MATCHES(X6)                  // the block's newlines in order, only now that they are needed
+	MOVQ R11, CX
 	MOVQ $1, DX
 	SHLQ CX, DX
 	DECQ DX
