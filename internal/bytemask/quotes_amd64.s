@@ -152,16 +152,17 @@ found:
 	PMOVMSKB X7, BX
 	ORQ  BX, AX
 	SETNE AX
-	MOVQ R8, n+24(FP)
-	MOVB $1, found+32(FP)
-	MOVB AX, lf+33(FP)
-	RET
+	MOVB $1, DX
+	JMP  ret
 
 stop:
 	PMOVMSKB X7, AX
 	TESTL AX, AX
 	SETNE AX
+	MOVB $0, DX
+
+ret:
 	MOVQ R8, n+24(FP)
-	MOVB $0, found+32(FP)
+	MOVB DX, found+32(FP)
 	MOVB AX, lf+33(FP)
 	RET
