@@ -18,7 +18,7 @@ func (d *Detector) AddCSVField(field []byte, quoted bool) {
 		return
 	}
 	if !d.exhaustive && looksLikeObject(field) {
-		w, noName, reject := preCSV(field)
+		w, noName, reject := preCSV(field, &d.runs)
 		if reject {
 			return
 		}
@@ -65,7 +65,12 @@ var (
 // answer). Otherwise it returns the watched resource quickWatch would
 // find, or nil when it cannot tell, and noName when mayFind and
 // mayPatchCode are false on the event.
-func preCSV(q []byte) (w *watched, noName, reject bool) {
+//
+// runs (which may be nil) keeps the members between a write's verb and
+// the next key sought, which a client repeats from request to request
+// (user, source IPs, user agent): a cell that repeats them is passed
+// over them by one comparison. Its answer is the same with or without.
+func preCSV(q []byte, runs *jsonscan.RunCache) (w *watched, noName, reject bool) {
 	walk := jsonscan.MembersCSV(q)
 	if walk.Skip(&auditOpening) {
 		_ = walk.Skip(&auditLevels[0]) || walk.Skip(&auditLevels[1]) || walk.Skip(&auditLevels[2])
@@ -74,10 +79,18 @@ func preCSV(q []byte) (w *watched, noName, reject bool) {
 	var haveVerb, haveRef, haveReq bool
 	var rw *watched // refWatch's answer, when haveRW
 	var rok, haveRW bool
+	var mark jsonscan.Mark
+	var marked bool // mark stands after a write's verb, before a run runs lacks
 	for !haveVerb || !haveRef {
 		k, more := walk.Seek(&preKeys)
 		if !more {
 			break
+		}
+		if marked {
+			if run, ok := walk.Since(mark, k); ok {
+				runs.Add(run)
+			}
+			marked = false
 		}
 		switch {
 		case string(k) == "verb" && !haveVerb:
@@ -89,6 +102,9 @@ func preCSV(q []byte) (w *watched, noName, reject bool) {
 			// and sourceIPs that follow the verb.
 			if s, ok := plainStringCSV(verb); ok && !isWriteVerb(s) {
 				return nil, false, true
+			}
+			if runs != nil && !runs.Skip(&walk) {
+				mark, marked = walk.Mark()
 			}
 		case string(k) == "objectRef" && !haveRef:
 			if haveVerb {

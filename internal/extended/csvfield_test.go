@@ -87,7 +87,7 @@ func TestCSVFieldEscapedQuotes(t *testing.T) {
 				`","resource":"pods"},"stage":"ResponseComplete",` +
 				`"requestObject":{"spec":{"containers":[{"name":"c","securityContext":{"privileged":true}}]}}}`)
 			sameAsAddEvent(t, itoa(n)+" "+verb, [][]byte{e})
-			w, _, reject := preCSV(csvQuote(e))
+			w, _, reject := preCSV(csvQuote(e), nil)
 			if verb == "get" && !reject || verb != "get" && (reject || w != resources["pods"]) {
 				t.Errorf("%s: preCSV = %v, reject %v", e, w, reject)
 			}
@@ -120,7 +120,7 @@ func TestPreCSVObjectRefStart(t *testing.T) {
 		{`"leases"}`, false},
 	} {
 		e := []byte(head + c.ref)
-		if _, _, reject := preCSV(csvQuote(e)); reject != c.reject {
+		if _, _, reject := preCSV(csvQuote(e), nil); reject != c.reject {
 			t.Errorf("%s: preCSV rejects %v, want %v", e, reject, c.reject)
 		}
 		d := New()
@@ -136,7 +136,8 @@ func TestPreCSVObjectRefStart(t *testing.T) {
 // detector on the unquoted event: that mayFindCSV passes whatever mayFind
 // or mayPatchCode passes; that preCSV rejects only events AddEvent leaves
 // no trace of; that the resource it finds is quickWatch's; and that it
-// says mayFind and mayPatchCode are false only where they are. For cells
+// says mayFind and mayPatchCode are false only where they are; and that
+// its answer is the same with the runs of earlier cells kept. For cells
 // quoted as splunkd quotes them and for any bytes taken as a cell.
 func FuzzPreCSV(f *testing.F) {
 	addSeeds(f)
@@ -147,8 +148,28 @@ func FuzzPreCSV(f *testing.F) {
 	f.Add([]byte(`{"verb":"update","objectRef":{"resource":"leases","name":"x`))
 	f.Add([]byte(`{"verb":"patch","objectRef":{"apiGroup":"apps","resource":"deployments","name":[}`))
 	empty := New()
+	// Each input also runs twice through a cache warmed by cells of the
+	// generated corpus (the second time its own run is kept), and must
+	// answer as with no cache.
+	evs, _ := mix(f)
+	var warm [][]byte
+	for _, e := range evs[:100] {
+		warm = append(warm, csvQuote(e))
+	}
 	f.Fuzz(func(t *testing.T, raw []byte) {
 		for _, q := range [][]byte{csvQuote(raw), raw} {
+			if looksLikeObject(q) {
+				w0, n0, r0 := preCSV(q, nil)
+				var runs jsonscan.RunCache
+				for _, c := range warm {
+					preCSV(c, &runs)
+				}
+				for range 2 {
+					if w, n, r := preCSV(q, &runs); w != w0 || n != n0 || r != r0 {
+						t.Fatalf("cell %q: with runs kept %v %v %v, without %v %v %v", q, w, n, r, w0, n0, r0)
+					}
+				}
+			}
 			u := jsonscan.UnquoteCSV(nil, q)
 			if !mayFindCSV(view(q)) && (mayFind(view(u)) || mayPatchCode(view(u))) {
 				t.Fatalf("cell %q: mayFindCSV false, but mayFind or mayPatchCode true on %q", q, u)
@@ -156,7 +177,7 @@ func FuzzPreCSV(f *testing.F) {
 			if !looksLikeObject(q) {
 				continue
 			}
-			w, noName, reject := preCSV(q)
+			w, noName, reject := preCSV(q, nil)
 			if reject {
 				d := New()
 				d.AddEvent(u)

@@ -62,6 +62,9 @@ type Detector struct {
 	// unquoted is AddCSVField's buffer: the event, or its prefix, with
 	// its CSV quoting removed.
 	unquoted []byte
+	// runs keeps, for preCSV, the members between a write's verb and
+	// its objectRef that clients repeat (a few hundred KB at most).
+	runs jsonscan.RunCache
 	// hint is what AddCSVField's walk found of the event it hands on:
 	// quickWatch's answer when not nil, and with hintNoName, that
 	// mayFind and mayPatchCode are false.
