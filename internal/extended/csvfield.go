@@ -94,15 +94,22 @@ func preCSV(q []byte, runs *jsonscan.RunCache) (w *watched, noName, reject bool)
 		}
 		switch {
 		case string(k) == "verb" && !haveVerb:
-			if verb, more = walk.Value(); !more {
-				break
+			if raw, text, ok := walk.ShortString(); ok {
+				verb = raw
+				// A read needs no objectRef: stop before the user
+				// and sourceIPs that follow the verb.
+				if !isWriteVerb(view(text)) {
+					return nil, false, true
+				}
+			} else {
+				if verb, more = walk.Value(); !more {
+					break
+				}
+				if s, ok := plainStringCSV(verb); ok && !isWriteVerb(s) {
+					return nil, false, true
+				}
 			}
 			haveVerb = true
-			// A read needs no objectRef: stop before the user
-			// and sourceIPs that follow the verb.
-			if s, ok := plainStringCSV(verb); ok && !isWriteVerb(s) {
-				return nil, false, true
-			}
 			if runs != nil && !runs.Skip(&walk) {
 				mark, marked = walk.Mark()
 			}

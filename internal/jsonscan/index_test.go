@@ -23,8 +23,8 @@ func membersWalk(q []byte, stop int) (ms []member, ok bool) {
 // lazyWalk walks q by Key, reading the value of member j by Value when
 // bit j of read is set (by Rest first) and leaving it to the next Key
 // otherwise, and checks what it reads against Next's walk: the same keys,
-// the same values where read, Rest starting with the value, and the same
-// answer from OK.
+// the same values where read (ShortString, where it answers, as Value),
+// Rest starting with the value, and the same answer from OK.
 func lazyWalk(t *testing.T, q []byte, read uint8) {
 	t.Helper()
 	next, lazy := MembersCSV(q), MembersCSV(q)
@@ -52,7 +52,14 @@ func lazyWalk(t *testing.T, q []byte, read uint8) {
 			continue
 		}
 		rest := lazy.Rest()
+		// ShortString, where it answers, reads what Value reads and
+		// leaves the walk where Value leaves it.
+		short := lazy
+		raw, text, sok := short.ShortString()
 		lv, ok := lazy.Value()
+		if sok && (!ok || !bytes.Equal(raw, lv) || short.i != lazy.i || short.st != lazy.st || !bytes.Equal(text, lv[2:len(lv)-2])) {
+			t.Fatalf("cell %q member %d: ShortString %q %q, Value %q %v", q, j, raw, text, lv, ok)
+		}
 		if ok != more || more && (!bytes.Equal(lv, v) || !bytes.HasPrefix(rest, v)) {
 			t.Fatalf("cell %q member %d: Value %q %v (Rest %q), Next %q %v", q, j, lv, ok, rest, v, more)
 		}
@@ -72,6 +79,8 @@ func TestMembersCSV(t *testing.T) {
 		` {""a"":""x\""y"",""b"":[1,{""c"":""]""}],""d"":true} `,
 		`{""a"":""x\\"",""b"":null}`,
 		`{""a"":""x"y""}`,
+		`{""verb"":""update"",""b"":""0123456789abcdef"",""c"":""0123456789abcdefg"",""d"":""x\"",""e"":""""}`,
+		`{""verb"":""update`,
 		`{""a\u0062"":1}`,
 		`{""a"":1 ""b"":2}`,
 		`{""a"":1,}`,
@@ -98,7 +107,7 @@ func TestMembersCSV(t *testing.T) {
 // whole cell and for each member's value walked as an object: the same
 // members and the same answer, wherever the walk stops; and its value
 // skip against SkipValueCSV at every offset; and the walk by Key, Value
-// and Rest against Next's (lazyWalk).
+// and Rest against Next's, and ShortString against Value (lazyWalk).
 func FuzzMembersCSV(f *testing.F) {
 	f.Add([]byte(`{"a":"x\"y","b":[1,{"c":"]"}],"d":true}`), uint8(2), true)
 	f.Add([]byte(`{"verb":"get","objectRef":{"resource":"pods","apiGroup":"x\\"}}`), uint8(1), true)
