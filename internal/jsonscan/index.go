@@ -264,6 +264,19 @@ func (w *CSVMembers) ShortString() (raw, text []byte, ok bool) {
 	if len(q)-vs < 4 || q[vs] != '"' || q[vs+1] != '"' {
 		return nil, nil, false
 	}
+	if len(q)-vs >= 2+8+2 {
+		// A verb ends within eight bytes: its end is the lowest
+		// quote or backslash of one word.
+		x := binary.LittleEndian.Uint64(q[vs+2:])
+		if m := HasByte(x, '"') | HasByte(x, '\\'); m != 0 {
+			k := vs + 2 + bits.TrailingZeros64(m)/8
+			if q[k] != '"' || q[k+1] != '"' {
+				return nil, nil, false
+			}
+			w.i, w.st = k+2, walkAfter
+			return q[vs : k+2], q[vs+2 : k], true
+		}
+	}
 	in := q[vs+2 : min(len(q), vs+2+16+2)]
 	for k, c := range in {
 		switch c {
