@@ -94,6 +94,7 @@ func preCSV(q []byte, runs *jsonscan.RunCache) (w *watched, noName, reject bool)
 		}
 		switch {
 		case string(k) == "verb" && !haveVerb:
+			write := false // a plain write verb
 			if raw, text, ok := walk.ShortString(); ok {
 				verb = raw
 				// A read needs no objectRef: stop before the user
@@ -101,17 +102,30 @@ func preCSV(q []byte, runs *jsonscan.RunCache) (w *watched, noName, reject bool)
 				if !isWriteVerb(view(text)) {
 					return nil, false, true
 				}
+				write = true
 			} else {
 				if verb, more = walk.Value(); !more {
 					break
 				}
-				if s, ok := plainStringCSV(verb); ok && !isWriteVerb(s) {
+				s, ok := plainStringCSV(verb)
+				if ok && !isWriteVerb(s) {
 					return nil, false, true
 				}
+				write = ok
 			}
 			haveVerb = true
-			if runs != nil && !runs.Skip(&walk) {
+			if runs == nil {
+				break
+			}
+			if !runs.Skip(&walk) {
 				mark, marked = walk.Mark()
+				break
+			}
+			// Past the repeated members, most writes name their
+			// object at once: one that holds no pod spec is
+			// rejected here as the objectRef case below would.
+			if write && !haveRef && !haveReq && refNotWatched(walk.After()) {
+				return nil, false, true
 			}
 		case string(k) == "objectRef" && !haveRef:
 			if haveVerb {
@@ -238,6 +252,19 @@ func refWatch(verb, rest []byte) (w *watched, ok bool) {
 		return notWatched, true
 	}
 	return watchOfCSV(verb, rest, true)
+}
+
+// refNotWatched reports whether t, the text after a member, goes on with
+// an objectRef whose first member is a plain resource without a pod
+// spec: the next Seek would stop at that objectRef, and refWatch would
+// answer notWatched from that resource.
+func refNotWatched(t []byte) bool {
+	const key = `,""objectRef"":`
+	if len(t) < len(key) || string(t[:len(key)]) != key {
+		return false
+	}
+	rs, ok := leadingResourceCSV(t[len(key):])
+	return ok && resourceNamed(rs) == nil
 }
 
 // leadingResource is how an objectRef's quoted text starts when its first

@@ -269,3 +269,46 @@ func FuzzIndexAt(f *testing.F) {
 		}
 	})
 }
+
+// TestPreCSVRepeatedClient runs one client's writes through preCSV with
+// the runs kept: from the second cell on, the members after the verb are
+// passed over by the cache, and a write whose objectRef then opens with a
+// resource without a pod spec is rejected there. Every answer is the one
+// preCSV gives with no cache.
+func TestPreCSVRepeatedClient(t *testing.T) {
+	client := `"user":{"username":"system:serviceaccount:kube-system:replicaset-controller","groups":["system:serviceaccounts"]},"sourceIPs":["10.0.0.1"],"userAgent":"kube-controller-manager/v1.31.2"`
+	body := `"requestObject":{"spec":{"containers":[{"name":"c","securityContext":{"privileged":true}}]}}`
+	cases := []struct {
+		rest   string
+		reject bool
+	}{
+		{`"objectRef":{"resource":"leases","name":"a"}`, true},
+		{`"objectRef":{"resource":"leases","name":"b"}`, true},
+		{`"objectRef":{"resource":"pods","name":"p"},` + body, false},
+		{`"objectRef":{"resource":"configmaps","name":"c"}`, true},
+		{`"objectRef":{"name":"c","resource":"configmaps"}`, true},
+		{`"objectRef":{"resource":"po\"ds"},` + body, false},
+		{`"objectRef":{"resource":"pods"` + `,"subresource":"status"}`, true},
+		{body + `,"objectRef":{"resource":"pods"}`, false},
+		{`"objectRef" :{"resource":"leases"}`, true},
+		{`"objectRef":{"resource":"leases"`, true},
+	}
+	var runs jsonscan.RunCache
+	for round := range 2 {
+		for _, verb := range []string{"update", "create", "get"} {
+			for _, c := range cases {
+				e := []byte(`{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Request","auditID":"x","stage":"ResponseComplete","verb":"` +
+					verb + `",` + client + `,` + c.rest + `}`)
+				q := csvQuote(e)
+				w0, n0, r0 := preCSV(q, nil)
+				w, n, r := preCSV(q, &runs)
+				if w != w0 || n != n0 || r != r0 {
+					t.Errorf("round %d %s: with runs kept %v %v %v, without %v %v %v", round, e, w, n, r, w0, n0, r0)
+				}
+				if want := c.reject || verb == "get"; r != want {
+					t.Errorf("round %d %s: rejected %v, want %v", round, e, r, want)
+				}
+			}
+		}
+	}
+}

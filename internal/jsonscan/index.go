@@ -315,6 +315,16 @@ func (w *CSVMembers) Rest() []byte {
 	return w.q[w.i:]
 }
 
+// After returns the walk's text from where it stands after a value (at
+// the comma or brace that follows) to the end, or nil when it does not
+// stand after a value.
+func (w *CSVMembers) After() []byte {
+	if w.st != walkAfter {
+		return nil
+	}
+	return w.q[w.i:]
+}
+
 // OK reports whether the walk has met no broken structure: what
 // FieldsPlainCSV reports when its callback stops it after the last member
 // Next returned, or, once Next returned false, at the end. After Key it
