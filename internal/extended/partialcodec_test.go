@@ -163,19 +163,33 @@ func FuzzPartialString(f *testing.F) {
 	})
 }
 
-// cellSafe's eight-bytes-at-a-time test agrees with the plain definition
-// for every byte at every position of a word and of the tail.
+// cellSafe's sixteen- and eight-bytes-at-a-time tests agree with the
+// plain definition for every byte at every position of both words and of
+// the tail, and for pairs of bytes at the edges of the ranges side by
+// side, where one could borrow from or carry into the other.
 func TestCellSafe(t *testing.T) {
 	plain := func(s string) bool {
 		return utf8.ValidString(s) && !strings.ContainsFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f })
 	}
-	base := []byte("abcdefghijklmnopqrs")
+	base := []byte("abcdefghijklmnopqrstuvwxyz0123456789")
 	for c := range 256 {
 		for i := range base {
 			s := slices.Clone(base)
 			s[i] = byte(c)
 			if got, want := cellSafe(string(s)), plain(string(s)); got != want {
 				t.Errorf("cellSafe(%q) = %v, want %v", s, got, want)
+			}
+		}
+	}
+	edges := []byte{0x00, 0x1f, 0x20, 0x21, 0x7e, 0x7f, 0x80, 0xbf, 0xc3, 0xa9, 0xff}
+	for i := range base[:len(base)-1] {
+		for _, a := range edges {
+			for _, b := range edges {
+				s := slices.Clone(base)
+				s[i], s[i+1] = a, b
+				if got, want := cellSafe(string(s)), plain(string(s)); got != want {
+					t.Errorf("cellSafe(%q) = %v, want %v", s, got, want)
+				}
 			}
 		}
 	}
