@@ -69,7 +69,9 @@ var (
 // runs (which may be nil) keeps the members between a write's verb and
 // the next key sought, which a client repeats from request to request
 // (user, source IPs, user agent): a cell that repeats them is passed
-// over them by one comparison. Its answer is the same with or without.
+// over them by one comparison, and rejected right there when its
+// objectRef follows and opens with a resource that holds no pod spec.
+// Its answer is the same with or without.
 func preCSV(q []byte, runs *jsonscan.RunCache) (w *watched, noName, reject bool) {
 	walk := jsonscan.MembersCSV(q)
 	if walk.Skip(&auditOpening) {
@@ -80,7 +82,7 @@ func preCSV(q []byte, runs *jsonscan.RunCache) (w *watched, noName, reject bool)
 	var rw *watched // refWatch's answer, when haveRW
 	var rok, haveRW bool
 	var mark jsonscan.Mark
-	var marked bool // mark stands after a write's verb, before a run runs lacks
+	var marked bool // mark stands after the verb, before a run that runs lacks
 	for !haveVerb || !haveRef {
 		k, more := walk.Seek(&preKeys)
 		if !more {
